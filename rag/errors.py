@@ -1,0 +1,43 @@
+"""Named errors, mapped once to CLI messages and HTTP responses."""
+
+from __future__ import annotations
+
+REBUILD_HINT = "Rebuild it with: rag index"
+
+
+class RagError(Exception):
+    """Base class of the errors this package raises on purpose."""
+
+
+class IndexNotBuilt(RagError):
+    """No index exists at the configured location."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"No index found at {path}. {REBUILD_HINT}")
+
+
+class IndexCorrupt(RagError):
+    """An index exists but one of its files is missing or unreadable."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"Index at {path} is unusable ({reason}). {REBUILD_HINT}")
+
+
+class IndexMismatch(RagError):
+    """The index was built with another model or chunker than the one configured."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"Index at {path} does not match the configuration ({reason}). "
+                         f"{REBUILD_HINT}")
+
+
+class ModelUnavailable(RagError):
+    """The embedding model cannot be loaded."""
+
+
+class UnknownDocument(RagError):
+    """A document id that is not in the corpus."""
+
+
+class UnknownPassage(RagError):
+    """A passage id that is not in the index."""

