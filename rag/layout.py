@@ -160,6 +160,8 @@ def _to_lines(raw: list[str], double_spaced: bool) -> list[_Line]:
 
 
 def _heading_level(text: str, is_first: bool) -> int:
+    if _STANDALONE_HEADING.match(text):
+        return 2
     if is_first or _PART_TITLE.match(text):
         return 0
     if _SUBPART_TITLE.match(text):
@@ -234,7 +236,8 @@ class _BlockBuilder:
             self._open("signature", text, closed=bool(_SIGNED.match(text)))
         elif self._is_heading_start(line) and not (cur and cur.kind == "heading" and not cur.closed
                                                    and not line.after_break):
-            self._open("heading", text.lstrip("#").strip())
+            standalone = bool(_STANDALONE_HEADING.match(text))
+            self._open("heading", text.lstrip("#").strip(), closed=standalone)
         elif cur is None or self._starts_paragraph(line):
             self._open("paragraph", text)
         else:
@@ -243,16 +246,17 @@ class _BlockBuilder:
     def _starts_paragraph(self, line: _Line) -> bool:
         cur = self.current
         assert cur is not None
-        if cur.kind == "heading":
-            return line.after_break or cur.closed
-        if cur.kind == "signature":
+        if cur.kind == "heading" and (line.after_break or cur.closed):
+            return True
+        if cur.kind == "signature" or (not self.double_spaced and line.after_break):
+            return True
+        if not self.double_spaced:
+            return False
+        ended = bool(_SENTENCE_END.search(cur.lines[-1]))
+        if line.after_break and ended:
             return True
         starts_upper = bool(re.match(r"[«“A-ZÀ-Ý0-9(]", line.text))
-        if not self.double_spaced:
-            return line.after_break
-        if line.after_break and self._previous_ended():
-            return True
-        return line.indent >= 1 and starts_upper and self._previous_ended()
+        return line.indent >= 1 and starts_upper and ended
 
     def close_headings_at_break(self, line: _Line) -> None:
         cur = self.current

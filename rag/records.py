@@ -33,7 +33,8 @@ class DocumentMeta:
     author: str | None = None
     language: str = "fr"
     original_language: str | None = None
-    kind: str | None = None
+    kind: str | None = None  # letter, report, summary…
+    presidency: str | None = None  # Council presidency that issued the document
 
 
 @dataclass(frozen=True)

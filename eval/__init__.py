@@ -1,0 +1,1 @@
+"""Evaluation harness: gold questions, matching rules and metrics (see eval/MATCHING.md)."""

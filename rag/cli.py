@@ -1,0 +1,204 @@
+"""Command line: ``rag index | search | ask | passages | eval | serve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+from rag.settings import Settings, get_settings
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def read_batch(path: Path) -> Iterator[str]:
+    """Questions from a file: one per line, or JSON Lines with a ``question`` field."""
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                yield str(json.loads(line)["question"])
+            except (json.JSONDecodeError, KeyError) as exc:
+                raise RagError(f"{path}:{n}: expected a JSON object with a 'question' "
+                               f"field ({exc})") from exc
+        else:
+            yield line
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.embeddings import load_embedder
+    from rag.index import build_index
+    from rag.vector_store import IndexSpec
+
+    started = time.perf_counter()
+    embedder = load_embedder(settings, show_progress=not args.quiet)
+    print(f"model ready: {settings.embedding_model} ({embedder.dim} dims) "
+          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    path = build_index(settings, embedder, spec=IndexSpec(kind=args.kind),
+                       on_step=lambda m: print(m, file=sys.stderr))
+    print(f"built {path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _pipeline(settings: Settings):  # noqa: ANN202 - lazy import keeps `rag --help` fast
+    from rag.pipeline import Pipeline
+
+    return Pipeline.load(settings)
+
+
+def _print_hits(query: str, hits: list[Any]) -> None:
+    from rag.citations import citation_label
+
+    print(f"\n{query}")
+    for rank, hit in enumerate(hits, start=1):
+        label = citation_label(hit.document, hit.passage)
+        print(f"\n[{rank}] {label}  (score {hit.score:.4f})")
+        if hit.passage.section:
+            print(f"    {' > '.join(hit.passage.section[-2:])}")
+        print(f"    {hit.passage.text}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.serialize import hit_json
+
+    pipe = _pipeline(settings)
+    queries = list(read_batch(args.batch)) if args.batch else [args.query]
+    for query in queries:
+        hits = pipe.search(query, args.k, args.doc)
+        if args.json or args.batch:
+            _print_json({"query": query, "hits": [hit_json(h) for h in hits]})
+        else:
+            _print_hits(query, hits)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.answer import answer_json, format_answer
+
+    pipe = _pipeline(settings)
+    questions = list(read_batch(args.batch)) if args.batch else [args.question]
+    for question in questions:
+        answer = pipe.ask(question, k=args.k, documents=args.doc, composer=args.composer)
+        if args.json or args.batch:
+            _print_json(answer_json(answer))
+        else:
+            print(format_answer(answer))
+    return 0
+
+
+def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.chunking import chunk_document
+    from rag.citations import citation_label
+    from rag.documents import load_corpus
+    from rag.index import chunk_options
+    from rag.serialize import passage_json
+
+    docs = load_corpus(settings.seeds_dir, settings.catalog_path)
+    wanted = [d for d in docs if not args.doc or d.id in args.doc or d.meta.file in args.doc
+              or (d.meta.symbol and d.meta.symbol in args.doc)]
+    if args.doc and not wanted:
+        raise RagError(f"No document {args.doc}; known: {', '.join(d.id for d in docs)}")
+    for doc in wanted:
+        passages = chunk_document(doc, chunk_options(settings))
+        if not args.json:
+            print(f"# {doc.id}  {doc.meta.symbol or ''}  {len(passages)} passages\n")
+        for p in passages:
+            if args.json:
+                _print_json(passage_json(p, doc.meta))
+            else:
+                print(f"[{p.id}] {citation_label(doc.meta, p)}  ({p.kind}, {len(p.text)} chars)")
+                if p.section:
+                    print(f"  section: {' > '.join(p.section)}")
+                if p.context:
+                    print(f"  context: {p.context[:100]}")
+                print(f"  {p.text}\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.cli import run_eval
+
+    return run_eval(args, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="rag", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build the index from seeds/")
+    p.add_argument("--kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    for name, func, positional in (("search", cmd_search, "query"), ("ask", cmd_ask, "question")):
+        p = sub.add_parser(name, help=f"{name} the documents")
+        p.add_argument(positional, nargs="?", help="text (omit with --batch)")
+        p.add_argument("-k", "--k", type=int, default=None, help="number of passages")
+        p.add_argument("--doc", action="append", help="restrict to a document id or symbol")
+        p.add_argument("--json", action="store_true", help="JSON output")
+        p.add_argument("--batch", type=Path, help="file of questions (lines or JSONL); "
+                                                  "prints JSON Lines")
+        if name == "ask":
+            p.add_argument("--composer", default=None, help="extractive (default) or llm")
+        p.set_defaults(func=func, positional=positional)
+
+    p = sub.add_parser("passages", help="print the passages of the seed documents")
+    p.add_argument("--doc", action="append", help="document id, file or symbol")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_passages)
+
+    p = sub.add_parser("eval", help="evaluate on gold questions")
+    p.add_argument("what", nargs="?", default="answers", choices=["answers", "retrieval"])
+    p.add_argument("--qa", type=Path, action="append", help="gold question file(s)")
+    p.add_argument("--composer", default=None)
+    p.add_argument("--out", type=Path, default=None, help="report folder")
+    p.add_argument("--check", action="store_true", help="fail below eval/floors.json")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="run the HTTP API and web page")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    positional = getattr(args, "positional", None)
+    if positional and not getattr(args, positional) and not args.batch:
+        parser.error(f"give a {positional} or --batch FILE")
+    run: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return run(args, get_settings())
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Build and load the on-disk index: FAISS vectors, BM25, passages, documents, manifest.
+
+A build writes a fresh versioned folder, then atomically repoints the index name (a symlink)
+at it, so readers never see a half-written index and an interrupted build changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.chunking import CHUNKER_VERSION, ChunkOptions, chunk_corpus
+from rag.documents import load_corpus, seed_files
+from rag.embeddings import Embedder
+from rag.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt
+from rag.lexical import LexicalIndex
+from rag.records import DocumentMeta, Passage
+from rag.settings import Settings
+from rag.vector_store import IndexSpec, build_faiss, describe, load_faiss, save_faiss
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+PASSAGES = "passages.jsonl"
+DOCUMENTS = "documents.json"
+LEXICAL = "bm25"
+KEEP_BUILDS = 2
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from; checked on load."""
+
+    model: str
+    dim: int
+    corpus_hash: str
+    chunker_version: str
+    chunk_options: dict[str, int]
+    passages: int
+    documents: int
+    faiss_index: str
+    created: str
+    format_version: int = FORMAT_VERSION
+    file_sizes: dict[str, int] = field(default_factory=dict)
+    build_seconds: float = 0.0
+
+
+@dataclass
+class Index:
+    """A loaded index, shared read-only by every request."""
+
+    path: Path
+    manifest: Manifest
+    vectors: faiss.Index
+    lexical: LexicalIndex
+    passages: list[Passage]
+    documents: dict[str, DocumentMeta]
+    positions: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.positions = {p.id: i for i, p in enumerate(self.passages)}
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage with this id, or None."""
+        i = self.positions.get(passage_id)
+        return None if i is None else self.passages[i]
+
+
+def corpus_hash(seeds_dir: Path) -> str:
+    """sha256 over the names and bytes of the seed files and the catalogue."""
+    digest = hashlib.sha256()
+    files = [*seed_files(seeds_dir), seeds_dir / "catalog.toml"]
+    for path in files:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def chunk_options(settings: Settings) -> ChunkOptions:
+    """Chunking sizes from settings."""
+    return ChunkOptions(settings.max_window_chars, settings.group_items_max_chars)
+
+
+def build_index(settings: Settings, embedder: Embedder, *,
+                spec: IndexSpec | None = None,
+                on_step: Callable[[str], None] | None = None) -> Path:
+    """Index ``settings.seeds_dir`` into ``settings.index_dir``; returns the index path."""
+    started = time.perf_counter()
+    step = on_step or (lambda msg: log.info(msg))
+    docs = load_corpus(settings.seeds_dir, settings.catalog_path)
+    if not docs:
+        raise IndexNotBuilt(f"{settings.seeds_dir} (no .txt/.md documents to index)")
+    options = chunk_options(settings)
+    passages = chunk_corpus(docs, options)
+    step(f"{len(docs)} documents, {len(passages)} passages")
+    titles = {d.id: d.meta.title for d in docs}
+    vectors = embedder.embed([p.embedding_text(titles[p.doc_id]) for p in passages])
+    vector_index = build_faiss(vectors, spec)
+    lexical = LexicalIndex.build([_lexical_text(p, titles[p.doc_id]) for p in passages])
+
+    root = settings.index_root
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    with _staging(root, settings.index_name) as tmp:
+        save_faiss(vector_index, tmp / VECTORS)
+        lexical.save(tmp / LEXICAL)
+        _write_jsonl(tmp / PASSAGES, (asdict(p) for p in passages))
+        (tmp / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
+                                                ensure_ascii=False, indent=1), "utf-8")
+        manifest = Manifest(
+            model=embedder.model_id, dim=int(vectors.shape[1]),
+            corpus_hash=corpus_hash(settings.seeds_dir), chunker_version=CHUNKER_VERSION,
+            chunk_options=asdict(options), passages=len(passages), documents=len(docs),
+            faiss_index=describe(vector_index), created=datetime.now(UTC).isoformat(),
+            file_sizes={name: (tmp / name).stat().st_size for name in (VECTORS, PASSAGES)},
+            build_seconds=round(time.perf_counter() - started, 2),
+        )
+        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
+        final = root / f".{settings.index_name}@{stamp}"
+        os.replace(tmp, final)
+    _point(root / settings.index_name, final)
+    _prune(root, settings.index_name, keep=final)
+    step(f"index written to {root / settings.index_name} ({manifest.faiss_index})")
+    return root / settings.index_name
+
+
+def _lexical_text(passage: Passage, title: str) -> str:
+    """BM25 sees the passage, its section headings and lead-in (not the long title)."""
+    return "\n".join([*passage.section[-2:], passage.context, passage.text])
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict[str, object]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def _staging(root: Path, name: str) -> Iterator[Path]:
+    """A temporary build folder that disappears if the build fails."""
+    tmp = root / f".{name}.tmp-{os.getpid()}-{time.monotonic_ns()}"
+    tmp.mkdir()
+    try:
+        yield tmp
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _point(link: Path, target: Path) -> None:
+    """Atomically make ``link`` a symlink to ``target`` (replacing a symlink or a folder)."""
+    tmp_link = link.with_name(f".{link.name}.link-{os.getpid()}")
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    tmp_link.symlink_to(target.name)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(tmp_link, link)
+
+
+def _prune(root: Path, name: str, keep: Path) -> None:
+    """Delete old builds, keeping the newest ``KEEP_BUILDS`` (readers may still map one)."""
+    builds = sorted(root.glob(f".{name}@*"), key=lambda p: p.name, reverse=True)
+    for old in builds[KEEP_BUILDS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in root.glob(f".{name}.tmp-*"):
+        pid = stale.name.split("-")[1] if "-" in stale.name else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read and validate ``manifest.json`` of the index at ``path``."""
+    if not path.exists():
+        raise IndexNotBuilt(path)
+    try:
+        data = json.loads((path / MANIFEST).read_text("utf-8"))
+        return Manifest(**data)
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(path, "manifest.json is missing") from exc
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(path, f"manifest.json is unreadable: {exc}") from exc
+
+
+def check_manifest(path: Path, manifest: Manifest, settings: Settings, dim: int | None) -> None:
+    """Refuse an index built with another model, dimension, chunker or format."""
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(path, f"format {manifest.format_version}, expected {FORMAT_VERSION}")
+    if manifest.model != settings.embedding_model:
+        raise IndexMismatch(path, f"built with model {manifest.model!r}, "
+                                  f"configured {settings.embedding_model!r}")
+    if dim is not None and manifest.dim != dim:
+        raise IndexMismatch(path, f"vectors have {manifest.dim} dimensions, model gives {dim}")
+    if manifest.chunker_version != CHUNKER_VERSION:
+        raise IndexMismatch(path, f"chunker {manifest.chunker_version}, "
+                                  f"code is {CHUNKER_VERSION}")
+    for name, size in manifest.file_sizes.items():
+        actual = (path / name).stat().st_size if (path / name).exists() else -1
+        if actual != size:
+            raise IndexCorrupt(path, f"{name} has {actual} bytes, manifest says {size}")
+
+
+def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False) -> Index:
+    """Load the configured index, checking it against the settings (and model ``dim``)."""
+    path = settings.index_dir
+    manifest = read_manifest(path)
+    check_manifest(path, manifest, settings, dim)
+    resolved = path.resolve()
+    try:
+        vectors = load_faiss(resolved / VECTORS, mmap=mmap)
+        lexical = LexicalIndex.load(resolved / LEXICAL)
+        passages = [_passage(json.loads(line)) for line in
+                    (resolved / PASSAGES).read_text("utf-8").splitlines() if line.strip()]
+        documents = {d["id"]: DocumentMeta(**d) for d in
+                     json.loads((resolved / DOCUMENTS).read_text("utf-8"))}
+    except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorrupt(path, f"{type(exc).__name__}: {exc}") from exc
+    if vectors.ntotal != len(passages) or len(passages) != manifest.passages:
+        raise IndexCorrupt(path, f"{vectors.ntotal} vectors for {len(passages)} passages, "
+                                 f"manifest says {manifest.passages}")
+    if corpus_hash(settings.seeds_dir) != manifest.corpus_hash:
+        log.warning("Index at %s was built from other seed files; rebuild with: rag index", path)
+    return Index(resolved, manifest, vectors, lexical, passages, documents)
+
+
+def _passage(row: dict[str, object]) -> Passage:
+    row["section"] = tuple(row.get("section") or ())  # type: ignore[arg-type]
+    row["footnotes"] = tuple(row.get("footnotes") or ())  # type: ignore[arg-type]
+    return Passage(**row)  # type: ignore[arg-type]
+
+
+def vectors_of(index: Index) -> np.ndarray:
+    """All stored vectors (flat indexes only; used by tests and benchmarks)."""
+    return index.vectors.reconstruct_n(0, index.vectors.ntotal)

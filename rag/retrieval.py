@@ -1,0 +1,113 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidate lists fused by weighted
+reciprocal rank (Cormack, Clarke & Büttcher, SIGIR 2009)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embeddings import Embedder
+from rag.errors import UnknownDocument
+from rag.index import Index
+from rag.records import DocumentMeta, Passage
+from rag.settings import Settings
+from rag.vector_store import search
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its fused score and the evidence behind it."""
+
+    passage: Passage
+    document: DocumentMeta
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+def rrf(rankings: Iterable[tuple[list[int], float]], k: int) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: Σ weight / (k + rank), rank starting at 1."""
+    fused: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, doc in enumerate(ids, start=1):
+            fused[doc] = fused.get(doc, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Retriever:
+    """Finds the passages that best answer a question."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._doc_rows = _rows_by_document(index.passages)
+
+    def allowed_rows(self, documents: list[str] | None) -> np.ndarray | None:
+        """Row ids of the passages of ``documents`` (ids or symbols); None = all."""
+        if not documents:
+            return None
+        rows: list[int] = []
+        for ref in documents:
+            doc_id = self._resolve_document(ref)
+            rows.extend(self._doc_rows[doc_id])
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def _resolve_document(self, ref: str) -> str:
+        if ref in self.index.documents:
+            return ref
+        for doc in self.index.documents.values():
+            if ref in {doc.symbol, doc.file} or (doc.symbol and ref in doc.symbol.split("-")):
+                return doc.id
+        known = ", ".join(sorted(self.index.documents))
+        raise UnknownDocument(f"Unknown document {ref!r}; known ids: {known}")
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query vector (with the query prompt)."""
+        return self.embedder.embed([query], query=True)[0]
+
+    def search(self, query: str, k: int | None = None, documents: list[str] | None = None,
+               query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Top-``k`` passages for ``query``, optionally restricted to some documents."""
+        k = k or self.settings.top_k
+        allowed = self.allowed_rows(documents)
+        depth = self.settings.candidate_k
+        qv = self.embed_query(query) if query_vector is None else query_vector
+        dense_scores, dense_ids = search(self.index.vectors, qv, depth, allowed)
+        lexical = self.index.lexical.scores(query)
+        if allowed is not None:
+            mask = np.full(lexical.shape, -np.inf, dtype=np.float32)
+            mask[allowed] = lexical[allowed]
+            lexical = mask
+        order = np.argsort(-lexical, kind="stable")[:depth]
+        lexical_ids = [int(i) for i in order if lexical[i] > 0]
+        dense_list = [int(i) for i in dense_ids]
+        fused = rrf([(dense_list, self.settings.dense_weight),
+                     (lexical_ids, self.settings.lexical_weight)], self.settings.rrf_k)
+        dense_pos = {row: r for r, row in enumerate(dense_list, start=1)}
+        dense_val = {int(row): float(s) for row, s in zip(dense_ids, dense_scores, strict=True)}
+        lexical_pos = {row: r for r, row in enumerate(lexical_ids, start=1)}
+        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [self._hit(row, score, dense_val, dense_pos, lexical, lexical_pos)
+                for row, score in best]
+
+    def _hit(self, row: int, score: float, dense_val: dict[int, float],
+             dense_pos: dict[int, int], lexical: np.ndarray,
+             lexical_pos: dict[int, int]) -> Hit:
+        passage = self.index.passages[row]
+        return Hit(
+            passage=passage, document=self.index.documents[passage.doc_id], score=score,
+            dense_score=dense_val.get(row), lexical_score=float(lexical[row]) or None,
+            dense_rank=dense_pos.get(row), lexical_rank=lexical_pos.get(row),
+        )
+
+
+def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        rows.setdefault(p.doc_id, []).append(i)
+    return rows

@@ -1,0 +1,55 @@
+"""Shared fixtures: the real seed corpus, and (for integration tests) one real index built
+once per session with the real default model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import chunk_document
+from rag.documents import load_corpus
+from rag.records import Document, Passage
+from rag.settings import PROJECT_ROOT, Settings
+
+SEEDS = PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, Document]:
+    """The cleaned seed documents by id."""
+    return {d.id: d for d in load_corpus(SEEDS)}
+
+
+@pytest.fixture(scope="session")
+def passages(corpus: dict[str, Document]) -> dict[str, list[Passage]]:
+    """Passages of each seed document."""
+    return {doc_id: chunk_document(doc) for doc_id, doc in corpus.items()}
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index is built once per session from seeds/ with the default model."""
+    from rag.embeddings import load_embedder
+    from rag.index import build_index
+
+    root = tmp_path_factory.mktemp("index")
+    settings = Settings(index_root=root, seeds_dir=SEEDS)
+    build_index(settings, load_embedder(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def pipeline(built_settings: Settings):
+    """The loaded pipeline over the session index."""
+    from rag.pipeline import Pipeline
+
+    return Pipeline.load(built_settings)
+
+
+def by_id(items: list[Passage]) -> dict[str, Passage]:
+    """Passages keyed by id."""
+    return {p.id: p for p in items}
+
+
+__all__ = ["SEEDS", "Path", "by_id"]
