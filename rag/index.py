@@ -27,6 +27,7 @@ from rag.embeddings import Embedder
 from rag.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt
 from rag.lexical import LexicalIndex
 from rag.records import DocumentMeta, Passage
+from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.vector_store import IndexSpec, build_faiss, describe, load_faiss, save_faiss
 
@@ -37,7 +38,24 @@ VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 DOCUMENTS = "documents.json"
 LEXICAL = "bm25"
+SENTENCES = "sentences.jsonl"
+SENTENCE_VECTORS = "sentences.npy"
 KEEP_BUILDS = 2
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage (row ``passage``), cached with its embedding for answers."""
+
+    passage: int
+    ordinal: int
+    text: str
+
+
+def passage_sentences(passages: list[Passage]) -> list[Sentence]:
+    """Every sentence of every passage, in order."""
+    return [Sentence(row, i, text) for row, p in enumerate(passages)
+            for i, text in enumerate(split_sentences(p.text))]
 
 
 @dataclass(frozen=True)
@@ -68,10 +86,16 @@ class Index:
     lexical: LexicalIndex
     passages: list[Passage]
     documents: dict[str, DocumentMeta]
+    sentences: list[Sentence]
+    sentence_vectors: np.ndarray
     positions: dict[str, int] = field(init=False)
+    sentences_of: dict[int, list[int]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.positions = {p.id: i for i, p in enumerate(self.passages)}
+        self.sentences_of = {}
+        for i, s in enumerate(self.sentences):
+            self.sentences_of.setdefault(s.passage, []).append(i)
 
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with this id, or None."""
@@ -108,6 +132,9 @@ def build_index(settings: Settings, embedder: Embedder, *,
     step(f"{len(docs)} documents, {len(passages)} passages")
     titles = {d.id: d.meta.title for d in docs}
     vectors = embedder.embed([p.embedding_text(titles[p.doc_id]) for p in passages])
+    sentences = passage_sentences(passages)
+    step(f"{len(sentences)} sentences")
+    sentence_vectors = embedder.embed([s.text for s in sentences])
     vector_index = build_faiss(vectors, spec)
     lexical = LexicalIndex.build([_lexical_text(p, titles[p.doc_id]) for p in passages])
 
@@ -118,6 +145,8 @@ def build_index(settings: Settings, embedder: Embedder, *,
         save_faiss(vector_index, tmp / VECTORS)
         lexical.save(tmp / LEXICAL)
         _write_jsonl(tmp / PASSAGES, (asdict(p) for p in passages))
+        _write_jsonl(tmp / SENTENCES, (asdict(x) for x in sentences))
+        np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
         (tmp / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
                                                 ensure_ascii=False, indent=1), "utf-8")
         manifest = Manifest(
@@ -125,7 +154,8 @@ def build_index(settings: Settings, embedder: Embedder, *,
             corpus_hash=corpus_hash(settings.seeds_dir), chunker_version=CHUNKER_VERSION,
             chunk_options=asdict(options), passages=len(passages), documents=len(docs),
             faiss_index=describe(vector_index), created=datetime.now(UTC).isoformat(),
-            file_sizes={name: (tmp / name).stat().st_size for name in (VECTORS, PASSAGES)},
+            file_sizes={name: (tmp / name).stat().st_size for name in (VECTORS, PASSAGES, SENTENCES,
+                                                                 SENTENCE_VECTORS)},
             build_seconds=round(time.perf_counter() - started, 2),
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
@@ -237,14 +267,21 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
                     (resolved / PASSAGES).read_text("utf-8").splitlines() if line.strip()]
         documents = {d["id"]: DocumentMeta(**d) for d in
                      json.loads((resolved / DOCUMENTS).read_text("utf-8"))}
+        sentences = [Sentence(**json.loads(line)) for line in
+                     (resolved / SENTENCES).read_text("utf-8").splitlines() if line.strip()]
+        sentence_vectors = np.load(resolved / SENTENCE_VECTORS).astype(np.float32)
     except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
         raise IndexCorrupt(path, f"{type(exc).__name__}: {exc}") from exc
     if vectors.ntotal != len(passages) or len(passages) != manifest.passages:
         raise IndexCorrupt(path, f"{vectors.ntotal} vectors for {len(passages)} passages, "
                                  f"manifest says {manifest.passages}")
+    if len(sentences) != len(sentence_vectors):
+        raise IndexCorrupt(path, f"{len(sentence_vectors)} sentence vectors for "
+                                 f"{len(sentences)} sentences")
     if corpus_hash(settings.seeds_dir) != manifest.corpus_hash:
         log.warning("Index at %s was built from other seed files; rebuild with: rag index", path)
-    return Index(resolved, manifest, vectors, lexical, passages, documents)
+    return Index(resolved, manifest, vectors, lexical, passages, documents, sentences,
+                 sentence_vectors)
 
 
 def _passage(row: dict[str, object]) -> Passage:

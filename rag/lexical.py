@@ -1,5 +1,11 @@
-"""Lexical retrieval: French-aware tokenisation (stopwords, Snowball stems, folded accents)
-and a BM25 index (``bm25s``)."""
+"""Lexical retrieval with BM25 (``bm25s``) under two analyzers:
+
+- ``words``: French-aware words (stopwords removed, Snowball stems, accents folded), for
+  French questions;
+- ``grams``: character 4-grams of accent-folded words, for English questions over the
+  French corpus: UN vocabulary is full of cognates (*intergovernmental* /
+  *intergouvernemental*, *cooperation* / *coopération*) that share most of their 4-grams.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,20 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
+Analyzer = Literal["words", "grams"]
+ANALYZERS: tuple[Analyzer, ...] = ("words", "grams")
+GRAM = 4
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | {
-    "selon", "quel", "quelle", "quels", "quelles", "a-t-il", "ont", "été", "lors", "d", "l",
-    "qu", "s", "n", "c", "j", "m", "t", "which", "what", "according",
+    "selon", "quel", "quelle", "quels", "quelles", "ont", "été", "lors", "which", "what",
+    "according",
 }
 
 
@@ -31,38 +41,61 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("french")
 
 
+def _content_words(text: str) -> list[str]:
+    return [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case words minus French/English stopwords, stemmed, accents folded."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
-    return [fold_accents(stem) for stem in _stemmer().stemWords(words)]
+    return [fold_accents(stem) for stem in _stemmer().stemWords(_content_words(text))]
+
+
+def char_grams(text: str, n: int = GRAM) -> list[str]:
+    """Character ``n``-grams of each accent-folded content word, with word-boundary marks
+    (``#inter``, ``ntal#``…); words shorter than three letters are skipped."""
+    grams: list[str] = []
+    for word in _content_words(fold_accents(text)):
+        if len(word) < 3:
+            continue
+        marked = f"#{word}#"
+        grams.extend(marked[i:i + n] for i in range(max(1, len(marked) - n + 1)))
+    return grams
+
+
+_ANALYZE = {"words": tokenize, "grams": char_grams}
 
 
 class LexicalIndex:
-    """BM25 over passage texts; scores every passage for a query."""
+    """BM25 over passage texts, one index per analyzer; scores every passage."""
 
-    def __init__(self, retriever: bm25s.BM25) -> None:
-        self._bm25 = retriever
+    def __init__(self, indexes: dict[str, bm25s.BM25]) -> None:
+        self._bm25 = indexes
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
         """Index ``texts`` (one per passage, same order as the vector index)."""
-        retriever = bm25s.BM25()
-        retriever.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(retriever)
+        indexes = {}
+        for name in ANALYZERS:
+            retriever = bm25s.BM25()
+            retriever.index([_ANALYZE[name](t) or [""] for t in texts], show_progress=False)
+            indexes[name] = retriever
+        return cls(indexes)
 
     def save(self, directory: Path) -> None:
-        """Write the index files into ``directory``."""
-        self._bm25.save(str(directory))
+        """Write one sub-folder per analyzer into ``directory``."""
+        for name, retriever in self._bm25.items():
+            retriever.save(str(directory / name))
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
         """Read an index written by :meth:`save`."""
-        return cls(bm25s.BM25.load(str(directory), load_corpus=False, mmap=False))
+        return cls({name: bm25s.BM25.load(str(directory / name), load_corpus=False)
+                    for name in ANALYZERS})
 
-    def scores(self, query: str) -> np.ndarray:
+    def scores(self, query: str, analyzer: Analyzer = "words") -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no term matches)."""
-        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
-        n = self._bm25.scores["num_docs"]
+        retriever = self._bm25[analyzer]
+        tokens = [t for t in _ANALYZE[analyzer](query) if t in retriever.vocab_dict]
         if not tokens:
-            return np.zeros(n, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+            return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
+        return np.asarray(retriever.get_scores(tokens), dtype=np.float32)

@@ -11,6 +11,8 @@ import numpy as np
 from rag.embeddings import Embedder
 from rag.errors import UnknownDocument
 from rag.index import Index
+from rag.language import detect_language
+from rag.lexical import Analyzer
 from rag.records import DocumentMeta, Passage
 from rag.settings import Settings
 from rag.vector_store import search
@@ -66,6 +68,13 @@ class Retriever:
         known = ", ".join(sorted(self.index.documents))
         raise UnknownDocument(f"Unknown document {ref!r}; known ids: {known}")
 
+    def lexical_mode(self, query: str) -> tuple[Analyzer, float]:
+        """French questions use stemmed words; English ones character 4-grams, which match
+        the cognates of the French text (see :mod:`rag.lexical`)."""
+        if detect_language(query) == "en":
+            return "grams", self.settings.lexical_weight_en
+        return "words", self.settings.lexical_weight
+
     def embed_query(self, query: str) -> np.ndarray:
         """The query vector (with the query prompt)."""
         return self.embedder.embed([query], query=True)[0]
@@ -78,7 +87,8 @@ class Retriever:
         depth = self.settings.candidate_k
         qv = self.embed_query(query) if query_vector is None else query_vector
         dense_scores, dense_ids = search(self.index.vectors, qv, depth, allowed)
-        lexical = self.index.lexical.scores(query)
+        analyzer, lexical_weight = self.lexical_mode(query)
+        lexical = self.index.lexical.scores(query, analyzer)
         if allowed is not None:
             mask = np.full(lexical.shape, -np.inf, dtype=np.float32)
             mask[allowed] = lexical[allowed]
@@ -87,7 +97,7 @@ class Retriever:
         lexical_ids = [int(i) for i in order if lexical[i] > 0]
         dense_list = [int(i) for i in dense_ids]
         fused = rrf([(dense_list, self.settings.dense_weight),
-                     (lexical_ids, self.settings.lexical_weight)], self.settings.rrf_k)
+                     (lexical_ids, lexical_weight)], self.settings.rrf_k)
         dense_pos = {row: r for r, row in enumerate(dense_list, start=1)}
         dense_val = {int(row): float(s) for row, s in zip(dense_ids, dense_scores, strict=True)}
         lexical_pos = {row: r for r, row in enumerate(lexical_ids, start=1)}

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     candidate_k: int = Field(40, ge=1, description="Candidates taken from each retriever.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in RRF.")
     lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 list in RRF.")
+    lexical_weight_en: float = Field(
+        0.5, ge=0, description="Weight of the character 4-gram BM25 list for English questions."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
 
     max_window_chars: int = Field(
@@ -52,6 +55,28 @@ class Settings(BaseSettings):
     )
     group_items_max_chars: int = Field(
         900, ge=100, description="Lettered sub-items stay with their parent below this size."
+    )
+
+    composer: str = Field("extractive", description="Default composer: extractive or llm.")
+    answer_passages: int = Field(5, ge=1, description="Passages the composer reads.")
+    answer_max_sentences: int = Field(3, ge=1, description="Sentences in an answer.")
+    answer_max_chars: int = Field(900, ge=100, description="Length cap of an answer.")
+    answer_score_margin: float = Field(
+        0.08, ge=0, description="Sentences scoring this far below the best are left out."
+    )
+    mmr_lambda: float = Field(0.8, ge=0, le=1, description="Relevance vs. diversity (MMR).")
+    overlap_weight: float = Field(0.1, ge=0, description="Weight of question-word overlap.")
+    rank_weight: float = Field(0.02, ge=0, description="Weight of the passage's rank.")
+    expectation_bonus: float = Field(
+        0.03, ge=0, description="Bonus for sentences holding the expected kind of answer."
+    )
+    new_document_bonus: float = Field(
+        0.01, ge=0, description="MMR bonus for a sentence from a document not yet cited."
+    )
+    confidence_floor: float = Field(0.78, description="Similarity mapped to confidence 0.")
+    confidence_ceiling: float = Field(0.92, description="Similarity mapped to confidence 1.")
+    abstain_threshold: float = Field(
+        0.0, ge=0, le=1, description="Abstain below this confidence (see eval report)."
     )
 
     @property

@@ -1,0 +1,97 @@
+"""Answer-quality metrics: fact coverage, citation precision, abstention, latency."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from eval.dataset import GoldQuestion, fact_covered, passage_matches
+from eval.retrieval_metrics import RetrievalOutcome
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """One question run through the whole pipeline."""
+
+    question: GoldQuestion
+    answer: str
+    abstained: bool
+    confidence: float
+    cited_texts: tuple[str, ...]
+    cited_ids: tuple[str, ...]
+    cited_documents: tuple[str, ...]
+    retrieval: RetrievalOutcome | None
+    latency_ms: float
+
+    @property
+    def facts_missed(self) -> list[list[str]]:
+        """Gold facts the answer does not contain."""
+        return [list(f) for f in self.question.answer_facts if not fact_covered(self.answer, f)]
+
+    @property
+    def fact_coverage(self) -> float | None:
+        """Share of gold facts present in the answer (None without facts)."""
+        facts = self.question.answer_facts
+        return None if not facts else 1 - len(self.facts_missed) / len(facts)
+
+    @property
+    def cited_relevant(self) -> list[bool]:
+        """For each cited passage: does it contain a gold quote?"""
+        return [bool(passage_matches(t, self.question.gold_quotes)) for t in self.cited_texts]
+
+    @property
+    def documents_covered(self) -> float | None:
+        """Share of the gold documents cited (multi-document questions)."""
+        gold = {d.rsplit(".", 1)[0] for d in self.question.doc}
+        return None if not gold else len(gold & set(self.cited_documents)) / len(gold)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None
+
+
+def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | None]:
+    """Aggregate answer metrics (None where a metric has no data in this group)."""
+    answerable = [o for o in outcomes if o.question.answerable]
+    unanswerable = [o for o in outcomes if not o.question.answerable]
+    cited = [flag for o in answerable if not o.abstained for flag in o.cited_relevant]
+    lat = np.array([o.latency_ms for o in outcomes]) if outcomes else np.array([0.0])
+    return {
+        "n": len(outcomes),
+        "fact_coverage": _mean([o.fact_coverage for o in answerable]),
+        "citation_precision": float(np.mean(cited)) if cited else None,
+        "abstention_unanswerable": _mean([float(o.abstained) for o in unanswerable]),
+        "false_abstention": _mean([float(o.abstained) for o in answerable]),
+        "documents_covered": _mean([o.documents_covered for o in answerable
+                                    if len(o.question.doc) > 1]),
+        "latency_p50_ms": float(np.percentile(lat, 50)),
+        "latency_p95_ms": float(np.percentile(lat, 95)),
+    }
+
+
+def group_answers(outcomes: Sequence[AnswerOutcome], key: str
+                  ) -> dict[str, dict[str, float | None]]:
+    """Answer metrics per value of a question attribute, plus ``all``."""
+    groups: dict[str, list[AnswerOutcome]] = {}
+    for o in outcomes:
+        groups.setdefault(str(getattr(o.question, key)), []).append(o)
+    table = {name: summarize_answers(items) for name, items in sorted(groups.items())}
+    table["all"] = summarize_answers(outcomes)
+    return table
+
+
+def abstention_curve(outcomes: Sequence[AnswerOutcome], thresholds: np.ndarray
+                     ) -> list[tuple[float, float, float]]:
+    """For each confidence threshold: (threshold, abstention on unanswerable, false
+    abstention on answerable), abstaining when confidence < threshold or the composer
+    already abstained."""
+    rows = []
+    for t in thresholds:
+        un = [o.abstained or o.confidence < t for o in outcomes if not o.question.answerable]
+        an = [o.abstained or o.confidence < t for o in outcomes if o.question.answerable]
+        rows.append((float(t), float(np.mean(un)) if un else 0.0,
+                     float(np.mean(an)) if an else 0.0))
+    return rows

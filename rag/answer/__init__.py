@@ -1,0 +1,105 @@
+"""Answers with verified citations: the ``Answer`` value, the one-method ``Composer``
+protocol, and the JSON/text renderings shared by CLI and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag.citations import citation_label
+from rag.records import DocumentMeta, Passage
+from rag.retrieval import Hit
+from rag.serialize import document_json, hit_json
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the composers see it."""
+
+    text: str
+    language: str  # "fr" | "en"
+    vector: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """``[marker]`` in the answer text → this passage, and the sentence quoted from it."""
+
+    marker: int
+    passage: Passage
+    document: DocumentMeta
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A composed answer."""
+
+    question: str
+    text: str
+    abstained: bool
+    confidence: float
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    language: str = "fr"
+    composer: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # e.g. sentences an LLM left without a valid citation
+
+
+class Composer(Protocol):
+    """Turns retrieved passages into an answer."""
+
+    name: str
+
+    def compose(self, question: Question, hits: list[Hit]) -> Answer:
+        """Compose an answer to ``question`` from ``hits`` (best first)."""
+        ...
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    """A citation as the API and ``--json`` print it."""
+    return {
+        "marker": c.marker,
+        "passage_id": c.passage.id,
+        "document": document_json(c.document),
+        "paragraph": c.passage.label,
+        "reference": citation_label(c.document, c.passage),
+        "section": list(c.passage.section),
+        "quote": c.quote,
+        "text": c.passage.text,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The response object of ``rag ask --json`` and ``POST /v1/ask``."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": round(answer.confidence, 3),
+        "language": answer.language,
+        "composer": answer.composer,
+        "citations": [citation_json(c) for c in answer.citations],
+        "passages": [hit_json(h) for h in answer.hits],
+        "timings_ms": {k: round(v, 1) for k, v in answer.timings_ms.items()},
+        "notes": list(answer.notes),
+    }
+
+
+def format_answer(answer: Answer) -> str:
+    """Human-readable answer with its numbered sources."""
+    lines = [answer.text, ""]
+    if answer.citations:
+        lines.append("Sources :" if answer.language == "fr" else "Sources:")
+        for c in answer.citations:
+            lines.append(f"[{c.marker}] {citation_label(c.document, c.passage)} — « {c.quote} »")
+    elif answer.hits:
+        lines.append("Passages les plus proches :" if answer.language == "fr"
+                     else "Closest passages:")
+        for h in answer.hits[:3]:
+            lines.append(f"- {citation_label(h.document, h.passage)} — {h.passage.text[:160]}…")
+    lines.append(f"(confidence {answer.confidence:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""What kind of answer a question asks for (a count, a date, a person, a place, a sum) and
+whether a piece of evidence contains one. Near-miss questions ("how much did X allocate?")
+retrieve the right topic but no figure: this check lets the composer abstain."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Expectation = Literal["count", "amount", "percent", "day", "date", "person", "place"]
+
+_MONTHS_FR = ("janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
+              "décembre")
+_MONTHS_EN = ("january|february|march|april|may|june|july|august|september|october|november|"
+              "december")
+_MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
+_RULES: list[tuple[Expectation, re.Pattern[str]]] = [
+    ("amount", re.compile(r"\b(?:quel montant|à combien s[’']él[eè]v|combien (?:d[’']argent|de "
+                          r"dollars|d[’']euros)|montant|budget|how much (?:money|funding)|"
+                          r"what amount|amount of|how much did .* (?:allocate|provide|fund))",
+                          re.I)),
+    ("percent", re.compile(r"\b(?:quel taux|quel pourcentage|pourcentage|quelle proportion|"
+                           r"what percentage|what share|what proportion|what rate)\b", re.I)),
+    ("count", re.compile(r"\b(?:combien|how many|nombre de|quel nombre|number of)\b", re.I)),
+    ("day", re.compile(r"\b(?:à quelle date|quelle date|quel jour|on what date|what date|"
+                       r"which day|what day|on what day)\b", re.I)),
+    ("date", re.compile(r"\b(?:quand|en quelle année|quelle année|depuis quand|when|"
+                        r"in what year|which year|what year)\b", re.I)),
+    ("person", re.compile(r"(?:^\s*qui\b|\bcomment s[’']appelle|\bquel est le nom|\bnom d[eu]\b|"
+                          r"^\s*who\b|\bwho (?:is|was|signed|heads|led|chairs)|\bname of\b|"
+                          r"\bwhat is the name\b)", re.I)),
+    ("place", re.compile(r"(?:^\s*où\b|\bdans quelle ville|\bdans quel pays|\ben quel lieu|"
+                         r"\bquel lieu|^\s*where\b|\bin which (?:city|country)|\bwhich city|"
+                         r"\bwhat city|\bvenue\b)", re.I)),
+]
+_NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+                 r"quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|cents|mille|"
+                 r"douzaine|centaine|millier|two|three|four|five|six|seven|eight|nine|ten|"
+                 r"eleven|twelve|dozen|hundred|thousand")
+_YEAR = r"(?:19|20)\d{2}"
+_DATE_EXPR = re.compile(rf"\b\d{{1,2}}(?:er)?\s+{_MONTH}(?:\s+{_YEAR})?\b|\b{_MONTH}\s+\d{{1,2}}\b",
+                        re.I)
+_MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+{_YEAR}\b", re.I)
+_YEAR_ONLY = re.compile(rf"\b{_YEAR}\b")
+_SYMBOL = re.compile(r"\b[A-Z]+(?:/[\w.()-]+)+")
+_RESOLUTION = re.compile(r"\b\d{2,4}\s*\(\d{4}\)|\b\d{2}/\d{2,3}\b")
+_CURRENCY = re.compile(r"\d[\d\s.,]*\s*(?:millions?|milliards?|billion|million)?\s*"
+                       r"(?:de\s+)?(?:dollars|euros|francs|\$|€|USD|EUR)|[$€]\s?\d", re.I)
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|pour\s*cent|per\s*cent|percent)", re.I)
+_PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+(?:l[’'])?[A-ZÀ-Ý][\w’'-]+")
+_NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ’'-]+|[A-ZÀ-Ý]\.)"
+_PERSON = re.compile(rf"\b{_NAME_TOKEN}(?:\s+(?:de la|de|van|von|bin|al-|el-)?\s*{_NAME_TOKEN})+")
+_TITLE_BEFORE_NAME = re.compile(r"\b(?:M\.|Mme|Mr\.|Mrs\.|Ms\.|\(Signé\)|S\. E\.)\s+[A-ZÀ-Ý]")
+
+
+def expected_answer(question: str) -> Expectation | None:
+    """The kind of answer ``question`` asks for, or None for open questions."""
+    for kind, pattern in _RULES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def _strip_references(text: str) -> str:
+    text = _SYMBOL.sub(" ", text)
+    return _RESOLUTION.sub(" ", text)
+
+
+def has_count(text: str) -> bool:
+    """A quantity: digits that are not a year, a day of a date or a document reference,
+    or a number word from two upwards."""
+    text = _DATE_EXPR.sub(" ", _strip_references(text))
+    text = _YEAR_ONLY.sub(" ", text)
+    return bool(re.search(r"\b\d+(?:[\s.,]\d+)*\b", text) or
+                re.search(rf"\b(?:{_NUMBER_WORDS})\b", text, re.I))
+
+
+def has_person_name(text: str, common_words: frozenset[str] = frozenset()) -> bool:
+    """A person's name: an honorific or signature before a capitalised word, or two or more
+    capitalised words of which at least one is not an ordinary word of the corpus."""
+    if _TITLE_BEFORE_NAME.search(text):
+        return True
+    for match in _PERSON.finditer(text):
+        tokens = re.findall(r"[A-ZÀ-Ý][\w’'-]*", match.group(0))
+        if any(t.lower().strip(".") not in common_words and not t.isupper() and len(t) > 2
+               for t in tokens[1:]):
+            return True
+    return False
+
+
+def evidence_has(kind: Expectation, text: str,
+                 common_words: frozenset[str] = frozenset()) -> bool:
+    """True when ``text`` contains the kind of answer expected."""
+    if kind == "amount":
+        return bool(_CURRENCY.search(text))
+    if kind == "count":
+        return has_count(text)
+    if kind == "percent":
+        return bool(_PERCENT.search(text))
+    if kind == "day":
+        return bool(_DATE_EXPR.search(text))
+    if kind == "date":
+        return bool(_DATE_EXPR.search(text) or _MONTH_YEAR.search(text)
+                    or _YEAR_ONLY.search(_strip_references(text)))
+    if kind == "person":
+        return has_person_name(text, common_words)
+    if kind == "place":
+        return bool(_PLACE.search(text))
+    return True

@@ -1,0 +1,140 @@
+"""Extractive composer (default, offline): picks the sentences of the retrieved passages
+that answer the question, orders them readably and cites each one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer import Answer, Citation, Question
+from rag.answer.evidence import Judgement, judge
+from rag.answer.expectations import evidence_has, expected_answer
+from rag.index import Index
+from rag.lexical import tokenize
+from rag.retrieval import Hit
+from rag.settings import Settings
+
+LEAD_IN = {"en": "From the documents (quoted in the original French):"}
+NOT_FOUND = {
+    "fr": "Je n’ai pas trouvé la réponse dans les documents.",
+    "en": "Not found in the documents.",
+}
+
+
+@dataclass
+class Candidate:
+    """A sentence that could go into the answer."""
+
+    sentence: int  # index in Index.sentences
+    hit_rank: int
+    text: str
+    similarity: float
+    overlap: float
+    score: float
+    fits: bool = True  # contains the kind of answer the question expects
+
+
+def common_words(index: Index) -> frozenset[str]:
+    """Words that occur in lower case somewhere in the corpus (not proper names)."""
+    words: set[str] = set()
+    for p in index.passages:
+        words.update(w for w in re.findall(r"[\w’'-]+", p.text) if w.islower())
+    return frozenset(words)
+
+
+class ExtractiveComposer:
+    """Cited sentences chosen by similarity to the question, lexical overlap and MMR."""
+
+    name = "extractive"
+
+    def __init__(self, index: Index, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.common = common_words(index)
+
+    def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
+        """Scored sentences of the top passages."""
+        assert question.vector is not None, "the extractive composer needs the query vector"
+        s = self.settings
+        q_tokens = set(tokenize(question.text))
+        expectation = expected_answer(question.text)
+        out: list[Candidate] = []
+        for rank, hit in enumerate(hits[: s.answer_passages]):
+            row = self.index.positions[hit.passage.id]
+            for si in self.index.sentences_of.get(row, []):
+                text = self.index.sentences[si].text
+                sim = float(self.index.sentence_vectors[si] @ question.vector)
+                tokens = set(tokenize(text))
+                overlap = len(q_tokens & tokens) / max(1, len(q_tokens))
+                fits = expectation is None or evidence_has(expectation, text, self.common)
+                score = (sim + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
+                         + (s.expectation_bonus if expectation and fits else 0.0))
+                out.append(Candidate(si, rank, text, sim, overlap, score, fits))
+        return out
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Maximal marginal relevance within the sentence and length budgets."""
+        s = self.settings
+        chosen: list[Candidate] = []
+        pool = sorted(candidates, key=lambda c: -c.score)
+        if not pool:
+            return chosen
+        best = pool[0].score
+        vectors = self.index.sentence_vectors
+        docs_seen: set[str] = set()
+        while pool and len(chosen) < s.answer_max_sentences:
+            def mmr(c: Candidate) -> float:
+                redundancy = max((float(vectors[c.sentence] @ vectors[o.sentence])
+                                  for o in chosen), default=0.0)
+                new_doc = self._doc(c) not in docs_seen and bool(chosen)
+                return (s.mmr_lambda * c.score - (1 - s.mmr_lambda) * redundancy
+                        + (s.new_document_bonus if new_doc else 0.0))
+
+            pick = max(pool, key=mmr)
+            pool.remove(pick)
+            if chosen and pick.score < best - s.answer_score_margin:
+                break
+            length = sum(len(c.text) for c in chosen) + len(pick.text)
+            if chosen and length > s.answer_max_chars:
+                continue
+            chosen.append(pick)
+            docs_seen.add(self._doc(pick))
+        return chosen
+
+    def _doc(self, c: Candidate) -> str:
+        return self.index.passages[self.index.sentences[c.sentence].passage].doc_id
+
+    def compose(self, question: Question, hits: list[Hit]) -> Answer:
+        """The cited extractive answer, or an abstention listing the closest passages."""
+        candidates = self.candidates(question, hits)
+        chosen = self.select(candidates)
+        verdict: Judgement = judge(question.text, chosen, self.settings)
+        if verdict.abstain or not chosen:
+            return Answer(question.text, _not_found(question.language, verdict.reason), True,
+                          verdict.confidence, (), tuple(hits), question.language, self.name)
+        chosen.sort(key=lambda c: (c.hit_rank, self.index.sentences[c.sentence].ordinal))
+        citations: list[Citation] = []
+        markers: dict[str, int] = {}
+        parts: list[str] = []
+        for c in chosen:
+            passage = self.index.passages[self.index.sentences[c.sentence].passage]
+            if passage.id not in markers:
+                markers[passage.id] = len(markers) + 1
+                citations.append(Citation(markers[passage.id], passage,
+                                          self.index.documents[passage.doc_id], c.text))
+            parts.append(f"{c.text} [{markers[passage.id]}]")
+        body = " ".join(parts)
+        lead = LEAD_IN.get(question.language)
+        text = f"{lead} {body}" if lead else body
+        return Answer(question.text, text, False, verdict.confidence, tuple(citations),
+                      tuple(hits), question.language, self.name)
+
+
+def _not_found(language: str, reason: str) -> str:
+    base = NOT_FOUND.get(language, NOT_FOUND["fr"])
+    return f"{base} ({reason})" if reason else base
+
+
+__all__ = ["Candidate", "ExtractiveComposer", "common_words", "np"]
