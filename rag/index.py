@@ -97,6 +97,12 @@ class Index:
         for i, s in enumerate(self.sentences):
             self.sentences_of.setdefault(s.passage, []).append(i)
 
+    def similarities(self, rows: list[int], query: np.ndarray) -> np.ndarray:
+        """Cosine similarity of ``query`` with the stored vectors of passage ``rows``."""
+        vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows]) if rows \
+            else np.zeros((0, query.shape[-1]), dtype=np.float32)
+        return vectors @ query
+
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with this id, or None."""
         i = self.positions.get(passage_id)

@@ -64,11 +64,24 @@ class Settings(BaseSettings):
     answer_score_margin: float = Field(
         0.08, ge=0, description="Sentences scoring this far below the best are left out."
     )
+    new_passage_margin: float = Field(
+        0.02, ge=0, description="A sentence that adds a new citation must score this close to "
+        "the best (single-part questions)."
+    )
     mmr_lambda: float = Field(0.8, ge=0, le=1, description="Relevance vs. diversity (MMR).")
     overlap_weight: float = Field(0.1, ge=0, description="Weight of question-word overlap.")
-    rank_weight: float = Field(0.02, ge=0, description="Weight of the passage's rank.")
+    sentence_weight: float = Field(
+        0.3, ge=0, le=1, description="Sentence vs. passage similarity in sentence scores."
+    )
     expectation_bonus: float = Field(
         0.03, ge=0, description="Bonus for sentences holding the expected kind of answer."
+    )
+    fit_margin: float = Field(
+        0.03, ge=0, description="The sentence holding the expected kind of answer must score "
+        "within this margin of the best one, else the composer abstains."
+    )
+    rank_weight: float = Field(
+        0.1, ge=0, description="Bonus 1/(rank+1)×weight for sentences of higher-ranked passages."
     )
     new_document_bonus: float = Field(
         0.01, ge=0, description="MMR bonus for a sentence from a document not yet cited."
@@ -78,6 +91,14 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(
         0.0, ge=0, le=1, description="Abstain below this confidence (see eval report)."
     )
+
+    llm_provider: str = Field("openai", description="LLM composer backend: openai or ollama.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL (e.g. http://localhost:8080/v1) or Ollama URL."
+    )
+    llm_model: str | None = Field(None, description="Chat model name for the LLM composer.")
+    llm_api_key: str | None = Field(None, description="API key of the LLM endpoint.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call fails.")
 
     @property
     def index_dir(self) -> Path:

@@ -49,6 +49,7 @@ def build_faiss(vectors: np.ndarray, spec: IndexSpec | None = None) -> faiss.Ind
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors)
         index.nprobe = spec.nprobe or max(8, nlist // 16)
+        index.make_direct_map()  # lets answers reconstruct passage vectors
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, spec.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = max(40, spec.hnsw_m * 2)

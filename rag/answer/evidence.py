@@ -42,7 +42,8 @@ def judge(question: str, chosen: list[Candidate], settings: Settings) -> Judgeme
     best = max(c.similarity for c in chosen)
     confidence = confidence_from_similarity(best, settings)
     expectation = expected_answer(question)
-    if expectation and not any(c.fits for c in chosen):
+    top = max(c.score for c in chosen)
+    if expectation and not any(c.fits and c.score >= top - settings.fit_margin for c in chosen):
         return Judgement(confidence * 0.5, True, _REASONS[expectation])
     if confidence < settings.abstain_threshold:
         return Judgement(confidence, True)

@@ -50,6 +50,7 @@ _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|pour\s*cent|per\s*cent|percent)",
 _PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+(?:l[’'])?[A-ZÀ-Ý][\w’'-]+")
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ’'-]+|[A-ZÀ-Ý]\.)"
 _PERSON = re.compile(rf"\b{_NAME_TOKEN}(?:\s+(?:de la|de|van|von|bin|al-|el-)?\s*{_NAME_TOKEN})+")
+_PLACE_PREPOSITION = re.compile(r"(?:\b(?:du|de|des|en|au|aux|à|in|of|at)|[dl]’)\s*$", re.I)
 _TITLE_BEFORE_NAME = re.compile(r"\b(?:M\.|Mme|Mr\.|Mrs\.|Ms\.|\(Signé\)|S\. E\.)\s+[A-ZÀ-Ý]")
 
 
@@ -66,10 +67,15 @@ def _strip_references(text: str) -> str:
     return _RESOLUTION.sub(" ", text)
 
 
+_DURATION_OR_TIME = re.compile(
+    rf"\b(?:\d+|{_NUMBER_WORDS})\s+(?:ans|années|mois|jours|semaines|heures|h|minutes|siècles|"
+    r"years|months|days|weeks|hours|centuries)\b|\b\d{1,2}\s*h\s*\d{0,2}\b", re.I)
+
+
 def has_count(text: str) -> bool:
-    """A quantity: digits that are not a year, a day of a date or a document reference,
-    or a number word from two upwards."""
-    text = _DATE_EXPR.sub(" ", _strip_references(text))
+    """A quantity: digits or a number word (from two upwards) that are not a year, a date, a
+    time of day, a duration or a document reference."""
+    text = _DURATION_OR_TIME.sub(" ", _DATE_EXPR.sub(" ", _strip_references(text)))
     text = _YEAR_ONLY.sub(" ", text)
     return bool(re.search(r"\b\d+(?:[\s.,]\d+)*\b", text) or
                 re.search(rf"\b(?:{_NUMBER_WORDS})\b", text, re.I))
@@ -77,10 +83,13 @@ def has_count(text: str) -> bool:
 
 def has_person_name(text: str, common_words: frozenset[str] = frozenset()) -> bool:
     """A person's name: an honorific or signature before a capitalised word, or two or more
-    capitalised words of which at least one is not an ordinary word of the corpus."""
+    capitalised words, not introduced by a preposition of place, at least one of which is
+    not an ordinary word of the corpus."""
     if _TITLE_BEFORE_NAME.search(text):
         return True
     for match in _PERSON.finditer(text):
+        if _PLACE_PREPOSITION.search(text[: match.start()]):
+            continue  # "du Viet Nam", "en Asie centrale": places, not people
         tokens = re.findall(r"[A-ZÀ-Ý][\w’'-]*", match.group(0))
         if any(t.lower().strip(".") not in common_words and not t.isupper() and len(t) > 2
                for t in tokens[1:]):

@@ -4,6 +4,7 @@ that answer the question, orders them readably and cites each one."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +37,29 @@ class Candidate:
     fits: bool = True  # contains the kind of answer the question expects
 
 
-def common_words(index: Index) -> frozenset[str]:
-    """Words that occur in lower case somewhere in the corpus (not proper names)."""
+def common_words(index: Index, max_name_count: int = 5) -> frozenset[str]:
+    """Lower-cased words that cannot be part of a person's name: words written in lower case
+    somewhere in the corpus, and capitalised words frequent enough to belong to institution
+    names (``Unies``, ``Conseil``); people are named rarely."""
+    counts: Counter[str] = Counter()
     words: set[str] = set()
     for p in index.passages:
-        words.update(w for w in re.findall(r"[\w’'-]+", p.text) if w.islower())
+        for w in re.findall(r"[\w’'-]+", p.text):
+            counts[w.lower()] += 1
+            if w.islower():
+                words.add(w)
+    words.update(w for w, n in counts.items() if n > max_name_count)
     return frozenset(words)
+
+
+_MULTI_PART = re.compile(r"\bà la fois\b|\bboth\b|\bet (?:dans|selon|quel|quelle|quand|"
+                         r"comment|pourquoi|de quel)|\band (?:what|which|when|how|why|in)\b|"
+                         r"\?.+\?", re.I)
+
+
+def is_multi_part(question: str) -> bool:
+    """Questions that ask two things or compare documents (``à la fois``, ``…? Et…?``)."""
+    return bool(_MULTI_PART.search(question))
 
 
 class ExtractiveComposer:
@@ -55,33 +73,49 @@ class ExtractiveComposer:
         self.common = common_words(index)
 
     def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
-        """Scored sentences of the top passages."""
+        """Scored sentences of the top passages.
+
+        A sentence's score mixes its own similarity to the question with its passage's
+        (the passage was embedded with its title and section, so a sentence that never
+        names its organisation still scores under the right heading), the share of
+        question words it contains, and a small bonus when it holds the kind of answer the
+        question expects (a number, a date, a name…).
+        """
         assert question.vector is not None, "the extractive composer needs the query vector"
         s = self.settings
         q_tokens = set(tokenize(question.text))
         expectation = expected_answer(question.text)
+        used = hits[: s.answer_passages]
+        rows = [self.index.positions[h.passage.id] for h in used]
+        passage_sims = self.index.similarities(rows, question.vector)
         out: list[Candidate] = []
-        for rank, hit in enumerate(hits[: s.answer_passages]):
-            row = self.index.positions[hit.passage.id]
+        for rank, (row, passage_sim) in enumerate(zip(rows, passage_sims, strict=True)):
             for si in self.index.sentences_of.get(row, []):
                 text = self.index.sentences[si].text
                 sim = float(self.index.sentence_vectors[si] @ question.vector)
-                tokens = set(tokenize(text))
-                overlap = len(q_tokens & tokens) / max(1, len(q_tokens))
+                overlap = len(q_tokens & set(tokenize(text))) / max(1, len(q_tokens))
                 fits = expectation is None or evidence_has(expectation, text, self.common)
-                score = (sim + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
+                score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
+                         + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
                          + (s.expectation_bonus if expectation and fits else 0.0))
                 out.append(Candidate(si, rank, text, sim, overlap, score, fits))
         return out
 
-    def select(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Maximal marginal relevance within the sentence and length budgets."""
+    def select(self, candidates: list[Candidate], multi_part: bool = False) -> list[Candidate]:
+        """Maximal marginal relevance within the sentence and length budgets.
+
+        A sentence from a passage already cited only has to be within
+        ``answer_score_margin`` of the best; one that would add a new citation must be within
+        the tighter ``new_passage_margin`` (looser for questions with several parts), so
+        answers cite few passages unless the evidence really is spread out.
+        """
         s = self.settings
         chosen: list[Candidate] = []
         pool = sorted(candidates, key=lambda c: -c.score)
         if not pool:
             return chosen
         best = pool[0].score
+        new_margin = s.answer_score_margin if multi_part else s.new_passage_margin
         vectors = self.index.sentence_vectors
         docs_seen: set[str] = set()
         while pool and len(chosen) < s.answer_max_sentences:
@@ -94,8 +128,10 @@ class ExtractiveComposer:
 
             pick = max(pool, key=mmr)
             pool.remove(pick)
-            if chosen and pick.score < best - s.answer_score_margin:
-                break
+            cited = {self._passage(c) for c in chosen}
+            margin = s.answer_score_margin if self._passage(pick) in cited else new_margin
+            if chosen and pick.score < best - margin:
+                continue
             length = sum(len(c.text) for c in chosen) + len(pick.text)
             if chosen and length > s.answer_max_chars:
                 continue
@@ -103,13 +139,16 @@ class ExtractiveComposer:
             docs_seen.add(self._doc(pick))
         return chosen
 
+    def _passage(self, c: Candidate) -> int:
+        return self.index.sentences[c.sentence].passage
+
     def _doc(self, c: Candidate) -> str:
         return self.index.passages[self.index.sentences[c.sentence].passage].doc_id
 
     def compose(self, question: Question, hits: list[Hit]) -> Answer:
         """The cited extractive answer, or an abstention listing the closest passages."""
         candidates = self.candidates(question, hits)
-        chosen = self.select(candidates)
+        chosen = self.select(candidates, is_multi_part(question.text))
         verdict: Judgement = judge(question.text, chosen, self.settings)
         if verdict.abstain or not chosen:
             return Answer(question.text, _not_found(question.language, verdict.reason), True,
