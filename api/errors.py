@@ -1,0 +1,86 @@
+"""One JSON error shape, ``{"error": {"code", "message"}}``, for every failure."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.errors import (
+    IndexCorrupt,
+    IndexMismatch,
+    IndexNotBuilt,
+    ModelUnavailable,
+    RagError,
+    UnknownDocument,
+    UnknownPassage,
+)
+
+log = logging.getLogger("api")
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a stable machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error body."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
+                        headers=headers)
+
+
+_RAG_STATUS: list[tuple[type[RagError], int, str]] = [
+    (UnknownDocument, 404, "unknown_document"),
+    (UnknownPassage, 404, "unknown_passage"),
+    (IndexNotBuilt, 503, "index_not_built"),
+    (IndexCorrupt, 503, "index_corrupt"),
+    (IndexMismatch, 503, "index_mismatch"),
+    (ModelUnavailable, 503, "model_unavailable"),
+]
+
+
+def rag_error_status(exc: RagError) -> tuple[int, str]:
+    """HTTP status and code of a library error."""
+    for kind, status, code in _RAG_STATUS:
+        if isinstance(exc, kind):
+            return status, code
+    return 400, "bad_request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception kind to the JSON error shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RagError)
+    async def _rag(_: Request, exc: RagError) -> JSONResponse:
+        status, code = rag_error_status(exc)
+        return error_response(status, code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                            for e in exc.errors())
+        return error_response(422, "invalid_request", details or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail),
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, "internal_error", "Internal error; see the server log.")

@@ -1,0 +1,73 @@
+"""The FastAPI application: JSON API, OpenAI-compatible chat, staff web page.
+
+The model and the index load once at startup (lifespan) and are shared by all requests.
+If the index is missing or unusable the app still starts: probes and endpoints answer 503
+with the reason and the rebuild command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import install_error_handlers
+from api.middleware import BodyGuard, TimingAndLog, configure_json_logging
+from api.routes import ask, chat, documents, health, search
+from rag.errors import RagError
+from rag.pipeline import Pipeline
+from rag.settings import Settings, get_settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("api")
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    """Build the app; ``pipeline`` may be passed in (tests share one across apps)."""
+    settings = settings or get_settings()
+    configure_json_logging()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pipeline = pipeline
+        app.state.load_error = None
+        if pipeline is None:
+            try:
+                app.state.pipeline = await run_in_threadpool(
+                    Pipeline.load, settings, mmap=settings.mmap_index)
+                log.info('{"event": "ready"}')
+            except RagError as exc:
+                app.state.load_error = str(exc)
+                log.error('{"event": "not_ready", "reason": %s}', _json_str(str(exc)))
+        yield
+
+    app = FastAPI(title="UN regional cooperation Q&A", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (health, ask, search, documents, chat):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TimingAndLog)
+    return app
+
+
+def _json_str(text: str) -> str:
+    import json
+
+    return json.dumps(text)

@@ -1,0 +1,27 @@
+"""``POST /v1/ask``: a cited answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Authorized, PipelineDep, SettingsDep
+from api.schemas import AskRequest
+from api.validation import clean_question
+from rag.answer import answer_json
+
+router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Authorized])
+
+
+@router.post("/ask")
+async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep,
+              response: Response) -> dict[str, Any]:
+    """Answer a question with cited sentences (or say it is not in the documents)."""
+    question = clean_question(body.question, settings)
+    answer = await run_in_threadpool(pipeline.ask, question, body.top_k, body.documents,
+                                     body.composer)
+    response.headers["Server-Timing"] = ", ".join(
+        f"{name};dur={ms:.1f}" for name, ms in answer.timings_ms.items())
+    return answer_json(answer)

@@ -1,0 +1,29 @@
+"""Liveness and readiness probes (no authentication)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api.errors import ApiError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> dict[str, Any]:
+    """The model and the index are loaded (503 with the reason otherwise)."""
+    pipeline = getattr(request.app.state, "pipeline", None)
+    if pipeline is None:
+        error = getattr(request.app.state, "load_error", None) or "starting"
+        raise ApiError(503, "not_ready", str(error))
+    m = pipeline.index.manifest
+    return {"status": "ready", "model": m.model, "passages": m.passages,
+            "documents": m.documents, "index_created": m.created, "faiss_index": m.faiss_index}

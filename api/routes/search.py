@@ -1,0 +1,24 @@
+"""``POST /v1/search``: ranked passages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Authorized, PipelineDep, SettingsDep
+from api.schemas import SearchRequest
+from api.validation import clean_question
+from rag.serialize import hit_json
+
+router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Authorized])
+
+
+@router.post("/search")
+async def search(body: SearchRequest, pipeline: PipelineDep,
+                 settings: SettingsDep) -> dict[str, Any]:
+    """The passages that best match ``query``, with their fused scores."""
+    query = clean_question(body.query, settings, "query")
+    hits = await run_in_threadpool(pipeline.search, query, body.top_k, body.documents)
+    return {"query": query, "hits": [hit_json(h) for h in hits]}

@@ -1,0 +1,21 @@
+"""Checks on user text that the JSON schema cannot express."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from api.errors import ApiError
+from rag.settings import Settings
+
+
+def clean_question(text: str, settings: Settings, field: str = "question") -> str:
+    """Strip control characters; 400 when nothing is left, 413 when too long."""
+    cleaned = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise ApiError(400, "empty_question", f"'{field}' is empty")
+    if len(cleaned) > settings.max_question_chars:
+        raise ApiError(413, "question_too_long",
+                       f"'{field}' has {len(cleaned)} characters; the limit is "
+                       f"{settings.max_question_chars}")
+    return cleaned
