@@ -160,7 +160,7 @@ def run_answer_eval(pipeline: Any, questions: list[GoldQuestion],
     ]
     names = write_plots(outcomes, curve, out)
     report += ["## Plots", *[f"![{n}]({n})" for n in names], ""]
-    misses = [o for o in outcomes if (o.fact_coverage or 0) < 1 and o.question.answerable
+    misses = [o for o in outcomes if ((o.fact_coverage or 0) < 1 and o.question.answerable)
               or (not o.question.answerable and not o.abstained)]
     report += ["## Imperfect answers", ""]
     for o in misses:

@@ -10,8 +10,8 @@ that keep the paragraph's label.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import accumulate, pairwise
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 
 from rag.records import Block, Document, Passage
 from rag.sentences import split_sentences

@@ -35,7 +35,8 @@ _MARKDOWN_EMPHASIS = re.compile(r"\*\*|__")
 
 
 def normalize_unicode(text: str) -> str:
-    """NFC-normalise, turn each exotic space (tab, no-break…) into a plain space and straight apostrophes into ’."""
+    """NFC-normalise; each exotic space (tab, no-break…) becomes a plain space (so indentation
+    survives) and straight apostrophes become ’."""
     text = unicodedata.normalize("NFC", text)
     text = _SPACES.sub(" ", text)
     return _STRAIGHT_APOSTROPHE.sub("’", text)

@@ -50,7 +50,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _pipeline(settings: Settings):  # noqa: ANN202 - lazy import keeps `rag --help` fast
+def _pipeline(settings: Settings):
     from rag.pipeline import Pipeline
 
     return Pipeline.load(settings)

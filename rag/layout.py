@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from rag.cleaning import (
     is_footnote_rule,
-    is_page_header,
     is_link_residue,
+    is_page_header,
     join_wrapped_lines,
     normalize_unicode,
     repair_text,

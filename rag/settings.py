@@ -96,7 +96,7 @@ class Settings(BaseSettings):
 
     llm_provider: str = Field("openai", description="LLM composer backend: openai or ollama.")
     llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible base URL (e.g. http://localhost:8080/v1) or Ollama URL."
+        None, description="OpenAI-compatible base URL (http://host:8080/v1) or Ollama URL."
     )
     llm_model: str | None = Field(None, description="Chat model name for the LLM composer.")
     llm_api_key: str | None = Field(None, description="API key of the LLM endpoint.")

@@ -63,7 +63,8 @@ def test_footnotes_are_separate_passages_linked_to_their_paragraph(passages):
 
 def test_long_lists_of_lettered_items_become_item_passages(passages):
     mx = by_id(passages[MEXICO_2021])
-    assert mx[f"{MEXICO_2021}#p12"].text == "Les questions suivantes serviront à orienter le débat :"
+    lead = "Les questions suivantes serviront à orienter le débat :"
+    assert mx[f"{MEXICO_2021}#p12"].text == lead
     item = mx[f"{MEXICO_2021}#p12d"]
     assert item.kind == "item" and item.label == "12 d)"
     assert item.text.startswith("d) De quelle manière l’élargissement du rôle")
@@ -115,7 +116,8 @@ def test_markdown_bullets_carry_their_lead_in(passages):
     assert len(bullets) == 17
     assert bullets[2].label == "bullet 3"
     assert bullets[2].text.startswith("Toutes sortes de défis anciens et nouveaux")
-    assert bullets[2].context == "Les points qui ont été abordés au cours de la réunion sont les suivants :"
+    lead = "Les points qui ont été abordés au cours de la réunion sont les suivants :"
+    assert bullets[2].context == lead
     assert bullets[-1].context == "Les propositions ci-après ont été formulées lors de la séance :"
 
 

@@ -101,5 +101,6 @@ def format_answer(answer: Answer) -> str:
                      else "Closest passages:")
         for h in answer.hits[:3]:
             lines.append(f"- {citation_label(h.document, h.passage)} — {h.passage.text[:160]}…")
-    lines.append(f"(confidence {answer.confidence:.2f}, {answer.timings_ms.get('total', 0):.0f} ms)")
+    total = answer.timings_ms.get("total", 0)
+    lines.append(f"(confidence {answer.confidence:.2f}, {total:.0f} ms)")
     return "\n".join(lines)
