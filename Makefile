@@ -31,7 +31,6 @@ run: index ask serve
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest
-	$(BIN)/rag eval --check --out eval/out
 
 test-slow: setup
 	$(BIN)/pytest -m slow

@@ -10,7 +10,7 @@ from rag.answer import Answer, Composer, Question
 from rag.answer.extractive import ExtractiveComposer
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import RagError
-from rag.index import Index, load_index
+from rag.index import Index, load_index, read_manifest
 from rag.language import detect_language
 from rag.retrieval import Hit, Retriever
 from rag.settings import Settings
@@ -33,6 +33,7 @@ class Pipeline:
     def load(cls, settings: Settings, *, mmap: bool = False) -> Pipeline:
         """Load the model and the index (raises a named error if the index is unusable)."""
         started = time.perf_counter()
+        read_manifest(settings.index_dir)  # fail fast, before loading the model
         embedder = load_embedder(settings)
         index = load_index(settings, dim=embedder.dim, mmap=mmap)
         return cls.from_parts(settings, embedder, index, time.perf_counter() - started)

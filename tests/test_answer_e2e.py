@@ -1,0 +1,46 @@
+"""Cited answers and abstention through the real pipeline."""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer import answer_json, format_answer
+
+
+def test_answer_cites_every_sentence_with_consecutive_markers(pipeline):
+    answer = pipeline.ask("Dans quels domaines l'ONU et l'Organisation de Shanghai pour la "
+                          "coopération collaborent-elles étroitement ?")
+    assert not answer.abstained
+    markers = [int(m) for m in re.findall(r"\[(\d+)\]", answer.text)]
+    assert markers and sorted(set(markers)) == list(range(1, len(answer.citations) + 1))
+    assert markers[0] == 1
+    for c in answer.citations:
+        assert c.quote in c.passage.text and c.quote in answer.text
+    assert "sécurité informatique" in answer.text
+
+
+def test_count_question_answered_with_the_number(pipeline):
+    answer = pipeline.ask("How many armed groups signed the February 2019 political agreement "
+                          "in the Central African Republic?")
+    assert not answer.abstained and "14 groupes armés" in answer.text
+    assert answer.text.startswith("From the documents")
+
+
+def test_near_miss_question_abstains_and_lists_closest_passages(pipeline):
+    answer = pipeline.ask("À combien s'élève le fonds de résilience pour les Caraïbes que la "
+                          "CEPALC prévoit de créer avec la CARICOM ?")
+    assert answer.abstained and answer.citations == ()
+    assert answer.text.startswith("Je n’ai pas trouvé la réponse dans les documents")
+    assert answer.hits and "Sources" not in format_answer(answer)
+
+
+def test_answer_json_shape(pipeline):
+    data = answer_json(pipeline.ask("Qui a signé la lettre du Viet Nam de mars 2021 ?"))
+    assert set(data) >= {"question", "answer", "abstained", "confidence", "citations",
+                         "passages", "timings_ms"}
+    assert set(data["timings_ms"]) == {"retrieve", "compose", "total"}
+    assert 0 <= data["confidence"] <= 1
+    c = data["citations"][0]
+    assert set(c) >= {"marker", "passage_id", "document", "paragraph", "section", "quote",
+                      "text"}
+    assert "Dang Dinh Quy" in data["answer"]

@@ -1,0 +1,57 @@
+"""The ``rag`` command line on the session index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag import cli
+from rag.settings import get_settings
+
+
+@pytest.fixture()
+def use_index(built_settings, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX_ROOT", str(built_settings.index_root))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_search_json(use_index, capsys):
+    assert cli.main(["search", "Chapitre VIII de la Charte", "--k", "3", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["hits"]) == 3 and data["hits"][0]["passage_id"]
+
+
+def test_batch_ask_prints_json_lines(use_index, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"question": "Qui a signé la lettre du Viet Nam ?"}\n'
+                     "How many troops has the CSTO pledged?\n", "utf-8")
+    assert cli.main(["ask", "--batch", str(batch)]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["question"] for x in lines] == ["Qui a signé la lettre du Viet Nam ?",
+                                             "How many troops has the CSTO pledged?"]
+
+
+def test_bad_batch_line_is_a_clear_error(use_index, tmp_path, capsys):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"q": "missing field"}\n', "utf-8")
+    assert cli.main(["search", "--batch", str(batch)]) == 2
+    assert "expected a JSON object with a 'question' field" in capsys.readouterr().err
+
+
+def test_missing_index_message_names_the_rebuild_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RAG_INDEX_ROOT", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["search", "x"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "Rebuild it with: rag index" in capsys.readouterr().err
+
+
+def test_passages_command_lists_labels(capsys):
+    assert cli.main(["passages", "--doc", "S/2021/297"]) == 0
+    out = capsys.readouterr().out
+    assert "S/2021/297, par. 6" in out and "signature" in out

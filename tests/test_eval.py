@@ -1,0 +1,63 @@
+"""Evaluation metrics, and the answer-quality floors on the dev set (real pipeline)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.answer_metrics import AnswerOutcome, summarize_answers
+from eval.dataset import DEV_SET, GoldQuestion, fact_covered, load_questions, normalize
+from eval.harness import FLOORS, check_floors, run_questions
+from eval.retrieval_metrics import score_ranking, summarize
+
+Q = GoldQuestion(id="t1", lang="fr", type="factoid", question="?", doc=("a.txt",),
+                 gold_quotes=("qui se tiendra le 16 novembre",),
+                 answer_facts=(("16 novembre", "16 November"), ("10 heures", "10 am")))
+
+
+def test_normalisation_follows_the_matching_rules():
+    assert normalize("L’ONU, « Notre programme » – 2021 !") == "lonunotreprogramme2021"
+    assert fact_covered("Le débat aura lieu le 16 novembre.", ("16 November", "16 novembre"))
+
+
+def test_retrieval_outcome_ranks_and_recall():
+    ranked = [("x", "autre chose"), ("y", "… qui se tiendra le 16 novembre 2021 …")]
+    outcome = score_ranking(Q, ranked)
+    assert outcome.first_relevant_rank == 2 and outcome.reciprocal_rank == 0.5
+    assert summarize([outcome])["hit@1"] == 0 and summarize([outcome])["hit@5"] == 1
+
+
+def test_answer_metrics():
+    good = AnswerOutcome(Q, "le 16 novembre à 10 heures [1]", False, 0.9,
+                         ("… qui se tiendra le 16 novembre 2021",), ("a#t1",), ("a",), None, 10)
+    half = AnswerOutcome(Q, "le 16 novembre [1] [2]", False, 0.9,
+                         ("qui se tiendra le 16 novembre", "hors sujet"), ("a#t1", "a#p2"),
+                         ("a", "a"), None, 30)
+    m = summarize_answers([good, half])
+    assert m["fact_coverage"] == pytest.approx(0.75)
+    assert m["citation_precision"] == pytest.approx(2 / 3)
+    assert m["false_abstention"] == 0 and m["latency_p50_ms"] == pytest.approx(20)
+
+
+def test_floor_check():
+    assert check_floors({"fact_coverage": 0.7, "false_abstention": 0.2},
+                        {"fact_coverage": 0.8, "max_false_abstention": 0.1}) == [
+        "fact_coverage = 0.700 < 0.8", "false_abstention = 0.200 > 0.1"]
+
+
+def test_dev_set_is_well_formed():
+    questions = load_questions(DEV_SET)
+    assert len(questions) == 40 and len({q.id for q in questions}) == 40
+
+
+def test_dev_set_stays_above_the_floors(pipeline):
+    """Regression gate: answer quality on the dev set may not drop below eval/floors.json."""
+    from eval.retrieval_metrics import by_group
+
+    outcomes = run_questions(pipeline, load_questions(DEV_SET), None)
+    summary = summarize_answers(outcomes)
+    retrievals = [o.retrieval for o in outcomes if o.retrieval is not None]
+    summary.update(by_group(retrievals, "lang")["all"])
+    failures = check_floors(summary, json.loads(FLOORS.read_text("utf-8")))
+    assert not failures, failures
