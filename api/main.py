@@ -7,7 +7,10 @@ with the reason and the rebuild command.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
 from api.middleware import BodyGuard, TimingAndLog, configure_json_logging
-from api.routes import ask, chat, documents, health, search
+from api.routes import admin, ask, chat, documents, health, search
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
@@ -38,6 +41,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pipeline = pipeline
         app.state.load_error = None
+        app.state.reload_lock = asyncio.Lock()
+        _install_sighup(app)
         if pipeline is None:
             try:
                 app.state.pipeline = await run_in_threadpool(
@@ -51,7 +56,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app = FastAPI(title="UN regional cooperation Q&A", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, ask, search, documents, chat):
+    for module in (health, ask, search, documents, chat, admin):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
@@ -65,6 +70,25 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(TimingAndLog)
     return app
+
+
+def _install_sighup(app: FastAPI) -> None:
+    """``kill -HUP`` reloads the index (where the platform has signals)."""
+    from api.routes.admin import reload_pipeline
+
+    def on_hup() -> None:
+        async def run() -> None:
+            try:
+                result = await reload_pipeline(app)
+                log.info(_json_str(str(result)))
+            except RagError as exc:
+                log.error('{"event": "reload_failed", "reason": %s}', _json_str(str(exc)))
+
+        app.state.reload_task = asyncio.ensure_future(run())
+
+    # not the main thread (tests) or no signals on this platform: reload via the endpoint
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hup)
 
 
 def _json_str(text: str) -> str:

@@ -47,6 +47,14 @@ class Pipeline:
         return cls(settings, embedder, index, retriever, load_seconds,
                    {extractive.name: extractive})
 
+    def reloaded(self) -> Pipeline:
+        """A new pipeline over the index now on disk, sharing this one's model (for a swap
+        after ``rag index``)."""
+        started = time.perf_counter()
+        index = load_index(self.settings, dim=self.embedder.dim, mmap=self.settings.mmap_index)
+        return Pipeline.from_parts(self.settings, self.embedder, index,
+                                   time.perf_counter() - started)
+
     def search(self, query: str, k: int | None = None,
                documents: list[str] | None = None) -> list[Hit]:
         """Top passages for ``query``."""

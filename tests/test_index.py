@@ -54,7 +54,7 @@ def test_missing_index_says_how_to_rebuild(settings: Settings):
 
 def test_index_of_another_model_is_refused(built: Settings):
     other = built.model_copy(update={"embedding_model": "intfloat/multilingual-e5-base"})
-    with pytest.raises(IndexMismatch, match="built with model 'test-hash'.*rag index"):
+    with pytest.raises(IndexMismatch, match=r"built with model 'test-hash'.*rag index"):
         load_index(other)
 
 
@@ -66,7 +66,7 @@ def test_dimension_mismatch_is_refused(built: Settings):
 def test_truncated_faiss_file_is_reported_as_corrupt(built: Settings):
     vectors = built.index_dir / VECTORS
     vectors.write_bytes(vectors.read_bytes()[:1000])
-    with pytest.raises(IndexCorrupt, match="vectors.faiss.*rag index"):
+    with pytest.raises(IndexCorrupt, match=r"vectors\.faiss.*rag index"):
         load_index(built)
 
 
@@ -80,7 +80,7 @@ def test_corrupted_passages_file_is_reported(built: Settings):
 
 def test_unreadable_manifest_is_reported(built: Settings):
     (built.index_dir / MANIFEST).write_text("{not json")
-    with pytest.raises(IndexCorrupt, match="manifest.json is unreadable"):
+    with pytest.raises(IndexCorrupt, match=r"manifest\.json is unreadable"):
         load_index(built)
 
 

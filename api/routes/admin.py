@@ -1,0 +1,43 @@
+"""``POST /v1/admin/reload``: pick up a rebuilt index without a restart.
+
+The new index is loaded next to the old one, then the app's pipeline reference is swapped
+in one assignment: requests already running finish on the old snapshot, new ones get the
+new one, none fails. ``kill -HUP <pid>`` does the same (see ``api.main``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Authorized, PipelineDep
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Authorized])
+
+
+async def reload_pipeline(app: FastAPI) -> dict[str, Any]:
+    """Load the index now on disk and swap it in (one reload at a time)."""
+    lock: asyncio.Lock = app.state.reload_lock
+    async with lock:
+        old = app.state.pipeline
+        if old is None:
+            from rag.pipeline import Pipeline
+
+            new = await run_in_threadpool(Pipeline.load, app.state.settings,
+                                          mmap=app.state.settings.mmap_index)
+        else:
+            new = await run_in_threadpool(old.reloaded)
+        app.state.pipeline = new
+        app.state.load_error = None
+        m = new.index.manifest
+        return {"status": "reloaded", "index_created": m.created, "passages": m.passages,
+                "previous_index_created": old.index.manifest.created if old else None}
+
+
+@router.post("/reload")
+async def reload(request: Request, _: PipelineDep) -> dict[str, Any]:
+    """Reload the index from disk (503 and the old index kept if the new one is unusable)."""
+    return await reload_pipeline(request.app)
