@@ -34,7 +34,7 @@ class UNRetriever(BaseRetriever):
     """Hybrid (FAISS + BM25) retrieval over the UN documents index."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    pipeline: Pipeline = Field(exclude=True)
+    pipeline: Any = Field(exclude=True, description="A loaded rag.pipeline.Pipeline.")
     k: int = 5
     documents: list[str] | None = None
 

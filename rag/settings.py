@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="Sentence vs. passage similarity in sentence scores."
     )
     expectation_bonus: float = Field(
-        0.03, ge=0, description="Bonus for sentences holding the expected kind of answer."
+        0.06, ge=0, description="Bonus for sentences holding the expected kind of answer."
     )
     fit_margin: float = Field(
         0.03, ge=0, description="The sentence holding the expected kind of answer must score "

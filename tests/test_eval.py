@@ -61,3 +61,22 @@ def test_dev_set_stays_above_the_floors(pipeline):
     summary.update(by_group(retrievals, "lang")["all"])
     failures = check_floors(summary, json.loads(FLOORS.read_text("utf-8")))
     assert not failures, failures
+
+
+def test_gold_files_quote_the_seeds_exactly():
+    from eval.check_gold import DEFAULT_FILES, check_files
+
+    assert check_files(DEFAULT_FILES) == []
+    assert len(load_questions(DEFAULT_FILES[1])) >= 40
+
+
+def test_gold_checker_catches_a_misquote(tmp_path):
+    from eval.check_gold import check_files
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({
+        "id": "b1", "lang": "fr", "type": "factoid", "question": "?",
+        "doc": ["004_69fee26534a39183.txt"],
+        "gold_quotes": ["une phrase qui ne figure dans aucun document onusien"],
+        "answer_facts": [["x"]]}) + "\n", "utf-8")
+    assert any("found nowhere" in p for p in check_files([bad]))

@@ -69,7 +69,7 @@ def test_not_found_state_and_language_switch(page):
 
 def test_loading_state_is_shown_while_waiting(page):
     held = []
-    page.route("**/v1/ask", held.append)  # hold the request until we have looked
+    page.route("**/v1/ask", lambda route: held.append(route))  # hold it while we look
     page.fill("#question", "Quel est le rôle de l'OSCE ?")
     page.click("#submit")
     page.wait_for_function("document.getElementById('status').classList.contains('loading')")

@@ -16,9 +16,9 @@ _MONTHS_EN = ("january|february|march|april|may|june|july|august|september|octob
 _MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
 _RULES: list[tuple[Expectation, re.Pattern[str]]] = [
     ("amount", re.compile(r"\b(?:quel montant|à combien s[’']él[eè]v|combien (?:d[’']argent|de "
-                          r"dollars|d[’']euros)|montant|budget|how much (?:money|funding)|"
-                          r"what amount|amount of|how much did .* (?:allocate|provide|fund))",
-                          re.I)),
+                          r"dollars|d[’']euros)|combien\b.*\b(?:co[uû]t|dépens|allou|vers|"
+                          r"financ|mobilis)|montant|budget|how much\b(?! time)|what amount|"
+                          r"amount of|what (?:was|is) the cost)", re.I)),
     ("percent", re.compile(r"\b(?:quel taux|quel pourcentage|pourcentage|quelle proportion|"
                            r"what percentage|what share|what proportion|what rate)\b", re.I)),
     ("count", re.compile(r"\b(?:combien|how many|nombre de|quel nombre|number of)\b", re.I)),
@@ -38,8 +38,10 @@ _NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|trei
                  r"douzaine|centaine|millier|two|three|four|five|six|seven|eight|nine|ten|"
                  r"eleven|twelve|dozen|hundred|thousand")
 _YEAR = r"(?:19|20)\d{2}"
-_DATE_EXPR = re.compile(rf"\b\d{{1,2}}(?:er)?\s+{_MONTH}(?:\s+{_YEAR})?\b|\b{_MONTH}\s+\d{{1,2}}\b",
-                        re.I)
+_DAY = r"\d{1,2}(?:er)?"
+_DATE_EXPR = re.compile(
+    rf"\b(?:du\s+)?{_DAY}(?:\s*(?:et|au|à|-|–)\s*{_DAY})?\s+{_MONTH}(?:\s+{_YEAR})?\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}\b", re.I)
 _MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+{_YEAR}\b", re.I)
 _YEAR_ONLY = re.compile(rf"\b{_YEAR}\b")
 _SYMBOL = re.compile(r"\b[A-Z]+(?:/[\w.()-]+)+")
@@ -51,6 +53,8 @@ _PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+(?:l[’'])?[A-ZÀ-Ý][\w’'-]
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ’'-]+|[A-ZÀ-Ý]\.)"
 _PERSON = re.compile(rf"\b{_NAME_TOKEN}(?:\s+(?:de la|de|van|von|bin|al-|el-)?\s*{_NAME_TOKEN})+")
 _PLACE_PREPOSITION = re.compile(r"(?:\b(?:du|de|des|en|au|aux|à|in|of|at)|[dl]’)\s*$", re.I)
+_DETERMINERS = {"le", "la", "les", "l’", "un", "une", "des", "the", "a", "an", "ce", "cette",
+                "ces", "son", "sa", "ses", "leur", "leurs", "notre", "nos", "mon", "ma", "mes"}
 _TITLE_BEFORE_NAME = re.compile(r"\b(?:M\.|Mme|Mr\.|Mrs\.|Ms\.|\(Signé\)|S\. E\.)\s+[A-ZÀ-Ý]")
 
 
@@ -72,13 +76,29 @@ _DURATION_OR_TIME = re.compile(
     r"years|months|days|weeks|hours|centuries)\b|\b\d{1,2}\s*h\s*\d{0,2}\b", re.I)
 
 
-def has_count(text: str) -> bool:
+_COUNTED_NOUN = re.compile(r"\bcombien\s+(?:de|d[’'])\s*([^\W\d_]{3,})", re.I)
+_QUANTITY = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b", re.I)
+
+
+def counted_noun(question: str) -> str | None:
+    """The noun a French count question asks about (``combien de boursiers`` → boursiers)."""
+    m = _COUNTED_NOUN.search(question)
+    return m.group(1).lower() if m else None
+
+
+def has_count(text: str, noun: str | None = None) -> bool:
     """A quantity: digits or a number word (from two upwards) that are not a year, a date, a
-    time of day, a duration or a document reference."""
+    time of day, a duration or a document reference; with ``noun``, the quantity must be
+    followed within three words by that noun (same first five letters)."""
     text = _DURATION_OR_TIME.sub(" ", _DATE_EXPR.sub(" ", _strip_references(text)))
     text = _YEAR_ONLY.sub(" ", text)
-    return bool(re.search(r"\b\d+(?:[\s.,]\d+)*\b", text) or
-                re.search(rf"\b(?:{_NUMBER_WORDS})\b", text, re.I))
+    for m in _QUANTITY.finditer(text):
+        if noun is None:
+            return True
+        following = re.findall(r"[^\W\d_]+", text[m.end():m.end() + 60])[:3]
+        if any(w.lower()[:5] == noun[:5] for w in following):
+            return True
+    return False
 
 
 def has_person_name(text: str, common_words: frozenset[str] = frozenset()) -> bool:
@@ -91,19 +111,22 @@ def has_person_name(text: str, common_words: frozenset[str] = frozenset()) -> bo
         if _PLACE_PREPOSITION.search(text[: match.start()]):
             continue  # "du Viet Nam", "en Asie centrale": places, not people
         tokens = re.findall(r"[A-ZÀ-Ý][\w’'-]*", match.group(0))
+        if tokens and tokens[0].lower() in _DETERMINERS:
+            continue  # "La Fédération de Russie", "Le Conseil": institutions
         if any(t.lower().strip(".") not in common_words and not t.isupper() and len(t) > 2
                for t in tokens[1:]):
             return True
     return False
 
 
-def evidence_has(kind: Expectation, text: str,
-                 common_words: frozenset[str] = frozenset()) -> bool:
-    """True when ``text`` contains the kind of answer expected."""
+def evidence_has(kind: Expectation, text: str, common_words: frozenset[str] = frozenset(),
+                 question: str = "") -> bool:
+    """True when ``text`` contains the kind of answer expected (for French count questions,
+    a quantity of the very thing counted)."""
     if kind == "amount":
         return bool(_CURRENCY.search(text))
     if kind == "count":
-        return has_count(text)
+        return has_count(text, counted_noun(question))
     if kind == "percent":
         return bool(_PERCENT.search(text))
     if kind == "day":

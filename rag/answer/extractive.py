@@ -94,7 +94,8 @@ class ExtractiveComposer:
                 text = self.index.sentences[si].text
                 sim = float(self.index.sentence_vectors[si] @ question.vector)
                 overlap = len(q_tokens & set(tokenize(text))) / max(1, len(q_tokens))
-                fits = expectation is None or evidence_has(expectation, text, self.common)
+                fits = expectation is None or evidence_has(expectation, text, self.common,
+                                                           question.text)
                 score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
                          + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
                          + (s.expectation_bonus if expectation and fits else 0.0))
