@@ -67,8 +67,11 @@ class Settings(BaseSettings):
         0.08, ge=0, description="Sentences scoring this far below the best are left out."
     )
     new_passage_margin: float = Field(
-        0.02, ge=0, description="A sentence that adds a new citation must score this close to "
+        0.01, ge=0, description="A sentence that adds a new citation must score this close to "
         "the best (single-part questions)."
+    )
+    multi_passage_margin: float = Field(
+        0.08, ge=0, description="Same, for list, comparison and multi-part questions."
     )
     mmr_lambda: float = Field(0.8, ge=0, le=1, description="Relevance vs. diversity (MMR).")
     overlap_weight: float = Field(0.1, ge=0, description="Weight of question-word overlap.")
@@ -85,13 +88,17 @@ class Settings(BaseSettings):
     rank_weight: float = Field(
         0.1, ge=0, description="Bonus 1/(rank+1)×weight for sentences of higher-ranked passages."
     )
+    fit_top_passages: int = Field(
+        2, ge=0, description="A sentence holding the expected kind of answer may lead the "
+        "answer if it comes from one of this many top passages."
+    )
     new_document_bonus: float = Field(
         0.01, ge=0, description="MMR bonus for a sentence from a document not yet cited."
     )
     confidence_floor: float = Field(0.78, description="Similarity mapped to confidence 0.")
     confidence_ceiling: float = Field(0.92, description="Similarity mapped to confidence 1.")
     abstain_threshold: float = Field(
-        0.0, ge=0, le=1, description="Abstain below this confidence (see eval report)."
+        0.1, ge=0, le=1, description="Abstain below this confidence (see eval report)."
     )
 
     llm_provider: str = Field("openai", description="LLM composer backend: openai or ollama.")

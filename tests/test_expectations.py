@@ -14,6 +14,7 @@ def test_expected_answer_kinds_in_both_languages():
     assert expected_answer("When was the declaration signed?") == "date"
     assert expected_answer("Comment s'appelle le Secrétaire général de l'OCI ?") == "person"
     assert expected_answer("Who signed the letter?") == "person"
+    assert expected_answer("Qui devait présenter des exposés ?") is None
     assert expected_answer("Dans quelle ville les consultations ont-elles eu lieu ?") == "place"
     assert expected_answer("Quel taux de réalisation le plan a-t-il atteint ?") == "percent"
     assert expected_answer("Pourquoi faut-il revoir les mesures de confiance ?") is None

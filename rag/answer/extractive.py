@@ -57,9 +57,14 @@ _MULTI_PART = re.compile(r"\bà la fois\b|\bboth\b|\bet (?:dans|selon|quel|quell
                          r"\?.+\?", re.I)
 
 
+_LIST = re.compile(r"\b(?:quels|quelles|lesquels|lesquelles)\b|\b(?:which|what)\s+(?:\w+\s+)?"
+                   r"\w{3,}s\b|\b(?:list|name the)\b", re.I)
+
+
 def is_multi_part(question: str) -> bool:
-    """Questions that ask two things or compare documents (``à la fois``, ``…? Et…?``)."""
-    return bool(_MULTI_PART.search(question))
+    """Questions that ask several things: two parts or documents (``à la fois``, ``…? Et…?``)
+    or a list (``quels``/``quelles``, ``which … <plural>``)."""
+    return bool(_MULTI_PART.search(question) or _LIST.search(question))
 
 
 class ExtractiveComposer:
@@ -107,8 +112,8 @@ class ExtractiveComposer:
 
         A sentence from a passage already cited only has to be within
         ``answer_score_margin`` of the best; one that would add a new citation must be within
-        the tighter ``new_passage_margin`` (looser for questions with several parts), so
-        answers cite few passages unless the evidence really is spread out.
+        the tighter ``new_passage_margin`` (``multi_passage_margin`` for questions with
+        several parts), so answers cite few passages unless the evidence is spread out.
         """
         s = self.settings
         chosen: list[Candidate] = []
@@ -116,7 +121,7 @@ class ExtractiveComposer:
         if not pool:
             return chosen
         best = pool[0].score
-        new_margin = s.answer_score_margin if multi_part else s.new_passage_margin
+        new_margin = s.multi_passage_margin if multi_part else s.new_passage_margin
         vectors = self.index.sentence_vectors
         docs_seen: set[str] = set()
         while pool and len(chosen) < s.answer_max_sentences:
@@ -140,6 +145,19 @@ class ExtractiveComposer:
             docs_seen.add(self._doc(pick))
         return chosen
 
+    def _ensure_expected_kind(self, chosen: list[Candidate], candidates: list[Candidate]
+                              ) -> list[Candidate]:
+        """When the question asks for a count, date, name… and no chosen sentence holds one,
+        lead with the best sentence that does, if it comes from one of the top passages."""
+        if not chosen or any(c.fits for c in chosen):
+            return chosen
+        fitting = [c for c in candidates if c.fits and c.hit_rank < self.settings.fit_top_passages]
+        if not fitting:
+            return chosen
+        best = max(fitting, key=lambda c: c.score)
+        best.score = max(c.score for c in chosen)  # it now leads the answer
+        return [best, *chosen[: self.settings.answer_max_sentences - 1]]
+
     def _passage(self, c: Candidate) -> int:
         return self.index.sentences[c.sentence].passage
 
@@ -150,6 +168,7 @@ class ExtractiveComposer:
         """The cited extractive answer, or an abstention listing the closest passages."""
         candidates = self.candidates(question, hits)
         chosen = self.select(candidates, is_multi_part(question.text))
+        chosen = self._ensure_expected_kind(chosen, candidates)
         verdict: Judgement = judge(question.text, chosen, self.settings)
         if verdict.abstain or not chosen:
             return Answer(question.text, _not_found(question.language, verdict.reason), True,
