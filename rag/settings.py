@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     composer: str = Field("extractive", description="Default composer: extractive or llm.")
     answer_passages: int = Field(5, ge=1, description="Passages the composer reads.")
     answer_max_sentences: int = Field(3, ge=1, description="Sentences in an answer.")
-    answer_max_chars: int = Field(900, ge=100, description="Length cap of an answer.")
+    answer_max_chars: int = Field(1200, ge=100, description="Length cap of an answer.")
     answer_score_margin: float = Field(
         0.08, ge=0, description="Sentences scoring this far below the best are left out."
     )
