@@ -47,13 +47,13 @@ class Pipeline:
         return cls(settings, embedder, index, retriever, load_seconds,
                    {extractive.name: extractive})
 
-    def reloaded(self) -> Pipeline:
-        """A new pipeline over the index now on disk, sharing this one's model (for a swap
-        after ``rag index``)."""
+    def reloaded(self, settings: Settings | None = None) -> Pipeline:
+        """A new pipeline over the index now on disk (at ``settings``' location, default
+        this pipeline's), sharing this one's model: the swap after ``rag index``."""
+        settings = settings or self.settings
         started = time.perf_counter()
-        index = load_index(self.settings, dim=self.embedder.dim, mmap=self.settings.mmap_index)
-        return Pipeline.from_parts(self.settings, self.embedder, index,
-                                   time.perf_counter() - started)
+        index = load_index(settings, dim=self.embedder.dim, mmap=settings.mmap_index)
+        return Pipeline.from_parts(settings, self.embedder, index, time.perf_counter() - started)
 
     def search(self, query: str, k: int | None = None,
                documents: list[str] | None = None) -> list[Hit]:

@@ -30,23 +30,28 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
         import sys, time
         sys.path[:0] = [{str(ROOT)!r}]
         from tests.fakes import HashEmbedder
-        from rag.index import build_index
+        import rag.index
         from rag.settings import Settings
 
-        class Slow(HashEmbedder):
-            def embed(self, texts, *, query=False):
-                time.sleep(60)
-                return super().embed(texts, query=query)
+        write = rag.index._write_jsonl
 
-        build_index(Settings(index_root={str(tmp_path)!r}, seeds_dir={str(SEEDS)!r},
-                             embedding_model="test-hash"), Slow())
+        def slow_write(path, rows):  # killed while the new build is half written
+            write(path, rows)
+            time.sleep(60)
+
+        rag.index._write_jsonl = slow_write
+        rag.index.build_index(Settings(index_root={str(tmp_path)!r}, seeds_dir={str(SEEDS)!r},
+                                       embedding_model="test-hash"), HashEmbedder())
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     try:
         deadline = time.time() + 60
-        while time.time() < deadline and not list(tmp_path.glob(".default.tmp-*")):
+        def staged() -> list[Path]:
+            return [p for p in tmp_path.glob(".default.tmp-*") if (p / "passages.jsonl").exists()]
+
+        while time.time() < deadline and not staged():
             time.sleep(0.1)
-        assert list(tmp_path.glob(".default.tmp-*")), "the build never started staging"
+        assert staged(), "the build never started writing"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -86,7 +91,7 @@ def test_reload_swaps_in_a_rebuilt_index_without_failing_requests(built_settings
     settings = built_settings.model_copy(update={"index_root": root})
     errors: list[int] = []
     stop = threading.Event()
-    with TestClient(create_app(settings, pipeline=pipeline.reloaded())) as client:
+    with TestClient(create_app(settings, pipeline=pipeline.reloaded(settings))) as client:
         def hammer() -> None:
             while not stop.is_set():
                 r = client.post("/v1/search", json={"query": "OSCE", "top_k": 2})
@@ -127,7 +132,7 @@ def test_reload_of_a_broken_index_keeps_serving_the_old_one(built_settings, pipe
     root = tmp_path / "index"
     shutil.copytree(built_settings.index_root, root, symlinks=True)
     settings = built_settings.model_copy(update={"index_root": root})
-    with TestClient(create_app(settings, pipeline=pipeline.reloaded())) as client:
+    with TestClient(create_app(settings, pipeline=pipeline.reloaded(settings))) as client:
         vectors = Path(os.path.realpath(root / "default")) / "vectors.faiss"
         vectors.write_bytes(b"garbage")
         r = client.post("/v1/admin/reload")

@@ -29,7 +29,7 @@ async def reload_pipeline(app: FastAPI) -> dict[str, Any]:
             new = await run_in_threadpool(Pipeline.load, app.state.settings,
                                           mmap=app.state.settings.mmap_index)
         else:
-            new = await run_in_threadpool(old.reloaded)
+            new = await run_in_threadpool(old.reloaded, app.state.settings)
         app.state.pipeline = new
         app.state.load_error = None
         m = new.index.manifest
