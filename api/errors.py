@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import (
+    ComposerUnavailable,
     IndexCorrupt,
     IndexMismatch,
     IndexNotBuilt,
@@ -38,6 +39,7 @@ def error_response(status: int, code: str, message: str,
 
 
 _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
+    (ComposerUnavailable, 400, "composer_unavailable"),
     (UnknownDocument, 404, "unknown_document"),
     (UnknownPassage, 404, "unknown_passage"),
     (IndexNotBuilt, 503, "index_not_built"),

@@ -41,3 +41,7 @@ class UnknownDocument(RagError):
 
 class UnknownPassage(RagError):
     """A passage id that is not in the index."""
+
+
+class ComposerUnavailable(RagError):
+    """The requested answer composer is not configured on this installation."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from rag.answer import Answer, Composer, Question
 from rag.answer.extractive import ExtractiveComposer
 from rag.embeddings import Embedder, load_embedder
-from rag.errors import RagError
+from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
 from rag.index import Index, load_index, read_manifest
 from rag.language import detect_language
 from rag.retrieval import Hit, Retriever
@@ -68,7 +68,11 @@ class Pipeline:
         if name not in self.composers:
             from rag.answer.llm import LLMComposer
 
-            self.composers[name] = LLMComposer.from_settings(self.settings)
+            try:
+                self.composers[name] = LLMComposer.from_settings(self.settings)
+            except ModelUnavailable as exc:
+                raise ComposerUnavailable(f"The '{name}' composer is not available here: "
+                                          f"{exc}") from exc
         return self.composers[name]
 
     def ask(self, question: str, k: int | None = None, documents: list[str] | None = None,

@@ -182,3 +182,10 @@ def test_cors_is_configurable(built_settings, pipeline):
         r = c.options("/v1/ask", headers={"Origin": "https://chat.example.org",
                                           "Access-Control-Request-Method": "POST"})
         assert r.headers["access-control-allow-origin"] == "https://chat.example.org"
+
+
+def test_unconfigured_llm_composer_is_a_client_error(client):
+    r = client.post("/v1/ask", json={"question": "OSCE ?", "composer": "llm"})
+    assert r.status_code == 400 and error_of(r) == "composer_unavailable"
+    assert "RAG_LLM_MODEL" in r.json()["error"]["message"] or "pip install" in \
+        r.json()["error"]["message"]
