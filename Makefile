@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 QUESTION ?= Quels atouts comparatifs rendent les organisations régionales mieux à même de prévenir les conflits ?
 
-.PHONY: run setup index ask serve test test-slow eval bench clean
+.PHONY: run setup index ask serve test test-slow eval bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -37,6 +37,16 @@ test-slow: setup
 
 eval: setup
 	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --out eval/out
+
+bench: setup
+	$(BIN)/pip install -q langchain-community langchain-text-splitters langchain-huggingface
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/langchain_baseline.py
+	$(BIN)/python bench/load.py --workers 1 2 --clients 1 4 16 --seconds 20
+	$(BIN)/python bench/load.py --workers 2 --clients 16 --seconds 20 --mmap
+
+bench-scale: setup
+	$(BIN)/python bench/scale.py --sizes 10000 100000 1000000
 
 clean:
 	rm -rf $(VENV) index/default index/.default@* eval/out
