@@ -44,7 +44,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     embedder = load_embedder(settings, show_progress=not args.quiet)
     print(f"model ready: {settings.embedding_model} ({embedder.dim} dims) "
           f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    path = build_index(settings, embedder, spec=IndexSpec(kind=args.kind),
+    spec = settings.index_spec()
+    if args.kind:
+        spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
+    path = build_index(settings, embedder, spec=spec,
                        on_step=lambda m: print(m, file=sys.stderr))
     print(f"built {path} in {time.perf_counter() - started:.1f} s")
     return 0
@@ -146,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="build the index from seeds/")
-    p.add_argument("--kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
+    p.add_argument("--kind", default=None, choices=["auto", "flat", "ivf", "hnsw"],
+                   help="FAISS structure (default: RAG_INDEX_KIND, auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 

@@ -141,7 +141,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     sentences = passage_sentences(passages)
     step(f"{len(sentences)} sentences")
     sentence_vectors = embedder.embed([s.text for s in sentences])
-    vector_index = build_faiss(vectors, spec)
+    vector_index = build_faiss(vectors, spec or settings.index_spec())
     lexical = LexicalIndex.build([_lexical_text(p, titles[p.doc_id]) for p in passages])
 
     root = settings.index_root

