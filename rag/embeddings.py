@@ -61,7 +61,9 @@ class SentenceTransformerEmbedder:
         is_local = Path(path).exists()
         _set_offline(is_local, settings.allow_model_download)
         self.model = _load(path)
-        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text."""

@@ -62,7 +62,7 @@ function renderAnswer(a) {
   $("sources").replaceChildren();
   if (a.abstained) {
     text.hidden = true;
-    $("not-found").textContent = `${t("notFound")} ${a.answer}`;
+    $("not-found").textContent = a.answer || t("notFound");
     $("sources-title").textContent = t("closest");
     a.passages.slice(0, 3).forEach((p) => $("sources").append(sourceItem(p.reference, p.text.slice(0, 220) + "…", () => showPassage(p, null))));
   } else {

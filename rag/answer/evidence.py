@@ -12,9 +12,12 @@ if TYPE_CHECKING:
     from rag.answer.extractive import Candidate
 
 _REASONS = {
-    "amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
-    "day": "aucune date précise", "date": "aucune date", "person": "aucun nom de personne",
-    "place": "aucun lieu",
+    "fr": {"amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
+           "day": "aucune date précise", "date": "aucune date",
+           "person": "aucun nom de personne", "place": "aucun lieu"},
+    "en": {"amount": "no amount", "count": "no number", "percent": "no percentage",
+           "day": "no exact date", "date": "no date", "person": "no person's name",
+           "place": "no place"},
 }
 
 
@@ -34,7 +37,8 @@ def confidence_from_similarity(similarity: float, settings: Settings) -> float:
     return float(min(1.0, max(0.0, (similarity - lo) / (hi - lo))))
 
 
-def judge(question: str, chosen: list[Candidate], settings: Settings) -> Judgement:
+def judge(question: str, chosen: list[Candidate], settings: Settings,
+          language: str = "fr") -> Judgement:
     """Abstain when the best evidence is weak, or when the question asks for a kind of
     answer (a count, a date, a name…) that none of the chosen sentences contains."""
     if not chosen:
@@ -44,7 +48,9 @@ def judge(question: str, chosen: list[Candidate], settings: Settings) -> Judgeme
     expectation = expected_answer(question)
     top = max(c.score for c in chosen)
     if expectation and not any(c.fits and c.score >= top - settings.fit_margin for c in chosen):
-        return Judgement(confidence * 0.5, True, _REASONS[expectation])
+        reasons = _REASONS.get(language, _REASONS["fr"])
+        return Judgement(confidence * 0.5, True, f"{reasons[expectation]} "
+                         f"{'in the evidence' if language == 'en' else 'dans les passages'}")
     if confidence < settings.abstain_threshold:
         return Judgement(confidence, True)
     return Judgement(confidence, False)

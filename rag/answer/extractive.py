@@ -169,7 +169,7 @@ class ExtractiveComposer:
         candidates = self.candidates(question, hits)
         chosen = self.select(candidates, is_multi_part(question.text))
         chosen = self._ensure_expected_kind(chosen, candidates)
-        verdict: Judgement = judge(question.text, chosen, self.settings)
+        verdict: Judgement = judge(question.text, chosen, self.settings, question.language)
         if verdict.abstain or not chosen:
             return Answer(question.text, _not_found(question.language, verdict.reason), True,
                           verdict.confidence, (), tuple(hits), question.language, self.name)
