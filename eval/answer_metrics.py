@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eval.dataset import GoldQuestion, fact_covered, passage_matches
+from eval.dataset import GoldQuestion, fact_covered, grouped_metrics, passage_matches
 from eval.retrieval_metrics import RetrievalOutcome
 
 
@@ -75,12 +75,7 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | No
 def group_answers(outcomes: Sequence[AnswerOutcome], key: str
                   ) -> dict[str, dict[str, float | None]]:
     """Answer metrics per value of a question attribute, plus ``all``."""
-    groups: dict[str, list[AnswerOutcome]] = {}
-    for o in outcomes:
-        groups.setdefault(str(getattr(o.question, key)), []).append(o)
-    table = {name: summarize_answers(items) for name, items in sorted(groups.items())}
-    table["all"] = summarize_answers(outcomes)
-    return table
+    return grouped_metrics(outcomes, key, summarize_answers)
 
 
 def abstention_curve(outcomes: Sequence[AnswerOutcome], thresholds: np.ndarray

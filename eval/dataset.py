@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEV_SET = EVAL_DIR / "dev_qa.jsonl"
@@ -57,6 +61,18 @@ def load_questions(path: Path = DEV_SET) -> list[GoldQuestion]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a gold question ({exc})") from exc
     return questions
+
+
+def grouped_metrics(outcomes: Sequence[T], key: str,
+                    summarize: Callable[[Sequence[T]], dict[str, Any]]) -> dict[str, dict]:
+    """``summarize`` per value of a question attribute (``lang``, ``type``), plus ``all``.
+    Outcomes carry the question they answer in ``.question``."""
+    groups: dict[str, list[T]] = {}
+    for o in outcomes:
+        groups.setdefault(str(getattr(o.question, key)), []).append(o)  # type: ignore[attr-defined]
+    table = {name: summarize(items) for name, items in sorted(groups.items())}
+    table["all"] = summarize(outcomes)
+    return table
 
 
 def passage_matches(passage_text: str, quotes: tuple[str, ...]) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eval.dataset import GoldQuestion, passage_matches
+from eval.dataset import GoldQuestion, grouped_metrics, passage_matches
 
 CUTOFFS = (1, 5, 10)
 
@@ -61,12 +61,7 @@ def summarize(outcomes: Sequence[RetrievalOutcome]) -> dict[str, float]:
 
 def by_group(outcomes: Sequence[RetrievalOutcome], key: str) -> dict[str, dict[str, float]]:
     """Metrics per value of a question attribute (``lang`` or ``type``), plus ``all``."""
-    groups: dict[str, list[RetrievalOutcome]] = {}
-    for o in outcomes:
-        groups.setdefault(str(getattr(o.question, key)), []).append(o)
-    table = {name: summarize(items) for name, items in sorted(groups.items())}
-    table["all"] = summarize(outcomes)
-    return table
+    return grouped_metrics(outcomes, key, summarize)
 
 
 def format_table(table: dict[str, dict[str, float]], title: str) -> str:
