@@ -138,3 +138,18 @@ def test_reload_of_a_broken_index_keeps_serving_the_old_one(built_settings, pipe
         r = client.post("/v1/admin/reload")
         assert r.status_code == 503 and "rag index" in r.json()["error"]["message"]
         assert client.post("/v1/search", json={"query": "OSCE"}).status_code == 200
+
+
+def test_the_service_writes_nothing_outside_its_configured_directories(built_settings,
+                                                                       tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": "",
+           "RAG_INDEX_ROOT": str(built_settings.index_root),
+           "RAG_CACHE_DIR": str(built_settings.cache_dir)}
+    env.pop("XDG_CACHE_HOME")
+    done = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Rôle de l'OSCE ?", "--json"],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert list(home.rglob("*")) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
