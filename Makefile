@@ -3,7 +3,7 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-QUESTION ?= Quels atouts comparatifs rendent les organisations régionales mieux à même de prévenir les conflits ?
+QUESTION ?= Dans quelle ville la Secrétaire générale adjointe a-t-elle tenu des consultations avec l’OTSC en novembre 2018 ?
 
 .PHONY: run setup index ask serve test test-slow eval bench bench-scale clean
 

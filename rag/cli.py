@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     positional = getattr(args, "positional", None)
     if positional and not getattr(args, positional) and not args.batch:
         parser.error(f"give a {positional} or --batch FILE")
