@@ -142,7 +142,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     step(f"{len(sentences)} sentences")
     sentence_vectors = embedder.embed([s.text for s in sentences])
     vector_index = build_faiss(vectors, spec or settings.index_spec())
-    lexical = LexicalIndex.build([_lexical_text(p, titles[p.doc_id]) for p in passages])
+    lexical = LexicalIndex.build([_lexical_text(p) for p in passages])
 
     root = settings.index_root
     root.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     return root / settings.index_name
 
 
-def _lexical_text(passage: Passage, title: str) -> str:
+def _lexical_text(passage: Passage) -> str:
     """BM25 sees the passage, its section headings and lead-in (not the long title)."""
     return "\n".join([*passage.section[-2:], passage.context, passage.text])
 

@@ -3,8 +3,6 @@ once per session with the real default model."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from rag.chunking import chunk_document
@@ -51,8 +49,6 @@ def by_id(items: list[Passage]) -> dict[str, Passage]:
     """Passages keyed by id."""
     return {p.id: p for p in items}
 
-
-__all__ = ["SEEDS", "Path", "by_id"]
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
-
 from rag.answer import Answer, Citation, Question
 from rag.answer.evidence import Judgement, judge
 from rag.answer.expectations import evidence_has, expected_answer
@@ -195,5 +193,3 @@ def _not_found(language: str, reason: str) -> str:
     base = NOT_FOUND.get(language, NOT_FOUND["fr"])
     return f"{base} ({reason})" if reason else base
 
-
-__all__ = ["Candidate", "ExtractiveComposer", "common_words", "np"]
