@@ -1,4 +1,5 @@
-"""Answer-quality metrics: fact coverage, citation precision, abstention, latency."""
+"""Answer-quality metrics: fact coverage, citation precision, abstention, latency, and
+whether an answer is *right* (the event the confidence should predict)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eval.dataset import GoldQuestion, fact_covered, grouped_metrics, passage_matches
+from eval.dataset import (
+    OFFTOPIC_CATEGORIES,
+    GoldQuestion,
+    fact_covered,
+    grouped_metrics,
+    passage_matches,
+)
 from eval.retrieval_metrics import RetrievalOutcome
+
+# Passage roles that hold no answer content: an answer citing only these is not grounded.
+NONCONTENT_ROLES = frozenset({"title", "letterhead", "signature", "footnote"})
+RIGHT_MIN_FACT_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,7 @@ class AnswerOutcome:
     cited_documents: tuple[str, ...]
     retrieval: RetrievalOutcome | None
     latency_ms: float
+    cited_roles: tuple[str, ...] = ()  # role of each cited passage (body, title, footnote…)
 
     @property
     def facts_missed(self) -> list[list[str]]:
@@ -42,6 +54,23 @@ class AnswerOutcome:
         return [bool(passage_matches(t, self.question.gold_quotes)) for t in self.cited_texts]
 
     @property
+    def right(self) -> bool:
+        """Answerable: answered, fact coverage ≥ 0.5 (when the question lists facts) and at
+        least one cited passage holds a gold quote. Unanswerable: abstained."""
+        if not self.question.answerable:
+            return self.abstained
+        coverage = self.fact_coverage
+        return (not self.abstained and (coverage is None or coverage >= RIGHT_MIN_FACT_COVERAGE)
+                and any(self.cited_relevant))
+
+    @property
+    def noncontent_only(self) -> bool:
+        """An answer (not an abstention) whose citations are all titles, letterheads,
+        signatures or footnotes."""
+        return (not self.abstained and bool(self.cited_roles)
+                and all(r in NONCONTENT_ROLES for r in self.cited_roles))
+
+    @property
     def documents_covered(self) -> float | None:
         """Share of the gold documents cited (multi-document questions)."""
         gold = {d.rsplit(".", 1)[0] for d in self.question.doc}
@@ -58,6 +87,7 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | No
     answerable = [o for o in outcomes if o.question.answerable]
     unanswerable = [o for o in outcomes if not o.question.answerable]
     cited = [flag for o in answerable if not o.abstained for flag in o.cited_relevant]
+    offtopic = [o for o in outcomes if o.question.category in OFFTOPIC_CATEGORIES]
     lat = np.array([o.latency_ms for o in outcomes]) if outcomes else np.array([0.0])
     return {
         "n": len(outcomes),
@@ -65,6 +95,10 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | No
         "citation_precision": float(np.mean(cited)) if cited else None,
         "abstention_unanswerable": _mean([float(o.abstained) for o in unanswerable]),
         "false_abstention": _mean([float(o.abstained) for o in answerable]),
+        "abstention_offtopic": _mean([float(o.abstained) for o in offtopic]),
+        "noncontent_only": _mean([float(o.noncontent_only) for o in answerable
+                                  if not o.abstained]),
+        "right": _mean([float(o.right) for o in outcomes]),
         "documents_covered": _mean([o.documents_covered for o in answerable
                                     if len(o.question.doc) > 1]),
         "latency_p50_ms": float(np.percentile(lat, 50)),

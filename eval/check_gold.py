@@ -1,11 +1,22 @@
 """Check gold question files: fields, ids, types, and that every gold quote exists in the
 seed documents (after the normalisation of eval/MATCHING.md).
 
-    python eval/check_gold.py [FILES...]      (default: dev_qa.jsonl and extra_qa.jsonl)
+    python eval/check_gold.py [FILES...]      (default: dev, extra, tune and test sets)
 
 A quote must be found in the cleaned text of one of its ``doc`` files (page headers,
 footnote blocks and links removed); a quote that only matches the raw text, i.e. one that
 spans a running header, is reported as an error too, since no passage could contain it.
+
+Optional fields (tune_qa.jsonl, test_qa.jsonl):
+
+* ``category``: a finer label than ``type`` (CATEGORIES); it must agree with ``type``
+  (CATEGORY_TYPES: the unanswerable categories go with type ``unanswerable`` and only
+  they). A row with a category is held to the stricter rules of the newer sets: every
+  answer fact has at least one alternative found verbatim (normalised) in the cleaned
+  text of its documents, and a question over several documents quotes each of them.
+* ``history``: earlier chat turns before the final question, a list of
+  ``{"role": "user"|"assistant", "content": "..."}`` alternating from a user turn and
+  ending with an assistant turn.
 """
 
 from __future__ import annotations
@@ -25,7 +36,24 @@ from rag.documents import load_corpus  # noqa: E402
 
 LANGS = {"fr", "en"}
 TYPES = {"factoid", "list", "explanation", "multi_doc", "unanswerable"}
-DEFAULT_FILES = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl"]
+DEFAULT_FILES = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
+                 HERE / "test_qa.jsonl"]
+UNANSWERABLE_CATEGORIES = {"near_miss", "after_date", "gibberish", "greeting",
+                           "general_knowledge", "injection", "off_topic"}
+ANSWERABLE_TYPES = TYPES - {"unanswerable"}
+CATEGORY_TYPES: dict[str, set[str]] = {
+    "list": {"list"},
+    "explanation": {"explanation"},
+    "summary": {"explanation"},
+    "comparison": {"explanation", "multi_doc"},
+    "multi_doc": {"multi_doc"},
+    "multi_part": ANSWERABLE_TYPES,
+    "yes_no": {"factoid", "explanation"},
+    "factoid": {"factoid"},
+    **{c: {"unanswerable"} for c in UNANSWERABLE_CATEGORIES},
+}
+CATEGORIES = set(CATEGORY_TYPES)
+ROLES = ("user", "assistant")
 
 
 def _texts() -> tuple[dict[str, str], dict[str, str]]:
@@ -69,6 +97,61 @@ def check_question(row: dict, raw: dict[str, str], clean: dict[str, str]) -> lis
         if not isinstance(fact, list) or not fact or not all(isinstance(a, str) and a.strip()
                                                              for a in fact):
             problems.append(f"{qid}: answer fact {i} needs at least one non-empty alternative")
+    if "category" in row:
+        problems += _check_category(row, clean)
+    if "history" in row:
+        problems += _check_history(row)
+    return problems
+
+
+def _check_category(row: dict, clean: dict[str, str]) -> list[str]:
+    """The optional ``category`` and the stricter rules that come with it."""
+    qid = row.get("id", "?")
+    category = row["category"]
+    if category not in CATEGORIES:
+        return [f"{qid}: category {category!r} not in {sorted(CATEGORIES)}"]
+    problems = []
+    if row["type"] not in CATEGORY_TYPES[category]:
+        problems.append(f"{qid}: category {category!r} does not go with type "
+                        f"{row['type']!r} (allowed: {sorted(CATEGORY_TYPES[category])})")
+    if row["type"] == "multi_doc" and len(row["doc"]) < 2:
+        problems.append(f"{qid}: a multi_doc question needs at least two documents")
+    texts = [clean.get(d, "") for d in row["doc"]]
+    if len(row["doc"]) > 1:
+        for doc, text in zip(row["doc"], texts, strict=True):
+            if not any(normalize(q) and normalize(q) in text for q in row["gold_quotes"]):
+                problems.append(f"{qid}: no gold quote from {doc} (each document of a "
+                                f"multi-document question needs one)")
+    for i, fact in enumerate(row["answer_facts"]):
+        if isinstance(fact, list) and fact and not any(
+                isinstance(a, str) and normalize(a) and normalize(a) in t
+                for a in fact for t in texts):
+            problems.append(f"{qid}: answer fact {i} has no alternative found in its "
+                            f"documents: {fact[:3]!r}")
+    return problems
+
+
+def _check_history(row: dict) -> list[str]:
+    """``history``: alternating user/assistant turns, user first, assistant last."""
+    qid = row.get("id", "?")
+    history = row["history"]
+    if not isinstance(history, list) or not history:
+        return [f"{qid}: history must be a non-empty list of turns"]
+    problems = []
+    for i, turn in enumerate(history):
+        if not isinstance(turn, dict) or set(turn) != {"role", "content"}:
+            problems.append(f"{qid}: history turn {i} must have exactly 'role' and 'content'")
+            continue
+        if turn["role"] not in ROLES:
+            problems.append(f"{qid}: history turn {i} has role {turn['role']!r}, not one of "
+                            f"{list(ROLES)}")
+        elif turn["role"] != ROLES[i % 2]:
+            problems.append(f"{qid}: history turn {i} should be a {ROLES[i % 2]} turn "
+                            f"(user and assistant alternate, user first)")
+        if not isinstance(turn["content"], str) or not turn["content"].strip():
+            problems.append(f"{qid}: history turn {i} has empty content")
+    if isinstance(history[-1], dict) and history[-1].get("role") != "assistant":
+        problems.append(f"{qid}: the last history turn must be an assistant turn")
     return problems
 
 
@@ -93,7 +176,7 @@ def check_files(paths: list[Path]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or DEFAULT_FILES
+    paths = [Path(a) for a in argv] or [p for p in DEFAULT_FILES if p.exists()]
     problems = check_files(paths)
     for p in problems:
         print(p)

@@ -31,11 +31,16 @@ def evaluate_retrieval(pipeline: object, questions: list[GoldQuestion]
 
 
 def retrieval_report(outcomes: list[RetrievalOutcome], latencies: list[float]) -> str:
-    """Markdown tables by language and by type, plus the misses."""
+    """Markdown tables by file (when several), language, type and category, plus the
+    misses."""
     import numpy as np
 
-    parts = [format_table(by_group(outcomes, "lang"), "lang"), "",
-             format_table(by_group(outcomes, "type"), "type"), ""]
+    parts = []
+    if len({o.question.split for o in outcomes}) > 1:
+        parts += [format_table(by_group(outcomes, "split"), "split"), ""]
+    parts += [format_table(by_group(outcomes, "lang"), "lang"), "",
+              format_table(by_group(outcomes, "type"), "type"), "",
+              format_table(by_group(outcomes, "category"), "category"), ""]
     lat = np.array(latencies)
     parts.append(f"search latency: p50 {np.percentile(lat, 50):.1f} ms, "
                  f"p95 {np.percentile(lat, 95):.1f} ms over {len(lat)} queries")
@@ -43,7 +48,7 @@ def retrieval_report(outcomes: list[RetrievalOutcome], latencies: list[float]) -
     if misses:
         parts.append("\nnot perfect (first relevant rank, quotes found):")
         for o in misses:
-            parts.append(f"- {o.question.id} rank={o.first_relevant_rank} "
+            parts.append(f"- {o.question.split}:{o.question.id} rank={o.first_relevant_rank} "
                          f"quotes={o.quotes_found}/{len(o.question.gold_quotes)} "
                          f"{o.question.question[:90]}")
     return "\n".join(parts)

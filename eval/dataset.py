@@ -22,9 +22,26 @@ def normalize(text: str) -> str:
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+TYPES = frozenset({"factoid", "list", "explanation", "multi_doc", "unanswerable"})
+# ``category`` refines ``type``; a question without one takes its type as category.
+CATEGORIES = TYPES | {
+    "summary", "comparison", "multi_part", "yes_no", "near_miss", "after_date",
+    "gibberish", "greeting", "general_knowledge", "injection", "off_topic"}
+# Questions that are not about the documents at all: the service should decline them.
+OFFTOPIC_CATEGORIES = frozenset({"gibberish", "greeting", "general_knowledge", "injection",
+                                 "off_topic"})
+HISTORY_ROLES = ("user", "assistant")
+_REQUIRED = ("id", "lang", "type", "question")
+_KNOWN = {*_REQUIRED, "category", "history", "doc", "gold_quotes", "answer_facts", "notes"}
+
+
 @dataclass(frozen=True)
 class GoldQuestion:
-    """One gold question."""
+    """One gold question.
+
+    ``category`` defaults to ``type``; ``history`` holds the (role, content) turns of a chat
+    before the question (empty for a standalone question); ``split`` is the stem of the file
+    the question was read from (set by :func:`load_questions`)."""
 
     id: str
     lang: str
@@ -35,31 +52,108 @@ class GoldQuestion:
     answer_facts: tuple[tuple[str, ...], ...] = ()
     notes: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    category: str = ""
+    history: tuple[tuple[str, str], ...] = ()
+    split: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.category:
+            object.__setattr__(self, "category", self.type)
+        object.__setattr__(self, "history", parse_history(self.history))
 
     @property
     def answerable(self) -> bool:
         """Unanswerable questions have no gold quotes."""
         return self.type != "unanswerable" and bool(self.gold_quotes)
 
+    @property
+    def history_turns(self) -> list[dict[str, str]]:
+        """The history as ``pipeline.ask`` takes it: ``[{"role": …, "content": …}]``."""
+        return [{"role": role, "content": content} for role, content in self.history]
+
+
+def parse_history(turns: object) -> tuple[tuple[str, str], ...]:
+    """Chat turns as (role, content) pairs, from dicts ``{"role", "content"}`` or pairs;
+    raises ValueError on anything else."""
+    if turns is None:
+        return ()
+    if not isinstance(turns, list | tuple):
+        raise ValueError(f"history must be a list of turns, not {type(turns).__name__}")
+    parsed = []
+    for i, turn in enumerate(turns):
+        if isinstance(turn, dict):
+            if set(turn) - {"role", "content"}:
+                raise ValueError(f"history turn {i}: unexpected keys "
+                                 f"{sorted(set(turn) - {'role', 'content'})}")
+            role, content = turn.get("role"), turn.get("content")
+        elif isinstance(turn, list | tuple) and len(turn) == 2:
+            role, content = turn
+        else:
+            raise ValueError(f"history turn {i}: expected {{'role', 'content'}} or a pair, "
+                             f"got {turn!r}")
+        if role not in HISTORY_ROLES:
+            raise ValueError(f"history turn {i}: role {role!r} not in {list(HISTORY_ROLES)}")
+        if not isinstance(content, str) or not content.strip():
+            raise ValueError(f"history turn {i}: content must be a non-empty string")
+        parsed.append((role, content))
+    return tuple(parsed)
+
+
+def _strings(row: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = row.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"field {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def parse_question(row: object, split: str = "") -> GoldQuestion:
+    """One gold question from its decoded JSON object; raises ValueError when a field is
+    missing, has the wrong shape, or names an unknown type or category."""
+    if not isinstance(row, dict):
+        raise ValueError(f"expected a JSON object, got {type(row).__name__}")
+    missing = [k for k in _REQUIRED if k not in row]
+    if missing:
+        raise ValueError(f"missing field(s) {', '.join(missing)}")
+    for key in (*_REQUIRED, "notes"):
+        if key in row and not isinstance(row[key], str):
+            raise ValueError(f"field {key!r} must be a string")
+    if not row["id"].strip() or not row["question"].strip():
+        raise ValueError("empty id or question")
+    if row["type"] not in TYPES:
+        raise ValueError(f"unknown type {row['type']!r} (known: {', '.join(sorted(TYPES))})")
+    category = row.get("category") or row["type"]
+    if not isinstance(category, str) or category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r} "
+                         f"(known: {', '.join(sorted(CATEGORIES))})")
+    facts = row.get("answer_facts") or []
+    if not isinstance(facts, list) or not all(
+            isinstance(f, list) and f and all(isinstance(a, str) for a in f) for f in facts):
+        raise ValueError("field 'answer_facts' must be a list of non-empty lists of strings")
+    return GoldQuestion(
+        id=row["id"], lang=row["lang"], type=row["type"], question=row["question"],
+        doc=_strings(row, "doc"), gold_quotes=_strings(row, "gold_quotes"),
+        answer_facts=tuple(tuple(f) for f in facts), notes=row.get("notes", ""),
+        extra={k: v for k, v in row.items() if k not in _KNOWN}, category=category,
+        history=parse_history(row.get("history")), split=split,
+    )
+
 
 def load_questions(path: Path = DEV_SET) -> list[GoldQuestion]:
-    """Read a gold question file; raises ValueError naming the bad line."""
-    questions = []
+    """Read a gold question file; raises ValueError naming the bad line (a malformed or
+    incomplete question, an unknown type or category, an id seen on an earlier line)."""
+    questions: list[GoldQuestion] = []
+    seen: dict[str, int] = {}
     for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            known = {"id", "lang", "type", "question", "doc", "gold_quotes", "answer_facts",
-                     "notes"}
-            questions.append(GoldQuestion(
-                id=row["id"], lang=row["lang"], type=row["type"], question=row["question"],
-                doc=tuple(row.get("doc") or ()), gold_quotes=tuple(row.get("gold_quotes") or ()),
-                answer_facts=tuple(tuple(f) for f in row.get("answer_facts") or ()),
-                notes=row.get("notes", ""), extra={k: v for k, v in row.items() if k not in known},
-            ))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            q = parse_question(json.loads(line), split=path.stem)
+        except (json.JSONDecodeError, ValueError) as exc:
             raise ValueError(f"{path}:{n}: not a gold question ({exc})") from exc
+        if q.id in seen:
+            raise ValueError(f"{path}:{n}: duplicate id {q.id!r} (first on line {seen[q.id]})")
+        seen[q.id] = n
+        questions.append(q)
     return questions
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 
 from rag.records import Block, Document, Passage
+from rag.roles import assign_roles
 from rag.sentences import split_sentences
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "3"
 _TITLE_LEVELS = (0, 1)
 _MIN_TITLE_PASSAGE = 40  # shorter titles ("Document de réflexion") only name a section
 
@@ -191,7 +192,7 @@ def chunk_document(doc: Document, options: ChunkOptions | None = None) -> list[P
             id=f"{doc.id}#n{number}", doc_id=doc.id, kind="footnote", label=f"note {number}",
             text=text, section=section, order=len(passages), parent=parent,
         ))
-    return passages
+    return assign_roles(passages)
 
 
 def chunk_corpus(docs: list[Document], options: ChunkOptions | None = None) -> list[Passage]:

@@ -74,6 +74,8 @@ def apply_catalog(meta: DocumentMeta, entry: dict[str, object] | None) -> Docume
     fields = {k: v for k, v in entry.items() if k in DocumentMeta.__dataclass_fields__}
     fields.pop("id", None)
     fields.pop("file", None)
+    if "aliases" in fields:
+        fields["aliases"] = tuple(str(a) for a in fields["aliases"])  # type: ignore[union-attr]
     return replace(meta, **fields)
 
 

@@ -137,12 +137,14 @@ def build_index(settings: Settings, embedder: Embedder, *,
     passages = chunk_corpus(docs, options)
     step(f"{len(docs)} documents, {len(passages)} passages")
     titles = {d.id: d.meta.title for d in docs}
-    vectors = embedder.embed([p.embedding_text(titles[p.doc_id]) for p in passages])
+    texts = {p.id: p.text for p in passages}
+    vectors = embedder.embed([_with_items(p, p.embedding_text(titles[p.doc_id]), texts)
+                              for p in passages])
     sentences = passage_sentences(passages)
     step(f"{len(sentences)} sentences")
     sentence_vectors = embedder.embed([s.text for s in sentences])
     vector_index = build_faiss(vectors, spec or settings.index_spec())
-    lexical = LexicalIndex.build([_lexical_text(p) for p in passages])
+    lexical = LexicalIndex.build([_with_items(p, _lexical_text(p), texts) for p in passages])
 
     root = settings.index_root
     root.mkdir(parents=True, exist_ok=True)
@@ -171,6 +173,14 @@ def build_index(settings: Settings, embedder: Embedder, *,
     _prune(root, settings.index_name, keep=final)
     step(f"index written to {root / settings.index_name} ({manifest.faiss_index})")
     return root / settings.index_name
+
+
+def _with_items(passage: Passage, text: str, texts: dict[str, str],
+                max_chars: int = 1000) -> str:
+    """A list introduction is found through its items: their text is appended (not shown)."""
+    if not passage.items:
+        return text
+    return f"{text}\n{' '.join(texts[i] for i in passage.items)[:max_chars]}"
 
 
 def _lexical_text(passage: Passage) -> str:
@@ -271,7 +281,7 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
         lexical = LexicalIndex.load(resolved / LEXICAL)
         passages = [_passage(json.loads(line)) for line in
                     (resolved / PASSAGES).read_text("utf-8").splitlines() if line.strip()]
-        documents = {d["id"]: DocumentMeta(**d) for d in
+        documents = {d["id"]: _document(d) for d in
                      json.loads((resolved / DOCUMENTS).read_text("utf-8"))}
         sentences = [Sentence(**json.loads(line)) for line in
                      (resolved / SENTENCES).read_text("utf-8").splitlines() if line.strip()]
@@ -290,9 +300,15 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
                  sentence_vectors)
 
 
+def _document(row: dict[str, object]) -> DocumentMeta:
+    row["aliases"] = tuple(row.get("aliases") or ())  # type: ignore[arg-type]
+    return DocumentMeta(**row)  # type: ignore[arg-type]
+
+
 def _passage(row: dict[str, object]) -> Passage:
     row["section"] = tuple(row.get("section") or ())  # type: ignore[arg-type]
     row["footnotes"] = tuple(row.get("footnotes") or ())  # type: ignore[arg-type]
+    row["items"] = tuple(row.get("items") or ())  # type: ignore[arg-type]
     return Passage(**row)  # type: ignore[arg-type]
 
 

@@ -4,14 +4,15 @@ shared by the CLI and the API."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.answer import Answer, Composer, Question
+from rag.answer import Answer, Composer, Evidence
 from rag.answer.extractive import ExtractiveComposer
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
 from rag.index import Index, load_index, read_manifest
-from rag.language import detect_language
+from rag.question import QuestionAnalyzer, QuestionPlan, Turn
 from rag.retrieval import Hit, Retriever
 from rag.settings import Settings
 
@@ -26,6 +27,7 @@ class Pipeline:
     embedder: Embedder
     index: Index
     retriever: Retriever
+    analyzer: QuestionAnalyzer
     load_seconds: float = 0.0
     composers: dict[str, Composer] = field(default_factory=dict)
 
@@ -44,8 +46,8 @@ class Pipeline:
         """Assemble a pipeline around an already loaded embedder and index."""
         retriever = Retriever(index, embedder, settings)
         extractive = ExtractiveComposer(index, settings)
-        return cls(settings, embedder, index, retriever, load_seconds,
-                   {extractive.name: extractive})
+        return cls(settings, embedder, index, retriever, QuestionAnalyzer(index.documents),
+                   load_seconds, {extractive.name: extractive})
 
     def reloaded(self, settings: Settings | None = None) -> Pipeline:
         """A new pipeline over the index now on disk (at ``settings``' location, default
@@ -69,25 +71,61 @@ class Pipeline:
             from rag.answer.llm import LLMComposer
 
             try:
-                self.composers[name] = LLMComposer.from_settings(self.settings)
+                extractive = self.composers["extractive"]
+                judge = extractive.judge_evidence if isinstance(
+                    extractive, ExtractiveComposer) else None
+                self.composers[name] = LLMComposer.from_settings(self.settings, judge)
             except ModelUnavailable as exc:
                 raise ComposerUnavailable(f"The '{name}' composer is not available here: "
                                           f"{exc}") from exc
         return self.composers[name]
 
+    def plan(self, question: str, history: Sequence[Turn | dict[str, str]] | None = None
+             ) -> QuestionPlan:
+        """The analysis of ``question`` (a follow-up is completed from ``history``)."""
+        turns = [(str(t["role"]), str(t["content"])) if isinstance(t, dict) else (t[0], t[1])
+                 for t in history or ()]
+        return self.analyzer.analyse(question, turns)
+
+    def gather(self, plan: QuestionPlan, depth: int, documents: list[str] | None = None
+               ) -> list[Evidence]:
+        """One retrieval pass per part of the plan, or per named document for comparisons
+        and summaries of several documents. ``documents`` (ids or symbols, from the caller)
+        take precedence over the documents the question names."""
+        docs = ([self.retriever.resolve_document(d) for d in documents] if documents
+                else list(plan.documents))
+        passes: list[tuple[int, str | None, list[str] | None]] = []
+        if plan.kind in ("comparison", "summary") and len(docs) > 1:
+            passes = [(0, d, [d]) for d in docs]
+        else:
+            only = docs[0] if len(docs) == 1 else None
+            passes = [(i, only, docs or None) for i in range(len(plan.parts))]
+        queries = list(dict.fromkeys(plan.parts[i].query for i, _, _ in passes))
+        vectors = dict(zip(queries, self.embedder.embed(queries, query=True), strict=True))
+        evidence = []
+        for i, doc, allowed in passes:
+            part = plan.parts[i]
+            hits = self.retriever.search(part.query, depth, allowed,
+                                         query_vector=vectors[part.query])
+            evidence.append(Evidence(part, tuple(hits), vectors[part.query], doc))
+        return evidence
+
     def ask(self, question: str, k: int | None = None, documents: list[str] | None = None,
-            composer: str | None = None) -> Answer:
-        """Answer ``question`` with cited sentences (or abstain)."""
+            composer: str | None = None,
+            history: Sequence[Turn | dict[str, str]] | None = None) -> Answer:
+        """Answer ``question`` with cited sentences (or abstain). ``history`` holds the
+        earlier turns of a conversation as (role, content) pairs."""
         started = time.perf_counter()
         chosen = self.composer(composer)
-        vector = self.retriever.embed_query(question)
+        plan = self.plan(question, history)
         depth = max(k or self.settings.top_k, self.settings.answer_passages)
-        hits = self.retriever.search(question, depth, documents, query_vector=vector)
+        extractive = self.composers["extractive"]
+        offtopic = isinstance(extractive, ExtractiveComposer) and extractive.offtopic(plan)
+        evidence = [] if offtopic else self.gather(plan, depth, documents)
         retrieved = time.perf_counter()
-        q = Question(question, detect_language(question), vector)
-        answer = chosen.compose(q, hits)
+        answer = chosen.compose(plan, evidence)
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "compose": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
-        shown = tuple(answer.hits[: k or self.settings.top_k])
-        return replace(answer, hits=shown, timings_ms=timings)
+        return replace(answer, hits=answer.hits[: k or self.settings.top_k], timings_ms=timings)
+

@@ -7,6 +7,11 @@ from typing import Literal
 
 BlockKind = Literal["heading", "paragraph", "item", "bullet", "signature"]
 PassageKind = Literal["paragraph", "item", "bullet", "title", "footnote", "signature"]
+# What a passage does in its document (rag.roles): only body text, list items and list
+# introductions are evidence for questions about content.
+PassageRole = Literal["body", "list_item", "list_intro", "title", "letterhead", "signature",
+                      "footnote"]
+CONTENT_ROLES: frozenset[str] = frozenset({"body", "list_item", "list_intro"})
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class DocumentMeta:
     original_language: str | None = None
     kind: str | None = None  # letter, report, summary…
     presidency: str | None = None  # Council presidency that issued the document
+    aliases: tuple[str, ...] = ()  # other names of its author (``Mexico``, ``mexicain``)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ class Passage:
     order: int = 0  # position in the document
     parent: str | None = None  # footnote → paragraph, item → paragraph lead-in
     footnotes: tuple[str, ...] = ()  # ids of footnote passages called from here
+    role: PassageRole = "body"  # see rag.roles
+    items: tuple[str, ...] = ()  # list introduction → ids of its items, in order
 
     def embedding_text(self, title: str) -> str:
         """Text that is embedded: document title, section path and context, then the text."""

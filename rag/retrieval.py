@@ -55,11 +55,12 @@ class Retriever:
             return None
         rows: list[int] = []
         for ref in documents:
-            doc_id = self._resolve_document(ref)
+            doc_id = self.resolve_document(ref)
             rows.extend(self._doc_rows[doc_id])
         return np.array(sorted(rows), dtype=np.int64)
 
-    def _resolve_document(self, ref: str) -> str:
+    def resolve_document(self, ref: str) -> str:
+        """The id of the document ``ref`` names (id, file name or symbol)."""
         if ref in self.index.documents:
             return ref
         for doc in self.index.documents.values():

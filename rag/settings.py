@@ -93,10 +93,6 @@ class Settings(BaseSettings):
     expectation_bonus: float = Field(
         0.06, ge=0, description="Bonus for sentences holding the expected kind of answer."
     )
-    fit_margin: float = Field(
-        0.03, ge=0, description="The sentence holding the expected kind of answer must score "
-        "within this margin of the best one, else the composer abstains."
-    )
     rank_weight: float = Field(
         0.1, ge=0, description="Bonus 1/(rank+1)×weight for sentences of higher-ranked passages."
     )
@@ -104,13 +100,10 @@ class Settings(BaseSettings):
         2, ge=0, description="A sentence holding the expected kind of answer may lead the "
         "answer if it comes from one of this many top passages."
     )
+    summary_sentences: int = Field(4, ge=1, description="Sentences in a summary answer.")
+    list_max_items: int = Field(12, ge=1, description="List items shown under their intro.")
     new_document_bonus: float = Field(
         0.01, ge=0, description="MMR bonus for a sentence from a document not yet cited."
-    )
-    confidence_floor: float = Field(0.78, description="Similarity mapped to confidence 0.")
-    confidence_ceiling: float = Field(0.92, description="Similarity mapped to confidence 1.")
-    abstain_threshold: float = Field(
-        0.1, ge=0, le=1, description="Abstain below this confidence (see eval report)."
     )
 
     llm_provider: str = Field("openai", description="LLM composer backend: openai or ollama.")

@@ -38,6 +38,8 @@ def test_answer_metrics():
     assert m["fact_coverage"] == pytest.approx(0.75)
     assert m["citation_precision"] == pytest.approx(2 / 3)
     assert m["false_abstention"] == 0 and m["latency_p50_ms"] == pytest.approx(20)
+    assert good.right and half.right and m["right"] == 1  # coverage 1 and 0.5, gold cited
+    assert m["noncontent_only"] == 0 and m["abstention_offtopic"] is None
 
 
 def test_floor_check():
@@ -49,6 +51,7 @@ def test_floor_check():
 def test_dev_set_is_well_formed():
     questions = load_questions(DEV_SET)
     assert len(questions) == 40 and len({q.id for q in questions}) == 40
+    assert all(q.category == q.type and q.split == "dev_qa" for q in questions)
 
 
 def test_dev_set_stays_above_the_floors(pipeline):

@@ -4,7 +4,7 @@ protocol, and the JSON/text renderings shared by CLI and API."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -13,14 +13,19 @@ from rag.records import DocumentMeta, Passage
 from rag.retrieval import Hit
 from rag.serialize import document_json, hit_json
 
+if TYPE_CHECKING:
+    from rag.question import Part, QuestionPlan
+
 
 @dataclass(frozen=True)
-class Question:
-    """A question as the composers see it."""
+class Evidence:
+    """One retrieval pass of a question plan: a part of the question, optionally restricted
+    to one document, with the passages found (best first) and the query vector."""
 
-    text: str
-    language: str  # "fr" | "en"
-    vector: np.ndarray | None = None
+    part: Part
+    hits: tuple[Hit, ...]
+    vector: np.ndarray
+    document: str | None = None  # the document this pass was restricted to
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,18 @@ class Answer:
     composer: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # e.g. sentences an LLM left without a valid citation
+    kind: str = "factoid"  # the question's kind (rag.question)
+    signals: dict[str, float] = field(default_factory=dict)  # inputs of the confidence model
+
+
+def merge_hits(evidence: list[Evidence]) -> list[Hit]:
+    """The passes' hits interleaved (best of each pass first), without repeats."""
+    merged: dict[str, Hit] = {}
+    for rank in range(max((len(ev.hits) for ev in evidence), default=0)):
+        for ev in evidence:
+            if rank < len(ev.hits):
+                merged.setdefault(ev.hits[rank].passage.id, ev.hits[rank])
+    return list(merged.values())
 
 
 class Composer(Protocol):
@@ -54,8 +71,8 @@ class Composer(Protocol):
 
     name: str
 
-    def compose(self, question: Question, hits: list[Hit]) -> Answer:
-        """Compose an answer to ``question`` from ``hits`` (best first)."""
+    def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:
+        """Compose an answer to the planned question from its retrieval passes."""
         ...
 
 
@@ -64,6 +81,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
     return {
         "marker": c.marker,
         "passage_id": c.passage.id,
+        "role": c.passage.role,
         "document": document_json(c.document),
         "paragraph": c.passage.label,
         "reference": citation_label(c.document, c.passage),
@@ -81,6 +99,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "abstained": answer.abstained,
         "confidence": round(answer.confidence, 3),
         "language": answer.language,
+        "kind": answer.kind,
         "composer": answer.composer,
         "citations": [citation_json(c) for c in answer.citations],
         "passages": [hit_json(h) for h in answer.hits],

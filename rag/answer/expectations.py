@@ -26,12 +26,14 @@ _RULES: list[tuple[Expectation, re.Pattern[str]]] = [
                        r"which day|what day|on what day)\b", re.I)),
     ("date", re.compile(r"\b(?:quand|en quelle année|quelle année|depuis quand|when|"
                         r"in what year|which year|what year)\b", re.I)),
-    ("person", re.compile(r"(?:\bcomment s[’']appel|\bquel est le nom|\bnom d[eu]\b|"
-                          r"\bqui (?:est|était|a été|sont|étaient) (?:le|la|l[’']|les)\b|"
-                          r"\bqui a signé|\bwho (?:is|was|are|were) the\b|"
+    ("person", re.compile(r"(?:\bcomment s[’']appel|\bquel (?:est|était) le nom|"
+                          r"(?<!\bau )\bnom d[eu]\b|"
+                          r"\bqui (?:est|était|a été) (?:le|la|l[’'])\b|"
+                          r"\bqui a signé|\bwho (?:is|was) the\b|"
                           r"\bwho (?:signed|heads|headed|led|chairs|chaired)\b|\bname of\b|"
                           r"\bwhat is the name\b)", re.I)),
-    ("place", re.compile(r"(?:^\s*où\b|\bdans quelle ville|\bdans quel pays|\ben quel lieu|"
+    ("place", re.compile(r"(?:^\s*où\b(?!\s+en\s+(?:est|sont|étai))|\bdans quelle ville|"
+                         r"\bdans quel pays|\ben quel lieu|"
                          r"\bquel lieu|^\s*where\b|\bin which (?:city|country)|\bwhich city|"
                          r"\bwhat city|\bvenue\b)", re.I)),
 ]

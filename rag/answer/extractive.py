@@ -1,18 +1,35 @@
-"""Extractive composer (default, offline): picks the sentences of the retrieved passages
-that answer the question, orders them readably and cites each one."""
+"""Extractive composer (default, offline): answers each part of the question plan with
+cited sentences of the documents, chosen by the kind of question.
+
+- factoid / yes-no: the few sentences that best answer, holding the expected kind of
+  answer (a date, a count…) when the question asks for one;
+- list: a list introduction brings its items, each cited; otherwise several passages;
+- explanation: several sentences from the best passages;
+- summary: the document's central sentences (:mod:`rag.answer.summary`);
+- comparison and multi-part: one section per document or sub-question, and a plain
+  statement for a part the documents do not cover.
+
+Titles, letterheads, signatures, footnotes and cover-letter formulas are evidence only for
+questions about the document itself. ``confidence`` is the calibrated probability that the
+answer is right (:mod:`rag.answer.calibration`); below its threshold the composer abstains.
+"""
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from rag.answer import Answer, Citation, Question
-from rag.answer.evidence import Judgement, judge
-from rag.answer.expectations import evidence_has, expected_answer
+from rag.answer import Answer, Citation, Evidence, merge_hits
+from rag.answer.calibration import Calibrator
+from rag.answer.expectations import evidence_has
+from rag.answer.names import common_words
+from rag.answer.signals import CorpusVocabulary, EvidenceView, offtopic_reason, signals
+from rag.answer.summary import central_sentences, topical
+from rag.citations import document_reference
 from rag.index import Index
 from rag.lexical import tokenize
-from rag.retrieval import Hit
+from rag.question import QuestionPlan, fold
+from rag.records import CONTENT_ROLES
+from rag.roles import is_formula
 from rag.settings import Settings
 
 LEAD_IN = {"en": "From the documents (quoted in the original French):"}
@@ -20,6 +37,21 @@ NOT_FOUND = {
     "fr": "Je n’ai pas trouvé la réponse dans les documents.",
     "en": "Not found in the documents.",
 }
+NOT_COVERED = {"fr": "Les documents ne précisent pas : « {} »",
+               "en": "The documents do not say: “{}”"}
+OFFTOPIC = {
+    "fr": "Je réponds uniquement aux questions sur les documents de l’ONU indexés.",
+    "en": "I only answer questions about the indexed UN documents.",
+}
+_REASONS = {
+    "fr": {"amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
+           "day": "aucune date précise", "date": "aucune date",
+           "person": "aucun nom de personne", "place": "aucun lieu"},
+    "en": {"amount": "no amount", "count": "no number", "percent": "no percentage",
+           "day": "no exact date", "date": "no date", "person": "no person's name",
+           "place": "no place"},
+}
+_SECTION_SENTENCES = 2  # sentences per document in a comparison
 
 
 @dataclass
@@ -27,102 +59,104 @@ class Candidate:
     """A sentence that could go into the answer."""
 
     sentence: int  # index in Index.sentences
+    row: int  # passage row
     hit_rank: int
     text: str
     similarity: float
-    overlap: float
     score: float
     fits: bool = True  # contains the kind of answer the question expects
 
 
-def common_words(index: Index, max_name_count: int = 5) -> frozenset[str]:
-    """Lower-cased words that cannot be part of a person's name: words written in lower case
-    somewhere in the corpus, and capitalised words frequent enough to belong to institution
-    names (``Unies``, ``Conseil``); people are named rarely."""
-    counts: Counter[str] = Counter()
-    words: set[str] = set()
-    for p in index.passages:
-        for w in re.findall(r"[\w’'-]+", p.text):
-            counts[w.lower()] += 1
-            if w.islower():
-                words.add(w)
-    words.update(w for w, n in counts.items() if n > max_name_count)
-    return frozenset(words)
+@dataclass
+class Section:
+    """The chosen sentences answering one retrieval pass, and how sure we are of them."""
 
-
-_MULTI_PART = re.compile(r"\bà la fois\b|\bboth\b|\bet (?:dans|selon|quel|quelle|quand|"
-                         r"comment|pourquoi|de quel)|\band (?:what|which|when|how|why|in)\b|"
-                         r"\?.+\?", re.I)
-
-
-_LIST = re.compile(r"\b(?:quels|quelles|lesquels|lesquelles)\b|\b(?:which|what)\s+(?:\w+\s+)?"
-                   r"\w{3,}s\b|\b(?:list|name the)\b", re.I)
-
-
-def is_multi_part(question: str) -> bool:
-    """Questions that ask several things: two parts or documents (``à la fois``, ``…? Et…?``)
-    or a list (``quels``/``quelles``, ``which … <plural>``)."""
-    return bool(_MULTI_PART.search(question) or _LIST.search(question))
+    evidence: Evidence
+    chosen: list[Candidate]
+    probability: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
+    items: list[int] = field(default_factory=list)  # list rows shown after the intro
 
 
 class ExtractiveComposer:
-    """Cited sentences chosen by similarity to the question, lexical overlap and MMR."""
+    """Cited sentences chosen by the question's kind; calibrated confidence."""
 
     name = "extractive"
 
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, index: Index, settings: Settings,
+                 calibrator: Calibrator | None = None) -> None:
         self.index = index
         self.settings = settings
+        self.calibrator = calibrator or Calibrator.load()
         self.common = common_words(index)
+        self.vocabulary = CorpusVocabulary.from_texts(p.text for p in index.passages)
+        self.formula = [is_formula(s.text) for s in index.sentences]
+        self.intro_of = {item: p.id for p in index.passages for item in p.items}
+        self.document_words = frozenset(
+            fold(w) for d in index.documents.values()
+            for name in (*d.aliases, d.author or "", d.kind or "") for w in name.split())
 
-    def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
-        """Scored sentences of the top passages.
+    # -- candidates -------------------------------------------------------------------
 
-        A sentence's score mixes its own similarity to the question with its passage's
-        (the passage was embedded with its title and section, so a sentence that never
-        names its organisation still scores under the right heading), the share of
-        question words it contains, and a small bonus when it holds the kind of answer the
-        question expects (a number, a date, a name…).
-        """
-        assert question.vector is not None, "the extractive composer needs the query vector"
+    def _usable(self, row: int, plan: QuestionPlan) -> bool:
+        return plan.about_document or self.index.passages[row].role in CONTENT_ROLES
+
+    def candidates(self, plan: QuestionPlan, evidence: Evidence) -> list[Candidate]:
+        """Scored sentences of the pass's top passages (content passages only, unless the
+        question is about the document itself; a list introduction brings its items)."""
         s = self.settings
-        q_tokens = set(tokenize(question.text))
-        expectation = expected_answer(question.text)
-        used = hits[: s.answer_passages]
-        rows = [self.index.positions[h.passage.id] for h in used]
-        passage_sims = self.index.similarities(rows, question.vector)
+        part = evidence.part
+        q_tokens = set(tokenize(part.query))
+        rows: list[tuple[int, int]] = []
+        if plan.about_document:  # who signed, when dated: the document's own front and back
+            for doc_id in dict.fromkeys(h.passage.doc_id for h in evidence.hits[:2]):
+                rows.extend((0, r) for r, p in enumerate(self.index.passages)
+                            if p.doc_id == doc_id and p.role in ("signature", "title"))
+        for rank, hit in enumerate(evidence.hits[: s.answer_passages]):
+            row = self.index.positions[hit.passage.id]
+            if self._usable(row, plan):
+                rows.append((rank, row))
+            for item in hit.passage.items if rank < 3 else ():
+                rows.append((rank, self.index.positions[item]))
+        seen: set[int] = set()
+        rows = [(r, row) for r, row in rows if not (row in seen or seen.add(row))]
+        sims = self.index.similarities([row for _, row in rows], evidence.vector)
         out: list[Candidate] = []
-        for rank, (row, passage_sim) in enumerate(zip(rows, passage_sims, strict=True)):
+        for (rank, row), passage_sim in zip(rows, sims, strict=True):
             for si in self.index.sentences_of.get(row, []):
+                if self.formula[si] and not plan.about_document:
+                    continue
                 text = self.index.sentences[si].text
-                sim = float(self.index.sentence_vectors[si] @ question.vector)
+                sim = float(self.index.sentence_vectors[si] @ evidence.vector)
                 overlap = len(q_tokens & set(tokenize(text))) / max(1, len(q_tokens))
-                fits = expectation is None or evidence_has(expectation, text, self.common,
-                                                           question.text)
+                fits = part.expected is None or evidence_has(part.expected, text, self.common,
+                                                             part.text)
                 score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
                          + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
-                         + (s.expectation_bonus if expectation and fits else 0.0))
-                out.append(Candidate(si, rank, text, sim, overlap, score, fits))
+                         + (s.expectation_bonus if part.expected and fits else 0.0))
+                out.append(Candidate(si, row, rank, text, sim, score, fits))
         return out
 
-    def select(self, candidates: list[Candidate], multi_part: bool = False) -> list[Candidate]:
+    # -- selection --------------------------------------------------------------------
+
+    def select(self, candidates: list[Candidate], *, spread: bool, limit: int
+               ) -> list[Candidate]:
         """Maximal marginal relevance within the sentence and length budgets.
 
         A sentence from a passage already cited only has to be within
-        ``answer_score_margin`` of the best; one that would add a new citation must be within
-        the tighter ``new_passage_margin`` (``multi_passage_margin`` for questions with
-        several parts), so answers cite few passages unless the evidence is spread out.
-        """
+        ``answer_score_margin`` of the best; one that adds a citation must be within
+        ``new_passage_margin`` (``multi_passage_margin`` when the answer should ``spread``
+        over several passages: lists, explanations, comparisons)."""
         s = self.settings
         chosen: list[Candidate] = []
         pool = sorted(candidates, key=lambda c: -c.score)
         if not pool:
             return chosen
         best = pool[0].score
-        new_margin = s.multi_passage_margin if multi_part else s.new_passage_margin
+        new_margin = s.multi_passage_margin if spread else s.new_passage_margin
         vectors = self.index.sentence_vectors
         docs_seen: set[str] = set()
-        while pool and len(chosen) < s.answer_max_sentences:
+        while pool and len(chosen) < limit:
             def mmr(c: Candidate) -> float:
                 redundancy = max((float(vectors[c.sentence] @ vectors[o.sentence])
                                   for o in chosen), default=0.0)
@@ -132,64 +166,192 @@ class ExtractiveComposer:
 
             pick = max(pool, key=mmr)
             pool.remove(pick)
-            cited = {self._passage(c) for c in chosen}
-            margin = s.answer_score_margin if self._passage(pick) in cited else new_margin
+            margin = (s.answer_score_margin if pick.row in {c.row for c in chosen}
+                      else new_margin)
             if chosen and pick.score < best - margin:
                 continue
-            length = sum(len(c.text) for c in chosen) + len(pick.text)
-            if chosen and length > s.answer_max_chars:
+            if chosen and sum(len(c.text) for c in chosen) + len(pick.text) > s.answer_max_chars:
                 continue
             chosen.append(pick)
             docs_seen.add(self._doc(pick))
         return chosen
 
-    def _ensure_expected_kind(self, chosen: list[Candidate], candidates: list[Candidate]
-                              ) -> list[Candidate]:
-        """When the question asks for a count, date, name… and no chosen sentence holds one,
-        lead with the best sentence that does, if it comes from one of the top passages."""
+    def _lead_with_expected(self, chosen: list[Candidate], candidates: list[Candidate]
+                            ) -> list[Candidate]:
+        """When no chosen sentence holds the expected kind of answer, lead with the best one
+        that does, if it comes from one of the top passages."""
         if not chosen or any(c.fits for c in chosen):
             return chosen
         fitting = [c for c in candidates if c.fits and c.hit_rank < self.settings.fit_top_passages]
         if not fitting:
             return chosen
         best = max(fitting, key=lambda c: c.score)
-        best.score = max(c.score for c in chosen)  # it now leads the answer
         return [best, *chosen[: self.settings.answer_max_sentences - 1]]
 
-    def _passage(self, c: Candidate) -> int:
-        return self.index.sentences[c.sentence].passage
+    def _list_items(self, chosen: list[Candidate]) -> list[int]:
+        """Rows of the items of the list the answer's best sentence introduces or belongs to."""
+        if not chosen:
+            return []
+        lead = self.index.passages[chosen[0].row]
+        intro_id = lead.id if lead.role == "list_intro" else self.intro_of.get(lead.id)
+        if intro_id is None:
+            return []
+        intro = self.index.passages[self.index.positions[intro_id]]
+        return [self.index.positions[i] for i in intro.items[: self.settings.list_max_items]]
 
-    def _doc(self, c: Candidate) -> str:
-        return self.index.passages[self.index.sentences[c.sentence].passage].doc_id
+    def answer_section(self, plan: QuestionPlan, evidence: Evidence) -> Section:
+        """The sentences answering one pass, chosen by the kind of its part."""
+        s = self.settings
+        kind = evidence.part.kind
+        if kind == "summary" and evidence.hits:
+            doc_id = evidence.document or evidence.hits[0].passage.doc_id
+            if topical(evidence.part.text, self.document_words):  # "… about Y"
+                rows = [self.index.positions[h.passage.id] for h in evidence.hits
+                        if h.passage.doc_id == doc_id and h.passage.role in CONTENT_ROLES]
+            else:  # the whole document
+                rows = [r for r, p in enumerate(self.index.passages)
+                        if p.doc_id == doc_id and p.role in CONTENT_ROLES]
+            picked = central_sentences(self.index, rows, evidence.vector, s.summary_sentences,
+                                       exclude=self.formula)
+            chosen = [Candidate(si, self.index.sentences[si].passage, 0,
+                                self.index.sentences[si].text,
+                                float(self.index.sentence_vectors[si] @ evidence.vector), 1.0)
+                      for si in picked]
+            return Section(evidence, chosen)
+        candidates = self.candidates(plan, evidence)
+        if kind == "comparison" and evidence.document:
+            chosen = self.select(candidates, spread=False, limit=_SECTION_SENTENCES)
+        elif kind in ("list", "explanation", "comparison"):
+            chosen = self.select(candidates, spread=True, limit=s.answer_max_sentences + 1)
+        else:
+            chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences)
+            chosen = self._lead_with_expected(chosen, candidates)
+        section = Section(evidence, chosen)
+        if chosen and (kind == "list" or chosen[0].text.rstrip().endswith(":")):
+            section.items = self._list_items(chosen)
+            if section.items:
+                intro_rows = {chosen[0].row}
+                section.chosen = [c for c in chosen if c.row in intro_rows][:1] or chosen[:1]
+        return section
 
-    def compose(self, question: Question, hits: list[Hit]) -> Answer:
-        """The cited extractive answer, or an abstention listing the closest passages."""
-        candidates = self.candidates(question, hits)
-        chosen = self.select(candidates, is_multi_part(question.text))
-        chosen = self._ensure_expected_kind(chosen, candidates)
-        verdict: Judgement = judge(question.text, chosen, self.settings, question.language)
-        if verdict.abstain or not chosen:
-            return Answer(question.text, _not_found(question.language, verdict.reason), True,
-                          verdict.confidence, (), tuple(hits), question.language, self.name)
-        chosen.sort(key=lambda c: (c.hit_rank, self.index.sentences[c.sentence].ordinal))
-        citations: list[Citation] = []
+    # -- judgement --------------------------------------------------------------------
+
+    def _view(self, sections: list[Section]) -> EvidenceView:
+        chosen = [c for sec in sections for c in sec.chosen]
+        rows = list(dict.fromkeys([*(c.row for c in chosen),
+                                   *(r for sec in sections for r in sec.items)]))
+        texts = [self._evidence_text(r) for r in rows]
+        item_sentences = [self.index.sentences[si].text for sec in sections for r in sec.items
+                          for si in self.index.sentences_of.get(r, [])]
+        dense = sorted((h.dense_score or 0.0 for sec in sections for h in sec.evidence.hits[:5]),
+                       reverse=True)
+        fits = all(any(c.fits for c in sec.chosen) or not sec.evidence.part.expected
+                   for sec in sections if sec.chosen)
+        return EvidenceView(
+            sentences=[c.text for c in chosen] + item_sentences, passages=texts,
+            sentence_similarities=[c.similarity for c in chosen],
+            top_dense=dense[0] if dense else 0.0,
+            second_dense=dense[1] if len(dense) > 1 else 0.0, fits=fits)
+
+    def _evidence_text(self, row: int) -> str:
+        p = self.index.passages[row]
+        doc = self.index.documents[p.doc_id]
+        return " ".join([doc.title, *p.section, p.context, p.text])
+
+    def judge(self, plan: QuestionPlan, sections: list[Section]) -> tuple[float, dict]:
+        """Calibrated probability that the whole answer is right, and its signals."""
+        values = signals(plan, self._view(sections), self.vocabulary)
+        return self.calibrator.probability(values), values
+
+    def judge_evidence(self, plan: QuestionPlan, evidence: list[Evidence]) -> float:
+        """Calibrated probability for the evidence of a plan (used by other composers)."""
+        if offtopic_reason(plan, self.vocabulary) is not None:
+            return 0.0
+        return self.judge(plan, [self.answer_section(plan, ev) for ev in evidence])[0]
+
+    def offtopic(self, plan: QuestionPlan) -> str | None:
+        """Why the input is not a question about the corpus (None when it may be)."""
+        return offtopic_reason(plan, self.vocabulary)
+
+    # -- composition ------------------------------------------------------------------
+
+    def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:
+        """The cited answer, or an abstention listing the closest passages."""
+        hits = tuple(merge_hits(evidence))
+        language = plan.language
+        if (reason := offtopic_reason(plan, self.vocabulary)) is not None or not evidence:
+            return Answer(plan.text, OFFTOPIC[language], True, 0.0, (), (), language,
+                          self.name, notes=(f"off-topic: {reason}",), kind=plan.kind)
+        sections = [self.answer_section(plan, ev) for ev in evidence]
+        confidence, values = self.judge(plan, sections)
+        for sec in sections:
+            part_plan = replace(plan, parts=(sec.evidence.part,), kind=sec.evidence.part.kind)
+            sec.probability, sec.signals = self.judge(part_plan, [sec]) if sec.chosen else (0, {})
+        threshold = self.calibrator.threshold
+        answered = [sec for sec in sections if sec.chosen and sec.probability >= threshold]
+        if confidence < threshold or not answered:
+            reason = self._missing_kind(plan, sections)
+            return Answer(plan.text, _not_found(language, reason), True, confidence, (), hits,
+                          language, self.name, kind=plan.kind, signals=values)
+        text, citations = self._render(plan, sections, threshold)
+        return Answer(plan.text, text, False, confidence, tuple(citations), hits, language,
+                      self.name, kind=plan.kind, signals=values)
+
+    def _missing_kind(self, plan: QuestionPlan, sections: list[Section]) -> str:
+        for sec in sections:
+            exp = sec.evidence.part.expected
+            if exp and sec.chosen and not any(c.fits for c in sec.chosen):
+                reasons = _REASONS.get(plan.language, _REASONS["fr"])
+                where = "in the evidence" if plan.language == "en" else "dans les passages"
+                return f"{reasons[exp]} {where}"
+        return ""
+
+    def _render(self, plan: QuestionPlan, sections: list[Section], threshold: float
+                ) -> tuple[str, list[Citation]]:
         markers: dict[str, int] = {}
-        parts: list[str] = []
-        for c in chosen:
-            passage = self.index.passages[self.index.sentences[c.sentence].passage]
+        citations: list[Citation] = []
+
+        def cite(row: int, quote: str) -> str:
+            passage = self.index.passages[row]
             if passage.id not in markers:
                 markers[passage.id] = len(markers) + 1
                 citations.append(Citation(markers[passage.id], passage,
-                                          self.index.documents[passage.doc_id], c.text))
-            parts.append(f"{c.text} [{markers[passage.id]}]")
-        body = " ".join(parts)
-        lead = LEAD_IN.get(question.language)
-        text = f"{lead} {body}" if lead else body
-        return Answer(question.text, text, False, verdict.confidence, tuple(citations),
-                      tuple(hits), question.language, self.name)
+                                          self.index.documents[passage.doc_id], quote))
+            return f"[{markers[passage.id]}]"
+
+        blocks: list[str] = []
+        per_document = len(sections) > 1 and all(sec.evidence.document for sec in sections)
+        for sec in sections:
+            if not sec.chosen or sec.probability < threshold:
+                what = sec.evidence.part.text
+                if per_document:
+                    doc = self.index.documents[sec.evidence.document or ""]
+                    what = f"{document_reference(doc)} — {what}"
+                blocks.append(NOT_COVERED.get(plan.language, NOT_COVERED["fr"]).format(what))
+                continue
+            chosen = sec.chosen
+            if sec.evidence.part.kind != "summary" or not sec.evidence.document:
+                chosen = sorted(chosen, key=lambda c: (c.hit_rank,
+                                                       self.index.sentences[c.sentence].ordinal))
+            else:
+                chosen = sorted(chosen, key=lambda c: c.sentence)
+            body = " ".join(f"{c.text} {cite(c.row, c.text)}" for c in chosen)
+            for row in sec.items:
+                item = self.index.passages[row]
+                body += f"\n- {item.text} {cite(row, item.text)}"
+            if per_document:
+                doc = self.index.documents[sec.evidence.document or ""]
+                body = f"{document_reference(doc)} : {body}" if plan.language == "fr" \
+                    else f"{document_reference(doc)}: {body}"
+            blocks.append(body)
+        text = "\n".join(blocks)
+        lead = LEAD_IN.get(plan.language)
+        return (f"{lead} {text}" if lead else text), citations
+
+    def _doc(self, c: Candidate) -> str:
+        return self.index.passages[c.row].doc_id
 
 
 def _not_found(language: str, reason: str) -> str:
     base = NOT_FOUND.get(language, NOT_FOUND["fr"])
     return f"{base} ({reason})" if reason else base
-

@@ -1,0 +1,126 @@
+"""Fit the confidence model (rag/answer/calibration.json): a logistic regression from the
+answer signals of :mod:`rag.answer.signals` to "this answer is right".
+
+    python eval/fit_calibration.py [--qa FILE ...] [--out rag/answer/calibration.json]
+
+Training questions: the dev, extra and tuning sets plus eval/offtopic_train.jsonl — never
+eval/test_qa.jsonl, the frozen split the report is judged on (refused here). Every question
+is answered with abstention switched off; an answer is *right* when it covers at least half
+the gold facts and cites at least one passage holding a gold quote (unanswerable questions:
+never). The abstention threshold is the highest one whose cross-validated false abstention on
+answerable questions stays within ``--max-false-abstention``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
+
+from eval.dataset import GoldQuestion, fact_covered, load_questions, passage_matches  # noqa: E402
+from rag.answer.calibration import DEFAULT_MODEL  # noqa: E402
+from rag.answer.signals import FEATURES  # noqa: E402
+
+TRAINING = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
+            HERE / "offtopic_train.jsonl"]
+FROZEN = "test_qa.jsonl"
+
+
+def is_right(q: GoldQuestion, answer_text: str, cited_texts: list[str]) -> bool:
+    """At least half the gold facts, and a cited passage that holds a gold quote."""
+    if not q.answerable or not q.answer_facts:
+        return False
+    covered = sum(fact_covered(answer_text, f) for f in q.answer_facts) / len(q.answer_facts)
+    return covered >= 0.5 and any(passage_matches(t, q.gold_quotes) for t in cited_texts)
+
+
+def collect(pipeline, questions: list[GoldQuestion]) -> tuple[np.ndarray, np.ndarray, list]:
+    """Signals and labels of every question the off-topic gate lets through."""
+    rows, labels, kept = [], [], []
+    for q in questions:
+        answer = pipeline.ask(q.question, history=[{"role": r, "content": c}
+                                                   for r, c in q.history] or None)
+        if not answer.signals:  # declined before retrieval (off-topic gate)
+            continue
+        rows.append([answer.signals[f] for f in FEATURES])
+        labels.append(is_right(q, answer.text, [c.passage.text for c in answer.citations]))
+        kept.append(q)
+    return np.array(rows, dtype=float), np.array(labels, dtype=int), kept
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray, answerable: np.ndarray,
+                     max_false_abstention: float) -> float:
+    """Highest threshold whose abstention on answerable questions stays within the bound."""
+    best = 0.0
+    for t in np.round(np.arange(0.0, 0.96, 0.01), 2):
+        if np.mean(p[answerable] < t) <= max_false_abstention:
+            best = float(t)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.preprocessing import StandardScaler
+
+    from rag.answer.calibration import Calibrator
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--qa", type=Path, action="append", help="training files")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--max-false-abstention", type=float, default=0.05)
+    parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation")
+    args = parser.parse_args(argv)
+    files = args.qa or TRAINING
+    if any(f.name == FROZEN for f in files):
+        parser.error(f"{FROZEN} is the frozen test split; it is never used for fitting")
+    questions = [q for f in files for q in load_questions(f)]
+
+    pipeline = Pipeline.load(Settings())
+    composer = pipeline.composers["extractive"]
+    n = len(FEATURES)
+    composer.calibrator = Calibrator(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, -1.0)
+    x, y, kept = collect(pipeline, questions)
+    answerable = np.array([q.answerable for q in kept])
+    scaler = StandardScaler().fit(x)
+    xs = scaler.transform(x)
+    model = LogisticRegression(C=args.C, max_iter=1000)
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    p_cv = cross_val_predict(model, xs, y, cv=folds, method="predict_proba")[:, 1]
+    model.fit(xs, y)
+    threshold = choose_threshold(p_cv, y, answerable, args.max_false_abstention)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    fitted = {
+        "features": list(FEATURES), "mean": scaler.mean_.round(6).tolist(),
+        "scale": scale.round(6).tolist(), "coef": model.coef_[0].round(6).tolist(),
+        "intercept": round(float(model.intercept_[0]), 6), "threshold": threshold,
+        "fitted": {"date": datetime.now(UTC).date().isoformat(),
+                   "files": [f.name for f in files], "questions": len(kept),
+                   "right": int(y.sum()), "cv_auc": round(float(roc_auc_score(y, p_cv)), 3),
+                   "C": args.C, "max_false_abstention": args.max_false_abstention},
+    }
+    args.out.write_text(json.dumps(fitted, indent=1) + "\n", "utf-8")
+    print(f"{len(kept)} questions ({int(y.sum())} right answers), cross-validated AUC "
+          f"{fitted['fitted']['cv_auc']}, threshold {threshold}")
+    for f, c in sorted(zip(FEATURES, model.coef_[0], strict=True), key=lambda t: -abs(t[1])):
+        print(f"  {f:15} {c:+.3f}")
+    un = ~answerable
+    print(f"cross-validated: abstention on unanswerable {np.mean(p_cv[un] < threshold):.3f}, "
+          f"false abstention {np.mean(p_cv[answerable] < threshold):.3f}")
+    print(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Corpus words that cannot be part of a person's name (for the person-name evidence check)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from rag.index import Index
+
+
+def common_words(index: Index, max_name_count: int = 5) -> frozenset[str]:
+    """Lower-cased words that cannot be part of a person's name: words written in lower case
+    somewhere in the corpus, and capitalised words frequent enough to belong to institution
+    names (``Unies``, ``Conseil``); people are named rarely."""
+    counts: Counter[str] = Counter()
+    words: set[str] = set()
+    for p in index.passages:
+        for w in re.findall(r"[\w’'-]+", p.text):
+            counts[w.lower()] += 1
+            if w.islower():
+                words.add(w)
+    words.update(w for w, n in counts.items() if n > max_name_count)
+    return frozenset(words)

@@ -1,0 +1,131 @@
+"""Generic signals that an answer is right, fed to the calibrated model
+(:mod:`rag.answer.calibration`): how much of the question the corpus and the evidence
+cover, how strong and distinctive the evidence is, whether it holds the expected kind of
+answer. None of them depends on particular questions."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rag.question import QuestionPlan, fold
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_PREFIX = 5  # cognates share their first letters: coopération / cooperation
+# Function words of questions in both languages; they say nothing about the topic.
+_FUNCTION_WORDS = frozenset(fold(w) for w in (
+    "le la les un une des du de d l au aux et ou en dans sur sous par pour avec sans selon "
+    "entre ce cet cette ces son sa ses leur leurs quel quelle quels quelles qui que quoi "
+    "quand comment pourquoi combien où est sont était étaient été être a ont avait avaient "
+    "fait faire il elle ils elles on nous vous je tu me te se lui y ne pas plus moins très "
+    "aussi tout tous toute toutes the a an of and or in on at to for with without by from "
+    "about as into than then this that these those it its they them their what which who whom "
+    "whose when where why how is are was were be been being do does did has have had can "
+    "could will would should may might must not no yes please merci bonjour hello hi thanks "
+    "thank you your tes ton ta vos votre mon ma mes dit dire donne donnez give tell me moi "
+    "résume résumez summarise summarize compare comparez explain explique expliquez list "
+    "liste document documents texte text "
+).split())
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore[rz]?|oublie[rz]?|disregard|forget|override)\b.{0,40}\b(?:instructions?|"
+    r"consignes?|règles|rules|prompt|directives?|documents?|contexte|context|sources?)\b|"
+    r"\bsystem prompt\b|\bprompt système\b|"
+    r"\bjailbreak\b|\btu es (?:maintenant|désormais)\b|\byou are now\b|\bact as\b|"
+    r"\bfais comme si\b|\bpretend (?:to be|you)\b|\bdeveloper mode\b", re.I)
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words of ``text`` that carry meaning (not question or function words)."""
+    return [w for w in (fold(m) for m in _WORD.findall(text)) if w not in _FUNCTION_WORDS]
+
+
+@dataclass(frozen=True)
+class CorpusVocabulary:
+    """The words of the corpus (folded), and their first letters for cognates."""
+
+    words: frozenset[str]
+    prefixes: frozenset[str]
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> CorpusVocabulary:
+        """Vocabulary of ``texts``."""
+        words = {fold(w) for t in texts for w in _WORD.findall(t)}
+        return cls(frozenset(words), frozenset(w[:_PREFIX] for w in words if len(w) >= _PREFIX))
+
+    def knows(self, word: str) -> bool:
+        """The word, or a cognate sharing its first letters, occurs in the corpus."""
+        w = fold(word)
+        return w in self.words or (len(w) >= _PREFIX and w[:_PREFIX] in self.prefixes)
+
+    def knows_term(self, term: str) -> bool:
+        """Every word of a key term occurs in the corpus (numbers as written)."""
+        folded = fold(term)
+        if re.fullmatch(r"[\d.,]+", folded):
+            return folded in self.words or any(folded in w for w in self.words if w[:1].isdigit())
+        parts = _WORD.findall(folded) or [folded]
+        return all(self.knows(p) for p in parts)
+
+
+def offtopic_reason(plan: QuestionPlan, vocabulary: CorpusVocabulary) -> str | None:
+    """Why the input cannot be a question about the corpus, or None: an instruction to the
+    system, or no meaningful word that the corpus knows (greetings, tests, gibberish)."""
+    if _INSTRUCTION.search(plan.text):
+        return "instruction"
+    words = content_words(plan.text) + [fold(c) for c in plan.context]
+    if not any(vocabulary.knows(w) for w in words) and not any(
+            vocabulary.knows_term(t) for t in plan.key_terms if re.search(r"\d", t)):
+        return "no_known_word"
+    return None
+
+
+def _covered(term: str, evidence: str) -> bool:
+    folded = fold(term)
+    if folded in evidence:
+        return True
+    words = _WORD.findall(folded)
+    return bool(words) and all(w[:_PREFIX] in evidence for w in words)
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """What the signals look at: the chosen sentences, the passages they come from, and
+    the retrieval scores of the passes."""
+
+    sentences: Sequence[str]
+    passages: Sequence[str]  # passage text with section and document title
+    sentence_similarities: Sequence[float]
+    top_dense: float
+    second_dense: float
+    fits: bool  # a chosen sentence holds the expected kind of answer
+
+
+FEATURES = ("top_dense", "best_sentence", "dense_margin", "key_coverage", "key_unknown",
+            "word_coverage", "word_unknown", "fits", "expects", "n_words", "composite")
+
+
+def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
+            ) -> dict[str, float]:
+    """The calibrated model's inputs for one answer (names in :data:`FEATURES`)."""
+    evidence = fold(" ".join(view.passages))
+    sentences = fold(" ".join(view.sentences))
+    terms = list(plan.key_terms)
+    known_terms = [t for t in terms if vocabulary.knows_term(t)]
+    words = list(dict.fromkeys(content_words(plan.text)))
+    known_words = [w for w in words if vocabulary.knows(w)]
+    return {
+        "top_dense": view.top_dense,
+        "best_sentence": max(view.sentence_similarities, default=0.0),
+        "dense_margin": view.top_dense - view.second_dense,
+        "key_coverage": (sum(_covered(t, evidence) for t in known_terms) / len(known_terms)
+                         if known_terms else 1.0),
+        "key_unknown": (len(terms) - len(known_terms)) / len(terms) if terms else 0.0,
+        "word_coverage": (sum(w[:_PREFIX] in sentences for w in known_words) / len(known_words)
+                          if known_words else 0.0),
+        "word_unknown": (len(words) - len(known_words)) / len(words) if words else 1.0,
+        "fits": float(view.fits),
+        "expects": float(any(p.expected for p in plan.parts)),
+        "n_words": math.log1p(len(words)),
+        "composite": float(plan.composite or plan.kind in ("list", "summary", "explanation")),
+    }

@@ -1,0 +1,105 @@
+"""eval/check_gold.py: the optional ``category`` and ``history`` fields, on made-up rows."""
+
+from __future__ import annotations
+
+import json
+
+from eval.check_gold import (
+    CATEGORIES,
+    DEFAULT_FILES,
+    UNANSWERABLE_CATEGORIES,
+    check_files,
+    check_question,
+)
+from eval.dataset import normalize
+
+# A made-up corpus of two documents (the checker compares normalised text).
+DOCS = {
+    "a.txt": "La réunion imaginaire se tiendra le 3 mars à Genève, présidée par la Lune.",
+    "b.txt": "Le rapport fictif recommande trois mesures : écouter, noter, répéter.",
+}
+RAW = {name: normalize(text) for name, text in DOCS.items()}
+CLEAN = dict(RAW)
+
+
+def row(**changes) -> dict:
+    base = {"id": "z1", "lang": "fr", "type": "factoid", "category": "factoid",
+            "question": "Où se tiendra la réunion imaginaire ?", "doc": ["a.txt"],
+            "gold_quotes": ["se tiendra le 3 mars à Genève"],
+            "answer_facts": [["Genève", "Geneva"]]}
+    base.update(changes)
+    return base
+
+
+def problems(**changes) -> list[str]:
+    return check_question(row(**changes), RAW, CLEAN)
+
+
+def test_a_well_formed_row_with_category_and_history_passes():
+    history = [{"role": "user", "content": "Parle-moi de la réunion imaginaire."},
+               {"role": "assistant", "content": "Elle se tiendra le 3 mars (a.txt)."}]
+    assert problems(history=history, question="Et où ?") == []
+    assert problems() == []
+    assert check_question({k: v for k, v in row().items() if k != "category"}, RAW, CLEAN) == []
+
+
+def test_category_must_be_known_and_agree_with_type():
+    assert any("not in" in p for p in problems(category="trivia"))
+    assert any("does not go with type" in p for p in problems(category="near_miss"))
+    assert any("does not go with type" in p for p in problems(category="list"))
+    empty = {"doc": [], "gold_quotes": [], "answer_facts": []}
+    assert any("does not go with type" in p
+               for p in problems(type="unanswerable", category="summary", **empty))
+    for category in UNANSWERABLE_CATEGORIES:
+        assert problems(type="unanswerable", category=category, **empty) == []
+    assert UNANSWERABLE_CATEGORIES < CATEGORIES
+    assert problems(type="explanation", category="summary") == []
+    assert problems(type="explanation", category="comparison") == []
+
+
+def test_category_rows_need_facts_found_in_their_documents():
+    assert any("no alternative found" in p
+               for p in problems(answer_facts=[["Genève"], ["Paris", "Lyon"]]))
+    # English-only alternatives are fine as long as one alternative is in the document.
+    assert problems(answer_facts=[["Geneva", "Genève"]]) == []
+
+
+def test_multi_document_rows_quote_each_document():
+    both = dict(type="multi_doc", category="multi_doc", doc=["a.txt", "b.txt"],
+                answer_facts=[["Genève"], ["écouter"]])
+    assert problems(gold_quotes=["se tiendra le 3 mars à Genève",
+                                 "recommande trois mesures : écouter"], **both) == []
+    missing = problems(gold_quotes=["se tiendra le 3 mars à Genève"], **both)
+    assert any("no gold quote from b.txt" in p for p in missing)
+    assert any("at least two documents" in p for p in problems(type="multi_doc",
+                                                               category="multi_doc"))
+
+
+def test_history_turns_are_checked():
+    user = {"role": "user", "content": "Bonjour ?"}
+    assistant = {"role": "assistant", "content": "Bonjour, que voulez-vous savoir ?"}
+    assert any("last history turn" in p for p in problems(history=[user]))
+    assert any("alternate" in p for p in problems(history=[assistant]))
+    assert any("alternate" in p for p in problems(history=[user, user, assistant]))
+    assert any("role" in p for p in problems(history=[{"role": "system", "content": "x"},
+                                                      assistant]))
+    assert any("empty content" in p for p in problems(history=[user, {"role": "assistant",
+                                                                      "content": "  "}]))
+    assert any("exactly 'role' and 'content'" in p
+               for p in problems(history=[{"role": "user"}, assistant]))
+    assert any("non-empty list" in p for p in problems(history=[]))
+    assert any("non-empty list" in p for p in problems(history="user: bonjour"))
+
+
+def test_default_files_keep_dev_and_extra_first_and_include_the_new_sets():
+    names = [p.name for p in DEFAULT_FILES]
+    assert names[:2] == ["dev_qa.jsonl", "extra_qa.jsonl"]
+    assert {"tune_qa.jsonl", "test_qa.jsonl"} <= set(names)
+
+
+def test_check_files_reports_a_bad_category_by_file(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({
+        "id": "z9", "lang": "en", "type": "unanswerable", "category": "list",
+        "question": "hello?", "doc": [], "gold_quotes": [], "answer_facts": []}) + "\n", "utf-8")
+    assert any(p.startswith("bad.jsonl: z9: category 'list'") for p in check_files([bad]))
