@@ -87,10 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{FROZEN} is the frozen test split; it is never used for fitting")
     questions = [q for f in files for q in load_questions(f)]
 
-    pipeline = Pipeline.load(Settings())
-    composer = pipeline.composers["extractive"]
-    n = len(FEATURES)
-    composer.calibrator = Calibrator(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, -1.0)
+    n = len(FEATURES)  # a neutral model that never abstains, to see every answer
+    neutral = Calibrator(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, -1.0)
+    pipeline = Pipeline.load(Settings(), calibrator=neutral)
     x, y, kept = collect(pipeline, questions)
     answerable = np.array([q.answerable for q in kept])
     scaler = StandardScaler().fit(x)

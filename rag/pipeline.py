@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.answer import Answer, Composer, Evidence
+from rag.answer.calibration import Calibrator
 from rag.answer.extractive import ExtractiveComposer
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
@@ -32,20 +33,24 @@ class Pipeline:
     composers: dict[str, Composer] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, settings: Settings, *, mmap: bool = False) -> Pipeline:
-        """Load the model and the index (raises a named error if the index is unusable)."""
+    def load(cls, settings: Settings, *, mmap: bool = False,
+             calibrator: Calibrator | None = None) -> Pipeline:
+        """Load the model and the index (raises a named error if the index is unusable);
+        ``calibrator`` replaces the shipped confidence model (used when refitting it)."""
         started = time.perf_counter()
         read_manifest(settings.index_dir)  # fail fast, before loading the model
         embedder = load_embedder(settings)
         index = load_index(settings, dim=embedder.dim, mmap=mmap)
-        return cls.from_parts(settings, embedder, index, time.perf_counter() - started)
+        return cls.from_parts(settings, embedder, index, time.perf_counter() - started,
+                              calibrator)
 
     @classmethod
     def from_parts(cls, settings: Settings, embedder: Embedder, index: Index,
-                   load_seconds: float = 0.0) -> Pipeline:
+                   load_seconds: float = 0.0, calibrator: Calibrator | None = None
+                   ) -> Pipeline:
         """Assemble a pipeline around an already loaded embedder and index."""
         retriever = Retriever(index, embedder, settings)
-        extractive = ExtractiveComposer(index, settings)
+        extractive = ExtractiveComposer(index, settings, calibrator)
         return cls(settings, embedder, index, retriever, QuestionAnalyzer(index.documents),
                    load_seconds, {extractive.name: extractive})
 

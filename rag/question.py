@@ -63,7 +63,8 @@ _KIND_CUES: dict[str, list[tuple[Kind, re.Pattern[str]]]] = {
             r"\bfor what (?:reason|purpose)|\bwhat (?:is|was|are|were) the (?:role|purpose|aims?|"
             r"objectives?|goals?|reasons?|rationale|causes?)\b|\bwhat role\b|\bin what way", re.I)),
         ("list", re.compile(
-            r"\b(?:which|what)\s+(?:\w+\s+){0,2}\w{3,}s\b(?!\s+(?:is|was)\b)|\blist\b|"
+            r"\b(?:which|what)\s+(?:(?!(?:does|do|did|is|was|has)\b)\w+\s+){0,3}"
+            r"(?!(?:does|was|has|is|this|its)\b)\w{3,}s\b(?!\s+(?:is|was)\b)|\blist\b|"
             r"\bname (?:the|all|some)\b|\bwhat (?:are|were)\b|\bwho (?:are|were)\b|"
             r"\benumerate\b", re.I)),
     ],
@@ -217,6 +218,7 @@ def key_terms(text: str) -> list[str]:
                  if fold(w) not in _QUESTION_WORDS and not _ACRONYM.fullmatch(w)]
         if words:
             terms.append(" ".join(words))
+    terms = [re.sub(r"[’']s$", "", t) for t in terms]
     return list(dict.fromkeys(t for t in terms if t))
 
 
@@ -268,6 +270,7 @@ class QuestionAnalyzer:
         folded = fold(text)
         years = set(re.findall(r"\b(?:19|20)\d{2}\b", folded))
         found: list[str] = []
+        by_genre: list[str] = []  # named by genre and year only: used when nothing else is
         for doc in self.documents:
             symbol_hit = any("/" in n and _mentions(folded, n) for n in doc.names)
             named = [n for n in doc.names if "/" not in n and _mentions(folded, n)]
@@ -275,15 +278,16 @@ class QuestionAnalyzer:
                 found.append(doc.doc_id)
                 continue
             if not named:
-                specific = [g for g in doc.genres if g not in _GENERIC_GENRE and len(g) > 6]
+                specific = [g for g in doc.genres if g not in _GENERIC_GENRE and len(g) >= 6]
                 if doc.year in years and any(_mentions(folded, g) for g in specific):
-                    found.append(doc.doc_id)  # "le résumé de 2003", "the 2020 report"
+                    by_genre.append(doc.doc_id)  # "le résumé de 2003", "the 2020 report"
                 continue
             documentish = any(_mentions(folded, g) for g in (*doc.genres, *_GENERIC_GENRE)) or \
                 any(re.search(rf"{re.escape(n)}'s\b", folded) for n in named) or \
                 (doc.year in years)
             if documentish and (not years or doc.year in years or not doc.year):
                 found.append(doc.doc_id)
+        found = found or by_genre
         if len(found) > 1:
             genre_fit = [d for d in found if any(
                 _mentions(folded, g) for g in next(x.genres for x in self.documents

@@ -100,7 +100,13 @@ class Settings(BaseSettings):
         2, ge=0, description="A sentence holding the expected kind of answer may lead the "
         "answer if it comes from one of this many top passages."
     )
+    noncontent_penalty: float = Field(
+        0.05, ge=0, description="Score penalty of cover-letter sentences (content ranks first)."
+    )
     summary_sentences: int = Field(4, ge=1, description="Sentences in a summary answer.")
+    list_item_margin: float = Field(
+        0.04, ge=0, description="List items scoring this far below the best item are left out."
+    )
     list_max_items: int = Field(12, ge=1, description="List items shown under their intro.")
     new_document_bonus: float = Field(
         0.01, ge=0, description="MMR bonus for a sentence from a document not yet cited."

@@ -99,7 +99,10 @@ class ExtractiveComposer:
     # -- candidates -------------------------------------------------------------------
 
     def _usable(self, row: int, plan: QuestionPlan) -> bool:
-        return plan.about_document or self.index.passages[row].role in CONTENT_ROLES
+        """Content passages; a cover letter's paragraphs too (ranked below content), and
+        titles and signatures only for questions about the document itself."""
+        role = self.index.passages[row].role
+        return plan.about_document or role in CONTENT_ROLES or role == "letterhead"
 
     def candidates(self, plan: QuestionPlan, evidence: Evidence) -> list[Candidate]:
         """Scored sentences of the pass's top passages (content passages only, unless the
@@ -133,7 +136,9 @@ class ExtractiveComposer:
                                                              part.text)
                 score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
                          + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
-                         + (s.expectation_bonus if part.expected and fits else 0.0))
+                         + (s.expectation_bonus if part.expected and fits else 0.0)
+                         - (s.noncontent_penalty if self.index.passages[row].role
+                            not in CONTENT_ROLES and not plan.about_document else 0.0))
                 out.append(Candidate(si, row, rank, text, sim, score, fits))
         return out
 
@@ -188,16 +193,38 @@ class ExtractiveComposer:
         best = max(fitting, key=lambda c: c.score)
         return [best, *chosen[: self.settings.answer_max_sentences - 1]]
 
-    def _list_items(self, chosen: list[Candidate]) -> list[int]:
-        """Rows of the items of the list the answer's best sentence introduces or belongs to."""
-        if not chosen:
-            return []
+    def _as_list(self, chosen: list[Candidate], candidates: list[Candidate]
+                 ) -> tuple[list[Candidate], list[int]]:
+        """When the best sentence introduces a list or is one of its items: the
+        introduction's sentence(s) and the rows of the items that answer (those scoring
+        within ``list_item_margin`` of the best item; all of them when none stands out),
+        in document order."""
         lead = self.index.passages[chosen[0].row]
         intro_id = lead.id if lead.role == "list_intro" else self.intro_of.get(lead.id)
         if intro_id is None:
-            return []
-        intro = self.index.passages[self.index.positions[intro_id]]
-        return [self.index.positions[i] for i in intro.items[: self.settings.list_max_items]]
+            return chosen, []
+        siblings = [c for c in chosen if self.intro_of.get(self.index.passages[c.row].id)
+                    == intro_id]
+        if lead.role == "list_item" and len(siblings) < 2:
+            return chosen, []  # one item answers by itself: no need for the whole list
+        intro_row = self.index.positions[intro_id]
+        intro = self.index.passages[intro_row]
+        head = [c for c in chosen if c.row == intro_row]
+        if not head:
+            sentences = self.index.sentences_of.get(intro_row, [])
+            if sentences:
+                si = sentences[-1]
+                head = [replace(chosen[0], sentence=si, row=intro_row,
+                                text=self.index.sentences[si].text)]
+        rows = [self.index.positions[i] for i in intro.items]
+        best = {}
+        for c in candidates:
+            if c.row in rows:
+                best[c.row] = max(best.get(c.row, -1.0), c.score)
+        if best:
+            top = max(best.values())
+            rows = [r for r in rows if best.get(r, -1.0) >= top - self.settings.list_item_margin]
+        return head, rows[: self.settings.list_max_items]
 
     def answer_section(self, plan: QuestionPlan, evidence: Evidence) -> Section:
         """The sentences answering one pass, chosen by the kind of its part."""
@@ -221,17 +248,16 @@ class ExtractiveComposer:
         candidates = self.candidates(plan, evidence)
         if kind == "comparison" and evidence.document:
             chosen = self.select(candidates, spread=False, limit=_SECTION_SENTENCES)
-        elif kind in ("list", "explanation", "comparison"):
+        elif kind in ("list", "comparison"):
             chosen = self.select(candidates, spread=True, limit=s.answer_max_sentences + 1)
+        elif kind == "explanation":  # reasons sit together: more sentences, few passages
+            chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences + 1)
         else:
             chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences)
             chosen = self._lead_with_expected(chosen, candidates)
         section = Section(evidence, chosen)
         if chosen and (kind == "list" or chosen[0].text.rstrip().endswith(":")):
-            section.items = self._list_items(chosen)
-            if section.items:
-                intro_rows = {chosen[0].row}
-                section.chosen = [c for c in chosen if c.row in intro_rows][:1] or chosen[:1]
+            section.chosen, section.items = self._as_list(chosen, candidates)
         return section
 
     # -- judgement --------------------------------------------------------------------
@@ -320,7 +346,9 @@ class ExtractiveComposer:
             return f"[{markers[passage.id]}]"
 
         blocks: list[str] = []
-        per_document = len(sections) > 1 and all(sec.evidence.document for sec in sections)
+        documents = [sec.evidence.document for sec in sections]
+        per_document = len(sections) > 1 and all(documents) and len(set(documents)) == len(
+            documents)
         for sec in sections:
             if not sec.chosen or sec.probability < threshold:
                 what = sec.evidence.part.text

@@ -101,8 +101,22 @@ class EvidenceView:
     fits: bool  # a chosen sentence holds the expected kind of answer
 
 
+# An outcome asked in the past ("a-t-il finalement été adopté ?", "did it eventually…")
+# while the evidence only announces it (future, conditional, plans): the documents were
+# written before the event.
+_OUTCOME_QUESTION = re.compile(
+    r"\b(?:finalement|en fin de compte|au final|effectivement|eventually|finally|in the end|"
+    r"ultimately|actually)\b|\b(?:a|ont)-t-(?:il|elle|ils|elles)\s+(?:\w+\s+)?(?:été|pu|"
+    r"réussi|abouti|obtenu)\b|\bdid (?:it|they|the \w+) (?:succeed|happen|take place)\b|"
+    r"\bwhat (?:was|were) the (?:outcome|result)s?\b|\bquel (?:a été|fut) (?:le résultat|"
+    r"l[’']issue)\b", re.I)
+_ANNOUNCED = re.compile(
+    r"\b\w{3,}(?:era|ra|ront|rait|raient)\b|\bdevr(?:a|ait|aient|ont)\b|\bprévu|\benvisag|"
+    r"\bwill\b|\bwould\b|\bshould\b|\bplanned\b|\bexpected to\b", re.I)
+
 FEATURES = ("top_dense", "best_sentence", "dense_margin", "key_coverage", "key_unknown",
-            "word_coverage", "word_unknown", "fits", "expects", "n_words", "composite")
+            "word_coverage", "word_unknown", "fits", "expects", "n_words", "composite",
+            "outcome_announced")
 
 
 def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
@@ -112,7 +126,7 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
     sentences = fold(" ".join(view.sentences))
     terms = list(plan.key_terms)
     known_terms = [t for t in terms if vocabulary.knows_term(t)]
-    words = list(dict.fromkeys(content_words(plan.text)))
+    words = list(dict.fromkeys(content_words(" ".join([plan.text, *plan.context]))))
     known_words = [w for w in words if vocabulary.knows(w)]
     return {
         "top_dense": view.top_dense,
@@ -128,4 +142,7 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
         "expects": float(any(p.expected for p in plan.parts)),
         "n_words": math.log1p(len(words)),
         "composite": float(plan.composite or plan.kind in ("list", "summary", "explanation")),
+        "outcome_announced": float(bool(_OUTCOME_QUESTION.search(plan.text)) and bool(
+            view.sentences) and sum(bool(_ANNOUNCED.search(t)) for t in view.sentences)
+            >= len(view.sentences) / 2),
     }
