@@ -19,3 +19,10 @@ def clean_question(text: str, settings: Settings, field: str = "question") -> st
                        f"'{field}' has {len(cleaned)} characters; the limit is "
                        f"{settings.max_question_chars}")
     return cleaned
+
+
+def clean_turn(text: str, settings: Settings) -> str:
+    """An earlier turn of a conversation: control characters stripped, cut to the question
+    length limit (an earlier answer may be long; it is context, not a question)."""
+    cleaned = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
+    return " ".join(cleaned.split())[: settings.max_question_chars]

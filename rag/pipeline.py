@@ -122,6 +122,8 @@ class Pipeline:
         earlier turns of a conversation as (role, content) pairs."""
         started = time.perf_counter()
         chosen = self.composer(composer)
+        if documents:  # unknown documents are an error even when nothing is retrieved
+            documents = [self.retriever.resolve_document(d) for d in documents]
         plan = self.plan(question, history)
         depth = max(k or self.settings.top_k, self.settings.answer_passages)
         extractive = self.composers["extractive"]

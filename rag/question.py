@@ -89,7 +89,7 @@ _PART_JOIN = {
     "en": re.compile(r"\s*(?:,\s*)?\band\s+(?=(?:when|where|how|why|who|what|which|in what|"
                      r"in which)\b)", re.I),
 }
-_MIN_PART_WORDS = 4
+_MIN_PART_WORDS = 3
 # Questions about the document itself (its signatory, date, author) may be answered from
 # titles, letterheads and signatures.
 _ABOUT_DOCUMENT = re.compile(
@@ -110,11 +110,12 @@ _FOLLOW_UP_START = re.compile(
     r"^\W*(?:et|and|also|aussi|mais|but|what about|how about|qu[’']en est-il|même question)\b",
     re.I)
 _ANAPHORA = re.compile(
-    r"\b(?:il|elle|ils|elles|celle-ci|celui-ci|ceux-ci|celles-ci|lui|leur|leurs|y|en|"
+    r"\b(?:il|elle|ils|elles|celle-ci|celui-ci|ceux-ci|celles-ci|lui|leur|leurs|"
     r"ce document|cette (?:organisation|réunion|note|lettre|initiative)|ces (?:organisations|"
     r"réunions)|it|its|they|them|their|this|that|these|those|he|she|his|her)\b", re.I)
+_INVERSION = re.compile(r"-t?-(?:il|elle|ils|elles|on)\b", re.I)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
-_NUMBER = re.compile(r"\b\d[\d\s.,]*\d\b|\b\d\b")
+_NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
 _CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ’'-]{2,}(?:\s+(?:de la|de|du|des|"
                           r"d[’']|of|the)?\s*[A-ZÀ-Ý][a-zà-ÿ’'-]+)*")
 _QUESTION_WORDS = frozenset({
@@ -190,11 +191,11 @@ def split_parts(text: str, language: str) -> list[str]:
         parts.extend(s.strip() for s in _PART_JOIN[language].split(piece) if s.strip())
     merged: list[str] = []
     for part in parts:
-        if merged and len(re.findall(r"\w+", part)) < _MIN_PART_WORDS:
+        short = min(len(re.findall(r"\w+", part)),
+                    len(re.findall(r"\w+", merged[-1])) if merged else _MIN_PART_WORDS)
+        if merged and short < _MIN_PART_WORDS:
             joiner = " et " if language == "fr" else " and "
             merged[-1] = f"{merged[-1]}{joiner}{part}"
-        elif merged and len(re.findall(r"\w+", merged[-1])) < _MIN_PART_WORDS:
-            merged[-1] = f"{merged[-1]} {part}"
         else:
             merged.append(part)
     return merged or [text]
@@ -253,8 +254,8 @@ def _document_names(meta: DocumentMeta) -> _DocumentNames:
 
 
 def _mentions(folded: str, word: str) -> bool:
-    """``word`` (or its plural) as a whole word of ``folded``."""
-    return re.search(rf"(?<![\w/]){re.escape(word)}(?:e?s)?(?![\w/])", folded) is not None
+    """``word`` (or its feminine or plural) as a whole word of ``folded``."""
+    return re.search(rf"(?<![\w/]){re.escape(word)}(?:n?e)?s?(?![\w/])", folded) is not None
 
 
 class QuestionAnalyzer:
@@ -285,9 +286,9 @@ class QuestionAnalyzer:
             documentish = any(_mentions(folded, g) for g in (*doc.genres, *_GENERIC_GENRE)) or \
                 any(re.search(rf"{re.escape(n)}'s\b", folded) for n in named) or \
                 (doc.year in years)
-            if documentish and (not years or doc.year in years or not doc.year):
+            if documentish:
                 found.append(doc.doc_id)
-        found = found or by_genre
+        found = self._disambiguate_by_year(found, years) or by_genre
         if len(found) > 1:
             genre_fit = [d for d in found if any(
                 _mentions(folded, g) for g in next(x.genres for x in self.documents
@@ -296,6 +297,19 @@ class QuestionAnalyzer:
             if genre_fit and len(genre_fit) < len(found) and not years:
                 found = genre_fit
         return tuple(dict.fromkeys(found))
+
+    def _disambiguate_by_year(self, found: list[str], years: set[str]) -> list[str]:
+        """Among documents by the same author, keep those of a year the question names."""
+        if not years:
+            return found
+        docs = {d.doc_id: d for d in self.documents}
+        kept = []
+        for doc_id in found:
+            doc = docs[doc_id]
+            same_author = [o for o in found if set(docs[o].names) & set(doc.names)]
+            if doc.year in years or not any(docs[o].year in years for o in same_author):
+                kept.append(doc_id)
+        return kept
 
     def analyse(self, text: str, history: Sequence[Turn] = ()) -> QuestionPlan:
         """The plan of ``text``, completed from ``history`` when it is a follow-up."""
@@ -334,7 +348,8 @@ class QuestionAnalyzer:
         )
 
     def _is_follow_up(self, text: str, plan: QuestionPlan) -> bool:
-        if _FOLLOW_UP_START.search(text) or _ANAPHORA.search(text):
+        own = _INVERSION.sub(" ", text)  # "a-t-il" is grammar, not a reference
+        if _FOLLOW_UP_START.search(own) or _ANAPHORA.search(own):
             return True
         return not plan.key_terms and len(plan.content_words) <= 3
 
@@ -348,7 +363,8 @@ class QuestionAnalyzer:
         carried_terms = [] if own_terms else [t for t in previous.key_terms
                                               if t not in own_terms]
         stop = {fold(t) for t in previous.key_terms}
-        carried_words = [w for w in re.findall(r"[\w’'-]{4,}", earlier[-1])
+        carried_words = [w for w in re.findall(r"[^\W\d_][\w-]{3,}", re.sub(r"[’']", " ",
+                                                                          earlier[-1]))
                          if fold(w) not in _QUESTION_WORDS and fold(w) not in stop
                          and not any(fold(w) in fold(t) for t in previous.key_terms)]
         context = tuple(dict.fromkeys([*carried_terms, *carried_words]))

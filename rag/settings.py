@@ -101,7 +101,11 @@ class Settings(BaseSettings):
         "answer if it comes from one of this many top passages."
     )
     noncontent_penalty: float = Field(
-        0.05, ge=0, description="Score penalty of cover-letter sentences (content ranks first)."
+        0.1, ge=0, description="Score penalty of cover-letter sentences (content ranks first)."
+    )
+    part_confidence_ratio: float = Field(
+        0.6, ge=0, le=1, description="A part of a composite question is said not covered when "
+        "its own confidence falls below this share of the abstention threshold."
     )
     summary_sentences: int = Field(4, ge=1, description="Sentences in a summary answer.")
     list_item_margin: float = Field(

@@ -1,8 +1,10 @@
 """OpenAI Chat Completions compatible endpoint, for chatbot front ends.
 
-The last user message is answered; when it looks like a follow-up ("et pour l’OSCE ?",
-"what about Africa?") the previous user message is added to the retrieval query. Citations
-are appended to the message as a numbered source list and returned in ``citations``.
+The last user message is answered; the earlier user and assistant turns go along as the
+conversation, from which the question analysis (:mod:`rag.question`) completes a
+follow-up ("et pour l’OSCE ?", "when was it signed?"): the entities and documents in play.
+The follow-up's own words decide what kind of answer it asks for. Citations are appended to
+the message as a numbered source list and returned in ``citations``.
 """
 
 from __future__ import annotations
@@ -21,18 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Authorized, PipelineDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import ChatMessage, ChatRequest
-from api.validation import clean_question
+from api.validation import clean_question, clean_turn
 from rag.answer import Answer, citation_json
 from rag.citations import citation_label
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Authorized])
 MODELS = {"unrag": "extractive", "unrag-extractive": "extractive", "unrag-llm": "llm"}
-_FOLLOW_UP = re.compile(
-    r"^(?:et|and|also|aussi|what about|how about|qu[’']en est-il|et pour|et en|et dans)\b|"
-    r"\b(?:elle|il|ils|elles|celle-ci|celui-ci|cette organisation|it|they|this organi[sz]ation"
-    r"|that)\b", re.I)
-
-
+_HISTORY_TURNS = 8  # earlier turns passed to the question analysis
 def message_text(message: ChatMessage) -> str:
     """Text of a message whose content is a string or a list of text parts."""
     if isinstance(message.content, str):
@@ -43,16 +40,16 @@ def message_text(message: ChatMessage) -> str:
     return ""
 
 
-def resolve_question(messages: list[ChatMessage]) -> tuple[str, str]:
-    """(question to answer, retrieval query) from the conversation."""
-    users = [message_text(m) for m in messages if m.role == "user"]
-    if not users or not users[-1].strip():
+def resolve_question(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
+    """(question to answer, earlier user/assistant turns) from the conversation."""
+    turns = [(m.role, message_text(m)) for m in messages if m.role in ("user", "assistant")]
+    while turns and turns[-1][0] == "assistant":
+        turns.pop()  # answer the last user message
+    if not turns or not turns[-1][1].strip():
         raise ApiError(400, "no_user_message", "The conversation has no user message to answer")
-    question = users[-1]
-    query = question
-    if len(users) > 1 and (len(question.split()) <= 6 or _FOLLOW_UP.search(question)):
-        query = f"{users[-2]} {question}"
-    return question, query
+    question = turns[-1][1]
+    history = [(role, text) for role, text in turns[:-1] if text.strip()]
+    return question, history
 
 
 def message_content(answer: Answer) -> str:
@@ -104,10 +101,11 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep,
     if body.model not in MODELS:
         raise ApiError(404, "model_not_found",
                        f"Unknown model {body.model!r}; available: {', '.join(MODELS)}")
-    question, query = resolve_question(body.messages)
+    question, history = resolve_question(body.messages)
     question = clean_question(question, settings, "messages")
-    query = clean_question(query, settings, "messages")
-    answer = await run_in_threadpool(pipeline.ask, query, None, None, MODELS[body.model])
+    history = [(role, clean_turn(text, settings)) for role, text in history[-_HISTORY_TURNS:]]
+    answer = await run_in_threadpool(pipeline.ask, question, None, None, MODELS[body.model],
+                                     history)
     content = message_content(answer)
     if body.stream:
         return StreamingResponse(sse_chunks(answer, body.model, content),

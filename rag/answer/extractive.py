@@ -23,7 +23,12 @@ from rag.answer.calibration import Calibrator
 from rag.answer.expectations import evidence_has
 from rag.answer.names import common_words
 from rag.answer.signals import CorpusVocabulary, EvidenceView, offtopic_reason, signals
-from rag.answer.summary import central_sentences, topical
+from rag.answer.summary import (
+    RELEVANCE_WEIGHT,
+    TOPICAL_RELEVANCE_WEIGHT,
+    central_sentences,
+    topical,
+)
 from rag.citations import document_reference
 from rag.index import Index
 from rag.lexical import tokenize
@@ -76,6 +81,7 @@ class Section:
     probability: float = 0.0
     signals: dict[str, float] = field(default_factory=dict)
     items: list[int] = field(default_factory=list)  # list rows shown after the intro
+    covered: bool = False  # the documents answer this part
 
 
 class ExtractiveComposer:
@@ -193,12 +199,12 @@ class ExtractiveComposer:
         best = max(fitting, key=lambda c: c.score)
         return [best, *chosen[: self.settings.answer_max_sentences - 1]]
 
-    def _as_list(self, chosen: list[Candidate], candidates: list[Candidate]
+    def _as_list(self, chosen: list[Candidate], candidates: list[Candidate], question: str
                  ) -> tuple[list[Candidate], list[int]]:
         """When the best sentence introduces a list or is one of its items: the
-        introduction's sentence(s) and the rows of the items that answer (those scoring
-        within ``list_item_margin`` of the best item; all of them when none stands out),
-        in document order."""
+        introduction's sentence(s) and the rows of its items in document order: all of
+        them when the introduction itself answers (it shares words with the question or
+        outscores its items), else those scoring within ``list_item_margin`` of the best."""
         lead = self.index.passages[chosen[0].row]
         intro_id = lead.id if lead.role == "list_intro" else self.intro_of.get(lead.id)
         if intro_id is None:
@@ -209,20 +215,20 @@ class ExtractiveComposer:
             return chosen, []  # one item answers by itself: no need for the whole list
         intro_row = self.index.positions[intro_id]
         intro = self.index.passages[intro_row]
-        head = [c for c in chosen if c.row == intro_row]
-        if not head:
-            sentences = self.index.sentences_of.get(intro_row, [])
-            if sentences:
-                si = sentences[-1]
-                head = [replace(chosen[0], sentence=si, row=intro_row,
-                                text=self.index.sentences[si].text)]
+        # the introduction's own statements stay; its closing lead-in ("… sont les
+        # suivants :") is replaced by the items it announces
+        head = [c for c in chosen if c.row == intro_row and not c.text.rstrip().endswith(":")]
         rows = [self.index.positions[i] for i in intro.items]
-        best = {}
+        best: dict[int, float] = {}
         for c in candidates:
-            if c.row in rows:
+            if c.row in rows or c.row == intro_row:
                 best[c.row] = max(best.get(c.row, -1.0), c.score)
-        if best:
-            top = max(best.values())
+        item_scores = [best[r] for r in rows if r in best]
+        shared = set(tokenize(intro.text)) & set(tokenize(question))
+        intro_answers = len(shared) >= 2 or best.get(intro_row, -1.0) >= max(item_scores or [0])
+        if item_scores and not intro_answers:
+            # the introduction itself does not answer: only the items that do
+            top = max(item_scores)
             rows = [r for r in rows if best.get(r, -1.0) >= top - self.settings.list_item_margin]
         return head, rows[: self.settings.list_max_items]
 
@@ -232,14 +238,16 @@ class ExtractiveComposer:
         kind = evidence.part.kind
         if kind == "summary" and evidence.hits:
             doc_id = evidence.document or evidence.hits[0].passage.doc_id
-            if topical(evidence.part.text, self.document_words):  # "… about Y"
+            weight = RELEVANCE_WEIGHT
+            if topical(evidence.part.query, self.document_words):  # "… about Y"
+                weight = TOPICAL_RELEVANCE_WEIGHT
                 rows = [self.index.positions[h.passage.id] for h in evidence.hits
                         if h.passage.doc_id == doc_id and h.passage.role in CONTENT_ROLES]
             else:  # the whole document
                 rows = [r for r, p in enumerate(self.index.passages)
                         if p.doc_id == doc_id and p.role in CONTENT_ROLES]
             picked = central_sentences(self.index, rows, evidence.vector, s.summary_sentences,
-                                       exclude=self.formula)
+                                       exclude=self.formula, relevance_weight=weight)
             chosen = [Candidate(si, self.index.sentences[si].passage, 0,
                                 self.index.sentences[si].text,
                                 float(self.index.sentence_vectors[si] @ evidence.vector), 1.0)
@@ -257,7 +265,8 @@ class ExtractiveComposer:
             chosen = self._lead_with_expected(chosen, candidates)
         section = Section(evidence, chosen)
         if chosen and (kind == "list" or chosen[0].text.rstrip().endswith(":")):
-            section.chosen, section.items = self._as_list(chosen, candidates)
+            section.chosen, section.items = self._as_list(chosen, candidates,
+                                                          evidence.part.query)
         return section
 
     # -- judgement --------------------------------------------------------------------
@@ -267,15 +276,17 @@ class ExtractiveComposer:
         rows = list(dict.fromkeys([*(c.row for c in chosen),
                                    *(r for sec in sections for r in sec.items)]))
         texts = [self._evidence_text(r) for r in rows]
-        item_sentences = [self.index.sentences[si].text for sec in sections for r in sec.items
-                          for si in self.index.sentences_of.get(r, [])]
+        item_ids = [(si, sec.evidence.vector) for sec in sections for r in sec.items
+                    for si in self.index.sentences_of.get(r, [])]
+        item_sentences = [self.index.sentences[si].text for si, _ in item_ids]
+        item_sims = [float(self.index.sentence_vectors[si] @ v) for si, v in item_ids]
         dense = sorted((h.dense_score or 0.0 for sec in sections for h in sec.evidence.hits[:5]),
                        reverse=True)
         fits = all(any(c.fits for c in sec.chosen) or not sec.evidence.part.expected
                    for sec in sections if sec.chosen)
         return EvidenceView(
             sentences=[c.text for c in chosen] + item_sentences, passages=texts,
-            sentence_similarities=[c.similarity for c in chosen],
+            sentence_similarities=[c.similarity for c in chosen] + item_sims,
             top_dense=dense[0] if dense else 0.0,
             second_dense=dense[1] if len(dense) > 1 else 0.0, fits=fits)
 
@@ -312,9 +323,13 @@ class ExtractiveComposer:
         confidence, values = self.judge(plan, sections)
         for sec in sections:
             part_plan = replace(plan, parts=(sec.evidence.part,), kind=sec.evidence.part.kind)
-            sec.probability, sec.signals = self.judge(part_plan, [sec]) if sec.chosen else (0, {})
+            sec.probability, sec.signals = (self.judge(part_plan, [sec]) if sec.chosen or sec.items
+                                            else (0.0, {}))
         threshold = self.calibrator.threshold
-        answered = [sec for sec in sections if sec.chosen and sec.probability >= threshold]
+        for sec in sections:  # a part is covered when it is about as sure as the whole
+            sec.covered = bool(sec.chosen or sec.items) and sec.probability >= min(
+                threshold, confidence) * self.settings.part_confidence_ratio
+        answered = [sec for sec in sections if sec.covered]
         if confidence < threshold or not answered:
             reason = self._missing_kind(plan, sections)
             return Answer(plan.text, _not_found(language, reason), True, confidence, (), hits,
@@ -350,7 +365,7 @@ class ExtractiveComposer:
         per_document = len(sections) > 1 and all(documents) and len(set(documents)) == len(
             documents)
         for sec in sections:
-            if not sec.chosen or sec.probability < threshold:
+            if not sec.covered:
                 what = sec.evidence.part.text
                 if per_document:
                     doc = self.index.documents[sec.evidence.document or ""]
@@ -363,10 +378,10 @@ class ExtractiveComposer:
                                                        self.index.sentences[c.sentence].ordinal))
             else:
                 chosen = sorted(chosen, key=lambda c: c.sentence)
-            body = " ".join(f"{c.text} {cite(c.row, c.text)}" for c in chosen)
-            for row in sec.items:
-                item = self.index.passages[row]
-                body += f"\n- {item.text} {cite(row, item.text)}"
+            lines = [" ".join(f"{c.text} {cite(c.row, c.text)}" for c in chosen)]
+            lines += [f"- {self.index.passages[r].text} {cite(r, self.index.passages[r].text)}"
+                      for r in sec.items]
+            body = "\n".join(line for line in lines if line)
             if per_document:
                 doc = self.index.documents[sec.evidence.document or ""]
                 body = f"{document_reference(doc)} : {body}" if plan.language == "fr" \

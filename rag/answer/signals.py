@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rag.question import QuestionPlan, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
 _PREFIX = 5  # cognates share their first letters: coopération / cooperation
 # Function words of questions in both languages; they say nothing about the topic.
 _FUNCTION_WORDS = frozenset(fold(w) for w in (
@@ -51,7 +52,10 @@ class CorpusVocabulary:
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> CorpusVocabulary:
         """Vocabulary of ``texts``."""
-        words = {fold(w) for t in texts for w in _WORD.findall(t)}
+        words: set[str] = set()
+        for t in texts:
+            words.update(fold(w) for w in _WORD.findall(t))
+            words.update(re.sub(r"[\s.,]", "", n) for n in _NUMBER.findall(t))
         return cls(frozenset(words), frozenset(w[:_PREFIX] for w in words if len(w) >= _PREFIX))
 
     def knows(self, word: str) -> bool:
@@ -62,8 +66,8 @@ class CorpusVocabulary:
     def knows_term(self, term: str) -> bool:
         """Every word of a key term occurs in the corpus (numbers as written)."""
         folded = fold(term)
-        if re.fullmatch(r"[\d.,]+", folded):
-            return folded in self.words or any(folded in w for w in self.words if w[:1].isdigit())
+        if re.fullmatch(r"[\d.,\s]+", folded):
+            return re.sub(r"[\s.,]", "", folded) in self.words
         parts = _WORD.findall(folded) or [folded]
         return all(self.knows(p) for p in parts)
 

@@ -12,7 +12,8 @@ import numpy as np
 from rag.index import Index
 from rag.question import GENRES, fold
 
-RELEVANCE_WEIGHT = 0.3  # question relevance vs. centrality
+RELEVANCE_WEIGHT = 0.3  # question relevance vs. centrality (whole-document summaries)
+TOPICAL_RELEVANCE_WEIGHT = 0.6  # … for summaries about a topic
 REDUNDANCY_WEIGHT = 0.5  # MMR penalty for similarity to sentences already chosen
 MIN_CHARS = 40  # headings and fragments are not summary sentences
 TOPIC_WORDS = 3  # a summary request with more words than this has a topic
@@ -26,7 +27,8 @@ _SUMMARY_WORDS = frozenset(fold(w) for w in (
 
 
 def central_sentences(index: Index, rows: Sequence[int], query: np.ndarray, k: int,
-                      exclude: Sequence[bool] = ()) -> list[int]:
+                      exclude: Sequence[bool] = (), relevance_weight: float = RELEVANCE_WEIGHT
+                      ) -> list[int]:
     """Indices (in ``index.sentences``) of up to ``k`` central sentences of passage ``rows``.
 
     Centrality is a sentence's cosine with the centroid of all the sentences (the
@@ -41,7 +43,7 @@ def central_sentences(index: Index, rows: Sequence[int], query: np.ndarray, k: i
     centroid /= np.linalg.norm(centroid) or 1.0
     centrality = vectors @ centroid
     relevance = vectors @ query
-    score = (1 - RELEVANCE_WEIGHT) * centrality + RELEVANCE_WEIGHT * relevance
+    score = (1 - relevance_weight) * centrality + relevance_weight * relevance
     chosen: list[int] = []
     while len(chosen) < min(k, len(ids)):
         redundancy = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(ids))
@@ -57,4 +59,5 @@ def topical(text: str, names: frozenset[str]) -> bool:
     ask for a summary or name a document (``names``: folded words of document aliases)."""
     words = [w for w in re.findall(r"[^\W\d_]{4,}", text)
              if fold(w) not in names and fold(w) not in _SUMMARY_WORDS]
-    return len(words) > TOPIC_WORDS
+    acronyms = [w for w in re.findall(r"\b[A-Z]{2,}\b", text) if fold(w) not in names]
+    return len(words) > TOPIC_WORDS or bool(acronyms)
