@@ -3,7 +3,8 @@ answer signals of :mod:`rag.answer.signals` to "this answer is right".
 
     python eval/fit_calibration.py [--qa FILE ...] [--out rag/answer/calibration.json]
 
-Training questions: the dev, extra and tuning sets plus eval/offtopic_train.jsonl — never
+Training questions: the dev, extra and tuning sets plus the negatives written for the fit
+(eval/offtopic_train.jsonl, eval/unanswerable_train.jsonl) — never
 eval/test_qa.jsonl, the frozen split the report is judged on (refused here). Every question
 is answered with abstention switched off; an answer is *right* when it covers at least half
 the gold facts and cites at least one passage holding a gold quote (unanswerable questions:
@@ -30,7 +31,7 @@ from rag.answer.calibration import DEFAULT_MODEL  # noqa: E402
 from rag.answer.signals import FEATURES  # noqa: E402
 
 TRAINING = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
-            HERE / "offtopic_train.jsonl"]
+            HERE / "offtopic_train.jsonl", HERE / "unanswerable_train.jsonl"]
 FROZEN = "test_qa.jsonl"
 
 

@@ -103,8 +103,9 @@ class Pipeline:
         if plan.kind in ("comparison", "summary") and len(docs) > 1:
             passes = [(0, d, [d]) for d in docs]
         else:
-            only = docs[0] if len(docs) == 1 else None
-            passes = [(i, only, docs or None) for i in range(len(plan.parts))]
+            for i, part in enumerate(plan.parts):
+                mine = list(part.documents) if part.documents and not documents else docs
+                passes.append((i, mine[0] if len(mine) == 1 else None, mine or None))
         queries = list(dict.fromkeys(plan.parts[i].query for i, _, _ in passes))
         vectors = dict(zip(queries, self.embedder.embed(queries, query=True), strict=True))
         evidence = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -104,8 +105,10 @@ GENRES: dict[str, tuple[str, ...]] = {
     "résumé": ("résumé de la séance", "résumé", "summary"),
     "rapport": ("rapport", "report"),
 }
-_GENERIC_GENRE = ("document", "texte", "text", "note", "initiative", "présidence",
-                  "presidency", "débat", "debate")
+_GENERIC_GENRE = ("document", "texte", "text", "note", "initiative", "presidence",
+                  "presidency", "debat", "debate")  # folded
+# Words for the meeting a document reports or announces ("la séance de 2003").
+_EVENT_WORDS = ("seance", "reunion", "meeting", "session", "debat public", "open debate")
 _FOLLOW_UP_START = re.compile(
     r"^\W*(?:et|and|also|aussi|mais|but|what about|how about|qu[’']en est-il|même question)\b",
     re.I)
@@ -141,6 +144,7 @@ class Part:
     query: str
     kind: Kind
     expected: Expectation | None = None
+    documents: tuple[str, ...] = ()  # documents this part names (multi-part questions)
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,8 @@ class QuestionAnalyzer:
         folded = fold(text)
         years = set(re.findall(r"\b(?:19|20)\d{2}\b", folded))
         found: list[str] = []
-        by_genre: list[str] = []  # named by genre and year only: used when nothing else is
+        by_genre: list[str] = []  # named by genre or event and year, without the author
+        year_counts = Counter(d.year for d in self.documents)
         for doc in self.documents:
             symbol_hit = any("/" in n and _mentions(folded, n) for n in doc.names)
             named = [n for n in doc.names if "/" not in n and _mentions(folded, n)]
@@ -280,15 +285,19 @@ class QuestionAnalyzer:
                 continue
             if not named:
                 specific = [g for g in doc.genres if g not in _GENERIC_GENRE and len(g) >= 6]
-                if doc.year in years and any(_mentions(folded, g) for g in specific):
-                    by_genre.append(doc.doc_id)  # "le résumé de 2003", "the 2020 report"
+                if doc.year in years and (
+                        any(_mentions(folded, g) for g in specific)  # "le rapport de 2020"
+                        or (year_counts[doc.year] == 1 and any(  # "la séance de 2003"
+                            _mentions(folded, w) for w in (*_EVENT_WORDS, *_GENERIC_GENRE)))):
+                    by_genre.append(doc.doc_id)
                 continue
             documentish = any(_mentions(folded, g) for g in (*doc.genres, *_GENERIC_GENRE)) or \
                 any(re.search(rf"{re.escape(n)}'s\b", folded) for n in named) or \
                 (doc.year in years)
             if documentish:
                 found.append(doc.doc_id)
-        found = self._disambiguate_by_year(found, years) or by_genre
+        found = self._disambiguate_by_year(found, years)
+        found += [d for d in by_genre if d not in found]
         if len(found) > 1:
             genre_fit = [d for d in found if any(
                 _mentions(folded, g) for g in next(x.genres for x in self.documents
@@ -332,7 +341,8 @@ class QuestionAnalyzer:
             kind: Kind = "multi_part"
             words = [_topic_words(t) for t in texts]
             parts = [replace(p, query=" ".join([p.text, *(w for j, ws in enumerate(words)
-                                                          if j != i for w in ws)]))
+                                                          if j != i for w in ws)]),
+                             documents=self.named_documents(p.text))
                      for i, p in enumerate(parts)]
         else:
             kind = parts[0].kind
