@@ -21,6 +21,13 @@ from rag.language import detect_language
 from rag.lexical import tokenize
 from rag.records import DocumentMeta
 
+
+def fold(text: str) -> str:
+    """Lower case without accents, apostrophes unified: for matching names."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 Kind = Literal["factoid", "list", "explanation", "summary", "comparison", "yes_no",
                "multi_part"]
 Turn = tuple[str, str]  # (role, content), role "user" or "assistant"
@@ -91,12 +98,14 @@ _PART_JOIN = {
                      r"in which)\b)", re.I),
 }
 _MIN_PART_WORDS = 3
+_OWN_TOPIC_WORDS = 3  # a sub-question with this many topic words stands alone
 # Questions about the document itself (its signatory, date, author) may be answered from
 # titles, letterheads and signatures.
 _ABOUT_DOCUMENT = re.compile(
     r"\bsign(?:é|ée|és|ataire|ed|atory)\b|\bqui a (?:écrit|rédigé|adressé|envoyé)\b|"
-    r"\b(?:datée?|dated|addressed|adressée?)\b|\bwho (?:wrote|sent)\b|\bdate (?:de la|of the) "
-    r"(?:lettre|letter|note|document)\b", re.I)
+    r"\b(?:datée?|dated|addressed|adressée?)\b|\bwho (?:wrote|sent)\b|\bdate\b", re.I)
+_DOCUMENT_WORD = re.compile(r"\b(?:lettre|letter|note|document|rapport|report|texte|text|"
+                            r"paper)s?\b", re.I)
 # Kinds of UN documents, per language, to recognise "la note de cadrage", "the report".
 GENRES: dict[str, tuple[str, ...]] = {
     "lettre": ("lettre", "letter"),
@@ -121,6 +130,20 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
 _CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ’'-]{2,}(?:\s+(?:de la|de|du|des|"
                           r"d[’']|of|the)?\s*[A-ZÀ-Ý][a-zà-ÿ’'-]+)*")
+# Function words of questions in both languages; they say nothing about the topic.
+FUNCTION_WORDS = frozenset(fold(w) for w in (
+    "le la les un une des du de d l au aux et ou en dans sur sous par pour avec sans selon "
+    "entre ce cet cette ces son sa ses leur leurs quel quelle quels quelles qui que quoi "
+    "quand comment pourquoi combien où est sont était étaient été être a ont avait avaient "
+    "fait faire il elle ils elles on nous vous je tu me te se lui y ne pas plus moins très "
+    "aussi tout tous toute toutes the a an of and or in on at to for with without by from "
+    "about as into than then this that these those it its they them their what which who whom "
+    "whose when where why how is are was were be been being do does did has have had can "
+    "could will would should may might must not no yes please merci bonjour hello hi thanks "
+    "thank you your tes ton ta vos votre mon ma mes dit dire donne donnez give tell me moi "
+    "résume résumez summarise summarize compare comparez explain explique expliquez list "
+    "liste document documents texte text "
+).split())
 _QUESTION_WORDS = frozenset({
     "quel", "quelle", "quels", "quelles", "quand", "comment", "pourquoi", "combien", "qui",
     "que", "quoi", "selon", "dans", "est", "les", "des", "une", "what", "which", "when", "where",
@@ -128,12 +151,6 @@ _QUESTION_WORDS = frozenset({
     "résume", "résumez", "compare", "comparez", "summarise", "summarize", "explain", "list",
     "et", "and", "lesquels", "lesquelles", "name", "give", "donne", "donnez",
 })
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, apostrophes unified: for matching names."""
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -297,7 +314,9 @@ class QuestionAnalyzer:
             if documentish:
                 found.append(doc.doc_id)
         found = self._disambiguate_by_year(found, years)
-        found += [d for d in by_genre if d not in found]
+        years_of = {d.doc_id: d.year for d in self.documents}
+        claimed = {years_of[d] for d in found}  # a year already tied to a named document
+        found += [d for d in by_genre if d not in found and years_of[d] not in claimed]
         if len(found) > 1:
             genre_fit = [d for d in found if any(
                 _mentions(folded, g) for g in next(x.genres for x in self.documents
@@ -340,10 +359,11 @@ class QuestionAnalyzer:
         if len(parts) > 1:
             kind: Kind = "multi_part"
             words = [_topic_words(t) for t in texts]
-            parts = [replace(p, query=" ".join([p.text, *(w for j, ws in enumerate(words)
-                                                          if j != i for w in ws)]),
-                             documents=self.named_documents(p.text))
-                     for i, p in enumerate(parts)]
+            # a part without a topic of its own ("… et sur quel principe ?") borrows the
+            # other parts' topic words; a complete sub-question keeps its own
+            parts = [replace(p, query=p.text if len(words[i]) >= _OWN_TOPIC_WORDS else " ".join(
+                [p.text, *(w for j, ws in enumerate(words) if j != i for w in ws)]),
+                documents=self.named_documents(p.text)) for i, p in enumerate(parts)]
         else:
             kind = parts[0].kind
             if kind in ("factoid", "list", "explanation") and len(documents) > 1:
@@ -354,7 +374,7 @@ class QuestionAnalyzer:
         return QuestionPlan(
             text=text, language=language, kind=kind, parts=tuple(parts), documents=documents,
             key_terms=tuple(key_terms(text)), content_words=tuple(tokenize(text)),
-            about_document=bool(_ABOUT_DOCUMENT.search(text)),
+            about_document=bool(_ABOUT_DOCUMENT.search(text) and _DOCUMENT_WORD.search(text)),
         )
 
     def _is_follow_up(self, text: str, plan: QuestionPlan) -> bool:
@@ -376,6 +396,7 @@ class QuestionAnalyzer:
         carried_words = [w for w in re.findall(r"[^\W\d_][\w-]{3,}", re.sub(r"[’']", " ",
                                                                           earlier[-1]))
                          if fold(w) not in _QUESTION_WORDS and fold(w) not in stop
+                         and fold(w) not in FUNCTION_WORDS
                          and not any(fold(w) in fold(t) for t in previous.key_terms)]
         context = tuple(dict.fromkeys([*carried_terms, *carried_words]))
         own_kind = question_kind(plan.text, plan.language)

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     )
 
     composer: str = Field("extractive", description="Default composer: extractive or llm.")
-    answer_passages: int = Field(5, ge=1, description="Passages the composer reads.")
+    answer_passages: int = Field(6, ge=1, description="Passages the composer reads.")
     answer_max_sentences: int = Field(3, ge=1, description="Sentences in an answer.")
     answer_max_chars: int = Field(1200, ge=100, description="Length cap of an answer.")
     answer_score_margin: float = Field(
@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         "its own confidence falls below this share of the abstention threshold."
     )
     summary_sentences: int = Field(4, ge=1, description="Sentences in a summary answer.")
+    list_structure_bonus: float = Field(
+        0.03, ge=0, description="Bonus of list items and introductions for list questions."
+    )
+    list_extra_passages: int = Field(
+        3, ge=0, description="List questions read this many more passages."
+    )
     list_item_margin: float = Field(
         0.04, ge=0, description="List items scoring this far below the best item are left out."
     )

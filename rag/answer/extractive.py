@@ -16,6 +16,9 @@ answer is right (:mod:`rag.answer.calibration`); below its threshold the compose
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from rag.answer import Answer, Citation, Evidence, merge_hits
@@ -98,9 +101,14 @@ class ExtractiveComposer:
         self.vocabulary = CorpusVocabulary.from_texts(p.text for p in index.passages)
         self.formula = [is_formula(s.text) for s in index.sentences]
         self.intro_of = {item: p.id for p in index.passages for item in p.items}
+        self.df = Counter(t for p in index.passages for t in set(tokenize(p.text)))
         self.document_words = frozenset(
             fold(w) for d in index.documents.values()
             for name in (*d.aliases, d.author or "", d.kind or "") for w in name.split())
+
+    def _idf(self, token: str) -> float:
+        """Inverse passage frequency: "débat" in every paragraph says less than "buts"."""
+        return math.log((1 + len(self.index.passages)) / (1 + self.df.get(token, 0))) + 1.0
 
     # -- candidates -------------------------------------------------------------------
 
@@ -116,12 +124,14 @@ class ExtractiveComposer:
         s = self.settings
         part = evidence.part
         q_tokens = set(tokenize(part.query))
+        q_weight = sum(self._idf(t) for t in q_tokens) or 1.0
         rows: list[tuple[int, int]] = []
         if plan.about_document:  # who signed, when dated: the document's own front and back
             for doc_id in dict.fromkeys(h.passage.doc_id for h in evidence.hits[:2]):
                 rows.extend((0, r) for r, p in enumerate(self.index.passages)
                             if p.doc_id == doc_id and p.role in ("signature", "title"))
-        for rank, hit in enumerate(evidence.hits[: s.answer_passages]):
+        depth = s.answer_passages + (s.list_extra_passages if part.kind == "list" else 0)
+        for rank, hit in enumerate(evidence.hits[:depth]):
             row = self.index.positions[hit.passage.id]
             if self._usable(row, plan):
                 rows.append((rank, row))
@@ -137,14 +147,19 @@ class ExtractiveComposer:
                     continue
                 text = self.index.sentences[si].text
                 sim = float(self.index.sentence_vectors[si] @ evidence.vector)
-                overlap = len(q_tokens & set(tokenize(text))) / max(1, len(q_tokens))
+                shared = q_tokens & set(tokenize(text))
+                overlap = sum(self._idf(t) for t in shared) / q_weight
                 fits = part.expected is None or evidence_has(part.expected, text, self.common,
                                                              part.text)
+                if plan.about_document and part.expected == "person":
+                    fits = fits and self.index.passages[row].role == "signature"
                 score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
                          + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
                          + (s.expectation_bonus if part.expected and fits else 0.0)
                          - (s.noncontent_penalty if self.index.passages[row].role
-                            not in CONTENT_ROLES and not plan.about_document else 0.0))
+                            not in CONTENT_ROLES and not plan.about_document else 0.0)
+                         + (s.list_structure_bonus if part.kind == "list" and self.index
+                            .passages[row].role in ("list_item", "list_intro") else 0.0))
                 out.append(Candidate(si, row, rank, text, sim, score, fits))
         return out
 
@@ -326,6 +341,8 @@ class ExtractiveComposer:
             sec.probability, sec.signals = (self.judge(part_plan, [sec]) if sec.chosen or sec.items
                                             else (0.0, {}))
         threshold = self.calibrator.threshold
+        if self._document_request(plan, sections):
+            threshold = 0.0  # the named document has what is asked: nothing to abstain on
         for sec in sections:  # a part is covered when it is about as sure as the whole
             sec.covered = bool(sec.chosen or sec.items) and sec.probability >= min(
                 threshold, confidence) * self.settings.part_confidence_ratio
@@ -337,6 +354,30 @@ class ExtractiveComposer:
         text, citations = self._render(plan, sections, threshold)
         return Answer(plan.text, text, False, confidence, tuple(citations), hits, language,
                       self.name, kind=plan.kind, signals=values)
+
+    def _document_request(self, plan: QuestionPlan, sections: list[Section]) -> bool:
+        """A request about named documents as wholes, which they always satisfy: a summary
+        of each, or who signed / when they were dated, answered from their own signature
+        or title (holding the expected name or date). Such a request cannot be a near-miss
+        of content, so the confidence model does not decide whether to answer it."""
+        if not plan.documents or not sections:
+            return False
+        years = set(re.findall(r"\b(?:19|20)\d{2}\b", plan.text))
+        if years and not all(self._year(d) in years for d in plan.documents):
+            return False  # "la lettre de 2019" of an author whose letter is from 2021
+        if plan.kind == "summary" and not topical(plan.text, self.document_words):
+            return all(sec.chosen for sec in sections)
+        if plan.about_document:
+            return all(any(self.index.passages[c.row].role in ("signature", "title")
+                           and self.index.passages[c.row].doc_id in plan.documents and c.fits
+                           for c in sec.chosen) for sec in sections)
+        return False
+
+    def _year(self, doc_id: str) -> str | None:
+        doc = self.index.documents[doc_id]
+        found = re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)",
+                           f"{doc.date or ''} {doc.title} {doc.symbol or ''}")
+        return found[0] if found else None
 
     def _missing_kind(self, plan: QuestionPlan, sections: list[Section]) -> str:
         for sec in sections:

@@ -8,27 +8,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rag.question import QuestionPlan, fold
+from rag.question import FUNCTION_WORDS, QuestionPlan, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
+_DEFINED_ACRONYM = re.compile(r"((?:[\w’'-]+\s+){1,8}?[\w’'-]+)\s*\(([A-Z][A-Z0-9]{1,9})\)")
 _PREFIX = 5  # cognates share their first letters: coopération / cooperation
-# Function words of questions in both languages; they say nothing about the topic.
-_FUNCTION_WORDS = frozenset(fold(w) for w in (
-    "le la les un une des du de d l au aux et ou en dans sur sous par pour avec sans selon "
-    "entre ce cet cette ces son sa ses leur leurs quel quelle quels quelles qui que quoi "
-    "quand comment pourquoi combien où est sont était étaient été être a ont avait avaient "
-    "fait faire il elle ils elles on nous vous je tu me te se lui y ne pas plus moins très "
-    "aussi tout tous toute toutes the a an of and or in on at to for with without by from "
-    "about as into than then this that these those it its they them their what which who whom "
-    "whose when where why how is are was were be been being do does did has have had can "
-    "could will would should may might must not no yes please merci bonjour hello hi thanks "
-    "thank you your tes ton ta vos votre mon ma mes dit dire donne donnez give tell me moi "
-    "résume résumez summarise summarize compare comparez explain explique expliquez list "
-    "liste document documents texte text "
-).split())
 _INSTRUCTION = re.compile(
     r"\b(?:ignore[rz]?|oublie[rz]?|disregard|forget|override)\b.{0,40}\b(?:instructions?|"
     r"consignes?|règles|rules|prompt|directives?|documents?|contexte|context|sources?)\b|"
@@ -39,7 +26,7 @@ _INSTRUCTION = re.compile(
 
 def content_words(text: str) -> list[str]:
     """Folded words of ``text`` that carry meaning (not question or function words)."""
-    return [w for w in (fold(m) for m in _WORD.findall(text)) if w not in _FUNCTION_WORDS]
+    return [w for w in (fold(m) for m in _WORD.findall(text)) if w not in FUNCTION_WORDS]
 
 
 @dataclass(frozen=True)
@@ -48,15 +35,22 @@ class CorpusVocabulary:
 
     words: frozenset[str]
     prefixes: frozenset[str]
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # OTSC → words
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> CorpusVocabulary:
         """Vocabulary of ``texts``."""
         words: set[str] = set()
+        expansions: dict[str, tuple[str, ...]] = {}
         for t in texts:
             words.update(fold(w) for w in _WORD.findall(t))
             words.update(re.sub(r"[\s.,]", "", n) for n in _NUMBER.findall(t))
-        return cls(frozenset(words), frozenset(w[:_PREFIX] for w in words if len(w) >= _PREFIX))
+            for m in _DEFINED_ACRONYM.finditer(t):
+                long = [fold(w) for w in re.findall(r"[^\W\d_]{4,}", m.group(1))][-3:]
+                if long:
+                    expansions.setdefault(fold(m.group(2)), tuple(long))
+        return cls(frozenset(words), frozenset(w[:_PREFIX] for w in words if len(w) >= _PREFIX),
+                   expansions)
 
     def knows(self, word: str) -> bool:
         """The word, or a cognate sharing its first letters, occurs in the corpus."""
@@ -84,9 +78,13 @@ def offtopic_reason(plan: QuestionPlan, vocabulary: CorpusVocabulary) -> str | N
     return None
 
 
-def _covered(term: str, evidence: str) -> bool:
+def _covered(term: str, evidence: str, vocabulary: CorpusVocabulary) -> bool:
+    """The term, its cognates, or the full name an acronym stands for, is in the evidence."""
     folded = fold(term)
     if folded in evidence:
+        return True
+    long = vocabulary.expansions.get(folded)
+    if long and all(w in evidence for w in long):
         return True
     words = _WORD.findall(folded)
     return bool(words) and all(w[:_PREFIX] in evidence for w in words)
@@ -127,7 +125,8 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
             ) -> dict[str, float]:
     """The calibrated model's inputs for one answer (names in :data:`FEATURES`)."""
     evidence = fold(" ".join(view.passages))
-    sentences = fold(" ".join(view.sentences))
+    # questions about the document itself are answered by its front and back matter
+    sentences = evidence if plan.about_document else fold(" ".join(view.sentences))
     terms = list(plan.key_terms)
     known_terms = [t for t in terms if vocabulary.knows_term(t)]
     words = list(dict.fromkeys(content_words(" ".join([plan.text, *plan.context]))))
@@ -136,8 +135,8 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
         "top_dense": view.top_dense,
         "best_sentence": max(view.sentence_similarities, default=0.0),
         "dense_margin": view.top_dense - view.second_dense,
-        "key_coverage": (sum(_covered(t, evidence) for t in known_terms) / len(known_terms)
-                         if known_terms else 1.0),
+        "key_coverage": (sum(_covered(t, evidence, vocabulary) for t in known_terms)
+                         / len(known_terms) if known_terms else 1.0),
         "key_unknown": (len(terms) - len(known_terms)) / len(terms) if terms else 0.0,
         "word_coverage": (sum(w[:_PREFIX] in sentences for w in known_words) / len(known_words)
                           if known_words else 0.0),
