@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     )
     mmr_lambda: float = Field(0.8, ge=0, le=1, description="Relevance vs. diversity (MMR).")
     overlap_weight: float = Field(0.1, ge=0, description="Weight of question-word overlap.")
+    key_term_weight: float = Field(
+        0.05, ge=0, description="Weight of the share of the question's names, acronyms and "
+        "numbers that a passage (with its headings) holds."
+    )
     sentence_weight: float = Field(
         0.3, ge=0, le=1, description="Sentence vs. passage similarity in sentence scores."
     )
@@ -113,6 +117,10 @@ class Settings(BaseSettings):
     )
     list_extra_passages: int = Field(
         3, ge=0, description="List questions read this many more passages."
+    )
+    list_switch_margin: float = Field(
+        0.15, ge=0, description="A list question switches from a paragraph to a list of the "
+        "document whose items score within this margin of it."
     )
     list_item_margin: float = Field(
         0.04, ge=0, description="List items scoring this far below the best item are left out."

@@ -25,7 +25,13 @@ from rag.answer import Answer, Citation, Evidence, merge_hits
 from rag.answer.calibration import Calibrator
 from rag.answer.expectations import evidence_has
 from rag.answer.names import common_words
-from rag.answer.signals import CorpusVocabulary, EvidenceView, offtopic_reason, signals
+from rag.answer.signals import (
+    CorpusVocabulary,
+    EvidenceView,
+    covers,
+    offtopic_reason,
+    signals,
+)
 from rag.answer.summary import (
     RELEVANCE_WEIGHT,
     TOPICAL_RELEVANCE_WEIGHT,
@@ -35,7 +41,7 @@ from rag.answer.summary import (
 from rag.citations import document_reference
 from rag.index import Index
 from rag.lexical import tokenize
-from rag.question import QuestionPlan, fold
+from rag.question import QuestionPlan, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
 from rag.settings import Settings
@@ -140,8 +146,12 @@ class ExtractiveComposer:
         seen: set[int] = set()
         rows = [(r, row) for r, row in rows if not (row in seen or seen.add(row))]
         sims = self.index.similarities([row for _, row in rows], evidence.vector)
+        terms = [t for t in key_terms(part.query) if self.vocabulary.knows_term(t)]
         out: list[Candidate] = []
         for (rank, row), passage_sim in zip(rows, sims, strict=True):
+            held = fold(self._evidence_text(row))
+            entities = (sum(covers(t, held, self.vocabulary) for t in terms) / len(terms)
+                        if terms else 0.0)
             for si in self.index.sentences_of.get(row, []):
                 if self.formula[si] and not plan.about_document:
                     continue
@@ -155,6 +165,7 @@ class ExtractiveComposer:
                     fits = fits and self.index.passages[row].role == "signature"
                 score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
                          + s.overlap_weight * overlap + s.rank_weight / (rank + 1)
+                         + s.key_term_weight * entities
                          + (s.expectation_bonus if part.expected and fits else 0.0)
                          - (s.noncontent_penalty if self.index.passages[row].role
                             not in CONTENT_ROLES and not plan.about_document else 0.0)
@@ -213,6 +224,29 @@ class ExtractiveComposer:
             return chosen
         best = max(fitting, key=lambda c: c.score)
         return [best, *chosen[: self.settings.answer_max_sentences - 1]]
+
+    def _prefer_list(self, chosen: list[Candidate], candidates: list[Candidate]
+                     ) -> list[Candidate]:
+        """A list question answered by a paragraph that only announces what a list of the
+        document enumerates: when two or more items of one list are among the candidates
+        and the best of them scores within ``list_switch_margin`` of the answer's lead,
+        lead with that item instead (the list then comes with it)."""
+        lead = self.index.passages[chosen[0].row]
+        if lead.role in ("list_item", "list_intro"):
+            return chosen
+        by_list: dict[str, list[Candidate]] = {}
+        for c in candidates:
+            intro = self.intro_of.get(self.index.passages[c.row].id)
+            if intro:
+                by_list.setdefault(intro, []).append(c)
+        best: list[Candidate] = []
+        for items in by_list.values():
+            if len({c.row for c in items}) >= 2:
+                top = max(items, key=lambda c: c.score)
+                if top.score >= chosen[0].score - self.settings.list_switch_margin and (
+                        not best or top.score > best[0].score):
+                    best = [top, *(c for c in items if c is not top)]
+        return best or chosen
 
     def _as_list(self, chosen: list[Candidate], candidates: list[Candidate], question: str
                  ) -> tuple[list[Candidate], list[int]]:
@@ -278,6 +312,8 @@ class ExtractiveComposer:
         else:
             chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences)
             chosen = self._lead_with_expected(chosen, candidates)
+        if kind == "list" and chosen:
+            chosen = self._prefer_list(chosen, candidates)
         section = Section(evidence, chosen)
         if chosen and (kind == "list" or chosen[0].text.rstrip().endswith(":")):
             section.chosen, section.items = self._as_list(chosen, candidates,

@@ -78,8 +78,9 @@ def offtopic_reason(plan: QuestionPlan, vocabulary: CorpusVocabulary) -> str | N
     return None
 
 
-def _covered(term: str, evidence: str, vocabulary: CorpusVocabulary) -> bool:
-    """The term, its cognates, or the full name an acronym stands for, is in the evidence."""
+def covers(term: str, evidence: str, vocabulary: CorpusVocabulary) -> bool:
+    """The term, its cognates, or the full name an acronym stands for, is in the (folded)
+    evidence."""
     folded = fold(term)
     if folded in evidence:
         return True
@@ -135,7 +136,7 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
         "top_dense": view.top_dense,
         "best_sentence": max(view.sentence_similarities, default=0.0),
         "dense_margin": view.top_dense - view.second_dense,
-        "key_coverage": (sum(_covered(t, evidence, vocabulary) for t in known_terms)
+        "key_coverage": (sum(covers(t, evidence, vocabulary) for t in known_terms)
                          / len(known_terms) if known_terms else 1.0),
         "key_unknown": (len(terms) - len(known_terms)) / len(terms) if terms else 0.0,
         "word_coverage": (sum(w[:_PREFIX] in sentences for w in known_words) / len(known_words)
