@@ -326,6 +326,16 @@ class QuestionAnalyzer:
                 found = genre_fit
         return tuple(dict.fromkeys(found))
 
+    def _distinct(self, documents: tuple[str, ...], text: str) -> bool:
+        """Several documents each designated in their own right (different authors, or a
+        year for each), not one author's documents matched by name alone."""
+        if len(documents) < 2:
+            return False
+        docs = {d.doc_id: d for d in self.documents}
+        years = set(re.findall(r"\b(?:19|20)\d{2}\b", text))
+        shared = set.intersection(*(set(docs[d].names) for d in documents))
+        return not shared or all(docs[d].year in years for d in documents)
+
     def _disambiguate_by_year(self, found: list[str], years: set[str]) -> list[str]:
         """Among documents by the same author, keep those of a year the question names."""
         if not years:
@@ -366,8 +376,8 @@ class QuestionAnalyzer:
                 documents=self.named_documents(p.text)) for i, p in enumerate(parts)]
         else:
             kind = parts[0].kind
-            if kind in ("factoid", "list", "explanation") and len(documents) > 1:
-                kind = "comparison"
+            if kind in ("factoid", "list", "explanation") and self._distinct(documents, text):
+                kind = "comparison"  # one answer per document the question sets side by side
                 parts = [replace(parts[0], kind=kind)]
             if kind == "comparison":
                 parts = [replace(parts[0], expected=expected_answer(text))]
