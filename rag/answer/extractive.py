@@ -91,6 +91,7 @@ class Section:
     signals: dict[str, float] = field(default_factory=dict)
     items: list[int] = field(default_factory=list)  # list rows shown after the intro
     covered: bool = False  # the documents answer this part
+    named_topic: bool = False  # a summary about names the documents' passages hold
 
 
 class ExtractiveComposer:
@@ -288,10 +289,17 @@ class ExtractiveComposer:
         if kind == "summary" and evidence.hits:
             doc_id = evidence.document or evidence.hits[0].passage.doc_id
             weight = RELEVANCE_WEIGHT
-            if topical(evidence.part.query, self.document_words):  # "… about Y"
+            named_topic = False
+            if not evidence.document or topical(evidence.part.query, self.document_words):
                 weight = TOPICAL_RELEVANCE_WEIGHT
                 rows = [self.index.positions[h.passage.id] for h in evidence.hits
                         if h.passage.doc_id == doc_id and h.passage.role in CONTENT_ROLES]
+                terms = [t for t in key_terms(evidence.part.query)
+                         if fold(t) not in self.document_words and self.vocabulary.knows_term(t)]
+                naming = [r for r in rows if terms and all(covers(
+                    t, fold(self._evidence_text(r)), self.vocabulary) for t in terms)]
+                rows = naming or rows  # about the OSCE: the passages that name it
+                named_topic = bool(naming)
             else:  # the whole document
                 rows = [r for r, p in enumerate(self.index.passages)
                         if p.doc_id == doc_id and p.role in CONTENT_ROLES]
@@ -301,7 +309,7 @@ class ExtractiveComposer:
                                 self.index.sentences[si].text,
                                 float(self.index.sentence_vectors[si] @ evidence.vector), 1.0)
                       for si in picked]
-            return Section(evidence, chosen)
+            return Section(evidence, chosen, named_topic=named_topic)
         candidates = self.candidates(plan, evidence)
         if kind == "comparison" and evidence.document:
             chosen = self.select(candidates, spread=False, limit=_SECTION_SENTENCES)
@@ -396,13 +404,14 @@ class ExtractiveComposer:
         of each, or who signed / when they were dated, answered from their own signature
         or title (holding the expected name or date). Such a request cannot be a near-miss
         of content, so the confidence model does not decide whether to answer it."""
-        if not plan.documents or not sections:
+        if not sections or not (plan.documents or plan.kind == "summary"):
             return False
         years = set(re.findall(r"\b(?:19|20)\d{2}\b", plan.text))
         if years and not all(self._year(d) in years for d in plan.documents):
             return False  # "la lettre de 2019" of an author whose letter is from 2021
-        if plan.kind == "summary" and not topical(plan.text, self.document_words):
-            return all(sec.chosen for sec in sections)
+        if plan.kind == "summary":  # of named documents, or about names they hold
+            return all(sec.chosen and (sec.named_topic or (sec.evidence.document and not topical(
+                sec.evidence.part.query, self.document_words))) for sec in sections)
         if plan.about_document:
             return all(any(self.index.passages[c.row].role in ("signature", "title")
                            and self.index.passages[c.row].doc_id in plan.documents and c.fits
