@@ -111,7 +111,8 @@ class ExtractiveComposer:
         self.df = Counter(t for p in index.passages for t in set(tokenize(p.text)))
         self.document_words = frozenset(
             fold(w) for d in index.documents.values()
-            for name in (*d.aliases, d.author or "", d.kind or "") for w in name.split())
+            for name in (*d.aliases, d.author or "", d.kind or "")
+            for w in re.split(r"[\s’'-]+", name) if w)
 
     def _idf(self, token: str) -> float:
         """Inverse passage frequency: "débat" in every paragraph says less than "buts"."""

@@ -16,7 +16,7 @@ RELEVANCE_WEIGHT = 0.3  # question relevance vs. centrality (whole-document summ
 TOPICAL_RELEVANCE_WEIGHT = 0.6  # … for summaries about a topic
 REDUNDANCY_WEIGHT = 0.5  # MMR penalty for similarity to sentences already chosen
 MIN_CHARS = 40  # headings and fragments are not summary sentences
-TOPIC_WORDS = 3  # a summary request with more words than this has a topic
+TOPIC_WORDS = 2  # a summary request with more words than this has a topic
 # Words that ask for a summary or designate a document, in both languages.
 _SUMMARY_WORDS = frozenset(fold(w) for w in (
     "résume résumez résumer résumé synthèse principaux principales points idées essentiels "
@@ -55,9 +55,11 @@ def central_sentences(index: Index, rows: Sequence[int], query: np.ndarray, k: i
 
 def topical(text: str, names: frozenset[str]) -> bool:
     """A summary request with a topic of its own ("what does the report say about
-    Africa?"), as opposed to "summarise the report": more topic words than the words that
-    ask for a summary or name a document (``names``: folded words of document aliases)."""
+    Africa?"), as opposed to "summarise the report": a name, or more topic words than the
+    words that ask for a summary or name a document (``names``: folded words of document
+    aliases)."""
     words = [w for w in re.findall(r"[^\W\d_]{4,}", text)
              if fold(w) not in names and fold(w) not in _SUMMARY_WORDS]
-    acronyms = [w for w in re.findall(r"\b[A-Z]{2,}\b", text) if fold(w) not in names]
-    return len(words) > TOPIC_WORDS or bool(acronyms)
+    names_in_text = [w for w in re.findall(r"(?<=\s)[A-ZÀ-Ý][\wÀ-ÿ]+", text)
+                     if fold(w) not in names and fold(w) not in _SUMMARY_WORDS]
+    return len(words) > TOPIC_WORDS or bool(names_in_text)
