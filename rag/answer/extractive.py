@@ -66,6 +66,7 @@ _REASONS = {
            "place": "no place"},
 }
 _SECTION_SENTENCES = 2  # sentences per document in a comparison
+_ABOUT_QUESTIONS = re.compile(r"\bquestions?\b|\binterrogations?\b", re.I)
 
 
 @dataclass
@@ -149,6 +150,7 @@ class ExtractiveComposer:
         rows = [(r, row) for r, row in rows if not (row in seen or seen.add(row))]
         sims = self.index.similarities([row for _, row in rows], evidence.vector)
         terms = [t for t in key_terms(part.query) if self.vocabulary.knows_term(t)]
+        asks_questions = bool(_ABOUT_QUESTIONS.search(part.query))
         out: list[Candidate] = []
         for (rank, row), passage_sim in zip(rows, sims, strict=True):
             held = fold(self._evidence_text(row))
@@ -158,6 +160,9 @@ class ExtractiveComposer:
                 if self.formula[si] and not plan.about_document:
                     continue
                 text = self.index.sentences[si].text
+                if text.rstrip(" »”)").endswith("?") and not asks_questions:
+                    continue  # a question in a document (a debate's guiding questions) asks;
+                    # it states nothing, unless the user asks what questions were put
                 sim = float(self.index.sentence_vectors[si] @ evidence.vector)
                 shared = q_tokens & set(tokenize(text))
                 overlap = sum(self._idf(t) for t in shared) / q_weight
