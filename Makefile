@@ -36,11 +36,13 @@ test-slow: setup
 	$(BIN)/pytest -m slow
 
 eval: setup
-	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --out eval/out
+	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --qa eval/tune_qa.jsonl \
+	  --qa eval/test_qa.jsonl --out eval/out
 
-bench: setup
+bench: index
 	$(BIN)/pip install -q langchain-community langchain-text-splitters langchain-huggingface
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/answers.py
 	$(BIN)/python bench/langchain_baseline.py
 	$(BIN)/python bench/load.py --workers 1 2 --clients 1 4 16 --seconds 20
 	$(BIN)/python bench/load.py --workers 2 --clients 16 --seconds 20 --mmap
