@@ -13,7 +13,7 @@ from rag.answer.extractive import ExtractiveComposer
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
 from rag.index import Index, load_index, read_manifest
-from rag.question import QuestionAnalyzer, QuestionPlan, Turn
+from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
 from rag.retrieval import Hit, Retriever
 from rag.settings import Settings
 
@@ -51,7 +51,9 @@ class Pipeline:
         """Assemble a pipeline around an already loaded embedder and index."""
         retriever = Retriever(index, embedder, settings)
         extractive = ExtractiveComposer(index, settings, calibrator)
-        return cls(settings, embedder, index, retriever, QuestionAnalyzer(index.documents),
+        analyzer = QuestionAnalyzer(index.documents,
+                                    acronym_expansions(p.text for p in index.passages))
+        return cls(settings, embedder, index, retriever, analyzer,
                    load_seconds, {extractive.name: extractive})
 
     def reloaded(self, settings: Settings | None = None) -> Pipeline:
@@ -112,7 +114,8 @@ class Pipeline:
         for i, doc, allowed in passes:
             part = plan.parts[i]
             hits = self.retriever.search(part.query, depth, allowed,
-                                         query_vector=vectors[part.query])
+                                         query_vector=vectors[part.query],
+                                         language=plan.language)
             evidence.append(Evidence(part, tuple(hits), vectors[part.query], doc))
         return evidence
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -279,11 +279,39 @@ def _mentions(folded: str, word: str) -> bool:
     return re.search(rf"(?<![\w/]){re.escape(word)}(?:n?e)?s?(?![\w/])", folded) is not None
 
 
-class QuestionAnalyzer:
-    """Turns question text (and the conversation before it) into a :class:`QuestionPlan`."""
+_DEFINED_ACRONYM = re.compile(r"((?:[\w’'-]+\s+){1,10}?[\w’'-]+)\s*\(([A-Z][A-Z0-9]{1,9})\)")
+_QUERY_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
-    def __init__(self, documents: dict[str, DocumentMeta]) -> None:
+
+def acronym_expansions(texts: Iterable[str]) -> dict[str, str]:
+    """``OTSC`` → ``Organisation du Traité de sécurité collective``, as the corpus defines
+    them ("… du Traité de sécurité collective (OTSC)"): the name starts at the nearest word
+    before the parenthesis that has the acronym's initial and leaves enough words for its
+    letters (``Association des nations de l’Asie du Sud-Est (ASEAN)``, not ``Asie…``)."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for m in _DEFINED_ACRONYM.finditer(text):
+            acronym, before = m.group(2), m.group(1)
+            words = list(re.finditer(r"[^\W\d_][\w-]*", before))
+            starts = [w for w in words if w.group(0)[0] == acronym[0]]
+            if not starts:
+                continue
+            enough = [w for w in starts if sum(len(x.group(0)) >= 4 for x in words
+                                               if x.start() >= w.start()) >= len(acronym) - 1]
+            start = (enough or starts[:1])[-1]
+            found.setdefault(acronym, before[start.start():].strip())
+    return found
+
+
+class QuestionAnalyzer:
+    """Turns question text (and the conversation before it) into a :class:`QuestionPlan`.
+    ``acronyms`` (from :func:`acronym_expansions`) spell out the acronyms a query uses, so
+    that passages naming the organisation in full are found too."""
+
+    def __init__(self, documents: dict[str, DocumentMeta],
+                 acronyms: dict[str, str] | None = None) -> None:
         self.documents = [_document_names(m) for m in documents.values()]
+        self.acronyms = acronyms or {}
 
     def named_documents(self, text: str) -> tuple[str, ...]:
         """Documents the question designates: by symbol, or by its author together with a
@@ -356,7 +384,14 @@ class QuestionAnalyzer:
         earlier = [c for r, c in history if r == "user" and c.strip()]
         if earlier and self._is_follow_up(text, plan):
             plan = self._complete(plan, earlier, [c for r, c in history if r == "assistant"])
-        return plan
+        return replace(plan, parts=tuple(replace(p, query=self._spell_out(p.query))
+                                         for p in plan.parts))
+
+    def _spell_out(self, query: str) -> str:
+        """The query with the full names of the acronyms it uses appended."""
+        names = [self.acronyms[a] for a in dict.fromkeys(_QUERY_ACRONYM.findall(query))
+                 if a in self.acronyms and fold(self.acronyms[a]) not in fold(query)]
+        return " ".join([query, *names])
 
     def _plan(self, text: str, language: str) -> QuestionPlan:
         texts = split_parts(text, language)

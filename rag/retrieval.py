@@ -69,10 +69,10 @@ class Retriever:
         known = ", ".join(sorted(self.index.documents))
         raise UnknownDocument(f"Unknown document {ref!r}; known ids: {known}")
 
-    def lexical_mode(self, query: str) -> tuple[Analyzer, float]:
+    def lexical_mode(self, query: str, language: str | None = None) -> tuple[Analyzer, float]:
         """French questions use stemmed words; English ones character 4-grams, which match
         the cognates of the French text (see :mod:`rag.lexical`)."""
-        if detect_language(query) == "en":
+        if (language or detect_language(query)) == "en":
             return "grams", self.settings.lexical_weight_en
         return "words", self.settings.lexical_weight
 
@@ -81,14 +81,16 @@ class Retriever:
         return self.embedder.embed([query], query=True)[0]
 
     def search(self, query: str, k: int | None = None, documents: list[str] | None = None,
-               query_vector: np.ndarray | None = None) -> list[Hit]:
-        """Top-``k`` passages for ``query``, optionally restricted to some documents."""
+               query_vector: np.ndarray | None = None, language: str | None = None
+               ) -> list[Hit]:
+        """Top-``k`` passages for ``query``, optionally restricted to some documents
+        (``language``: the question's, when already known)."""
         k = k or self.settings.top_k
         allowed = self.allowed_rows(documents)
         depth = self.settings.candidate_k
         qv = self.embed_query(query) if query_vector is None else query_vector
         dense_scores, dense_ids = search(self.index.vectors, qv, depth, allowed)
-        analyzer, lexical_weight = self.lexical_mode(query)
+        analyzer, lexical_weight = self.lexical_mode(query, language)
         lexical = self.index.lexical.scores(query, analyzer)
         if allowed is not None:
             mask = np.full(lexical.shape, -np.inf, dtype=np.float32)

@@ -20,15 +20,15 @@ def test_answer_cites_every_sentence_with_consecutive_markers(pipeline):
 
 
 def test_count_question_answered_with_the_number(pipeline):
-    answer = pipeline.ask("How many armed groups signed the February 2019 political agreement "
-                          "in the Central African Republic?")
+    answer = pipeline.ask("With how many armed groups did the Central African Republic "
+                          "Government sign the political agreement supported by MINUSCA?")
     assert not answer.abstained and "14 groupes armés" in answer.text
     assert answer.text.startswith("From the documents")
 
 
 def test_near_miss_question_abstains_and_lists_closest_passages(pipeline):
-    answer = pipeline.ask("À combien s'élève le fonds de résilience pour les Caraïbes que la "
-                          "CEPALC prévoit de créer avec la CARICOM ?")
+    answer = pipeline.ask("Combien de pays ont versé des fonds au Centre régional pour la "
+                          "diplomatie préventive en Asie centrale en 2019 ?")
     assert answer.abstained and answer.citations == ()
     assert answer.text.startswith("Je n’ai pas trouvé la réponse dans les documents")
     assert answer.hits and "Sources" not in format_answer(answer)

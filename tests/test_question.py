@@ -143,3 +143,21 @@ def test_examples_are_not_evaluation_questions():
     questions = {normalize(json.loads(line)["question"]) for f in eval_dir.glob("*_qa.jsonl")
                  for line in f.read_text("utf-8").splitlines() if line.strip()}
     assert not [t for t in texts if normalize(t) in questions]
+
+
+def test_acronyms_are_spelled_out_as_the_corpus_defines_them():
+    from rag.question import acronym_expansions
+
+    acronyms = acronym_expansions([
+        "avec l’Organisation du Traité de sécurité collective (OTSC) à Moscou",
+        "l’Association des nations de l’Asie du Sud-Est (ASEAN) a",
+        "la Communauté économique des États de l’Afrique de l’Ouest (CEDEAO) et"])
+    assert acronyms == {"OTSC": "Organisation du Traité de sécurité collective",
+                        "ASEAN": "Association des nations de l’Asie du Sud-Est",
+                        "CEDEAO": "Communauté économique des États de l’Afrique de l’Ouest"}
+    analyzer = QuestionAnalyzer(DOCS, acronyms)
+    query = analyzer.analyse("Où l’OTSC a-t-elle tenu ses consultations ?").parts[0].query
+    assert query.endswith("Organisation du Traité de sécurité collective")
+    spelled = analyzer.analyse("Que fait l’Organisation du Traité de sécurité collective "
+                               "(OTSC) ?").parts[0].query
+    assert spelled.count("Traité") == 1  # already spelled out: nothing added

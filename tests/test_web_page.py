@@ -55,6 +55,18 @@ def test_ask_click_citation_and_see_the_highlighted_sentence(page):
     assert page.inner_text(".para.current").startswith("par. 40")
 
 
+def test_a_list_answer_shows_one_item_a_line(page):
+    page.fill("#question", "Quels objectifs le débat public organisé par le Viet Nam en avril "
+                           "2021 viserait-il ?")
+    page.click("#submit")
+    page.wait_for_selector("#answer:not([hidden]) .marker", timeout=30_000)
+    lines = [line for line in page.inner_text("#answer-text").split("\n") if line.strip()]
+    assert sum(line.startswith("- ") for line in lines) >= 4, lines
+    assert page.locator("#answer-text .marker").count() >= 4
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web_list_answer.png"), full_page=True)
+
+
 def test_not_found_state_and_language_switch(page):
     page.click("#lang")
     assert page.inner_text("#submit") == "Ask"

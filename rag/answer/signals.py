@@ -10,11 +10,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rag.question import FUNCTION_WORDS, QuestionPlan, fold
+from rag.question import FUNCTION_WORDS, QuestionPlan, acronym_expansions, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
-_DEFINED_ACRONYM = re.compile(r"((?:[\w’'-]+\s+){1,8}?[\w’'-]+)\s*\(([A-Z][A-Z0-9]{1,9})\)")
 _PREFIX = 5  # cognates share their first letters: coopération / cooperation
 _INSTRUCTION = re.compile(
     r"\b(?:ignore[rz]?|oublie[rz]?|disregard|forget|override)\b.{0,40}\b(?:instructions?|"
@@ -40,15 +39,13 @@ class CorpusVocabulary:
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> CorpusVocabulary:
         """Vocabulary of ``texts``."""
+        texts = list(texts)
         words: set[str] = set()
-        expansions: dict[str, tuple[str, ...]] = {}
         for t in texts:
             words.update(fold(w) for w in _WORD.findall(t))
             words.update(re.sub(r"[\s.,]", "", n) for n in _NUMBER.findall(t))
-            for m in _DEFINED_ACRONYM.finditer(t):
-                long = [fold(w) for w in re.findall(r"[^\W\d_]{4,}", m.group(1))][-3:]
-                if long:
-                    expansions.setdefault(fold(m.group(2)), tuple(long))
+        expansions = {fold(acronym): tuple(long) for acronym, name in acronym_expansions(
+            texts).items() if (long := [fold(w) for w in re.findall(r"[^\W\d_]{4,}", name)][-3:])}
         return cls(frozenset(words), frozenset(w[:_PREFIX] for w in words if len(w) >= _PREFIX),
                    expansions)
 
