@@ -74,6 +74,21 @@ def choose_threshold(p: np.ndarray, answerable: np.ndarray, max_false_abstention
     return best
 
 
+def stable_threshold(p: np.ndarray, answerable: np.ndarray, max_false_abstention: float,
+                     false_abstention_cost: float, rounds: int = 200) -> float:
+    """The median of :func:`choose_threshold` over bootstrap resamples of the questions: a
+    handful of borderline answers should not swing the threshold."""
+    rng = np.random.default_rng(0)
+    picks = []
+    for _ in range(rounds):
+        idx = rng.integers(0, len(p), len(p))
+        if answerable[idx].all() or not answerable[idx].any():
+            continue
+        picks.append(choose_threshold(p[idx], answerable[idx], max_false_abstention,
+                                      false_abstention_cost))
+    return round(float(np.median(picks)), 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -109,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     p_cv = cross_val_predict(model, xs, y, cv=folds, method="predict_proba")[:, 1]
     model.fit(xs, y)
-    threshold = choose_threshold(p_cv, answerable, args.max_false_abstention,
+    threshold = stable_threshold(p_cv, answerable, args.max_false_abstention,
                                  args.false_abstention_cost)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     fitted = {

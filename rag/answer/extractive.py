@@ -232,6 +232,18 @@ class ExtractiveComposer:
         best = max(fitting, key=lambda c: c.score)
         return [best, *chosen[: self.settings.answer_max_sentences - 1]]
 
+    def _topic_section(self, evidence: Evidence, doc_id: str) -> list[int]:
+        """Content rows of the section holding two or more of the pass's top passages."""
+        top = [h.passage.section for h in evidence.hits[: self.settings.answer_passages]
+               if h.passage.doc_id == doc_id and h.passage.section]
+        if not top:
+            return []
+        section, count = Counter(top).most_common(1)[0]
+        if count < 2:
+            return []
+        return [r for r, p in enumerate(self.index.passages) if p.doc_id == doc_id
+                and p.section == section and p.role in CONTENT_ROLES]
+
     def _prefer_list(self, chosen: list[Candidate], candidates: list[Candidate]
                      ) -> list[Candidate]:
         """A list question answered by a paragraph that only announces what a list of the
@@ -301,11 +313,14 @@ class ExtractiveComposer:
                 rows = [self.index.positions[h.passage.id] for h in evidence.hits
                         if h.passage.doc_id == doc_id and h.passage.role in CONTENT_ROLES]
                 terms = [t for t in key_terms(evidence.part.query)
-                         if fold(t) not in self.document_words and self.vocabulary.knows_term(t)]
+                         if fold(t) not in self.document_words and self.vocabulary.knows_term(t)
+                         and not t[:1].isdigit()]
                 naming = [r for r in rows if terms and all(covers(
                     t, fold(self._evidence_text(r)), self.vocabulary) for t in terms)]
-                rows = naming or rows  # about the OSCE: the passages that name it
                 named_topic = bool(naming)
+                # about the OSCE: the passages that name it; else the section most of the
+                # best passages come from ("the report on the League of Arab States")
+                rows = naming or self._topic_section(evidence, doc_id) or rows
             else:  # the whole document
                 rows = [r for r, p in enumerate(self.index.passages)
                         if p.doc_id == doc_id and p.role in CONTENT_ROLES]
