@@ -266,12 +266,15 @@ def _document_names(meta: DocumentMeta) -> _DocumentNames:
     described = fold(f"{meta.kind or ''} {meta.title}")
     genres = {g for key, words in GENRES.items() if fold(key) in described
               for g in (fold(w) for w in words)}
-    year = meta.date[:4] if meta.date else None
-    if year is None:
-        years = re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", f"{meta.title} {meta.symbol or ''}")
-        year = years[0] if years else None
     return _DocumentNames(meta.id, tuple(sorted(n for n in names if len(n) > 2)),
-                          tuple(sorted(genres)), year)
+                          tuple(sorted(genres)), document_year(meta))
+
+
+def document_year(meta: DocumentMeta) -> str | None:
+    """The year of a document: of its date, else the first its title or symbol gives."""
+    years = re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)",
+                       f"{meta.date or ''} {meta.title} {meta.symbol or ''}")
+    return years[0] if years else None
 
 
 def _mentions(folded: str, word: str) -> bool:

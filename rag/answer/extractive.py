@@ -41,7 +41,7 @@ from rag.answer.summary import (
 from rag.citations import document_reference
 from rag.index import Index
 from rag.lexical import tokenize
-from rag.question import QuestionPlan, fold, key_terms
+from rag.question import QuestionPlan, document_year, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
 from rag.settings import Settings
@@ -89,7 +89,6 @@ class Section:
     evidence: Evidence
     chosen: list[Candidate]
     probability: float = 0.0
-    signals: dict[str, float] = field(default_factory=dict)
     items: list[int] = field(default_factory=list)  # list rows shown after the intro
     covered: bool = False  # the documents answer this part
     named_topic: bool = False  # a summary about names the documents' passages hold
@@ -403,8 +402,8 @@ class ExtractiveComposer:
         confidence, values = self.judge(plan, sections)
         for sec in sections:
             part_plan = replace(plan, parts=(sec.evidence.part,), kind=sec.evidence.part.kind)
-            sec.probability, sec.signals = (self.judge(part_plan, [sec]) if sec.chosen or sec.items
-                                            else (0.0, {}))
+            sec.probability = (self.judge(part_plan, [sec])[0] if sec.chosen or sec.items
+                               else 0.0)
         threshold = self.calibrator.threshold
         if self._document_request(plan, sections):
             threshold = 0.0  # the named document has what is asked: nothing to abstain on
@@ -428,7 +427,8 @@ class ExtractiveComposer:
         if not sections or not (plan.documents or plan.kind == "summary"):
             return False
         years = set(re.findall(r"\b(?:19|20)\d{2}\b", plan.text))
-        if years and not all(self._year(d) in years for d in plan.documents):
+        if years and not all(document_year(self.index.documents[d]) in years
+                            for d in plan.documents):
             return False  # "la lettre de 2019" of an author whose letter is from 2021
         if plan.kind == "summary":  # of named documents, or about names they hold
             return all(sec.chosen and (sec.named_topic or (sec.evidence.document and not topical(
@@ -438,12 +438,6 @@ class ExtractiveComposer:
                            and self.index.passages[c.row].doc_id in plan.documents and c.fits
                            for c in sec.chosen) for sec in sections)
         return False
-
-    def _year(self, doc_id: str) -> str | None:
-        doc = self.index.documents[doc_id]
-        found = re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)",
-                           f"{doc.date or ''} {doc.title} {doc.symbol or ''}")
-        return found[0] if found else None
 
     def _missing_kind(self, plan: QuestionPlan, sections: list[Section]) -> str:
         for sec in sections:
