@@ -10,8 +10,7 @@ from rag.settings import Settings
 
 def clean_question(text: str, settings: Settings, field: str = "question") -> str:
     """Strip control characters; 400 when nothing is left, 413 when too long."""
-    cleaned = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
-    cleaned = " ".join(cleaned.split())
+    cleaned = _printable(text)
     if not cleaned:
         raise ApiError(400, "empty_question", f"'{field}' is empty")
     if len(cleaned) > settings.max_question_chars:
@@ -24,5 +23,10 @@ def clean_question(text: str, settings: Settings, field: str = "question") -> st
 def clean_turn(text: str, settings: Settings) -> str:
     """An earlier turn of a conversation: control characters stripped, cut to the question
     length limit (an earlier answer may be long; it is context, not a question)."""
-    cleaned = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
-    return " ".join(cleaned.split())[: settings.max_question_chars]
+    return _printable(text)[: settings.max_question_chars]
+
+
+def _printable(text: str) -> str:
+    """Control characters removed, whitespace runs collapsed to single spaces."""
+    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
+    return " ".join(kept.split())

@@ -30,6 +30,8 @@ from rag.citations import citation_label
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Authorized])
 MODELS = {"unrag": "extractive", "unrag-extractive": "extractive", "unrag-llm": "llm"}
 _HISTORY_TURNS = 8  # earlier turns passed to the question analysis
+
+
 def message_text(message: ChatMessage) -> str:
     """Text of a message whose content is a string or a list of text parts."""
     if isinstance(message.content, str):

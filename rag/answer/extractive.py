@@ -381,7 +381,7 @@ class ExtractiveComposer:
 
     def judge_evidence(self, plan: QuestionPlan, evidence: list[Evidence]) -> float:
         """Calibrated probability for the evidence of a plan (used by other composers)."""
-        if offtopic_reason(plan, self.vocabulary) is not None:
+        if self.offtopic(plan) is not None:
             return 0.0
         return self.judge(plan, [self.answer_section(plan, ev) for ev in evidence])[0]
 
@@ -395,15 +395,15 @@ class ExtractiveComposer:
         """The cited answer, or an abstention listing the closest passages."""
         hits = tuple(merge_hits(evidence))
         language = plan.language
-        if (reason := offtopic_reason(plan, self.vocabulary)) is not None or not evidence:
+        if (reason := self.offtopic(plan)) is not None or not evidence:
             return Answer(plan.text, OFFTOPIC[language], True, 0.0, (), (), language,
                           self.name, notes=(f"off-topic: {reason}",), kind=plan.kind)
         sections = [self.answer_section(plan, ev) for ev in evidence]
         confidence, values = self.judge(plan, sections)
-        for sec in sections:
+        for sec in sections:  # one section: its plan is the question's, already judged
             part_plan = replace(plan, parts=(sec.evidence.part,), kind=sec.evidence.part.kind)
-            sec.probability = (self.judge(part_plan, [sec])[0] if sec.chosen or sec.items
-                               else 0.0)
+            sec.probability = (0.0 if not (sec.chosen or sec.items) else confidence
+                               if len(sections) == 1 else self.judge(part_plan, [sec])[0])
         threshold = self.calibrator.threshold
         if self._document_request(plan, sections):
             threshold = 0.0  # the named document has what is asked: nothing to abstain on
@@ -415,7 +415,7 @@ class ExtractiveComposer:
             reason = self._missing_kind(plan, sections)
             return Answer(plan.text, _not_found(language, reason), True, confidence, (), hits,
                           language, self.name, kind=plan.kind, signals=values)
-        text, citations = self._render(plan, sections, threshold)
+        text, citations = self._render(plan, sections)
         return Answer(plan.text, text, False, confidence, tuple(citations), hits, language,
                       self.name, kind=plan.kind, signals=values)
 
@@ -448,7 +448,7 @@ class ExtractiveComposer:
                 return f"{reasons[exp]} {where}"
         return ""
 
-    def _render(self, plan: QuestionPlan, sections: list[Section], threshold: float
+    def _render(self, plan: QuestionPlan, sections: list[Section]
                 ) -> tuple[str, list[Citation]]:
         markers: dict[str, int] = {}
         citations: list[Citation] = []
