@@ -45,3 +45,16 @@ class UnknownPassage(RagError):
 
 class ComposerUnavailable(RagError):
     """The requested answer composer is not configured on this installation."""
+
+
+class DocumentRejected(RagError):
+    """A source file that cannot become a document; the message names the file.
+
+    ``reason`` is one of ``too_large``, ``unsupported_type`` or ``unreadable`` (the API maps
+    them to 413, 415 and 422).
+    """
+
+    def __init__(self, file: object, message: str, reason: str = "unreadable") -> None:
+        super().__init__(f"{file}: {message}")
+        self.file = str(file)
+        self.reason = reason
