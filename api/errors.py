@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.errors import (
     ComposerUnavailable,
+    CorpusBusy,
+    DocumentRejected,
     IndexCorrupt,
     IndexMismatch,
     IndexNotBuilt,
@@ -40,6 +42,7 @@ def error_response(status: int, code: str, message: str,
 
 _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
     (ComposerUnavailable, 400, "composer_unavailable"),
+    (CorpusBusy, 409, "corpus_busy"),
     (UnknownDocument, 404, "unknown_document"),
     (UnknownPassage, 404, "unknown_passage"),
     (IndexNotBuilt, 503, "index_not_built"),
@@ -51,6 +54,9 @@ _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
 
 def rag_error_status(exc: RagError) -> tuple[int, str]:
     """HTTP status and code of a library error."""
+    if isinstance(exc, DocumentRejected):
+        return {"too_large": 413, "unsupported_type": 415}.get(exc.reason, 422), \
+            f"document_{exc.reason}"
     for kind, status, code in _RAG_STATUS:
         if isinstance(exc, kind):
             return status, code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -51,7 +52,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             except RagError as exc:
                 app.state.load_error = str(exc)
                 log.error('{"event": "not_ready", "reason": %s}', _json_str(str(exc)))
+        watcher = None
+        if settings.reload_poll_seconds > 0:
+            watcher = asyncio.ensure_future(_watch_index(app, settings.reload_poll_seconds))
         yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     app = FastAPI(title="UN regional cooperation Q&A", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -67,9 +75,38 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes,
+                       upload_paths={"/v1/documents": settings.max_upload_bytes})
     app.add_middleware(TimingAndLog)
     return app
+
+
+def _index_target(settings: Settings) -> Path | None:
+    """The build folder the index name points at now (None if there is none)."""
+    path = settings.index_dir
+    return path.resolve() if path.exists() else None
+
+
+async def _watch_index(app: FastAPI, every: float) -> None:
+    """Swap in an index rebuilt by another process or worker (rag add, an upload to a
+    sibling worker, rag index) within ``every`` seconds; a failed load keeps the old one."""
+    from api.routes.admin import reload_pipeline
+
+    failed: Path | None = None
+    while True:
+        await asyncio.sleep(every)
+        target = _index_target(app.state.settings)
+        pipeline = app.state.pipeline
+        current = pipeline.index.path if pipeline is not None else None
+        if target is None or target in (current, failed):
+            continue
+        try:
+            result = await reload_pipeline(app)
+            failed = None
+            log.info(json.dumps({"event": "index_changed", **result}))
+        except RagError as exc:
+            failed = target
+            log.error(json.dumps({"event": "reload_failed", "reason": str(exc)}))
 
 
 def _install_sighup(app: FastAPI) -> None:

@@ -19,32 +19,39 @@ class BodyGuard:
     """Rejects bodies over ``max_bytes`` (413) and JSON bodies that are not UTF-8 (400)
     before any route sees them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 upload_paths: dict[str, int] | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.upload_paths = upload_paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.upload_paths.get(scope["path"].rstrip("/"), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, receive, send, 413, "body_too_large")
+        if declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, receive, send, 413, "body_too_large", limit)
             return
-        body = b""
+        chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._reject(scope, receive, send, 413, "body_too_large")
+            if size > limit:
+                await self._reject(scope, receive, send, 413, "body_too_large", limit)
                 return
+        body = b"".join(chunks)
         if b"json" in headers.get(b"content-type", b""):
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:
-                await self._reject(scope, receive, send, 400, "invalid_utf8")
+                await self._reject(scope, receive, send, 400, "invalid_utf8", self.max_bytes)
                 return
         replayed = False
 
@@ -58,8 +65,8 @@ class BodyGuard:
         await self.app(scope, replay, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, status: int,
-                      code: str) -> None:
-        message = {"body_too_large": f"Request body over {self.max_bytes} bytes",
+                      code: str, limit: int = 0) -> None:
+        message = {"body_too_large": f"Request body over {limit} bytes",
                    "invalid_utf8": "Request body is not valid UTF-8"}[code]
         await error_response(status, code, message)(scope, receive, send)
 

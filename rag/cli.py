@@ -1,4 +1,5 @@
-"""Command line: ``rag index | search | ask | passages | eval | serve``."""
+"""Command line: ``rag index | add | remove | documents | search | ask | passages | eval |
+serve``."""
 
 from __future__ import annotations
 
@@ -35,21 +36,74 @@ def read_batch(path: Path) -> Iterator[str]:
             yield line
 
 
+def _step(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _report_build(report_json: dict[str, Any], path: Path | None, as_json: bool) -> None:
+    if as_json:
+        _print_json(report_json)
+        return
+    for change in report_json.get("changes", []):
+        print(f"{change['action']:>9}  {change['doc_id']}  ({change['file']})")
+    if path is None:
+        print("nothing to do: the index is up to date")
+    else:
+        print(f"index {path}: {report_json['documents']} documents; embedded "
+              f"{report_json['embedded_texts']} texts, {report_json['cached_texts']} from the "
+              f"cache, in {report_json['seconds']:.1f} s")
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.embeddings import load_embedder
-    from rag.index import build_index
+    from rag.corpus import ChangeReport, build_embedder, corpus_lock
+    from rag.index import build_index, read_manifest
     from rag.vector_store import IndexSpec
 
     started = time.perf_counter()
-    embedder = load_embedder(settings, show_progress=not args.quiet)
-    print(f"model ready: {settings.embedding_model} ({embedder.dim} dims) "
-          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    embedder = build_embedder(settings, show_progress=not args.quiet)
     spec = settings.index_spec()
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
-    path = build_index(settings, embedder, spec=spec,
-                       on_step=lambda m: print(m, file=sys.stderr))
+    with corpus_lock(settings):
+        path = build_index(settings, embedder, spec=spec, on_step=_step)
+    stats = getattr(embedder, "stats", None)
+    report = ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
+                          time.perf_counter() - started, read_manifest(path).documents)
+    _report_build(report.as_json(), path, False)
     print(f"built {path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.corpus import add_documents
+
+    report = add_documents(settings, args.paths, on_step=None if args.json else _step)
+    _report_build(report.as_json(), report.index, args.json)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.corpus import remove_documents
+
+    report = remove_documents(settings, args.doc_ids, on_step=None if args.json else _step)
+    _report_build(report.as_json(), report.index, args.json)
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from rag.corpus import list_documents
+
+    docs = list_documents(settings)
+    if args.json:
+        for doc in docs:
+            _print_json({k: v for k, v in asdict(doc).items() if k != "extra"})
+        return 0
+    print(f"{'id':<28} {'symbol':<18} {'passages':>8}  {'added':<20} title")
+    for d in docs:
+        print(f"{d.id:<28} {d.symbol or '–':<18} {d.passages:>8}  {(d.added or '–'):<20} "
+              f"{d.title[:70]}")
     return 0
 
 
@@ -148,7 +202,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="build the index from seeds/")
+    p = sub.add_parser("add", help="add or replace documents (PDF, DOCX, HTML, TXT, MD "
+                                   "files or folders) and update the index")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="remove documents by id and update the index")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("documents", help="list the indexed documents")
+    p.add_argument("--json", action="store_true", help="JSON Lines")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("index", help="rebuild the index from the seeds folder")
     p.add_argument("--kind", default=None, choices=["auto", "flat", "ivf", "hnsw"],
                    help="FAISS structure (default: RAG_INDEX_KIND, auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

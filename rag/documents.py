@@ -1,19 +1,24 @@
-"""Load seed documents: read, clean and parse, then attach metadata (catalogue first,
-then what the document's own text says)."""
+"""Load source documents (any supported format): read, clean and parse, then attach
+metadata (catalogue first, then what the document's own text says)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
+import unicodedata
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.cleaning import word_counts
+from rag.errors import DocumentRejected
 from rag.layout import Layout, parse_layout
 from rag.records import Document, DocumentMeta
+from rag.sources import SUPPORTED_SUFFIXES, read_source
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 _MONTHS = {
     "janvier": 1, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
@@ -79,25 +84,92 @@ def apply_catalog(meta: DocumentMeta, entry: dict[str, object] | None) -> Docume
     return replace(meta, **fields)
 
 
+def document_id(path: Path) -> str:
+    """A document's id: its file name without the suffix, in URL-safe characters."""
+    slug = _UNSAFE_ID.sub("-", unicodedata.normalize("NFKD", path.stem)
+                          .encode("ascii", "ignore").decode()).strip("-.")
+    return slug or "document"
+
+
 def seed_files(seeds_dir: Path) -> list[Path]:
-    """Source documents in ``seeds_dir``, sorted by name."""
-    return sorted(p for p in seeds_dir.iterdir()
-                  if p.suffix in SUPPORTED_SUFFIXES and p.is_file())
+    """Source documents in ``seeds_dir`` (every supported format), sorted by name.
+
+    Raises ``DocumentRejected`` for a symlink that leads outside the folder."""
+    root = seeds_dir.resolve()
+    files = []
+    for path in sorted(seeds_dir.iterdir()):
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.startswith("."):
+            continue
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            raise DocumentRejected(path.name, f"symlink to {path.resolve()} leaves the corpus "
+                                   f"folder {seeds_dir}; copy the file instead")
+        if path.is_file():
+            files.append(path)
+    return files
 
 
-def load_document(path: Path, vocabulary: Counter[str] | None = None,
-                  catalog: dict[str, dict[str, object]] | None = None) -> Document:
-    """Read, clean and parse one document."""
-    raw = path.read_text(encoding="utf-8")
-    layout = parse_layout(raw, vocabulary if vocabulary is not None else word_counts([raw]))
-    meta = apply_catalog(derive_meta(path.stem, path.name, layout), (catalog or {}).get(path.name))
+@dataclass(frozen=True)
+class Source:
+    """A source file read into text, with what identifies its content."""
+
+    path: Path
+    text: str
+    format: str
+    pages: int | None
+    sha256: str
+    size: int
+
+
+def read_file(path: Path, max_bytes: int) -> Source:
+    """Read one source file of any supported format (``DocumentRejected`` names it)."""
+    source = read_source(path, max_bytes=max_bytes)
+    data = path.read_bytes()
+    return Source(path, source.text, source.format, source.pages,
+                  hashlib.sha256(data).hexdigest(), len(data))
+
+
+def parse_source(source: Source, vocabulary: Counter[str] | None = None,
+                 catalog: dict[str, dict[str, object]] | None = None) -> Document:
+    """Clean and parse a read source into a document with its metadata."""
+    layout = parse_layout(source.text, vocabulary if vocabulary is not None
+                          else word_counts([source.text]))
+    name = source.path.name
+    meta = apply_catalog(derive_meta(document_id(source.path), name, layout),
+                         (catalog or {}).get(name))
+    if not layout.blocks:
+        raise DocumentRejected(name, "no text paragraphs found in it")
     return Document(meta=meta, blocks=tuple(layout.blocks), footnotes=layout.footnotes)
 
 
-def load_corpus(seeds_dir: Path, catalog_path: Path | None = None) -> list[Document]:
-    """Load every document of ``seeds_dir``; word repairs use the whole corpus vocabulary."""
-    files = seed_files(seeds_dir)
-    raws = [p.read_text(encoding="utf-8") for p in files]
-    vocabulary = word_counts(raws)
-    catalog = load_catalog(catalog_path or seeds_dir / "catalog.toml")
-    return [load_document(p, vocabulary, catalog) for p in files]
+def load_document(path: Path, vocabulary: Counter[str] | None = None,
+                  catalog: dict[str, dict[str, object]] | None = None,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Read, clean and parse one document."""
+    return parse_source(read_file(path, max_bytes), vocabulary, catalog)
+
+
+def read_corpus(seeds_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Source]:
+    """Read every source file of ``seeds_dir``; two files may not share a document id."""
+    sources = [read_file(p, max_bytes) for p in seed_files(seeds_dir)]
+    seen: dict[str, str] = {}
+    for s in sources:
+        doc_id = document_id(s.path)
+        if doc_id in seen:
+            raise DocumentRejected(s.path.name, f"has the same document id {doc_id!r} as "
+                                   f"{seen[doc_id]}; rename or remove one of them")
+        seen[doc_id] = s.path.name
+    return sources
+
+
+def parse_corpus(sources: list[Source], catalog_path: Path) -> list[Document]:
+    """Documents of ``sources``; word repairs use the whole corpus vocabulary."""
+    vocabulary = word_counts([s.text for s in sources])
+    catalog = load_catalog(catalog_path)
+    return [parse_source(s, vocabulary, catalog) for s in sources]
+
+
+def load_corpus(seeds_dir: Path, catalog_path: Path | None = None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
+    """Load every document of ``seeds_dir``."""
+    return parse_corpus(read_corpus(seeds_dir, max_bytes),
+                        catalog_path or seeds_dir / "catalog.toml")

@@ -58,3 +58,7 @@ class DocumentRejected(RagError):
         super().__init__(f"{file}: {message}")
         self.file = str(file)
         self.reason = reason
+
+
+class CorpusBusy(RagError):
+    """Another process is changing the corpus or building the index."""

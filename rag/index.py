@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -22,11 +23,11 @@ import faiss
 import numpy as np
 
 from rag.chunking import CHUNKER_VERSION, ChunkOptions, chunk_corpus
-from rag.documents import load_corpus, seed_files
+from rag.documents import Source, document_id, parse_corpus, read_corpus, seed_files
 from rag.embeddings import Embedder
-from rag.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt
+from rag.errors import DocumentRejected, IndexCorrupt, IndexMismatch, IndexNotBuilt, RagError
 from rag.lexical import LexicalIndex
-from rag.records import DocumentMeta, Passage
+from rag.records import Document, DocumentMeta, Passage
 from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.vector_store import IndexSpec, build_faiss, describe, load_faiss, save_faiss
@@ -40,6 +41,7 @@ DOCUMENTS = "documents.json"
 LEXICAL = "bm25"
 SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentences.npy"
+SOURCES = "sources.json"
 KEEP_BUILDS = 2
 
 
@@ -110,12 +112,17 @@ class Index:
 
 
 def corpus_hash(seeds_dir: Path) -> str:
-    """sha256 over the names and bytes of the seed files and the catalogue."""
+    """sha256 over the names and content hashes of the seed files and the catalogue."""
+    files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in seed_files(seeds_dir)]
+    return _names_hash(files, seeds_dir / "catalog.toml")
+
+
+def _names_hash(files: list[tuple[str, str]], catalog: Path) -> str:
     digest = hashlib.sha256()
-    files = [*seed_files(seeds_dir), seeds_dir / "catalog.toml"]
-    for path in files:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, content in files:
+        digest.update(f"{name}\0{content}\0".encode())
+    if catalog.exists():
+        digest.update(b"catalog\0" + catalog.read_bytes())
     return digest.hexdigest()
 
 
@@ -124,17 +131,71 @@ def chunk_options(settings: Settings) -> ChunkOptions:
     return ChunkOptions(settings.max_window_chars, settings.group_items_max_chars)
 
 
+@dataclass(frozen=True)
+class SourceRecord:
+    """Where a document came from: its file, content hash, format and when it was added."""
+
+    id: str
+    file: str
+    sha256: str
+    bytes: int
+    format: str
+    pages: int | None
+    added: str
+
+
+def read_sources(path: Path) -> dict[str, SourceRecord]:
+    """The source records of the index at ``path`` ({} for an index without them)."""
+    try:
+        rows = json.loads((path / SOURCES).read_text("utf-8"))
+        return {r["id"]: SourceRecord(**r) for r in rows}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def _source_records(sources: list[Source], previous: dict[str, SourceRecord]
+                    ) -> list[SourceRecord]:
+    """Records of ``sources``; a document whose file is unchanged keeps its added date."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    records = []
+    for s in sources:
+        doc_id = document_id(s.path)
+        before = previous.get(doc_id)
+        added = before.added if before and before.sha256 == s.sha256 else now
+        records.append(SourceRecord(doc_id, s.path.name, s.sha256, s.size, s.format, s.pages,
+                                    added))
+    return records
+
+
+def _check_sizes(docs: list[Document], passages: list[Passage], limit: int) -> None:
+    counts = Counter(p.doc_id for p in passages)
+    for doc in docs:
+        if counts[doc.id] > limit:
+            raise DocumentRejected(doc.meta.file, f"gives {counts[doc.id]} passages, over the "
+                                   f"limit of {limit} (RAG_MAX_DOCUMENT_PASSAGES)", "too_large")
+        if not counts[doc.id]:
+            raise DocumentRejected(doc.meta.file, "no text passages found in it")
+
+
 def build_index(settings: Settings, embedder: Embedder, *,
                 spec: IndexSpec | None = None,
-                on_step: Callable[[str], None] | None = None) -> Path:
-    """Index ``settings.seeds_dir`` into ``settings.index_dir``; returns the index path."""
+                on_step: Callable[[str], None] | None = None,
+                sources: list[Source] | None = None) -> Path:
+    """Index the seeds folder (or ``sources`` read from it) into ``settings.index_dir``.
+
+    Every document is re-parsed (cheap); vectors come from ``embedder``, which may be a
+    ``CachedEmbedder`` so that only new texts are embedded. Returns the index path.
+    """
     started = time.perf_counter()
     step = on_step or (lambda msg: log.info(msg))
-    docs = load_corpus(settings.seeds_dir, settings.catalog_path)
-    if not docs:
-        raise IndexNotBuilt(f"{settings.seeds_dir} (no .txt/.md documents to index)")
+    if sources is None:
+        sources = read_corpus(settings.seeds_dir, settings.max_document_bytes)
+    if not sources:
+        raise IndexNotBuilt(f"{settings.seeds_dir} (no documents to index)")
+    docs = parse_corpus(sources, settings.catalog_path)
     options = chunk_options(settings)
     passages = chunk_corpus(docs, options)
+    _check_sizes(docs, passages, settings.max_document_passages)
     step(f"{len(docs)} documents, {len(passages)} passages")
     titles = {d.id: d.meta.title for d in docs}
     texts = {p.id: p.text for p in passages}
@@ -145,6 +206,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     sentence_vectors = embedder.embed([s.text for s in sentences])
     vector_index = build_faiss(vectors, spec or settings.index_spec())
     lexical = LexicalIndex.build([_with_items(p, _lexical_text(p), texts) for p in passages])
+    records = _source_records(sources, read_sources(settings.index_dir))
 
     root = settings.index_root
     root.mkdir(parents=True, exist_ok=True)
@@ -157,9 +219,13 @@ def build_index(settings: Settings, embedder: Embedder, *,
         np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
         (tmp / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
                                                 ensure_ascii=False, indent=1), "utf-8")
+        (tmp / SOURCES).write_text(json.dumps([asdict(r) for r in records],
+                                              ensure_ascii=False, indent=1), "utf-8")
         manifest = Manifest(
             model=embedder.model_id, dim=int(vectors.shape[1]),
-            corpus_hash=corpus_hash(settings.seeds_dir), chunker_version=CHUNKER_VERSION,
+            corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
+                                    settings.catalog_path),
+            chunker_version=CHUNKER_VERSION,
             chunk_options=asdict(options), passages=len(passages), documents=len(docs),
             faiss_index=describe(vector_index), created=datetime.now(UTC).isoformat(),
             file_sizes={name: (tmp / name).stat().st_size for name in (VECTORS, PASSAGES, SENTENCES,
@@ -294,10 +360,17 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
     if len(sentences) != len(sentence_vectors):
         raise IndexCorrupt(path, f"{len(sentence_vectors)} sentence vectors for "
                                  f"{len(sentences)} sentences")
-    if corpus_hash(settings.seeds_dir) != manifest.corpus_hash:
+    if _seeds_changed(settings, manifest):
         log.warning("Index at %s was built from other seed files; rebuild with: rag index", path)
     return Index(resolved, manifest, vectors, lexical, passages, documents, sentences,
                  sentence_vectors)
+
+
+def _seeds_changed(settings: Settings, manifest: Manifest) -> bool:
+    try:
+        return corpus_hash(settings.seeds_dir) != manifest.corpus_hash
+    except (OSError, RagError):  # an unreadable seeds folder does not stop serving
+        return True
 
 
 def _document(row: dict[str, object]) -> DocumentMeta:

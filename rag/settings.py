@@ -42,7 +42,18 @@ class Settings(BaseSettings):
     )
     query_prompt: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
-    embed_batch_size: int = Field(32, ge=1)
+    embed_batch_size: int = Field(8, ge=1, description="Texts per model call (8 is fastest "
+                                  "on a 2-core CPU for passage-length texts).")
+    embedding_cache: bool = Field(
+        True, description="Keep passage and sentence vectors in index_root/.cache so that no "
+        "text is embedded twice (adding a document embeds only its own text)."
+    )
+    max_document_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Source files above this size are refused."
+    )
+    max_document_passages: int = Field(
+        5000, ge=1, description="A document giving more passages than this is refused."
+    )
     allow_model_download: bool = Field(
         False, description="Let sentence-transformers reach the Hugging Face hub."
     )
@@ -145,6 +156,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions get HTTP 413.")
     max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies get HTTP 413.")
+    max_upload_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Largest body of a document upload "
+        "(POST /v1/documents); each file is also held to max_document_bytes."
+    )
+    corpus_lock_seconds: float = Field(
+        120.0, ge=0, description="An upload or delete waits this long for another corpus "
+        "change to finish before answering 409."
+    )
+    reload_poll_seconds: float = Field(
+        2.0, ge=0, description="Each server worker checks this often whether the index was "
+        "rebuilt (rag add/remove/index, an upload to another worker) and swaps it in; 0 = off."
+    )
     mmap_index: bool = Field(False, description="Memory-map the FAISS file (shared by workers).")
 
     @model_validator(mode="after")
@@ -167,6 +190,11 @@ class Settings(BaseSettings):
 
         return IndexSpec(self.index_kind, self.ivf_nlist, self.ivf_nprobe, self.hnsw_m,
                          self.hnsw_ef_search)
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        """SQLite file of cached vectors."""
+        return self.index_root / ".cache" / "embeddings.sqlite3"
 
     @property
     def catalog_path(self) -> Path:

@@ -1,5 +1,9 @@
 """Documents and passages of the index.
 
+``POST /v1/documents`` (multipart, field ``file``, one or more files) adds or replaces
+documents and ``DELETE /v1/documents/{id}`` removes one; the index is updated (only new
+text is embedded) and swapped in before the response, so the next question can use it.
+
 Passage ids look like ``004_69fee26534a39183#p100``: address them either URL-encoded
 (``/v1/passages/004_69fee26534a39183%23p100``) or with a slash instead of ``#``
 (``/v1/passages/004_69fee26534a39183/p100``).
@@ -7,14 +11,22 @@ Passage ids look like ``004_69fee26534a39183#p100``: address them either URL-enc
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, PipelineDep
+from api.errors import ApiError
+from api.routes.admin import reload_pipeline
 from rag.citations import document_reference
+from rag.corpus import ChangeReport, add_documents, remove_documents
 from rag.errors import UnknownDocument, UnknownPassage
 from rag.serialize import passage_json
+from rag.sources import SUPPORTED_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 
@@ -55,3 +67,57 @@ async def get_passage(passage_ref: str, pipeline: PipelineDep) -> dict[str, Any]
     if passage is None:
         raise UnknownPassage(f"Unknown passage {passage_id!r}")
     return passage_json(passage, pipeline.index.documents[passage.doc_id])
+
+
+async def _apply(request: Request, change: Any, *args: Any) -> ChangeReport:
+    """Run a corpus change off the event loop, then swap the new index in."""
+    app = request.app
+    pipeline = getattr(app.state, "pipeline", None)
+    settings = app.state.settings
+    report: ChangeReport = await run_in_threadpool(
+        change, settings, *args, embedder=pipeline.embedder if pipeline else None,
+        lock_timeout=settings.corpus_lock_seconds)
+    if report.index is not None:
+        await reload_pipeline(app)
+    return report
+
+
+def _upload_name(upload: UploadFile) -> str:
+    name = Path((upload.filename or "").replace("\\", "/")).name
+    if not name or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ApiError(415, "unsupported_type", f"{name or 'unnamed file'}: give a file name "
+                       f"ending in one of {', '.join(SUPPORTED_SUFFIXES)}")
+    return name
+
+
+@router.post("/documents", status_code=201)
+async def upload_documents(request: Request,
+                           file: Annotated[list[UploadFile], File(description="document(s)")]
+                           ) -> dict[str, Any]:
+    """Add or replace documents (PDF, DOCX, HTML, TXT, MD); answers once they are indexed."""
+    settings = request.app.state.settings
+    names = [_upload_name(f) for f in file]
+    if len(set(names)) != len(names):
+        raise ApiError(422, "invalid_request", "the same file name is given twice")
+    with tempfile.TemporaryDirectory(prefix=".upload-", dir=_upload_dir(settings)) as tmp:
+        paths = []
+        for upload, name in zip(file, names, strict=True):
+            path = Path(tmp) / name
+            with path.open("wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload.file, out)
+            paths.append(path)
+        report = await _apply(request, add_documents, paths)
+    return report.as_json()
+
+
+@router.delete("/documents/{doc_id}")
+async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
+    """Remove a document from the corpus and the index."""
+    report = await _apply(request, remove_documents, [doc_id])
+    return report.as_json()
+
+
+def _upload_dir(settings: Any) -> Path:
+    folder = settings.index_root / ".uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

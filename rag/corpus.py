@@ -1,0 +1,263 @@
+"""Manage the corpus: add, replace and remove source documents, then update the index.
+
+The seeds folder is the corpus; the index is always derived from all of it, so an index
+updated document by document is the one a full build gives. What makes an update cheap is
+the embedding cache: only new passage and sentence texts are embedded. Every change holds a
+cross-process lock, validates all files before touching the folder, and rolls the folder
+back if the index cannot be built, so the index being served never changes on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import FileLock, Timeout
+
+from rag.documents import document_id, read_file, seed_files
+from rag.embedding_cache import CachedEmbedder, EmbeddingCache
+from rag.embeddings import Embedder, load_embedder
+from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
+from rag.index import DOCUMENTS, PASSAGES, build_index, read_manifest, read_sources
+from rag.settings import Settings
+from rag.sources import SUPPORTED_SUFFIXES
+
+Action = Literal["added", "replaced", "unchanged", "removed"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What happened to one document."""
+
+    doc_id: str
+    file: str
+    action: Action
+
+
+@dataclass
+class ChangeReport:
+    """The outcome of a corpus change."""
+
+    changes: list[Change]
+    index: Path | None = None  # None when nothing needed rebuilding
+    embedded: int = 0  # texts the model embedded
+    cached: int = 0  # texts read from the embedding cache
+    seconds: float = 0.0
+    documents: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON shape shared by the CLI and the API."""
+        return {"changes": [c.__dict__ for c in self.changes], "rebuilt": self.index is not None,
+                "embedded_texts": self.embedded, "cached_texts": self.cached,
+                "seconds": round(self.seconds, 2), "documents": self.documents}
+
+
+def build_embedder(settings: Settings, embedder: Embedder | None = None,
+                   show_progress: bool = False) -> Embedder:
+    """The embedder builds use: the model (``embedder``, or loaded on first need) behind the
+    embedding cache when it is enabled."""
+    def make() -> Embedder:
+        return embedder or load_embedder(settings, show_progress=show_progress)
+
+    if not settings.embedding_cache:
+        return make()
+    return CachedEmbedder(settings.embedding_model, make,
+                          EmbeddingCache(settings.embedding_cache_path))
+
+
+@contextmanager
+def corpus_lock(settings: Settings, timeout: float = -1) -> Iterator[None]:
+    """One corpus change or build at a time, across processes (``timeout`` -1 = wait)."""
+    settings.index_root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.index_root / ".corpus.lock")
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise CorpusBusy("Another change to the corpus is in progress; try again shortly") \
+            from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Files named by ``paths``: files as given, folders expanded to their supported files."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and p.suffix.lower() in SUPPORTED_SUFFIXES
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                raise DocumentRejected(path, "folder holds no supported documents "
+                                       f"({', '.join(SUPPORTED_SUFFIXES)})", "unsupported_type")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise DocumentRejected(path, "no such file")
+    return files
+
+
+class _Folder:
+    """Moves files in and out of the seeds folder, remembering how to undo it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.seeds = settings.seeds_dir
+        self.backup = settings.index_root / f".corpus-backup-{time.time_ns()}"
+        self.created: list[Path] = []
+        self.moved: list[tuple[Path, Path]] = []
+
+    def set_aside(self, path: Path) -> None:
+        self.backup.mkdir(parents=True, exist_ok=True)
+        aside = self.backup / path.name
+        shutil.move(path, aside)
+        self.moved.append((aside, path))
+
+    def put(self, source: Path, name: str) -> None:
+        target = self.seeds / name
+        tmp = self.seeds / f".{name}.incoming"
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+        self.created.append(target)
+
+    def undo(self) -> None:
+        for path in self.created:
+            path.unlink(missing_ok=True)
+        for aside, original in self.moved:
+            shutil.move(aside, original)
+        self.commit()
+
+    def commit(self) -> None:
+        shutil.rmtree(self.backup, ignore_errors=True)
+
+
+def _rebuild(settings: Settings, folder: _Folder, changes: list[Change], embedder: Embedder,
+             on_step: Callable[[str], None] | None, started: float) -> ChangeReport:
+    try:
+        path = build_index(settings, embedder, on_step=on_step)
+    except BaseException:
+        folder.undo()
+        raise
+    folder.commit()
+    stats = getattr(embedder, "stats", None)
+    return ChangeReport(changes, path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
+                        time.perf_counter() - started, read_manifest(path).documents)
+
+
+def add_documents(settings: Settings, paths: list[Path], *, embedder: Embedder | None = None,
+                  on_step: Callable[[str], None] | None = None,
+                  lock_timeout: float = -1) -> ChangeReport:
+    """Copy the files at ``paths`` into the corpus and update the index.
+
+    A file whose document id (its name without suffix) exists replaces that document; an
+    identical file changes nothing. Nothing is changed if any file is refused.
+    """
+    started = time.perf_counter()
+    files = collect_files(paths)
+    with corpus_lock(settings, lock_timeout):
+        existing = {document_id(p): p for p in seed_files(settings.seeds_dir)}
+        planned: dict[str, tuple[Path, str, Action]] = {}
+        changes: list[Change] = []
+        for path in files:
+            source = read_file(path, settings.max_document_bytes)  # refuses unreadable files
+            doc_id = document_id(path)
+            name = doc_id + path.suffix.lower()
+            if doc_id in planned:
+                raise DocumentRejected(path.name, f"names the same document {doc_id!r} as "
+                                       f"{planned[doc_id][0].name}; add one of them")
+            old = existing.get(doc_id)
+            if old is not None and old.name == name and \
+                    read_file(old, settings.max_document_bytes).sha256 == source.sha256:
+                changes.append(Change(doc_id, name, "unchanged"))
+                continue
+            action: Action = "replaced" if old is not None else "added"
+            planned[doc_id] = (path, name, action)
+            changes.append(Change(doc_id, name, action))
+        if not planned:
+            return ChangeReport(changes, seconds=time.perf_counter() - started,
+                                documents=len(existing))
+        folder = _Folder(settings)
+        try:
+            for doc_id, (path, name, _) in planned.items():
+                if doc_id in existing:
+                    folder.set_aside(existing[doc_id])
+                folder.put(path, name)
+        except BaseException:
+            folder.undo()
+            raise
+        return _rebuild(settings, folder, changes, build_embedder(settings, embedder),
+                        on_step, started)
+
+
+def remove_documents(settings: Settings, doc_ids: list[str], *,
+                     embedder: Embedder | None = None,
+                     on_step: Callable[[str], None] | None = None,
+                     lock_timeout: float = -1) -> ChangeReport:
+    """Remove documents (by id or file name) from the corpus and update the index."""
+    started = time.perf_counter()
+    with corpus_lock(settings, lock_timeout):
+        files = seed_files(settings.seeds_dir)
+        by_key = {document_id(p): p for p in files} | {p.name: p for p in files}
+        unknown = [d for d in doc_ids if d not in by_key]
+        if unknown:
+            raise UnknownDocument(f"Unknown document {', '.join(map(repr, unknown))}; "
+                                  f"known: {', '.join(document_id(p) for p in files)}")
+        doomed = {by_key[d] for d in doc_ids}
+        if len(doomed) == len(files):
+            raise RagError("Refusing to remove every document: the index would be empty")
+        folder = _Folder(settings)
+        changes = []
+        try:
+            for path in sorted(doomed):
+                folder.set_aside(path)
+                changes.append(Change(document_id(path), path.name, "removed"))
+        except BaseException:
+            folder.undo()
+            raise
+        return _rebuild(settings, folder, changes, build_embedder(settings, embedder),
+                        on_step, started)
+
+
+@dataclass
+class DocumentInfo:
+    """One indexed document, as ``rag documents`` lists it."""
+
+    id: str
+    symbol: str | None
+    title: str
+    date: str | None
+    passages: int
+    file: str
+    format: str | None = None
+    pages: int | None = None
+    added: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def list_documents(settings: Settings) -> list[DocumentInfo]:
+    """The documents of the index on disk, with passage counts and added dates."""
+    path = settings.index_dir
+    read_manifest(path)
+    counts: dict[str, int] = {}
+    with (path / PASSAGES).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                doc = json.loads(line)["doc_id"]
+                counts[doc] = counts.get(doc, 0) + 1
+    sources = read_sources(path)
+    out = []
+    for meta in json.loads((path / DOCUMENTS).read_text("utf-8")):
+        src = sources.get(meta["id"])
+        out.append(DocumentInfo(meta["id"], meta.get("symbol"), meta.get("title", ""),
+                                meta.get("date"), counts.get(meta["id"], 0), meta["file"],
+                                src.format if src else None, src.pages if src else None,
+                                src.added if src else None))
+    return out

@@ -1,0 +1,254 @@
+"""Corpus management: add, replace and remove documents; the embedding cache; an index
+updated document by document answers exactly like one built from scratch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.cli import main as cli_main
+from rag.corpus import add_documents, build_embedder, list_documents, remove_documents
+from rag.documents import seed_files
+from rag.embedding_cache import CachedEmbedder, EmbeddingCache
+from rag.errors import DocumentRejected, UnknownDocument
+from rag.index import build_index, load_index, read_manifest, vectors_of
+from rag.settings import Settings
+from tests.conftest import SEEDS
+from tests.fakes import HashEmbedder
+
+SEED_FILES = sorted(p for p in SEEDS.glob("*.txt"))
+
+
+def _seeds(folder: Path, files: list[Path]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEEDS / "catalog.toml", folder / "catalog.toml")
+    for f in files:
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path) -> Settings:
+    """Two seed documents indexed with the hashing test embedder."""
+    settings = Settings(index_root=tmp_path / "index",
+                        seeds_dir=_seeds(tmp_path / "seeds", SEED_FILES[:2]),
+                        embedding_model="test-hash")
+    build_index(settings, build_embedder(settings, HashEmbedder()))
+    return settings
+
+
+def _target(settings: Settings) -> Path:
+    return settings.index_dir.resolve()
+
+
+# --- embedding cache -------------------------------------------------------------------
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
+        self.calls.append(list(texts))
+        return super().embed(texts, query=query)
+
+
+def test_cache_embeds_each_text_once(tmp_path: Path):
+    model = CountingEmbedder()
+    cached = CachedEmbedder("test-hash", lambda: model, EmbeddingCache(tmp_path / "c.sqlite3"))
+    first = cached.embed(["un", "deux", "un"])
+    again = cached.embed(["deux", "trois"])
+    assert model.calls == [["un", "deux"], ["trois"]]
+    assert np.allclose(first[1], again[0]) and np.allclose(first[0], first[2])
+    assert cached.stats.embedded == 3 and cached.stats.hits == 2
+
+
+def test_cache_is_per_model_and_questions_bypass_it(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    a, b = CountingEmbedder(), CountingEmbedder()
+    CachedEmbedder("model-a", lambda: a, cache).embed(["texte"])
+    CachedEmbedder("model-b", lambda: b, cache).embed(["texte"])
+    CachedEmbedder("model-a", lambda: a, cache).embed(["texte"], query=True)
+    assert a.calls == [["texte"], ["texte"]] and b.calls == [["texte"]]
+
+
+def test_model_is_not_loaded_when_everything_is_cached(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    CachedEmbedder("m", CountingEmbedder, cache).embed(["a", "b"])
+
+    def refuse() -> HashEmbedder:
+        raise AssertionError("the model should not be loaded")
+
+    out = CachedEmbedder("m", refuse, cache).embed(["b", "a"])
+    assert out.shape == (2, 64)
+
+
+def test_corrupt_cache_file_is_set_aside(tmp_path: Path):
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    cache = EmbeddingCache(path)
+    cache.put([(b"k", np.ones(4, dtype=np.float32))])
+    assert len(cache) == 1
+    assert list(tmp_path.glob("c.sqlite3.corrupt-*"))
+
+
+# --- add / replace / remove (test embedder: mechanics) -------------------------------------
+
+def test_add_replace_unchanged_and_remove(fake_settings: Settings, tmp_path: Path):
+    settings = fake_settings
+    report = add_documents(settings, [SEED_FILES[2]], embedder=HashEmbedder())
+    assert [(c.doc_id, c.action) for c in report.changes] == [(SEED_FILES[2].stem, "added")]
+    assert read_manifest(settings.index_dir).documents == 3
+    assert 0 < report.embedded < report.cached + report.embedded
+
+    before = _target(settings)
+    again = add_documents(settings, [SEED_FILES[2]], embedder=HashEmbedder())
+    assert [c.action for c in again.changes] == ["unchanged"] and again.index is None
+    assert _target(settings) == before
+
+    changed = tmp_path / SEED_FILES[2].name
+    changed.write_text(SEED_FILES[2].read_text("utf-8") + "\n 99. Paragraphe ajouté pour le "
+                       "test de remplacement.\n", "utf-8")
+    replaced = add_documents(settings, [changed], embedder=HashEmbedder())
+    assert [c.action for c in replaced.changes] == ["replaced"]
+    index = load_index(settings)
+    assert any("remplacement" in p.text for p in index.passages)
+    assert replaced.embedded < 10  # only the new paragraph and its sentence
+
+    removed = remove_documents(settings, [SEED_FILES[0].stem], embedder=HashEmbedder())
+    assert [c.action for c in removed.changes] == ["removed"]
+    index = load_index(settings)
+    assert SEED_FILES[0].stem not in index.documents
+    assert not any(p.doc_id == SEED_FILES[0].stem for p in index.passages)
+    assert not (settings.seeds_dir / SEED_FILES[0].name).exists()
+
+
+def test_added_date_survives_other_changes(fake_settings: Settings):
+    first = {d.id: d.added for d in list_documents(fake_settings)}
+    add_documents(fake_settings, [SEED_FILES[3]], embedder=HashEmbedder())
+    listed = {d.id: d for d in list_documents(fake_settings)}
+    assert all(listed[k].added == v for k, v in first.items())
+    assert listed[SEED_FILES[3].stem].passages > 0 and listed[SEED_FILES[3].stem].format == "text"
+
+
+def test_a_refused_file_changes_nothing(fake_settings: Settings, tmp_path: Path, capsys):
+    before = _target(fake_settings)
+    files_before = sorted(p.name for p in fake_settings.seeds_dir.iterdir())
+    empty = tmp_path / "vide.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(DocumentRejected, match=r"vide\.txt"):
+        add_documents(fake_settings, [SEED_FILES[2], empty], embedder=HashEmbedder())
+    assert _target(fake_settings) == before
+    assert sorted(p.name for p in fake_settings.seeds_dir.iterdir()) == files_before
+
+
+def test_failed_build_restores_the_corpus_folder(fake_settings: Settings, tmp_path: Path,
+                                                 monkeypatch):
+    import rag.corpus
+
+    before = _target(fake_settings)
+    original = (fake_settings.seeds_dir / SEED_FILES[1].name).read_bytes()
+    changed = tmp_path / SEED_FILES[1].name
+    changed.write_text("1. Un tout autre texte, assez long pour être un paragraphe.\n", "utf-8")
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rag.corpus, "build_index", explode)
+    with pytest.raises(OSError):
+        add_documents(fake_settings, [changed, SEED_FILES[2]], embedder=HashEmbedder())
+    assert (fake_settings.seeds_dir / SEED_FILES[1].name).read_bytes() == original
+    assert not (fake_settings.seeds_dir / SEED_FILES[2].name).exists()
+    with pytest.raises(OSError):
+        remove_documents(fake_settings, [SEED_FILES[0].stem], embedder=HashEmbedder())
+    assert (fake_settings.seeds_dir / SEED_FILES[0].name).exists()
+    assert _target(fake_settings) == before
+    assert not list(fake_settings.index_root.glob(".corpus-backup-*"))
+
+
+def test_remove_unknown_or_every_document_is_refused(fake_settings: Settings):
+    with pytest.raises(UnknownDocument, match="nope"):
+        remove_documents(fake_settings, ["nope"], embedder=HashEmbedder())
+    with pytest.raises(Exception, match="every document"):
+        remove_documents(fake_settings, [p.stem for p in SEED_FILES[:2]],
+                         embedder=HashEmbedder())
+
+
+def test_symlink_leaving_the_corpus_folder_is_refused(fake_settings: Settings, tmp_path: Path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("1. Mot de passe administrateur : hunter2.\n", "utf-8")
+    (fake_settings.seeds_dir / "lien.txt").symlink_to(outside)
+    with pytest.raises(DocumentRejected, match=r"lien\.txt.*leaves the corpus folder"):
+        seed_files(fake_settings.seeds_dir)
+
+
+def test_cli_add_refused_file_exits_2_naming_it(fake_settings: Settings, tmp_path: Path,
+                                               monkeypatch, capsys):
+    monkeypatch.setenv("RAG_INDEX_ROOT", str(fake_settings.index_root))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(fake_settings.seeds_dir))
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "test-hash")
+    from rag.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        nul = tmp_path / "zeros.txt"
+        nul.write_bytes(b"\0" * 4096)
+        assert cli_main(["add", str(nul)]) == 2
+        assert "zeros.txt" in capsys.readouterr().err
+        assert cli_main(["remove", "inconnu"]) == 2
+        assert cli_main(["documents", "--json"]) == 0
+        rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert {r["id"] for r in rows} == {p.stem for p in SEED_FILES[:2]}
+        assert all(r["added"] and r["passages"] > 0 for r in rows)
+    finally:
+        get_settings.cache_clear()
+
+
+# --- the real model: incremental == from scratch ---------------------------------------
+
+@pytest.fixture(scope="module")
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("corpus-index")
+
+
+def test_incremental_index_answers_like_a_full_build(pipeline, shared_root: Path,
+                                                     tmp_path: Path):
+    from eval.dataset import load_questions
+    from rag.answer import answer_json
+    from rag.pipeline import Pipeline
+
+    model = pipeline.embedder
+    inc = Settings(index_root=shared_root, index_name="incremental",
+                   seeds_dir=_seeds(tmp_path / "inc", SEED_FILES[:1]))
+    build_index(inc, build_embedder(inc, model))
+    for f in SEED_FILES[1:]:
+        add_documents(inc, [f], embedder=model)
+    changed = tmp_path / SEED_FILES[2].name
+    changed.write_text(SEED_FILES[2].read_text("utf-8").replace("Conseil", "Conseil", 1)
+                       + "\n Paragraphe final ajouté lors de la mise à jour du document.\n",
+                       "utf-8")
+    assert add_documents(inc, [changed], embedder=model).changes[0].action == "replaced"
+    remove_documents(inc, [SEED_FILES[3].stem], embedder=model)
+
+    final_files = sorted(p for p in inc.seeds_dir.iterdir() if p.suffix == ".txt")
+    scratch = Settings(index_root=shared_root / "scratch", embedding_cache=False,
+                       seeds_dir=_seeds(tmp_path / "scratch", final_files))
+    build_index(scratch, model)
+
+    a, b = load_index(inc), load_index(scratch)
+    assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert [p.text for p in a.passages] == [p.text for p in b.passages]
+    assert np.allclose(vectors_of(a), vectors_of(b), atol=1e-4)
+    assert np.allclose(a.sentence_vectors, b.sentence_vectors, atol=2e-3)  # stored as float16
+
+    pa = Pipeline.from_parts(inc, model, a)
+    pb = Pipeline.from_parts(scratch, model, b)
+    for q in load_questions()[:20]:
+        ja, jb = answer_json(pa.ask(q.question)), answer_json(pb.ask(q.question))
+        assert ja["answer"] == jb["answer"], q.question
+        assert [c["passage_id"] for c in ja["citations"]] == \
+            [c["passage_id"] for c in jb["citations"]]
