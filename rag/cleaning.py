@@ -32,6 +32,11 @@ _GLUED_MARKER = re.compile(
     r"(?:(?<=[^\W\d_]{3})|(?<=\d \d{3}))(\d{1,2})(?=[\s.,;:)»]|$)"
 )
 _MARKDOWN_EMPHASIS = re.compile(r"\*\*|__")
+_COMPOUND_HEADS = frozenset(
+    "ci sous non vice anti contre demi semi ex mi quasi auto extra après avant arrière porte "
+    "peut est celui celle ceux celles lui elle elles eux moi nous vous grand".split())
+_COMPOUND_TAILS = frozenset(
+    "même mêmes ci là dessus dessous après t il ils elle elles on être unis".split())
 
 
 def normalize_unicode(text: str) -> str:
@@ -145,6 +150,30 @@ def join_wrapped_lines(lines: list[str], vocabulary: Counter[str] | None = None)
         else:
             out = f"{out} {line}" if out else line
     return out
+
+
+def joins_at_hyphen(head: str, tail: str, vocabulary: Counter[str]) -> bool:
+    """Whether ``head-`` at a line end + ``tail`` on the next line is one hyphenated word
+    (``coopé-`` + ``ration`` → ``coopération``) rather than a compound (``sous-régionales``).
+
+    The vocabulary decides when it knows either spelling; otherwise a compound is assumed when
+    the tail is capitalised (``États-Unis``), for the usual French compound parts (``ci-``,
+    ``sous-``, ``-même``), when both halves are words of four letters or more, or when the
+    document uses ``head-`` or ``-tail`` in other compounds; any other break is a syllable
+    break.
+    """
+    whole, hyphenated = (head + tail).lower(), f"{head}-{tail}".lower()
+    if vocabulary.get(hyphenated, 0):
+        return False
+    if vocabulary.get(whole, 0):
+        return True
+    if tail[:1].isupper() or head.lower() in _COMPOUND_HEADS or tail.lower() in _COMPOUND_TAILS:
+        return False
+    if min(len(head), len(tail)) >= 4 and vocabulary.get(head.lower()) \
+            and vocabulary.get(tail.lower()):
+        return False  # two words of their own: porte-voix
+    prefix, suffix = f"{head.lower()}-", f"-{tail.lower()}"
+    return not any(w.startswith(prefix) or w.endswith(suffix) for w in vocabulary if "-" in w)
 
 
 def strip_footnote_markers(text: str, numbers: Iterable[int]) -> tuple[str, tuple[int, ...]]:

@@ -1,0 +1,100 @@
+"""Turn a source file (text, PDF, DOCX, HTML) into plain text that :func:`rag.layout.parse_layout`
+reads like the PDF-extracted seed documents.
+
+Every failure is a :class:`rag.errors.DocumentRejected` that names the file and says why
+(``too_large``, ``unsupported_type`` or ``unreadable``); no raw traceback escapes.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import DocumentRejected
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+_FORMATS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html",
+            ".htm": "html"}
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source file read into text for the layout parser."""
+
+    text: str  # text for rag.layout.parse_layout
+    format: str  # "text" | "pdf" | "docx" | "html"
+    pages: int | None = None
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n} bytes"
+
+
+def _check_size(path: Path, max_bytes: int) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentRejected(path.name, f"cannot be read ({exc.strerror or exc})") from None
+    if size > max_bytes:
+        raise DocumentRejected(path.name, f"file is {_size_text(size)}, over the "
+                               f"{_size_text(max_bytes)} limit", "too_large")
+    if size == 0:
+        raise DocumentRejected(path.name, "file is empty (0 bytes)")
+    return size
+
+
+def _sniff(path: Path, fmt: str, data: bytes) -> None:
+    """Refuse (as ``unreadable``) a file whose content does not match its extension; only an
+    unknown extension is ``unsupported_type``."""
+    if fmt == "pdf" and not data.lstrip(b"\x00\t\r\n ").startswith(b"%PDF"):
+        raise DocumentRejected(path.name, "has a .pdf extension but is not a PDF file "
+                               "(no %PDF header)")
+    if fmt == "docx":
+        if not data.startswith(b"PK"):
+            raise DocumentRejected(path.name, "has a .docx extension but is not a Word document "
+                                   "(not a zip archive)")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            raise DocumentRejected(path.name, "corrupt Word document (damaged zip archive)") \
+                from None
+        if "word/document.xml" not in names:
+            raise DocumentRejected(path.name, "has a .docx extension but is not a Word document "
+                                   "(no word/document.xml)")
+    if fmt in ("text", "html") and data.startswith((b"%PDF", b"PK\x03\x04")):
+        raise DocumentRejected(path.name, f"has a {path.suffix} extension but holds a "
+                               f"{'PDF' if data.startswith(b'%PDF') else 'zip/Office'} file; "
+                               "rename it with the right extension")
+
+
+def read_source(path: Path, *, max_bytes: int = 20_000_000) -> SourceText:
+    """Read ``path`` into text in the shape of the seed documents (see module docstring)."""
+    suffix = path.suffix.lower()
+    fmt = _FORMATS.get(suffix)
+    if fmt is None:
+        raise DocumentRejected(path.name, f"unsupported file type {suffix or '(no extension)'}; "
+                               f"supported: {', '.join(SUPPORTED_SUFFIXES)}", "unsupported_type")
+    _check_size(path, max_bytes)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentRejected(path.name, f"cannot be read ({exc.strerror or exc})") from None
+    _sniff(path, fmt, data)
+    if fmt == "pdf":
+        from rag.sources.pdf import read_pdf
+        text, pages = read_pdf(data, path.name)
+    elif fmt == "docx":
+        from rag.sources.docx import read_docx
+        text, pages = read_docx(path), None
+    else:
+        from rag.sources.text import decode_text
+        decoded = decode_text(data, path.name)
+        if fmt == "html":
+            from rag.sources.html import read_html
+            decoded = read_html(decoded)
+        text, pages = decoded, None
+    if not text.strip():
+        raise DocumentRejected(path.name, "contains no text (only whitespace or markup)")
+    return SourceText(text, fmt, pages)

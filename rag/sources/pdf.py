@@ -1,0 +1,335 @@
+"""PDF text with pypdfium2: characters → lines → columns in reading order; running headers,
+footers and page numbers dropped; footnotes gathered; lines joined into blocks (paragraph
+breaks from vertical gaps, indentation and style; line-end hyphenation undone)."""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from rag.cleaning import is_footnote_rule, joins_at_hyphen, word_counts
+from rag.errors import DocumentRejected
+from rag.sources.shape import TextBlock, render, symbol_headers
+
+_HYPHENS = {"-", "\u00ad", "\ufffe", "\u0002", "\u2010"}
+_LIGATURES = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"})
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-–—]\s*\d{1,4}\s*[-–—]|\d{1,4}(?:\s*/\s*\d{1,4})?|(?:page|p\.)\s*\d{1,4}"
+    r"(?:\s*(?:/|sur|of|de)\s*\d{1,4})?)\s*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?:;»)]$")
+_MARKER = re.compile(r"^(?:\d{1,3}\.|[a-z]\)|[-•–])\s")
+_NOTE_START = re.compile(r"^(\d{1,3})(?:\s+|(?=[^\W\d_]))")
+_MIN_TEXT_CHARS = 20
+_EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running text
+
+
+@dataclass
+class _Line:
+    """One text line of a page with its geometry and style."""
+
+    chars: list[str] = field(default_factory=list)
+    x0: float = 1e9
+    x1: float = -1e9
+    y: float = 0.0  # baseline
+    sizes: list[float] = field(default_factory=list)
+    bold: list[bool] = field(default_factory=list)
+    first_word_x1: float | None = None
+    indent: float = 0.0  # from the left edge of its column
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars).strip()
+
+    @property
+    def size(self) -> float:
+        return statistics.median(self.sizes) if self.sizes else 0.0
+
+    @property
+    def is_bold(self) -> bool:
+        return bool(self.bold) and sum(self.bold) > 0.8 * len(self.bold)
+
+    def first_word_width(self) -> float:
+        return (self.first_word_x1 or self.x1) - self.x0
+
+
+def _font_is_bold(tp: object, i: int, buf: ctypes.Array[ctypes.c_char]) -> bool:
+    if pdfium_c.FPDFText_GetFontWeight(tp, i) >= 600:
+        return True
+    flags = ctypes.c_int()
+    pdfium_c.FPDFText_GetFontInfo(tp, i, buf, len(buf), ctypes.byref(flags))
+    name = buf.value.decode("latin-1").lower()
+    return any(w in name for w in ("bold", "black", "heavy", "semibold"))
+
+
+def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
+    """Lines of one page in content-stream order (a new line when the baseline moves)."""
+    textpage = page.get_textpage()
+    tp = textpage.raw
+    buf = ctypes.create_string_buffer(128)
+    lines: list[_Line] = []
+    cur: _Line | None = None
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    box = pdfium_c.FS_RECTF()
+    for i in range(textpage.count_chars()):
+        code = pdfium_c.FPDFText_GetUnicode(tp, i)
+        ch = chr(code)
+        if ch in "\r\n" or (pdfium_c.FPDFText_IsGenerated(tp, i) and not ch.isspace()):
+            continue
+        size = pdfium_c.FPDFText_GetFontSize(tp, i)
+        pdfium_c.FPDFText_GetCharOrigin(tp, i, ctypes.byref(ox), ctypes.byref(oy))
+        pdfium_c.FPDFText_GetLooseCharBox(tp, i, ctypes.byref(box))
+        left, right = box.left, box.right
+        line_size = cur.size if cur is not None and cur.sizes else size
+        em = max(line_size, size)
+        new_line = cur is None or abs(oy.value - cur.y) > 0.5 * em \
+            or left < cur.x1 - em or left - cur.x1 > 1.8 * em
+        superscript = cur is not None and not new_line and size < 0.85 * line_size \
+            and oy.value > cur.y + 1
+        if new_line and (ch.isspace() or superscript):
+            continue
+        if new_line:
+            cur = _Line(y=oy.value)
+            lines.append(cur)
+        assert cur is not None
+        if ch.isspace():
+            if cur.chars and cur.chars[-1] != " ":
+                cur.chars.append(" ")
+                if cur.first_word_x1 is None:
+                    cur.first_word_x1 = cur.x1
+            continue
+        if superscript and cur.chars and cur.chars[-1] == " " and ch.isdigit():
+            cur.chars.pop()  # a footnote call is glued to its word
+        elif cur.chars and cur.chars[-1] != " " and left - cur.x1 > 0.2 * size:
+            cur.chars.append(" ")  # a gap the PDF leaves without a space character
+            if cur.first_word_x1 is None:
+                cur.first_word_x1 = cur.x1
+        cur.chars.append(ch)
+        cur.x0, cur.x1 = min(cur.x0, left), max(cur.x1, right)
+        if not superscript:
+            cur.sizes.append(size)
+            cur.bold.append(_font_is_bold(tp, i, buf))
+    textpage.close()
+    return [ln for ln in lines if ln.text]
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()).lower())
+
+
+def _edges(lines: list[_Line]) -> list[_Line]:
+    ordered = sorted(lines, key=lambda ln: -ln.y)
+    return ordered[:_EDGE_LINES] + ordered[-_EDGE_LINES:]
+
+
+def drop_running_text(pages: list[list[_Line]]) -> tuple[list[list[_Line]], list[str]]:
+    """Remove lines repeated (digits aside) at the top or bottom of most pages, and bare page
+    numbers there. Returns the pages and the removed lines that are UN page headers."""
+    counts = Counter(k for lines in pages for k in {_key(ln.text) for ln in _edges(lines)})
+    needed = max(2, (len(pages) + 1) // 2)
+    running = {k for k, n in counts.items() if n >= needed}
+    kept_pages, headers = [], []
+    for lines in pages:
+        edge = {id(ln) for ln in _edges(lines)}
+        drop = {id(ln) for ln in lines if id(ln) in edge and (
+            _key(ln.text) in running or _PAGE_NUMBER.match(ln.text))}
+        headers += symbol_headers(ln.text for ln in lines if id(ln) in drop)
+        kept_pages.append([ln for ln in lines if id(ln) not in drop])
+    return kept_pages, headers
+
+
+def order_columns(lines: list[_Line]) -> list[list[_Line]]:
+    """Split a page into columns in reading order (one column unless the page is two-column)."""
+    if not lines:
+        return []
+    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    mid = (left + right) / 2
+    in_left = [ln for ln in lines if ln.x1 < mid]
+    in_right = [ln for ln in lines if ln.x0 > mid]
+    spanning = len(lines) - len(in_left) - len(in_right)
+    if min(len(in_left), len(in_right)) < 2 or spanning > 0.2 * len(lines):
+        columns = [sorted(lines, key=lambda ln: -ln.y)]
+    else:
+        top = [ln for ln in lines if ln.x1 >= mid and ln.x0 <= mid]
+        columns = [sorted(top + in_left, key=lambda ln: -ln.y),
+                   sorted(in_right, key=lambda ln: -ln.y)]
+    for column in columns:
+        edge = min(ln.x0 for ln in column)
+        for ln in column:
+            ln.indent = ln.x0 - edge
+    return columns
+
+
+def split_notes(column: list[_Line], body_size: float) -> tuple[list[_Line], list[_Line]]:
+    """Separate the footnote zone at the bottom of a column: smaller type (or text after a
+    ``____`` rule) that begins with a note number."""
+    cut = len(column)
+    while cut > 0 and column[cut - 1].size < 0.9 * body_size:
+        cut -= 1
+    if cut > 0 and is_footnote_rule(column[cut - 1].text):
+        cut -= 1
+    notes = [ln for ln in column[cut:] if not is_footnote_rule(ln.text)]
+    if not notes or not _NOTE_START.match(notes[0].text):
+        return column, []
+    return column[:cut], notes
+
+
+def parse_notes(lines: list[_Line], notes: dict[int, list[str]]) -> None:
+    """Add footnote lines to ``notes`` (a new note where a line starts with the next number)."""
+    current = max(notes, default=None)
+    for ln in lines:
+        m = _NOTE_START.match(ln.text)
+        if m and (current is None or int(m.group(1)) == current + 1):
+            current = int(m.group(1))
+            notes[current] = [ln.text[m.end():]]
+        elif current is not None:
+            notes[current].append(ln.text)
+
+
+@dataclass
+class _Metrics:
+    """Document-wide typography used to judge breaks."""
+
+    body_size: float
+    pitch: float  # usual distance between baselines
+    right: dict[tuple[int, int], float]  # (columns on page, column) → right edge
+
+
+def _metrics(pages: list[list[list[_Line]]]) -> _Metrics:
+    sizes = Counter(round(ln.size, 1) for cols in pages for col in cols for ln in col
+                    for _ in ln.sizes)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    gaps = [a.y - b.y for cols in pages for col in cols for a, b in pairwise(col)
+            if 0 < a.y - b.y < 2.5 * body and abs(a.size - body) < 0.5]
+    pitch = statistics.median(gaps) if gaps else 1.2 * body
+    right: dict[tuple[int, int], float] = {}
+    for cols in pages:
+        for c, col in enumerate(cols):
+            key = (len(cols), c)
+            right[key] = max([right.get(key, -1e9), *(ln.x1 for ln in col)])
+    return _Metrics(body, pitch, right)
+
+
+def _is_short(prev: _Line, nxt: _Line, right: float, m: _Metrics) -> bool:
+    """The next line's first word would have fitted on ``prev``: the break was deliberate."""
+    space = 0.25 * m.body_size
+    return prev.x1 + space + nxt.first_word_width() < right - 1
+
+
+def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short: bool) -> bool:
+    if prev.is_bold != nxt.is_bold:
+        return True
+    if same_column and prev.y - nxt.y > 1.3 * m.pitch:
+        return True
+    ended = bool(_SENTENCE_END.search(prev.text))
+    if _MARKER.match(nxt.text) and ended and short:
+        return True
+    indented = nxt.indent > prev.indent + 3
+    if not same_column and short and prev.is_bold:
+        return True  # a heading ends at the foot of a column
+    return ended and ((short and indented) or (not same_column and (short or indented)))
+
+
+def _join(block: TextBlock, text: str, vocabulary: Counter[str]) -> None:
+    last = block.lines[-1]
+    head = re.search(r"([^\W\d_]+)[-\u00ad\ufffe\u0002\u2010]$", last)
+    tail = re.match(r"[^\W\d_]+", text)
+    if head and tail:
+        if joins_at_hyphen(head.group(1), tail.group(0), vocabulary):
+            block.lines[-1] = last[:-1] + text
+        else:
+            block.lines[-1] = last[:-1] + "-" + text
+    else:
+        block.lines[-1] = f"{last} {text}"
+
+
+def build_blocks(pages: list[list[list[_Line]]], m: _Metrics,
+                 vocabulary: Counter[str]) -> list[TextBlock]:
+    """Join the body lines of every column into blocks."""
+    blocks: list[TextBlock] = []
+    prev: _Line | None = None
+    prev_key: tuple[int, int, int] | None = None
+    for p, cols in enumerate(pages):
+        for c, col in enumerate(cols):
+            for ln in col:
+                text = ln.text.translate(_LIGATURES)
+                key = (p, len(cols), c)
+                if prev is None or prev_key is None:
+                    blocks.append(TextBlock([text], ln.is_bold))
+                else:
+                    same = key == prev_key
+                    right = m.right[(prev_key[1], prev_key[2])]
+                    hyphen = prev.text[-1:] in _HYPHENS
+                    short = not hyphen and _is_short(prev, ln, right, m)
+                    if _breaks_block(prev, ln, same, m, short):
+                        blocks.append(TextBlock([text], ln.is_bold))
+                    elif short:
+                        blocks[-1].lines.append(text)
+                    else:
+                        _join(blocks[-1], text, vocabulary)
+                prev, prev_key = ln, key
+    return blocks
+
+
+def _vocabulary(lines: list[str]) -> Counter[str]:
+    """Word counts without the fragments of words hyphenated across lines."""
+    kept, after_hyphen = [], False
+    for text in lines:
+        if after_hyphen:
+            text = re.sub(r"^[^\W\d_]+", "", text)
+        after_hyphen = text[-1:] in _HYPHENS
+        kept.append(re.sub(r"[^\W\d_]+.$", "", text) if after_hyphen else text)
+    return word_counts(kept)
+
+
+def _open(data: bytes, name: str) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if any(w in str(exc).lower() for w in ("password", "security")):
+            raise DocumentRejected(name, "encrypted PDF; remove the password first") from None
+        raise DocumentRejected(name, f"corrupt PDF, cannot be opened ({exc})") from None
+
+
+def read_pdf(data: bytes, name: str) -> tuple[str, int]:
+    """Seed-shaped text of a PDF and its page count (``DocumentRejected`` names ``name``)."""
+    pdf = _open(data, name)
+    try:
+        raw_pages = [_page_lines(pdf[i]) for i in range(len(pdf))]
+    except pdfium.PdfiumError as exc:
+        raise DocumentRejected(name, f"corrupt PDF, a page cannot be read ({exc})") from None
+    finally:
+        pdf.close()
+    if sum(len(ln.text.replace(" ", "")) for lines in raw_pages for ln in lines) \
+            < _MIN_TEXT_CHARS:
+        raise DocumentRejected(name, "no text layer; OCR is not supported")
+    pages, headers = drop_running_text(raw_pages)
+    columns = [order_columns(lines) for lines in pages]
+    m = _metrics(columns)
+    notes: dict[int, list[str]] = {}
+    body_pages = []
+    for cols in columns:
+        body_cols = []
+        for col in cols:
+            body, note_lines = split_notes(col, m.body_size)
+            parse_notes(note_lines, notes)
+            body_cols.append(body)
+        body_pages.append(body_cols)
+    vocabulary = _vocabulary([ln.text for cols in body_pages for col in cols for ln in col])
+    blocks = build_blocks(body_pages, m, vocabulary)
+    footnotes = {n: _join_note(ls, vocabulary) for n, ls in notes.items()}
+    return render(blocks, footnotes, headers), len(raw_pages)
+
+
+def _join_note(lines: list[str], vocabulary: Counter[str]) -> str:
+    block = TextBlock([lines[0].translate(_LIGATURES)])
+    for text in lines[1:]:
+        _join(block, text.translate(_LIGATURES), vocabulary)
+    return block.text

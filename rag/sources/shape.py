@@ -1,0 +1,58 @@
+"""Write extracted blocks in the shape of the seed documents, as rag.layout reads them.
+
+One block per paragraph, separated by a line holding a single space (a break that keeps
+rag.layout in single-spaced mode); headings start with two spaces of indentation; forced line
+breaks inside a block (signature lines) are kept; footnotes follow a ``____`` rule as
+`` N text`` lines; running-header symbols come last as page-header lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rag.cleaning import is_page_header
+
+FOOTNOTE_RULE = "__________________"
+BLOCK_BREAK = " "
+
+
+@dataclass
+class TextBlock:
+    """A paragraph-level unit read from a source: its lines (forced breaks kept)."""
+
+    lines: list[str] = field(default_factory=list)
+    heading: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+def render(blocks: Iterable[TextBlock], footnotes: Mapping[int, str] | None = None,
+           header_lines: Iterable[str] = ()) -> str:
+    """Seed-shaped text of ``blocks``, then ``footnotes`` and running-header lines."""
+    parts: list[str] = []
+    for block in blocks:
+        lines = [" ".join(ln.split()) for ln in block.lines]
+        lines = [ln for ln in lines if ln]
+        if not lines:
+            continue
+        if block.heading:
+            lines[0] = "  " + lines[0]
+        parts.append("\n".join(lines))
+    out = f"\n{BLOCK_BREAK}\n".join(parts)
+    notes = [(n, " ".join(t.split())) for n, t in sorted((footnotes or {}).items())]
+    if notes:
+        out += f"\n{BLOCK_BREAK}\n{FOOTNOTE_RULE}\n" + "\n".join(f" {n} {t}" for n, t in notes)
+    headers = list(dict.fromkeys(h.strip() for h in header_lines if h.strip()))
+    if headers:
+        out += "\n" + "\n".join(headers)
+    return out + "\n"
+
+
+def symbol_headers(lines: Iterable[str]) -> list[str]:
+    """The lines of page headers (or a page title) that are UN document symbols, which
+    rag.layout records as the document's symbol."""
+    return [ln.strip() for ln in lines if is_page_header(ln) and re.match(r"^\s*[A-Z]+/", ln)]
