@@ -15,7 +15,7 @@ Numbers:
 - uploading a 10-page PDF through ``POST /v1/documents`` until a question about it is
   answered from it (cold cache for its text);
 - hit@5 / MRR@10 of the dev questions on an index built from PDF renderings of the seeds
-  (single and two-column) versus the text-built index.
+  (single and two-column), DOCX and HTML versus the text-built index.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def pdf_retrieval(model: Embedder, tmp: Path) -> dict[str, dict[str, float]]:
 
     questions = [q for q in load_questions() if q.gold_quotes]
     results = {}
-    for fmt in ("text", "pdf", "pdf2"):
+    for fmt in ("text", "pdf", "pdf2", "docx", "html"):
         seeds = tmp / f"seeds-{fmt}"
         if fmt == "text":
             _seeds(seeds, sorted(SEEDS.glob("*.txt")))
@@ -156,22 +156,25 @@ def pdf_retrieval(model: Embedder, tmp: Path) -> dict[str, dict[str, float]]:
     return results
 
 
+PARTS = {"builds": builds, "upload": upload, "retrieval_dev": pdf_retrieval}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
     args = parser.parse_args()
     started = time.perf_counter()
     model = load_embedder(Settings())
     results: dict[str, object] = {"model_load_s": round(time.perf_counter() - started, 2)}
     with tempfile.TemporaryDirectory() as tmp:
-        results["builds"] = builds(model, Path(tmp) / "b")
-        print(json.dumps(results["builds"], indent=1), flush=True)
-        results["upload"] = upload(model, Path(tmp) / "u")
-        print(json.dumps(results["upload"], indent=1, ensure_ascii=False), flush=True)
-        results["retrieval_dev"] = pdf_retrieval(model, Path(tmp) / "r")
-        print(json.dumps(results["retrieval_dev"], indent=1), flush=True)
+        for part in args.parts:
+            results[part] = PARTS[part](model, Path(tmp) / part)
+            print(json.dumps(results[part], indent=1, ensure_ascii=False), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "corpus.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    out = args.out / "corpus.json"
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    out.write_text(json.dumps(previous | results, indent=1, ensure_ascii=False))
     print(f"model load {results['model_load_s']} s; written {args.out / 'corpus.json'}")
     return 0
 

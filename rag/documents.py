@@ -72,6 +72,16 @@ def load_catalog(path: Path) -> dict[str, dict[str, object]]:
     return {str(entry["file"]): entry for entry in data.get("document", [])}
 
 
+def catalog_entry(catalog: dict[str, dict[str, object]], path: Path
+                  ) -> dict[str, object] | None:
+    """The catalogue entry of the file at ``path``: by file name, else by document id (the
+    same document in another format: ``report.pdf`` takes the entry of ``report.txt``)."""
+    if path.name in catalog:
+        return catalog[path.name]
+    doc_id = document_id(path)
+    return next((e for f, e in catalog.items() if document_id(Path(f)) == doc_id), None)
+
+
 def apply_catalog(meta: DocumentMeta, entry: dict[str, object] | None) -> DocumentMeta:
     """Catalogue values override derived ones, field by field."""
     if not entry:
@@ -135,7 +145,7 @@ def parse_source(source: Source, vocabulary: Counter[str] | None = None,
                           else word_counts([source.text]))
     name = source.path.name
     meta = apply_catalog(derive_meta(document_id(source.path), name, layout),
-                         (catalog or {}).get(name))
+                         catalog_entry(catalog or {}, source.path))
     if not layout.blocks:
         raise DocumentRejected(name, "no text paragraphs found in it")
     return Document(meta=meta, blocks=tuple(layout.blocks), footnotes=layout.footnotes)

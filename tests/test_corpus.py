@@ -252,3 +252,11 @@ def test_incremental_index_answers_like_a_full_build(pipeline, shared_root: Path
         assert ja["answer"] == jb["answer"], q.question
         assert [c["passage_id"] for c in ja["citations"]] == \
             [c["passage_id"] for c in jb["citations"]]
+
+
+def test_catalogue_entry_follows_the_document_into_another_format():
+    from rag.documents import catalog_entry, load_catalog
+
+    catalog = load_catalog(SEEDS / "catalog.toml")
+    assert catalog_entry(catalog, Path("001_72201535bd96dd17.pdf"))["symbol"] == "S/2021/297"
+    assert catalog_entry(catalog, Path("autre.pdf")) is None
