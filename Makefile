@@ -51,4 +51,4 @@ bench-scale: setup
 	$(BIN)/python bench/scale.py --sizes 10000 100000 1000000
 
 clean:
-	rm -rf $(VENV) index/default index/.default@* eval/out
+	rm -rf $(VENV) index/default index/.default@* index/.cache eval/out
