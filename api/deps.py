@@ -17,9 +17,12 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pipeline(request: Request) -> Pipeline:
-    """The pipeline loaded at startup, or 503 with the reason (e.g. how to rebuild)."""
-    pipeline = getattr(request.app.state, "pipeline", None)
+async def get_pipeline(request: Request) -> Pipeline:
+    """The pipeline over the newest index (swapped in first if the index was rebuilt), or
+    503 with the reason (e.g. how to rebuild)."""
+    from api.index_follow import follow_index
+
+    pipeline = await follow_index(request.app)
     if pipeline is None:
         error = getattr(request.app.state, "load_error", None) or "The service is starting."
         raise ApiError(503, "not_ready", str(error))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
+from api.index_follow import watch_index
 from api.middleware import BodyGuard, TimingAndLog, configure_json_logging
 from api.routes import admin, ask, chat, documents, health, search
 from rag.errors import RagError
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                 log.error('{"event": "not_ready", "reason": %s}', _json_str(str(exc)))
         watcher = None
         if settings.reload_poll_seconds > 0:
-            watcher = asyncio.ensure_future(_watch_index(app, settings.reload_poll_seconds))
+            watcher = asyncio.ensure_future(watch_index(app, settings.reload_poll_seconds))
         yield
         if watcher is not None:
             watcher.cancel()
@@ -79,34 +79,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                        upload_paths={"/v1/documents": settings.max_upload_bytes})
     app.add_middleware(TimingAndLog)
     return app
-
-
-def _index_target(settings: Settings) -> Path | None:
-    """The build folder the index name points at now (None if there is none)."""
-    path = settings.index_dir
-    return path.resolve() if path.exists() else None
-
-
-async def _watch_index(app: FastAPI, every: float) -> None:
-    """Swap in an index rebuilt by another process or worker (rag add, an upload to a
-    sibling worker, rag index) within ``every`` seconds; a failed load keeps the old one."""
-    from api.routes.admin import reload_pipeline
-
-    failed: Path | None = None
-    while True:
-        await asyncio.sleep(every)
-        target = _index_target(app.state.settings)
-        pipeline = app.state.pipeline
-        current = pipeline.index.path if pipeline is not None else None
-        if target is None or target in (current, failed):
-            continue
-        try:
-            result = await reload_pipeline(app)
-            failed = None
-            log.info(json.dumps({"event": "index_changed", **result}))
-        except RagError as exc:
-            failed = target
-            log.error(json.dumps({"event": "reload_failed", "reason": str(exc)}))
 
 
 def _install_sighup(app: FastAPI) -> None:

@@ -1,6 +1,8 @@
-"""Format readers benchmark: every seed document rendered as PDF (one and two columns), DOCX
-and HTML (tests/fixtures_sources.py), read back with rag.sources and cut into passages,
-compared with the passages of the text version.
+"""Format readers benchmark: every seed document rendered as PDF (typeset in one and two
+columns: ``pdf``, ``pdf2``; the text set verbatim line by line as in UN PDFs, with running
+headers/footers and footnotes at the foot of the page: ``pdfraw``), DOCX and HTML
+(tests/fixtures_sources.py), read back with rag.sources and cut into passages, compared with
+the passages of the text version.
 
 Per format: passage-label recall, share of passages whose text is identical / near-identical
 (difflib ratio ≥ 0.95), running header/footer leaks, and reading time (ms per page for PDF).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -100,10 +101,14 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
         for doc in docs:
             _print_json({k: v for k, v in asdict(doc).items() if k != "extra"})
         return 0
-    print(f"{'id':<28} {'symbol':<18} {'passages':>8}  {'added':<20} title")
-    for d in docs:
-        print(f"{d.id:<28} {d.symbol or '–':<18} {d.passages:>8}  {(d.added or '–'):<20} "
-              f"{d.title[:70]}")
+    rows = [("id", "symbol", "passages", "format", "added", "title")] + [
+        (d.id, d.symbol or "–", str(d.passages), d.format or "–",
+         (d.added or "–")[:16].replace("T", " "), d.title[:70]) for d in docs]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        cells = [row[i].rjust(widths[i]) if i == 2 else row[i].ljust(widths[i])
+                 for i in range(5)]
+        print("  ".join([*cells, row[5]]))
     return 0
 
 
@@ -204,13 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add", help="add or replace documents (PDF, DOCX, HTML, TXT, MD "
                                    "files or folders) and update the index")
-    p.add_argument("paths", nargs="+", type=Path)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="document file, or folder (its supported files, recursively)")
+    p.add_argument("--json", action="store_true", help="print the change report as JSON")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("remove", help="remove documents by id and update the index")
-    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID",
+                   help="document id (see rag documents), file name or symbol")
+    p.add_argument("--json", action="store_true", help="print the change report as JSON")
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("documents", help="list the indexed documents")
@@ -249,9 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP API and web page")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    p.add_argument("--port", type=int, default=8000, help="TCP port")
+    p.add_argument("--workers", type=int, default=1, help="server processes (each follows "
+                                                            "index rebuilds on its own)")
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -271,7 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         return run(args, get_settings())
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            _print_json({"error": {"code": type(exc).__name__, "message": str(exc)}})
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -95,6 +95,11 @@ def collect_files(paths: list[Path]) -> list[Path]:
             found = sorted(p for p in path.rglob("*") if p.is_file()
                            and p.suffix.lower() in SUPPORTED_SUFFIXES
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            root = path.resolve()
+            for p in found:
+                if not p.resolve().is_relative_to(root):
+                    raise DocumentRejected(p, f"symlink to {p.resolve()} leaves the folder "
+                                           f"{path}; name the file itself to add it")
             if not found:
                 raise DocumentRejected(path, "folder holds no supported documents "
                                        f"({', '.join(SUPPORTED_SUFFIXES)})", "unsupported_type")
@@ -167,7 +172,13 @@ def add_documents(settings: Settings, paths: list[Path], *, embedder: Embedder |
         planned: dict[str, tuple[Path, str, Action]] = {}
         changes: list[Change] = []
         for path in files:
-            source = read_file(path, settings.max_document_bytes)  # refuses unreadable files
+            try:
+                source = read_file(path, settings.max_document_bytes)
+            except DocumentRejected as exc:
+                if len(files) == 1:
+                    raise
+                raise DocumentRejected(exc.file, f"{exc.detail} (none of the {len(files)} "
+                                       "files was added)", exc.reason) from exc
             doc_id = document_id(path)
             name = doc_id + path.suffix.lower()
             if doc_id in planned:
@@ -201,15 +212,17 @@ def remove_documents(settings: Settings, doc_ids: list[str], *,
                      embedder: Embedder | None = None,
                      on_step: Callable[[str], None] | None = None,
                      lock_timeout: float = -1) -> ChangeReport:
-    """Remove documents (by id or file name) from the corpus and update the index."""
+    """Remove documents (by id, file name or symbol) from the corpus and update the index."""
     started = time.perf_counter()
     with corpus_lock(settings, lock_timeout):
         files = seed_files(settings.seeds_dir)
         by_key = {document_id(p): p for p in files} | {p.name: p for p in files}
+        by_key |= {symbol: by_key[doc_id] for symbol, doc_id in _symbols(settings).items()
+                   if doc_id in by_key}
         unknown = [d for d in doc_ids if d not in by_key]
         if unknown:
             raise UnknownDocument(f"Unknown document {', '.join(map(repr, unknown))}; "
-                                  f"known: {', '.join(document_id(p) for p in files)}")
+                                  f"{known_ids([document_id(p) for p in files])}")
         doomed = {by_key[d] for d in doc_ids}
         if len(doomed) == len(files):
             raise RagError("Refusing to remove every document: the index would be empty")
@@ -224,6 +237,21 @@ def remove_documents(settings: Settings, doc_ids: list[str], *,
             raise
         return _rebuild(settings, folder, changes, build_embedder(settings, embedder),
                         on_step, started)
+
+
+def known_ids(ids: list[str], show: int = 8) -> str:
+    """``known: a, b, c`` — a few of them on a large corpus."""
+    more = f" and {len(ids) - show} more (see rag documents)" if len(ids) > show else ""
+    return f"known: {', '.join(ids[:show])}{more}"
+
+
+def _symbols(settings: Settings) -> dict[str, str]:
+    """Document symbol → id, from the index on disk ({} without one)."""
+    try:
+        rows = json.loads((settings.index_dir / DOCUMENTS).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {r["symbol"]: r["id"] for r in rows if r.get("symbol")}
 
 
 @dataclass

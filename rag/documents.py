@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.cleaning import word_counts
 from rag.errors import DocumentRejected
 from rag.layout import Layout, parse_layout
-from rag.records import Document, DocumentMeta
+from rag.records import Block, Document, DocumentMeta
 from rag.sources import SUPPORTED_SUFFIXES, read_source
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -26,6 +26,8 @@ _MONTHS = {
 _LANGUAGES = {"anglais": "en", "espagnol": "es", "russe": "ru", "français": "fr",
               "arabe": "ar", "chinois": "zh"}
 _FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})\b")
+_DATE_LINE = re.compile(r"^(?:[^\W\d][^,\d]{0,40},\s*(?:le\s+)?)?\d{1,2}(?:er)?\s+(?:"
+                        + "|".join(_MONTHS) + r")\s+\d{4}\.?$", re.IGNORECASE)
 _SIGNED_BY = re.compile(r"\(Signé\)\s*(.+)$")
 _REPRESENTATIVE = re.compile(r"Représentant(?:e)? permanent(?:e)? (?:de la |du |de l’|des |d’)?"
                              r"([^,(]+?)(?: auprès|,| \(|$)")
@@ -39,13 +41,29 @@ def french_date_to_iso(text: str) -> str | None:
     return f"{int(m.group(3)):04d}-{_MONTHS[m.group(2)]:02d}-{int(m.group(1)):02d}"
 
 
-def derive_meta(doc_id: str, file: str, layout: Layout) -> DocumentMeta:
-    """Metadata read from the document's own text (masthead, headers, title, signature)."""
+def title_from_file_name(file: str) -> str:
+    """``rapport_cedeao-2024.pdf`` → ``rapport cedeao 2024``: a title of last resort."""
+    return " ".join(re.split(r"[\s_\-.]+", Path(file).stem)).strip() or file
+
+
+def _date_line(blocks: list[Block]) -> str | None:
+    """A date standing alone near the top (``12 septembre 2024``, ``Genève, le 3 mars 2025``)."""
+    for block in blocks:
+        if _DATE_LINE.match(block.text.strip()):
+            return french_date_to_iso(block.text)
+    return None
+
+
+def derive_meta(doc_id: str, file: str, layout: Layout,
+                file_title: str | None = None) -> DocumentMeta:
+    """Metadata read from the document's own text (masthead, headers, title, signature),
+    else from the file (its own title property, else its name)."""
     headings = [b.text for b in layout.blocks if b.kind == "heading"]
-    title = headings[0] if headings else (layout.blocks[0].text[:120] if layout.blocks else doc_id)
+    title = headings[0] if headings else (file_title or title_from_file_name(file))
     symbols = list(dict.fromkeys(layout.page_symbols))
     symbol = layout.masthead.symbol or ("-".join(symbols) if symbols else None)
-    date = french_date_to_iso(layout.masthead.distributed or "") or french_date_to_iso(title)
+    date = (french_date_to_iso(layout.masthead.distributed or "") or french_date_to_iso(title)
+            or _date_line(list(layout.blocks[:6])))
     author = None
     for block in layout.blocks:
         if block.kind == "signature":
@@ -128,6 +146,7 @@ class Source:
     pages: int | None
     sha256: str
     size: int
+    title: str | None = None  # the file's own title property (HTML <title>, DOCX core…)
 
 
 def read_file(path: Path, max_bytes: int) -> Source:
@@ -135,7 +154,7 @@ def read_file(path: Path, max_bytes: int) -> Source:
     source = read_source(path, max_bytes=max_bytes)
     data = path.read_bytes()
     return Source(path, source.text, source.format, source.pages,
-                  hashlib.sha256(data).hexdigest(), len(data))
+                  hashlib.sha256(data).hexdigest(), len(data), getattr(source, "title", None))
 
 
 def parse_source(source: Source, vocabulary: Counter[str] | None = None,
@@ -144,7 +163,7 @@ def parse_source(source: Source, vocabulary: Counter[str] | None = None,
     layout = parse_layout(source.text, vocabulary if vocabulary is not None
                           else word_counts([source.text]))
     name = source.path.name
-    meta = apply_catalog(derive_meta(document_id(source.path), name, layout),
+    meta = apply_catalog(derive_meta(document_id(source.path), name, layout, source.title),
                          catalog_entry(catalog or {}, source.path))
     if not layout.blocks:
         raise DocumentRejected(name, "no text paragraphs found in it")

@@ -60,7 +60,7 @@ class SentenceTransformerEmbedder:
         path = resolve_model_path(settings.embedding_model, settings.cache_dir)
         is_local = Path(path).exists()
         _set_offline(is_local, settings.allow_model_download)
-        self.model = _load(path)
+        self.model = _load(path, show_progress)
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
@@ -76,11 +76,14 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
-def _load(path: str) -> SentenceTransformer:
+def _load(path: str, show_progress: bool = False) -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise ModelUnavailable("pip install sentence-transformers") from exc
+    if not show_progress:
+        hf_logging.disable_progress_bar()
     try:
         return SentenceTransformer(path, device="cpu")
     except Exception as exc:  # the library raises many kinds (OSError, HFValidationError…)

@@ -57,6 +57,7 @@ class DocumentRejected(RagError):
     def __init__(self, file: object, message: str, reason: str = "unreadable") -> None:
         super().__init__(f"{file}: {message}")
         self.file = str(file)
+        self.detail = message
         self.reason = reason
 
 

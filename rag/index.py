@@ -90,6 +90,7 @@ class Index:
     documents: dict[str, DocumentMeta]
     sentences: list[Sentence]
     sentence_vectors: np.ndarray
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
     positions: dict[str, int] = field(init=False)
     sentences_of: dict[int, list[int]] = field(init=False)
 
@@ -363,7 +364,7 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
     if _seeds_changed(settings, manifest):
         log.warning("Index at %s was built from other seed files; rebuild with: rag index", path)
     return Index(resolved, manifest, vectors, lexical, passages, documents, sentences,
-                 sentence_vectors)
+                 sentence_vectors, read_sources(resolved))
 
 
 def _seeds_changed(settings: Settings, manifest: Manifest) -> bool:

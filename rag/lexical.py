@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -19,6 +20,10 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+# bm25s sets its logger to DEBUG when imported; keep its build messages for -v only
+logging.getLogger("bm25s").setLevel(
+    logging.DEBUG if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.WARNING)
 
 Analyzer = Literal["words", "grams"]
 ANALYZERS: tuple[Analyzer, ...] = ("words", "grams")

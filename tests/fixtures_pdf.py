@@ -1,6 +1,7 @@
 """A small reportlab typesetter for seed documents: A4 pages in one or two columns, running
 header and footer, bold headings, words hyphenated at line ends, ligatures, superscript
-footnote calls and footnotes at the bottom of the column that calls them."""
+footnote calls and footnotes at the bottom of the column that calls them (``pdf``, ``pdf2``);
+and the seed text set verbatim, line by line, the way UN PDFs look (``pdfraw``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from rag.cleaning import is_footnote_rule, is_link_residue, is_page_header
+from rag.layout import is_double_spaced
 from rag.records import Block
 from tests.fixtures_sources import SeedStructure, marker, words_with_calls
 
@@ -244,6 +247,198 @@ def render_pdf(structure: SeedStructure, path: Path, *, columns: int = 1) -> Pat
                           40, footer)
         for frame in frames:
             _draw_frame(canvas, frame)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+# --- "pdfraw": the seed text set verbatim, line by line ---------------------------------------
+#
+# What the seed .txt files were extracted from looks like this: hard-wrapped lines at one
+# leading, paragraphs that start with ``12.`` or a first-line indent (no gap between them),
+# headings set in the body font, running headers/footers with the symbol, the job number and
+# ``n/N``, footnotes in smaller type under a short rule at the foot of the page.
+
+RAW_FONT, RAW_BOLD = "Times-Roman", "Times-Bold"  # standard fonts, WinAnsi (cp1252) text
+RAW_BODY, RAW_LEADING, RAW_NOTE, RAW_NOTE_LEADING = 10.0, 12.0, 8.0, 9.5
+RAW_MARGIN, RAW_INDENT = 66.0, 28.0  # one leading space of the .txt = one indent step
+RAW_TOP, RAW_BOTTOM = A4[1] - 80, 84.0
+_RAW_WIDTH = A4[0] - 2 * RAW_MARGIN
+_SYMBOL_HEADER = re.compile(r"^\s*[A-Z]+/")
+
+
+@dataclass
+class _RawLine:
+    """One line of the .txt: its indent (leading spaces) and (text, bold) segments."""
+
+    indent: int
+    segments: list[tuple[str, bool]]
+    note: bool = False
+
+    def width(self) -> float:
+        size = RAW_NOTE if self.note else RAW_BODY
+        return self.indent * RAW_INDENT + sum(
+            _width(t, RAW_BOLD if b else RAW_FONT, size) for t, b in self.segments)
+
+
+@dataclass
+class _RawPage:
+    rows: list[_RawLine | None] = field(default_factory=list)  # None: a blank line
+    notes: list[_RawLine] = field(default_factory=list)
+
+    def height(self, extra_notes: int = 0) -> float:
+        notes = len(self.notes) + extra_notes
+        return len(self.rows) * RAW_LEADING + (notes * RAW_NOTE_LEADING + 12 if notes else 0)
+
+
+def _raw_segments(text: str, bold: bool) -> tuple[list[tuple[str, bool]], bool]:
+    """Split ``**bold**`` Markdown emphasis into font runs (the markers are not drawn)."""
+    segments = []
+    for k, part in enumerate(text.split("**")):
+        if k:
+            bold = not bold
+        if part:
+            segments.append((part, bold))
+    return segments, bold
+
+
+def _raw_wrap(line: _RawLine) -> list[_RawLine]:
+    """Lines wider than the text column (unwrapped Markdown paragraphs) are wrapped at word
+    boundaries; every other line is kept as it is."""
+    if line.width() <= _RAW_WIDTH:
+        return [line]
+    words = [(w, b) for t, b in line.segments for w in t.split()]
+    size = RAW_NOTE if line.note else RAW_BODY
+    out = [_RawLine(line.indent, [], line.note)]
+    used = line.indent * RAW_INDENT
+    for word, bold in words:
+        w = _width(" " + word, RAW_BOLD if bold else RAW_FONT, size)
+        if out[-1].segments and used + w > _RAW_WIDTH:
+            out.append(_RawLine(0, [], line.note))
+            used = 0.0
+        text = f" {word}" if out[-1].segments else word
+        out[-1].segments.append((text, bold))
+        used += w
+    return out
+
+
+def raw_lines(text: str) -> list[tuple[str, _RawLine | None]]:
+    """The .txt as ``(kind, line)``: kind ``body``, ``blank`` or ``notes`` (a footnote block,
+    ``line`` None, its lines following as ``note``). Page headers/footers and hyperlink residue
+    are dropped; in a double-spaced file the empty line after every line is an extraction
+    artefact, a whitespace-only line is a real blank line."""
+    double = is_double_spaced(text)
+    out: list[tuple[str, _RawLine | None]] = []
+    in_notes, bold = False, False
+    for raw in text.split("\n"):
+        if double and raw == "":
+            continue
+        if is_page_header(raw):
+            in_notes = False
+            continue
+        if is_link_residue(raw):
+            continue
+        if is_footnote_rule(raw):
+            in_notes = True
+            out.append(("notes", None))
+            continue
+        if not raw.strip():
+            if not in_notes:
+                out.append(("blank", None))
+            continue
+        stripped = raw.strip()
+        segments, bold = _raw_segments(stripped, bold)
+        if not segments:
+            continue
+        line = _RawLine(len(raw) - len(raw.lstrip(" ")), segments, in_notes)
+        out += [("note" if in_notes else "body", part) for part in _raw_wrap(line)]
+    return out
+
+
+def _raw_pages(items: list[tuple[str, _RawLine | None]]) -> list[_RawPage]:
+    """Fill pages with the lines; a footnote block goes to the foot of the page holding the
+    body line before it (body lines move on to the next page to make room)."""
+    room = RAW_TOP - RAW_BOTTOM
+    pages = [_RawPage()]
+    k = 0
+    while k < len(items):
+        kind, line = items[k]
+        page = pages[-1]
+        if kind == "notes":
+            block = []
+            k += 1
+            while k < len(items) and items[k][0] == "note":
+                block.append(items[k][1])
+                k += 1
+            carry: list[_RawLine | None] = []
+            while page.rows and page.height(len(block)) > room:
+                carry.insert(0, page.rows.pop())
+            page.notes += [ln for ln in block if ln is not None]
+            while carry and carry[0] is None:
+                carry.pop(0)
+            if carry:
+                pages.append(_RawPage(carry))
+            continue
+        k += 1
+        if kind == "blank" and not page.rows:
+            continue  # no blank line at the top of a page
+        if page.height() + RAW_LEADING > room:
+            page = _RawPage()
+            pages.append(page)
+            if kind == "blank":
+                continue
+        page.rows.append(line)
+    return pages
+
+
+def _draw_raw_line(canvas: Canvas, line: _RawLine, y: float) -> None:
+    size = RAW_NOTE if line.note else RAW_BODY
+    x = RAW_MARGIN + line.indent * RAW_INDENT
+    for text, bold in line.segments:
+        font = RAW_BOLD if bold else RAW_FONT
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, text)
+        x += _width(text, font, size)
+
+
+def render_pdf_raw(seed: Path, structure: SeedStructure, path: Path) -> Path:
+    """Set the seed text ``seed`` verbatim into an A4 PDF at ``path``: its own lines in reading
+    order at one leading (blank lines kept, no paragraph gaps added), its page headers and
+    footers replaced by running ones on every page (symbol, job number, ``n/N``), its footnote
+    lines in smaller type under a short rule at the foot of the page."""
+    text = seed.read_text(encoding="utf-8")
+    pages = _raw_pages(raw_lines(text))
+    symbols = list(dict.fromkeys(ln.strip() for ln in text.split("\n")
+                                 if is_page_header(ln) and _SYMBOL_HEADER.match(ln)))
+    header = symbols or [structure.symbol or f"Document {structure.stem[:3]}"]
+    job = structure.job or "00-00000"
+    canvas = Canvas(str(path), pagesize=A4, invariant=1)
+    canvas.setTitle(structure.stem)
+    total = len(pages)
+    for n, page in enumerate(pages, start=1):
+        canvas.setFont(RAW_FONT, 9)
+        right = n % 2 == 1
+
+        def put(text: str, y: float, *, on_right: bool = right) -> None:
+            x = A4[0] - RAW_MARGIN - _width(text, RAW_FONT, 9) if on_right else RAW_MARGIN
+            canvas.drawString(x, y, text)
+
+        for k, symbol in enumerate(header):
+            put(symbol, A4[1] - 50 - 11 * k)
+        put(f"{n}/{total} {job}" if right else f"{job} {n}/{total}", 52 if n == 1 else 40)
+        if n == 1:
+            put(f"*{job.replace('-', '')}*", 40)
+        y = RAW_TOP
+        for row in page.rows:
+            if row is not None:
+                _draw_raw_line(canvas, row, y)
+            y -= RAW_LEADING
+        if page.notes:
+            y = RAW_BOTTOM + len(page.notes) * RAW_NOTE_LEADING + 4
+            canvas.line(RAW_MARGIN, y, RAW_MARGIN + _RAW_WIDTH / 4, y)
+            for note in page.notes:
+                y -= RAW_NOTE_LEADING
+                _draw_raw_line(canvas, note, y)
         canvas.showPage()
     canvas.save()
     return path

@@ -19,7 +19,8 @@ from rag.documents import derive_meta
 from rag.layout import parse_layout, read_masthead
 from rag.records import Block, Document, Passage
 
-FORMATS = ("pdf", "pdf2", "docx", "html")  # pdf2: two-column PDF
+# pdf2: two-column PDF; pdfraw: the text set verbatim, line by line, as UN PDFs are
+FORMATS = ("pdf", "pdf2", "docx", "html", "pdfraw")
 _CALL_WORD = re.compile(r"^(.*?[^\W\d_]{3})([.,;:)»]*)$")
 _JOB = re.compile(r"\b(\d{2}-\d{5})\b")
 _ORIGINAL = re.compile(r"^\s*\[?\s*Original\s*:")
@@ -114,6 +115,8 @@ def furniture(structure: SeedStructure, fmt: str) -> list[re.Pattern[str]]:
     patterns = [re.compile(re.escape(w)) for w in words]
     if fmt.startswith("pdf"):
         patterns.append(re.compile(r"\b\d{2}-\d{5} \d+/\d+\b"))
+    if fmt == "pdfraw":
+        patterns += [re.compile(r"\b\d+/\d+ \d{2}-\d{5}\b"), re.compile(r"\*\d{6,}\*")]
     return patterns
 
 
@@ -125,6 +128,9 @@ def render(seed: Path, out_dir: Path, fmt: str) -> Path:
         from tests.fixtures_pdf import render_pdf
         return render_pdf(structure, out_dir / f"{seed.stem}.pdf", columns=2 if fmt == "pdf2"
                           else 1)
+    if fmt == "pdfraw":
+        from tests.fixtures_pdf import render_pdf_raw
+        return render_pdf_raw(seed, structure, out_dir / f"{seed.stem}.pdf")
     if fmt == "docx":
         from tests.fixtures_docx import render_docx
         return render_docx(structure, out_dir / f"{seed.stem}.docx")

@@ -200,6 +200,8 @@ def test_cli_add_refused_file_exits_2_naming_it(fake_settings: Settings, tmp_pat
         assert cli_main(["add", str(nul)]) == 2
         assert "zeros.txt" in capsys.readouterr().err
         assert cli_main(["remove", "inconnu"]) == 2
+        assert cli_main(["add", "--json", str(nul)]) == 2
+        assert json.loads(capsys.readouterr().out)["error"]["message"].startswith("zeros.txt")
         assert cli_main(["documents", "--json"]) == 0
         rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         assert {r["id"] for r in rows} == {p.stem for p in SEED_FILES[:2]}
@@ -260,3 +262,37 @@ def test_catalogue_entry_follows_the_document_into_another_format():
     catalog = load_catalog(SEEDS / "catalog.toml")
     assert catalog_entry(catalog, Path("001_72201535bd96dd17.pdf"))["symbol"] == "S/2021/297"
     assert catalog_entry(catalog, Path("autre.pdf")) is None
+
+
+def test_folder_symlink_leaving_it_is_refused(fake_settings: Settings, tmp_path: Path):
+    from rag.corpus import collect_files
+
+    folder = tmp_path / "arrivees"
+    folder.mkdir()
+    shutil.copy(SEED_FILES[2], folder)
+    (folder / "pw.txt").symlink_to("/etc/passwd")
+    with pytest.raises(DocumentRejected, match="leaves the folder"):
+        collect_files([folder])
+
+
+def test_a_refused_file_in_a_batch_says_nothing_was_added(fake_settings: Settings,
+                                                         tmp_path: Path):
+    blank = tmp_path / "blanc.md"
+    blank.write_text("   \n\n  ", "utf-8")
+    with pytest.raises(DocumentRejected, match=r"blanc\.md.*none of the 2 files was added"):
+        add_documents(fake_settings, [SEED_FILES[2], blank], embedder=HashEmbedder())
+
+
+def test_remove_by_symbol(fake_settings: Settings):
+    report = remove_documents(fake_settings, ["S/2021/297"], embedder=HashEmbedder())
+    assert [c.doc_id for c in report.changes] == ["001_72201535bd96dd17"]
+
+
+def test_metadata_falls_back_on_the_file(tmp_path: Path):
+    from rag.documents import load_document
+
+    path = tmp_path / "note_conference-geneve.txt"
+    path.write_text("Genève, le 3 mars 2025\n\n1. La Conférence régionale s’est tenue à "
+                    "Genève ; elle a adopté un plan d’action.\n", "utf-8")
+    meta = load_document(path).meta
+    assert meta.title == "note conference geneve" and meta.date == "2025-03-03"

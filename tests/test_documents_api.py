@@ -92,10 +92,11 @@ def test_upload_is_answerable_at_once_then_delete(client: TestClient, sibling: T
     assert "Reykjavik" in answer["answer"]
     assert answer["citations"][0]["document"]["symbol"] == "S/2026/999"
 
-    deadline = time.time() + 10
-    while "islande-2026" not in _ids(sibling) and time.time() < deadline:
-        time.sleep(0.1)
-    assert "islande-2026" in _ids(sibling), "the other worker did not pick the index up"
+    # another worker answers from the new index on its very next request (read-your-writes)
+    assert "islande-2026" in _ids(sibling)
+    listed = {d["id"]: d for d in sibling.get("/v1/documents", headers=AUTH).json()
+              ["documents"]}["islande-2026"]
+    assert listed["format"] == "text" and listed["added"] and listed["file"] == "islande-2026.txt"
 
     same = client.post("/v1/documents", headers=AUTH,
                        files={"file": ("islande 2026.txt", NEW_DOC.encode(), "text/plain")})

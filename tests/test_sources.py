@@ -13,7 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from rag.cleaning import joins_at_hyphen, word_counts
 from rag.documents import derive_meta
 from rag.errors import DocumentRejected
-from rag.layout import parse_layout
+from rag.layout import is_double_spaced, parse_layout
 from rag.records import Passage
 from rag.settings import PROJECT_ROOT
 from rag.sources import SUPPORTED_SUFFIXES, read_source
@@ -219,3 +219,48 @@ def test_rendering_keeps_metadata(tmp_path: Path, fmt: str) -> None:
         got = derive_meta(seed.stem, seed.name, parse_layout(read, word_counts([read])))
         assert (got.symbol, got.title, got.date, got.original_language) == (
             expected.symbol, expected.title, expected.date, expected.original_language)
+
+
+# --- PDFs set like UN documents: hard-wrapped lines at one leading ---------------------------
+
+def test_pdfraw_fixture_is_the_text_line_by_line(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    seed = next(p for p in SEEDS if p.stem.startswith("001"))
+    pdf = pdfium.PdfDocument(render(seed, tmp_path, "pdfraw"))
+    try:
+        pages = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+    assert len(pages) >= 3
+    lines = [" ".join(ln.split()) for page in pages for ln in page.splitlines()]
+    assert "S/2021/297" in lines and f"21-04084 2/{len(pages)}" in lines
+    assert f"3/{len(pages)} 21-04084" in lines and "*2104084*" in lines
+    # the text's own line breaks: a numbered paragraph starts a line, right after the last
+    # line of the one before (no gap, no heading font)
+    k = lines.index("de 31,6 milliards de dollars2.")
+    assert lines[k + 1].startswith("2. En outre, l’actuelle pandémie")
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem[:3])
+def test_pdfraw_keeps_labels_without_running_text(tmp_path: Path, seed: Path) -> None:
+    source = read_source(render(seed, tmp_path, "pdfraw"))
+    reference = text_passages(seed.read_text(encoding="utf-8"), seed.stem)
+    got = text_passages(source.text, seed.stem)
+    assert label_recall(reference, got) >= 0.95
+    patterns = furniture(seed_structure(seed), "pdfraw")
+    assert [p.label for p in got for pat in patterns if pat.search(p.text)
+            or any(pat.search(s) for s in p.section)] == []
+
+
+def test_pdf_reader_keeps_hard_wrapped_lines_for_layout(tmp_path: Path) -> None:
+    """Typeset paragraphs (gaps between them) are joined into blocks; hard-wrapped text is
+    handed to rag.layout line by line, in the double-spaced shape of the seed text."""
+    seed = next(p for p in SEEDS if p.stem.startswith("001"))
+    typeset = read_source(render(seed, tmp_path / "pdf", "pdf")).text
+    raw = read_source(render(seed, tmp_path / "raw", "pdfraw")).text
+    assert not is_double_spaced(typeset) and is_double_spaced(raw)
+    assert "\n1. La communauté internationale continue de se heurter à de graves difficultés\n" \
+        in raw
+    assert re.search(r"^  Objectifs du débat$", raw, re.MULTILINE)  # indented heading
+    assert re.search(r"^ a\) souligner qu’il importe", raw, re.MULTILINE)  # indented item

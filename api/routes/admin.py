@@ -18,11 +18,17 @@ from api.deps import Authorized, PipelineDep
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Authorized])
 
 
-async def reload_pipeline(app: FastAPI) -> dict[str, Any]:
-    """Load the index now on disk and swap it in (one reload at a time)."""
+async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> dict[str, Any]:
+    """Load the index now on disk and swap it in (one reload at a time); with
+    ``only_if_changed``, not if another caller swapped the same build in meanwhile."""
     lock: asyncio.Lock = app.state.reload_lock
     async with lock:
         old = app.state.pipeline
+        if only_if_changed and old is not None and \
+                app.state.settings.index_dir.resolve() == old.index.path:
+            m = old.index.manifest  # a concurrent caller swapped it in already
+            return {"status": "current", "index_created": m.created, "passages": m.passages,
+                    "previous_index_created": m.created}
         if old is None:
             from rag.pipeline import Pipeline
 

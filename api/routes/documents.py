@@ -34,10 +34,14 @@ router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 def _document_summary(pipeline: PipelineDep, doc_id: str) -> dict[str, Any]:
     meta = pipeline.index.documents[doc_id]
     count = sum(1 for p in pipeline.index.passages if p.doc_id == doc_id)
+    source = pipeline.index.sources.get(doc_id)
     return {"id": meta.id, "symbol": meta.symbol, "title": meta.title, "date": meta.date,
             "author": meta.author, "kind": meta.kind, "presidency": meta.presidency,
             "language": meta.language, "original_language": meta.original_language,
-            "reference": document_reference(meta), "passages": count}
+            "reference": document_reference(meta), "passages": count, "file": meta.file,
+            "format": source.format if source else None,
+            "pages": source.pages if source else None,
+            "added": source.added if source else None}
 
 
 @router.get("/documents")
@@ -97,8 +101,10 @@ async def upload_documents(request: Request,
     """Add or replace documents (PDF, DOCX, HTML, TXT, MD); answers once they are indexed."""
     settings = request.app.state.settings
     names = [_upload_name(f) for f in file]
-    if len(set(names)) != len(names):
-        raise ApiError(422, "invalid_request", "the same file name is given twice")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ApiError(422, "invalid_request", f"{', '.join(twice)}: the same file name is "
+                       "given twice")
     with tempfile.TemporaryDirectory(prefix=".upload-", dir=_upload_dir(settings)) as tmp:
         paths = []
         for upload, name in zip(file, names, strict=True):

@@ -1,6 +1,8 @@
 """PDF text with pypdfium2: characters → lines → columns in reading order; running headers,
-footers and page numbers dropped; footnotes gathered; lines joined into blocks (paragraph
-breaks from vertical gaps, indentation and style; line-end hyphenation undone)."""
+footers and page numbers dropped; footnotes gathered. Where paragraphs are set apart by vertical
+space, lines are joined into blocks (paragraph breaks from gaps, indentation and style;
+line-end hyphenation undone); where the text is hard-wrapped at one leading, as in UN PDFs,
+the lines go to rag.layout as they are, in the shape of the PDF-extracted seed text."""
 
 from __future__ import annotations
 
@@ -9,15 +11,23 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from rag.cleaning import is_footnote_rule, joins_at_hyphen, word_counts
+from rag.cleaning import (
+    is_footnote_rule,
+    is_page_header,
+    join_wrapped_lines,
+    joins_at_hyphen,
+    word_counts,
+)
 from rag.errors import DocumentRejected
-from rag.sources.shape import TextBlock, render, symbol_headers
+from rag.sources.shape import TextBlock, TextLine, render, render_lines, symbol_headers
 
 _HYPHENS = {"-", "\u00ad", "\ufffe", "\u0002", "\u2010"}
 _LIGATURES = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"})
@@ -48,8 +58,8 @@ class _Line:
     def text(self) -> str:
         return "".join(self.chars).strip()
 
-    @property
-    def size(self) -> float:
+    @cached_property
+    def size(self) -> float:  # read once the line is complete
         return statistics.median(self.sizes) if self.sizes else 0.0
 
     @property
@@ -69,53 +79,118 @@ def _font_is_bold(tp: object, i: int, buf: ctypes.Array[ctypes.c_char]) -> bool:
     return any(w in name for w in ("bold", "black", "heavy", "semibold"))
 
 
+def _page_chars(textpage: pdfium.PdfTextPage) -> str:
+    """The characters of a text page, one per index (one call, not one per character)."""
+    n = textpage.count_chars()
+    text = textpage.get_text_range(0, n) if n else ""
+    if len(text) != n:  # characters outside the BMP: ask one by one
+        tp = textpage.raw
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp, i)) for i in range(n))
+    return text
+
+
+def _runs(text: str, tp: object) -> Iterator[tuple[int, int, float]]:
+    """``(start, end, size)`` of the runs of non-space characters of one type size, and
+    ``(i, i + 1, 0.0)`` for each space, in content-stream order; ``(i, i, 0.0)`` at a line break
+    of the text layer. The size is read at the start of a word, at every character that is not
+    a letter (footnote calls, punctuation) and after a change; a letter keeps the size before it
+    (PDFium only generates spaces and line breaks, which are handled as such)."""
+    font_size = pdfium_c.FPDFText_GetFontSize
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\r\n":
+            yield i, i, 0.0
+            i += 1
+            continue
+        if ch.isspace():
+            yield i, i + 1, 0.0
+            i += 1
+            continue
+        start, size = i, font_size(tp, i)
+        i += 1
+        changed = False
+        while i < n and not text[i].isspace():
+            if text[i - 1] in _HYPHENS:  # PDFium may join a hyphenated line to the next
+                yield start, i, size
+                start, size, changed = i, font_size(tp, i), False
+            elif changed or not text[i].isalpha():
+                char_size = font_size(tp, i)
+                changed = char_size != size
+                if changed:
+                    yield start, i, size
+                    start, size = i, char_size
+            i += 1
+        yield start, i, size
+
+
 def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
-    """Lines of one page in content-stream order (a new line when the baseline moves)."""
+    """Lines of one page in content-stream order (a new line when the baseline moves).
+
+    Geometry and weight are read per run of characters of one size inside a word (its first
+    and last character), not per character: PDFium calls are what reading costs."""
     textpage = page.get_textpage()
     tp = textpage.raw
+    text = _page_chars(textpage)
     buf = ctypes.create_string_buffer(128)
     lines: list[_Line] = []
     cur: _Line | None = None
+    line_size = 0.0  # the most frequent type size of the current line so far
+    counts: dict[float, int] = {}
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    p_ox, p_oy = ctypes.byref(ox), ctypes.byref(oy)
     box = pdfium_c.FS_RECTF()
-    for i in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(tp, i)
-        ch = chr(code)
-        if ch in "\r\n" or (pdfium_c.FPDFText_IsGenerated(tp, i) and not ch.isspace()):
+    p_box = ctypes.byref(box)
+    origin, loose_box = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
+    runs = list(_runs(text, tp))
+    runs.reverse()
+    while runs:
+        start, end, size = runs.pop()
+        if end == start or size == 0.0:  # a line break or a space
+            if end > start and cur is not None and cur.chars and cur.chars[-1] != " ":
+                origin(tp, start, p_ox, p_oy)
+                if abs(oy.value - cur.y) <= 0.5 * line_size:
+                    cur.chars.append(" ")
+                    if cur.first_word_x1 is None:
+                        cur.first_word_x1 = cur.x1
             continue
-        size = pdfium_c.FPDFText_GetFontSize(tp, i)
-        pdfium_c.FPDFText_GetCharOrigin(tp, i, ctypes.byref(ox), ctypes.byref(oy))
-        pdfium_c.FPDFText_GetLooseCharBox(tp, i, ctypes.byref(box))
-        left, right = box.left, box.right
-        line_size = cur.size if cur is not None and cur.sizes else size
-        em = max(line_size, size)
-        new_line = cur is None or abs(oy.value - cur.y) > 0.5 * em \
+        chars = text[start:end]
+        origin(tp, start, p_ox, p_oy)
+        loose_box(tp, start, p_box)
+        left, y, bottom = box.left, oy.value, box.bottom
+        if end - start > 1:
+            loose_box(tp, end - 1, p_box)
+            if abs(box.bottom - bottom) > 0.25 * size or box.right < left:
+                runs += [(k, k + 1, size) for k in range(end - 1, start - 1, -1)]
+                continue  # not on one line after all: character by character
+        right = box.right
+        em = max(line_size, size) if cur is not None and cur.sizes else size
+        new_line = cur is None or abs(y - cur.y) > 0.5 * em \
             or left < cur.x1 - em or left - cur.x1 > 1.8 * em
         superscript = cur is not None and not new_line and size < 0.85 * line_size \
-            and oy.value > cur.y + 1
-        if new_line and (ch.isspace() or superscript):
+            and y > cur.y + 1
+        if new_line and superscript:
             continue
         if new_line:
-            cur = _Line(y=oy.value)
+            cur = _Line(y=y)
             lines.append(cur)
+            line_size, counts = size, {}
         assert cur is not None
-        if ch.isspace():
-            if cur.chars and cur.chars[-1] != " ":
-                cur.chars.append(" ")
-                if cur.first_word_x1 is None:
-                    cur.first_word_x1 = cur.x1
-            continue
-        if superscript and cur.chars and cur.chars[-1] == " " and ch.isdigit():
+        if superscript and cur.chars and cur.chars[-1] == " " and chars[0].isdigit():
             cur.chars.pop()  # a footnote call is glued to its word
         elif cur.chars and cur.chars[-1] != " " and left - cur.x1 > 0.2 * size:
             cur.chars.append(" ")  # a gap the PDF leaves without a space character
             if cur.first_word_x1 is None:
                 cur.first_word_x1 = cur.x1
-        cur.chars.append(ch)
+        cur.chars.append(chars)
         cur.x0, cur.x1 = min(cur.x0, left), max(cur.x1, right)
         if not superscript:
-            cur.sizes.append(size)
-            cur.bold.append(_font_is_bold(tp, i, buf))
+            bold = _font_is_bold(tp, start, buf)
+            cur.sizes += [size] * len(chars)
+            cur.bold += [bold] * len(chars)
+            counts[size] = counts.get(size, 0) + len(chars)
+            if counts[size] > counts.get(line_size, 0):
+                line_size = size
     textpage.close()
     return [ln for ln in lines if ln.text]
 
@@ -130,16 +205,23 @@ def _edges(lines: list[_Line]) -> list[_Line]:
 
 
 def drop_running_text(pages: list[list[_Line]]) -> tuple[list[list[_Line]], list[str]]:
-    """Remove lines repeated (digits aside) at the top or bottom of most pages, and bare page
-    numbers there. Returns the pages and the removed lines that are UN page headers."""
-    counts = Counter(k for lines in pages for k in {_key(ln.text) for ln in _edges(lines)})
+    """Remove the lines at the top or bottom of a page that are repeated (digits aside) on most
+    pages, or on most pages of the same parity (left and right pages), bare page numbers and UN
+    page furniture (symbol, job number, barcode). Returns the pages and the removed lines that
+    are UN page headers."""
+    keys = [{_key(ln.text) for ln in _edges(lines)} for lines in pages]
+    counts = Counter(k for ks in keys for k in ks)
     needed = max(2, (len(pages) + 1) // 2)
     running = {k for k, n in counts.items() if n >= needed}
+    for parity in (0, 1):
+        same = keys[parity::2]
+        side = Counter(k for ks in same for k in ks)
+        running |= {k for k, n in side.items() if n >= max(2, (len(same) + 1) // 2)}
     kept_pages, headers = [], []
     for lines in pages:
         edge = {id(ln) for ln in _edges(lines)}
         drop = {id(ln) for ln in lines if id(ln) in edge and (
-            _key(ln.text) in running or _PAGE_NUMBER.match(ln.text))}
+            _key(ln.text) in running or _PAGE_NUMBER.match(ln.text) or is_page_header(ln.text))}
         headers += symbol_headers(ln.text for ln in lines if id(ln) in drop)
         kept_pages.append([ln for ln in lines if id(ln) not in drop])
     return kept_pages, headers
@@ -203,8 +285,11 @@ class _Metrics:
 
 
 def _metrics(pages: list[list[list[_Line]]]) -> _Metrics:
-    sizes = Counter(round(ln.size, 1) for cols in pages for col in cols for ln in col
-                    for _ in ln.sizes)
+    sizes: Counter[float] = Counter()
+    for cols in pages:
+        for col in cols:
+            for ln in col:
+                sizes[round(ln.size, 1)] += len(ln.sizes)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
     gaps = [a.y - b.y for cols in pages for col in cols for a, b in pairwise(col)
             if 0 < a.y - b.y < 2.5 * body and abs(a.size - body) < 0.5]
@@ -239,7 +324,8 @@ def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short
 
 def _join(block: TextBlock, text: str, vocabulary: Counter[str]) -> None:
     last = block.lines[-1]
-    head = re.search(r"([^\W\d_]+)[-\u00ad\ufffe\u0002\u2010]$", last)
+    # the block's end only: a search anchored at the end still tries every start
+    head = re.search(r"([^\W\d_]+)[-\u00ad\ufffe\u0002\u2010]$", last[-100:])
     tail = re.match(r"[^\W\d_]+", text)
     if head and tail:
         if joins_at_hyphen(head.group(1), tail.group(0), vocabulary):
@@ -276,6 +362,69 @@ def build_blocks(pages: list[list[list[_Line]]], m: _Metrics,
                         _join(blocks[-1], text, vocabulary)
                 prev, prev_key = ln, key
     return blocks
+
+
+def uses_paragraph_gaps(pages: list[list[list[_Line]]], m: _Metrics) -> bool:
+    """Whether paragraphs are set apart by vertical space: most lines that start one (a
+    paragraph number, item letter or bullet as rag.layout reads them, or a first-line indent)
+    follow a gap. Otherwise the page is hard-wrapped text at one leading, as UN documents are."""
+    starts = gapped = 0
+    for cols in pages:
+        for col in cols:
+            for prev, ln in pairwise(col):
+                if _MARKER.match(ln.text) or ln.indent > prev.indent + 3:
+                    starts += 1
+                    gapped += prev.y - ln.y > 1.3 * m.pitch
+    return starts == 0 or gapped >= 0.5 * starts
+
+
+def _indent_steps(indents: list[float], body_size: float) -> list[float]:
+    """The indentation stops used (at least twice) in a document, left to right."""
+    steps: list[list[float]] = []
+    for x in sorted(i for i in indents if i > 0.4 * body_size):
+        if steps and x - steps[-1][-1] <= 0.5 * body_size:
+            steps[-1].append(x)
+        else:
+            steps.append([x])
+    return [group[0] for group in steps if len(group) >= 2]
+
+
+def build_lines(pages: list[list[list[_Line]]], m: _Metrics) -> list[TextLine]:
+    """The body lines as they are, for rag.layout: indentation as a level (the rank of its
+    indentation stop, so 1 for a first-line indent or an item, 2 for a heading set further
+    in), a vertical gap as a break, a line that starts bold text as a heading, a line-end
+    hyphen as ``-``. A page or column change is a break only after a line that ends a sentence
+    short of the right edge before an upper-case start; otherwise the paragraph runs on."""
+    lefts: dict[tuple[int, int], Counter[float]] = {}
+    for cols in pages:
+        for c, col in enumerate(cols):
+            lefts.setdefault((len(cols), c), Counter()).update(round(ln.x0) for ln in col)
+    left = {key: xs.most_common(1)[0][0] for key, xs in lefts.items()}
+    indent = {id(ln): max(0.0, ln.x0 - left[(len(cols), c)])
+              for cols in pages for c, col in enumerate(cols) for ln in col}
+    steps = _indent_steps(list(indent.values()), m.body_size)
+    widths = {id(ln): (left[(len(cols), c)], m.right[(len(cols), c)])
+              for cols in pages for c, col in enumerate(cols) for ln in col}
+    tolerance = 0.25 * m.body_size
+    out: list[TextLine] = []
+    prev: _Line | None = None
+    for cols in pages:
+        for col in cols:
+            for k, ln in enumerate(col):
+                gap = k > 0 and col[k - 1].y - ln.y > 1.3 * m.pitch
+                if k == 0 and prev is not None:  # a paragraph that ends at the foot of a page
+                    edge = widths[id(prev)]
+                    gap = prev.x1 < edge[0] + 0.8 * (edge[1] - edge[0]) \
+                        and bool(_SENTENCE_END.search(prev.text)) and ln.text[:1].isupper()
+                level = min(3, sum(indent[id(ln)] >= x - tolerance for x in steps))
+                if ln.is_bold and (prev is None or gap or not prev.is_bold):
+                    level = max(level, 2)
+                text = ln.text.translate(_LIGATURES)
+                if text[-1:] in _HYPHENS:
+                    text = text[:-1] + "-"
+                out.append(TextLine(text, level, gap))
+                prev = ln
+    return out
 
 
 def _vocabulary(lines: list[str]) -> Counter[str]:
@@ -322,6 +471,9 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
             parse_notes(note_lines, notes)
             body_cols.append(body)
         body_pages.append(body_cols)
+    if not uses_paragraph_gaps(body_pages, m):
+        footnotes = {n: join_wrapped_lines(ls).translate(_LIGATURES) for n, ls in notes.items()}
+        return render_lines(build_lines(body_pages, m), footnotes, headers), len(raw_pages)
     vocabulary = _vocabulary([ln.text for cols in body_pages for col in cols for ln in col])
     blocks = build_blocks(body_pages, m, vocabulary)
     footnotes = {n: _join_note(ls, vocabulary) for n, ls in notes.items()}

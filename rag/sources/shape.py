@@ -1,9 +1,14 @@
-"""Write extracted blocks in the shape of the seed documents, as rag.layout reads them.
+"""Write extracted text in the shape of the seed documents, as rag.layout reads them.
 
-One block per paragraph, separated by a line holding a single space (a break that keeps
-rag.layout in single-spaced mode); headings start with two spaces of indentation; forced line
-breaks inside a block (signature lines) are kept; footnotes follow a ``____`` rule as
-`` N text`` lines; running-header symbols come last as page-header lines.
+:func:`render` writes blocks (sources whose paragraphs are known): one block per paragraph,
+separated by a line holding a single space (a break that keeps rag.layout in single-spaced
+mode); headings start with two spaces of indentation; forced line breaks inside a block
+(signature lines) are kept. :func:`render_lines` writes hard-wrapped lines (a PDF set like the
+UN's, line after line at one leading) exactly as PDF extraction gave the seed text files: every
+line followed by an empty line, indentation as leading spaces, a vertical gap as a line holding
+a single space, so that rag.layout finds paragraphs, items and headings as it does in the text.
+Both write footnotes after a ``____`` rule as `` N text`` lines and running-header symbols last
+as page-header lines.
 """
 
 from __future__ import annotations
@@ -50,6 +55,41 @@ def render(blocks: Iterable[TextBlock], footnotes: Mapping[int, str] | None = No
     if headers:
         out += "\n" + "\n".join(headers)
     return out + "\n"
+
+
+@dataclass
+class TextLine:
+    """A hard-wrapped line: its text, indentation level and whether a gap comes before it."""
+
+    text: str
+    indent: int = 0
+    after_gap: bool = False
+
+
+def _tail(footnotes: Mapping[int, str] | None, header_lines: Iterable[str]) -> list[str]:
+    notes = [(n, " ".join(t.split())) for n, t in sorted((footnotes or {}).items())]
+    lines = [FOOTNOTE_RULE, *(f" {n} {t}" for n, t in notes)] if notes else []
+    return lines + list(dict.fromkeys(h.strip() for h in header_lines if h.strip()))
+
+
+def render_lines(lines: Iterable[TextLine], footnotes: Mapping[int, str] | None = None,
+                 header_lines: Iterable[str] = ()) -> str:
+    """Seed-shaped (double-spaced) text of hard-wrapped ``lines``, then ``footnotes`` and
+    running-header lines."""
+    out: list[str] = []
+    for line in lines:
+        text = " ".join(line.text.split())
+        if not text:
+            continue
+        if line.after_gap and out:
+            out += [BLOCK_BREAK, ""]
+        out += [" " * line.indent + text, ""]
+    tail = _tail(footnotes, header_lines)
+    if tail:
+        out += [BLOCK_BREAK, ""]
+        for text in tail:
+            out += [text, ""]
+    return "\n".join(out)
 
 
 def symbol_headers(lines: Iterable[str]) -> list[str]:
