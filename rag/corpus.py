@@ -29,6 +29,8 @@ from rag.settings import Settings
 from rag.sources import SUPPORTED_SUFFIXES
 
 Action = Literal["added", "replaced", "unchanged", "removed"]
+BACKUP_PREFIX = ".corpus-backup-"
+JOURNAL = "journal.json"
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,10 @@ def build_embedder(settings: Settings, embedder: Embedder | None = None,
 
 
 @contextmanager
-def corpus_lock(settings: Settings, timeout: float = -1) -> Iterator[None]:
-    """One corpus change or build at a time, across processes (``timeout`` -1 = wait)."""
+def corpus_lock(settings: Settings, timeout: float = -1) -> Iterator[bool]:
+    """One corpus change or build at a time, across processes (``timeout`` -1 = wait).
+
+    Yields True when a change a crashed process left half done was just undone."""
     settings.index_root.mkdir(parents=True, exist_ok=True)
     lock = FileLock(settings.index_root / ".corpus.lock")
     try:
@@ -82,7 +86,7 @@ def corpus_lock(settings: Settings, timeout: float = -1) -> Iterator[None]:
         raise CorpusBusy("Another change to the corpus is in progress; try again shortly") \
             from exc
     try:
-        yield
+        yield recover(settings)
     finally:
         lock.release()
 
@@ -112,36 +116,71 @@ def collect_files(paths: list[Path]) -> list[Path]:
 
 
 class _Folder:
-    """Moves files in and out of the seeds folder, remembering how to undo it."""
+    """Moves files in and out of the seeds folder, journalling each step before doing it, so
+    that a change interrupted by a crash is undone by the next one (see ``recover``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.seeds = settings.seeds_dir
-        self.backup = settings.index_root / f".corpus-backup-{time.time_ns()}"
+        self.backup = settings.index_root / f"{BACKUP_PREFIX}{time.time_ns()}"
         self.created: list[Path] = []
         self.moved: list[tuple[Path, Path]] = []
+        self.backup.mkdir(parents=True)
+        self._journal()
+
+    def _journal(self, committed: bool = False) -> None:
+        state = {"created": [str(p) for p in self.created],
+                 "moved": [[str(a), str(o)] for a, o in self.moved], "committed": committed}
+        tmp = self.backup / f"{JOURNAL}.tmp"
+        tmp.write_text(json.dumps(state), "utf-8")
+        tmp.replace(self.backup / JOURNAL)
 
     def set_aside(self, path: Path) -> None:
-        self.backup.mkdir(parents=True, exist_ok=True)
         aside = self.backup / path.name
-        shutil.move(path, aside)
         self.moved.append((aside, path))
+        self._journal()
+        shutil.move(path, aside)
 
     def put(self, source: Path, name: str) -> None:
         target = self.seeds / name
+        self.created.append(target)
+        self._journal()
         tmp = self.seeds / f".{name}.incoming"
         shutil.copyfile(source, tmp)
         tmp.replace(target)
-        self.created.append(target)
 
     def undo(self) -> None:
-        for path in self.created:
-            path.unlink(missing_ok=True)
-        for aside, original in self.moved:
-            shutil.move(aside, original)
-        self.commit()
+        _undo(self.created, self.moved)
+        shutil.rmtree(self.backup, ignore_errors=True)
 
     def commit(self) -> None:
+        self._journal(committed=True)
         shutil.rmtree(self.backup, ignore_errors=True)
+
+
+def _undo(created: list[Path], moved: list[tuple[Path, Path]]) -> None:
+    for path in created:
+        path.unlink(missing_ok=True)
+        (path.parent / f".{path.name}.incoming").unlink(missing_ok=True)
+    for aside, original in reversed(moved):
+        if aside.exists():
+            shutil.move(aside, original)
+
+
+def recover(settings: Settings) -> bool:
+    """Undo corpus changes a crashed process left half done (call with the lock held);
+    True if the folder was changed back, so the index must be rebuilt."""
+    changed = False
+    for backup in sorted(settings.index_root.glob(f"{BACKUP_PREFIX}*")):
+        try:
+            state = json.loads((backup / JOURNAL).read_text("utf-8"))
+        except (OSError, ValueError):
+            state = {"created": [], "moved": [], "committed": True}
+        if not state.get("committed"):
+            _undo([Path(p) for p in state.get("created", [])],
+                  [(Path(a), Path(o)) for a, o in state.get("moved", [])])
+            changed = True
+        shutil.rmtree(backup, ignore_errors=True)
+    return changed
 
 
 def _rebuild(settings: Settings, folder: _Folder, changes: list[Change], embedder: Embedder,
@@ -167,7 +206,7 @@ def add_documents(settings: Settings, paths: list[Path], *, embedder: Embedder |
     """
     started = time.perf_counter()
     files = collect_files(paths)
-    with corpus_lock(settings, lock_timeout):
+    with corpus_lock(settings, lock_timeout) as recovered:
         existing = {document_id(p): p for p in seed_files(settings.seeds_dir)}
         planned: dict[str, tuple[Path, str, Action]] = {}
         changes: list[Change] = []
@@ -192,7 +231,7 @@ def add_documents(settings: Settings, paths: list[Path], *, embedder: Embedder |
             action: Action = "replaced" if old is not None else "added"
             planned[doc_id] = (path, name, action)
             changes.append(Change(doc_id, name, action))
-        if not planned:
+        if not planned and not recovered:
             return ChangeReport(changes, seconds=time.perf_counter() - started,
                                 documents=len(existing))
         folder = _Folder(settings)

@@ -296,3 +296,23 @@ def test_metadata_falls_back_on_the_file(tmp_path: Path):
                     "Genève ; elle a adopté un plan d’action.\n", "utf-8")
     meta = load_document(path).meta
     assert meta.title == "note conference geneve" and meta.date == "2025-03-03"
+
+
+def test_a_change_cut_short_by_a_crash_is_undone_by_the_next_one(fake_settings: Settings,
+                                                                 tmp_path: Path):
+    from rag.corpus import _Folder
+
+    seeds = fake_settings.seeds_dir
+    original = (seeds / SEED_FILES[1].name).read_bytes()
+    half_done = _Folder(fake_settings)  # a process that dies after moving files around
+    half_done.set_aside(seeds / SEED_FILES[1].name)
+    half_done.put(SEED_FILES[3], SEED_FILES[3].name)
+    assert (seeds / SEED_FILES[3].name).exists()
+
+    report = add_documents(fake_settings, [seeds / SEED_FILES[0].name], embedder=HashEmbedder())
+    assert [c.action for c in report.changes] == ["unchanged"]
+    assert report.index is not None  # rebuilt from the restored folder
+    assert (seeds / SEED_FILES[1].name).read_bytes() == original
+    assert not (seeds / SEED_FILES[3].name).exists()
+    assert not list(fake_settings.index_root.glob(".corpus-backup-*"))
+    assert set(load_index(fake_settings).documents) == {p.stem for p in SEED_FILES[:2]}
