@@ -154,3 +154,30 @@ def test_upload_path_is_reduced_to_its_name(client: TestClient, corpus_settings:
     assert (corpus_settings.seeds_dir / "evil.txt").exists()
     assert client.delete("/v1/documents/evil", headers=AUTH).status_code == 200
     assert not Path(corpus_settings.seeds_dir / "evil.txt").exists()
+
+
+def test_pdf_upload_is_cited_by_paragraph(client: TestClient, tmp_path: Path):
+    import pypdfium2 as pdfium
+
+    from tests.fixtures_sources import render
+
+    report = max(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)  # not in this corpus
+    full = pdfium.PdfDocument(render(report, tmp_path, "pdfraw"))
+    pages = pdfium.PdfDocument.new()
+    pages.import_pages(full, [0, 1, 2, 3])
+    pdf = tmp_path / "rapport-sg.pdf"
+    pages.save(pdf)
+    r = client.post("/v1/documents", headers=AUTH,
+                    files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
+    assert r.status_code == 201, r.text
+    doc = client.get("/v1/documents/rapport-sg", headers=AUTH).json()
+    assert doc["symbol"] == "A/75/345-S/2020/898" and doc["format"] == "pdf"
+    assert doc["pages"] == 4
+    labels = [p["paragraph"] for p in doc["passage_list"]]
+    assert {"1", "2", "3"} <= set(labels)
+    answer = client.post("/v1/ask", headers=AUTH, json={
+        "question": "Quelle crise a mis en évidence la fragilité de l’humanité ?"}).json()
+    assert "COVID-19" in answer["answer"]
+    assert answer["citations"][0]["document"]["id"] == "rapport-sg"
+    assert answer["citations"][0]["paragraph"] == "1"
+    assert client.delete("/v1/documents/rapport-sg", headers=AUTH).status_code == 200
