@@ -2,7 +2,11 @@
 footers and page numbers dropped; footnotes gathered. Where paragraphs are set apart by vertical
 space, lines are joined into blocks (paragraph breaks from gaps, indentation and style;
 line-end hyphenation undone); where the text is hard-wrapped at one leading, as in UN PDFs,
-the lines go to rag.layout as they are, in the shape of the PDF-extracted seed text."""
+the lines go to rag.layout as they are, in the shape of the PDF-extracted seed text (words
+hyphenated at a line end rejoined where it is a syllable break). The first page's UN masthead,
+however it is set (one line, two columns), is written first, one field per line, as
+rag.layout.read_masthead reads it. Footnote calls and note numbers typed as superscript
+characters (``¹``) are read like those set as small digits."""
 
 from __future__ import annotations
 
@@ -36,7 +40,18 @@ _PAGE_NUMBER = re.compile(
     r"(?:\s*(?:/|sur|of|de)\s*\d{1,4})?)\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?:;»)]$")
 _MARKER = re.compile(r"^(?:\d{1,3}\.|[a-z]\)|[-•–])\s")
-_NOTE_START = re.compile(r"^(\d{1,3})(?:\s+|(?=[^\W\d_]))")
+_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789")
+_NOTE_START = re.compile(rf"^([\d{_SUPERSCRIPT_DIGITS}]{{1,3}})(?:\s+|(?=[^\W\d_]))")
+_SUPERSCRIPT_CALL = re.compile(rf"(?<=\S)([{_SUPERSCRIPT_DIGITS}]{{1,3}})(?=[\s.,;:)»]|$)")
+# the fields of a UN masthead, as rag.layout.read_masthead reads them one per line
+_MASTHEAD_FIELD = re.compile(
+    r"(?P<un>Nations\s+Unies|United\s+Nations)"
+    r"|(?P<organ>Assemblée\s+générale|Conseil\s+de\s+sécurité|Conseil\s+économique\s+et\s+social)"
+    r"|(?P<distr>Distr\.\s*[^\W\d_]+)|(?P<date>\d{1,2}(?:er)?\s+[^\W\d_]+\s+\d{4})"
+    r"|(?P<language>Français)|(?P<original>\[?\s*Original\s*:\s*[^\W\d_]+\s*\]?)"
+    r"|(?P<symbol>\b[A-Z]{1,6}(?:/[A-Z0-9.()-]+)+)"
+    r"|(?P<furniture>\d{2}-\d{5}\s*\([A-Z]\)(?:\s+\d{6})*|\*\d{6,}\*)")
 _MIN_TEXT_CHARS = 20
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running text
 
@@ -195,6 +210,53 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
     return [ln for ln in lines if ln.text]
 
 
+def split_masthead(lines: list[_Line]) -> tuple[list[str], list[str], list[_Line]]:
+    """The UN masthead at the top of the first page, in whatever arrangement (one line, two
+    columns: ``Nations Unies`` and the organ on the left, symbol, distribution and date on the
+    right), as the field lines rag.layout.read_masthead reads (``Nations Unies  <symbol>``,
+    organ, ``Distr. …``, date, language, original), the symbol as a page-header line when the
+    masthead does not name the United Nations, and the page's other lines. The lines from the
+    top of the page down to the first one that is not all masthead fields are taken if they
+    name the United Nations or give a distribution; job numbers and barcodes are dropped."""
+    fields: list[tuple[str, str]] = []
+    taken: set[int] = set()
+    for ln in sorted(lines, key=lambda ln: (-ln.y, ln.x0)):
+        text = ln.text
+        found = [(m.lastgroup or "", " ".join(m.group(0).split()))
+                 for m in _MASTHEAD_FIELD.finditer(text)]
+        if not found or _MASTHEAD_FIELD.sub("", text).strip(" ,;:|·–—-"):
+            if _PAGE_NUMBER.match(text) and not fields:
+                continue  # a page number above the masthead: left as running text
+            break
+        fields += found
+        taken.add(id(ln))
+    kinds = {kind for kind, _ in fields}
+    if not kinds & {"un", "distr"}:
+        return [], [], lines
+    symbol = next((value for kind, value in fields if kind == "symbol"), None)
+    out = [value for kind, value in fields if kind not in ("un", "symbol", "furniture")]
+    if "un" in kinds:
+        un = next(value for kind, value in fields if kind == "un")
+        out.insert(0, f"{un}  {symbol}" if symbol else un)
+    rest = [ln for ln in lines if id(ln) not in taken]
+    return list(dict.fromkeys(out)), symbol_headers([symbol] if symbol and "un" not in kinds
+                                                    else []), rest
+
+
+def _superscript_calls(lines: list[_Line], notes: dict[int, list[str]]) -> None:
+    """Footnote calls typed as superscript characters (``l’Arctique¹.``) read as the digits of
+    a call set in small type (``l’Arctique1.``, which rag.layout strips and links) when the
+    document has that note; other superscripts (``km²``) are left alone."""
+    def digits(m: re.Match[str]) -> str:
+        number = m.group(1).translate(_FROM_SUPERSCRIPT)
+        return number if int(number) in notes else m.group(1)
+
+    for ln in lines:
+        text = "".join(ln.chars)
+        if any(c in _SUPERSCRIPT_DIGITS for c in text):
+            ln.chars = [_SUPERSCRIPT_CALL.sub(digits, text)]
+
+
 def _key(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.split()).lower())
 
@@ -268,8 +330,9 @@ def parse_notes(lines: list[_Line], notes: dict[int, list[str]]) -> None:
     current = max(notes, default=None)
     for ln in lines:
         m = _NOTE_START.match(ln.text)
-        if m and (current is None or int(m.group(1)) == current + 1):
-            current = int(m.group(1))
+        number = int(m.group(1).translate(_FROM_SUPERSCRIPT)) if m else None
+        if m and number is not None and (current is None or number == current + 1):
+            current = number
             notes[current] = [ln.text[m.end():]]
         elif current is not None:
             notes[current].append(ln.text)
@@ -389,12 +452,15 @@ def _indent_steps(indents: list[float], body_size: float) -> list[float]:
     return [group[0] for group in steps if len(group) >= 2]
 
 
-def build_lines(pages: list[list[list[_Line]]], m: _Metrics) -> list[TextLine]:
+def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
+                vocabulary: Counter[str] | None = None) -> list[TextLine]:
     """The body lines as they are, for rag.layout: indentation as a level (the rank of its
     indentation stop, so 1 for a first-line indent or an item, 2 for a heading set further
     in), a vertical gap as a break, a line that starts bold text as a heading, a line-end
     hyphen as ``-``. A page or column change is a break only after a line that ends a sentence
-    short of the right edge before an upper-case start; otherwise the paragraph runs on."""
+    short of the right edge before an upper-case start; otherwise the paragraph runs on.
+    With a ``vocabulary``, words hyphenated at a line end are rejoined where it is a syllable
+    break."""
     lefts: dict[tuple[int, int], Counter[float]] = {}
     for cols in pages:
         for c, col in enumerate(cols):
@@ -424,6 +490,26 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics) -> list[TextLine]:
                     text = text[:-1] + "-"
                 out.append(TextLine(text, level, gap))
                 prev = ln
+    return _rejoin_hyphenated(out, vocabulary) if vocabulary is not None else out
+
+
+def _rejoin_hyphenated(lines: list[TextLine], vocabulary: Counter[str]) -> list[TextLine]:
+    """A word hyphenated at a line end (``asso-`` / ``ciant``) moves whole onto the first line
+    when it is a syllable break (rag.cleaning.joins_at_hyphen), so that rag.layout does not
+    have to know the word; compounds (``sous-`` / ``régionales``) are left as they are."""
+    out: list[TextLine] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        head = re.search(r"([^\W\d_]+)-$", prev.text) if prev is not None else None
+        tail = re.match(r"([^\W\d_]+)(\S*)\s*", line.text)
+        if prev is not None and head and tail and not line.after_gap \
+                and joins_at_hyphen(head.group(1), tail.group(1), vocabulary):
+            prev.text = prev.text[:-1] + tail.group(0).rstrip()
+            rest = line.text[tail.end():]
+            if not rest:
+                continue
+            line = TextLine(rest, line.indent, False)
+        out.append(line)
     return out
 
 
@@ -459,7 +545,9 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
     if sum(len(ln.text.replace(" ", "")) for lines in raw_pages for ln in lines) \
             < _MIN_TEXT_CHARS:
         raise DocumentRejected(name, "no text layer; OCR is not supported")
+    masthead, symbols, raw_pages[0] = split_masthead(raw_pages[0])
     pages, headers = drop_running_text(raw_pages)
+    headers = symbols + headers
     columns = [order_columns(lines) for lines in pages]
     m = _metrics(columns)
     notes: dict[int, list[str]] = {}
@@ -471,13 +559,44 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
             parse_notes(note_lines, notes)
             body_cols.append(body)
         body_pages.append(body_cols)
+    _superscript_calls([ln for cols in body_pages for col in cols for ln in col], notes)
     if not uses_paragraph_gaps(body_pages, m):
         footnotes = {n: join_wrapped_lines(ls).translate(_LIGATURES) for n, ls in notes.items()}
-        return render_lines(build_lines(body_pages, m), footnotes, headers), len(raw_pages)
+        vocabulary = _vocabulary([ln.text for cols in body_pages for col in cols for ln in col])
+        lines = build_lines(body_pages, m, vocabulary)
+        if masthead and lines:
+            lines[0].after_gap = True
+        lines = [TextLine(field) for field in masthead] + lines
+        return render_lines(lines, footnotes, headers), len(raw_pages)
     vocabulary = _vocabulary([ln.text for cols in body_pages for col in cols for ln in col])
     blocks = build_blocks(body_pages, m, vocabulary)
+    if masthead:
+        blocks.insert(0, TextBlock(masthead))
     footnotes = {n: _join_note(ls, vocabulary) for n, ls in notes.items()}
     return render(blocks, footnotes, headers), len(raw_pages)
+
+
+_USELESS_TITLE = re.compile(
+    r"^(?:untitled|sans titre|document\d*|title|titre|microsoft (?:word|powerpoint|excel) - .*"
+    r"|.*\.(?:pdf|docx?|odt|rtf|txt|html?|indd|tex|pages|wpd)|(?:[a-z]:)?[/\\].*|.*\\.*|[\w.-]*[_\d][\w.-]*)$",
+    re.IGNORECASE)
+
+
+def pdf_title(data: bytes) -> str | None:
+    """The PDF's own Title metadata, None when it is empty or a default that says nothing
+    (``Untitled``, ``Microsoft Word - x.docx``, a file name or path)."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        title = pdf.get_metadata_dict().get("Title", "")
+    finally:
+        pdf.close()
+    title = " ".join(unicodedata.normalize("NFC", title or "").replace("\x00", "").split())
+    if not title or _USELESS_TITLE.match(title) or not re.search(r"[^\W\d_]{2}", title):
+        return None
+    return title
 
 
 def _join_note(lines: list[str], vocabulary: Counter[str]) -> str:
