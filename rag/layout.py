@@ -41,6 +41,8 @@ _SUBPART_TITLE = re.compile(
 _SENTENCE_END = re.compile(r"[.!?:;»)]\s*$")
 _MAX_HEADING_CHARS = 400
 _STANDALONE_HEADING = re.compile(r"^(?:Résumé|Summary|Introduction|Contexte|Objectifs?)$")
+_HEADING_MARKS = re.compile(r"^(#{1,6})\s+(?=\S)")  # a source's own heading level (``## ``)
+_MAX_LEVEL = 4
 
 
 @dataclass
@@ -67,6 +69,7 @@ class _Draft:
     number: int | None = None
     letter: str | None = None
     closed: bool = False  # a heading stops growing at the next separator
+    level: int | None = None  # a heading's level given by the source (``#`` marks)
 
 
 @dataclass
@@ -237,7 +240,9 @@ class _BlockBuilder:
         elif self._is_heading_start(line) and not (cur and cur.kind == "heading" and not cur.closed
                                                    and not line.after_break):
             standalone = bool(_STANDALONE_HEADING.match(text))
-            self._open("heading", text.lstrip("#").strip(), closed=standalone)
+            marks = _HEADING_MARKS.match(text)
+            self._open("heading", text.lstrip("#").strip(), closed=standalone,
+                       level=min(len(marks.group(1)) - 1, _MAX_LEVEL) if marks else None)
         elif cur is None or self._starts_paragraph(line):
             self._open("paragraph", text)
         else:
@@ -284,7 +289,8 @@ def _finish(drafts: list[_Draft], vocabulary: Counter[str], notes: set[int]) -> 
         kind = d.kind
         if kind == "heading" and (len(text) > _MAX_HEADING_CHARS or text.endswith(".")):
             kind = "paragraph"
-        level = _heading_level(text, not seen_heading) if kind == "heading" else 0
+        level = 0 if kind != "heading" else (
+            d.level if d.level is not None else _heading_level(text, not seen_heading))
         seen_heading = seen_heading or kind == "heading"
         blocks.append(Block(kind, text, d.number, d.letter, level, refs))  # type: ignore[arg-type]
     return blocks

@@ -114,3 +114,38 @@ def render_docx(structure: SeedStructure, path: Path) -> Path:
         _add_footnotes(document, structure.footnotes)
     document.save(str(path))
     return path
+
+
+def add_list(document: docx.document.Document, levels: list[tuple[str, str]],
+             start: int = 1) -> int:
+    """A multilevel Word list definition (one ``(numFmt, lvlText)`` per level, e.g.
+    ``("upperRoman", "%1.")``); returns its numId."""
+    numbering = document.part.numbering_part.element
+    nid = 200 + len(numbering.findall(f"{{{numbering.nsmap['w']}}}num"))
+    lvls = "".join(
+        f'<w:lvl w:ilvl="{k}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
+        f'<w:lvlText w:val="{text}"/></w:lvl>' for k, (fmt, text) in enumerate(levels))
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{nid}">'
+        f'<w:multiLevelType w:val="multilevel"/>{lvls}</w:abstractNum>'))
+    numbering.append(parse_xml(
+        f'<w:num {nsdecls("w")} w:numId="{nid}"><w:abstractNumId w:val="{nid}"/></w:num>'))
+    return nid
+
+
+def number_style(document: docx.document.Document, style: str, num_id: int,
+                 ilvl: int = 0) -> None:
+    """Number every paragraph of ``style`` through the style itself (as Word's List Number
+    does), with level ``ilvl`` of list ``num_id``."""
+    ppr = document.styles[style].element.get_or_add_pPr()
+    for old in ppr.findall(f"{{{ppr.nsmap['w']}}}numPr"):
+        ppr.remove(old)
+    ppr.insert(0, parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/>'
+                            f'<w:numId w:val="{num_id}"/></w:numPr>'))
+
+
+def number_paragraph(paragraph: Paragraph, num_id: int, ilvl: int = 0) -> None:
+    """Number ``paragraph`` directly (numbering set on the paragraph, not its style)."""
+    paragraph._p.get_or_add_pPr().append(parse_xml(
+        f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/>'
+        '</w:numPr>'))

@@ -1,5 +1,6 @@
-"""Turn a source file (text, PDF, DOCX, HTML) into plain text that :func:`rag.layout.parse_layout`
-reads like the PDF-extracted seed documents.
+"""Turn a source file (text, Markdown, PDF, DOCX, HTML) into plain text that
+:func:`rag.layout.parse_layout` reads like the PDF-extracted seed documents (``.txt`` as it
+is), with the title the file declares, if any.
 
 Every failure is a :class:`rag.errors.DocumentRejected` that names the file and says why
 (``too_large``, ``unsupported_type`` or ``unreadable``); no raw traceback escapes.
@@ -14,7 +15,7 @@ from pathlib import Path
 from rag.errors import DocumentRejected
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
-_FORMATS = {".txt": "text", ".md": "text", ".pdf": "pdf", ".docx": "docx", ".html": "html",
+_FORMATS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx", ".html": "html",
             ".htm": "html"}
 
 
@@ -23,12 +24,19 @@ class SourceText:
     """A source file read into text for the layout parser."""
 
     text: str  # text for rag.layout.parse_layout
-    format: str  # "text" | "pdf" | "docx" | "html"
+    format: str  # "text" | "markdown" | "pdf" | "docx" | "html"
     pages: int | None = None
+    title: str | None = None  # the title the file declares (HTML <title>, DOCX properties…)
 
 
 def _size_text(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n} bytes"
+    """``123,456 bytes (123.5 kB)``: the exact count, so two different sizes never read the
+    same, with a rounded figure for scale."""
+    exact = f"{n:,} byte{'s' if n != 1 else ''}"
+    if n < 1000:
+        return exact
+    scaled = f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1_000_000:.1f} MB"
+    return f"{exact} ({scaled})"
 
 
 def _check_size(path: Path, max_bytes: int) -> int:
@@ -63,7 +71,7 @@ def _sniff(path: Path, fmt: str, data: bytes) -> None:
         if "word/document.xml" not in names:
             raise DocumentRejected(path.name, "has a .docx extension but is not a Word document "
                                    "(no word/document.xml)")
-    if fmt in ("text", "html") and data.startswith((b"%PDF", b"PK\x03\x04")):
+    if fmt in ("text", "markdown", "html") and data.startswith((b"%PDF", b"PK\x03\x04")):
         raise DocumentRejected(path.name, f"has a {path.suffix} extension but holds a "
                                f"{'PDF' if data.startswith(b'%PDF') else 'zip/Office'} file; "
                                "rename it with the right extension")
@@ -82,19 +90,24 @@ def read_source(path: Path, *, max_bytes: int = 20_000_000) -> SourceText:
     except OSError as exc:
         raise DocumentRejected(path.name, f"cannot be read ({exc.strerror or exc})") from None
     _sniff(path, fmt, data)
+    title: str | None = None
+    pages: int | None = None
     if fmt == "pdf":
-        from rag.sources.pdf import read_pdf
+        from rag.sources.pdf import pdf_title, read_pdf
         text, pages = read_pdf(data, path.name)
+        title = pdf_title(data)
     elif fmt == "docx":
-        from rag.sources.docx import read_docx
-        text, pages = read_docx(path), None
+        from rag.sources.docx import read_docx_source
+        text, title = read_docx_source(path)
     else:
         from rag.sources.text import decode_text
-        decoded = decode_text(data, path.name)
+        text = decode_text(data, path.name)
         if fmt == "html":
-            from rag.sources.html import read_html
-            decoded = read_html(decoded)
-        text, pages = decoded, None
+            from rag.sources.html import parse_html
+            text, title = parse_html(text)
+        elif fmt == "markdown":
+            from rag.sources.markdown import parse_markdown
+            text, title = parse_markdown(text)
     if not text.strip():
         raise DocumentRejected(path.name, "contains no text (only whitespace or markup)")
-    return SourceText(text, fmt, pages)
+    return SourceText(text, fmt, pages, title)

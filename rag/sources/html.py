@@ -1,13 +1,16 @@
 """HTML pages with BeautifulSoup: page furniture dropped (script, style, nav, header, footer),
-one block per paragraph, list item or heading; ordered list items numbered (``12.``, ``a)``),
-bullets ``•``; footnote sections turned into seed footnotes; a UN symbol as page title is kept
-as a page header."""
+one block per paragraph, list item or heading; headings marked ``#``…``######`` by their level;
+ordered lists numbered (``12.``, ``a)``) when they carry the document's paragraph numbering,
+read as list items (``•``) when they are lists (introduced by a colon, nested, or of short
+items); bullets ``•``; footnote sections turned into seed footnotes; a UN symbol as page title
+is kept as a page header. Line breaks are the page's (``<br>``, ``<pre>``), not the source's.
+"""
 
 from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, Declaration, NavigableString, ProcessingInstruction, Tag
 
 from rag.sources.shape import TextBlock, render, symbol_headers
 
@@ -20,6 +23,9 @@ _BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _NOTES = re.compile(r"foot-?notes?|end-?notes?|notes-bas", re.IGNORECASE)
 _BACKLINK = re.compile(r"[↩↑^]\ufe0e?")
+_LINE_BREAK = "\u2028"  # a <br> (or a line of <pre>) while the page's text is collected
+_SHORT_ITEM_CHARS = 200  # a list whose items are all this short is a list, not paragraphs
+_NUMBERED = re.compile(r"^(\d+)\. $")
 _ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
 
@@ -61,13 +67,41 @@ def list_marker(item: Tag) -> str:
     return f"{number}. "
 
 
+def heading_marker(level: int) -> str:
+    """``## `` for a level-2 heading: the heading's depth as rag.layout reads it."""
+    return "#" * max(1, min(level, 6)) + " "
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_paragraph_numbering(ol: Tag, intro: bool, last_number: int) -> bool:
+    """Whether an ordered list numbers the document's paragraphs (``12.``) rather than being
+    a list: not nested in another list, and either continuing the numbering of the paragraphs
+    before it, or neither introduced by a colon nor made of short items only."""
+    if ol.find_parent("li") is not None:
+        return False
+    start = _int(ol.get("start"), 1)
+    if start > 1 and start == last_number + 1:
+        return True
+    items = ol.find_all("li", recursive=False)
+    short = len(items) >= 2 and all(len(_squeeze(li.get_text())) <= _SHORT_ITEM_CHARS
+                                    for li in items)
+    return not intro and not short
+
+
 def _has_blocks(tag: Tag) -> bool:
     return any(isinstance(c, Tag) and c.name in _BLOCKS for c in tag.descendants)
 
 
+def _cells(row: Tag) -> list[Tag]:
+    return row.find_all(("td", "th"), recursive=False)
+
+
 def _lines(nodes: list[object]) -> list[str]:
     text = "".join(n.get_text() if isinstance(n, Tag) else str(n) for n in nodes)
-    lines = [" ".join(part.split()) for part in text.split("\n")]
+    lines = [_squeeze(part) for part in text.split(_LINE_BREAK)]
     return [ln for ln in lines if ln]
 
 
@@ -77,13 +111,33 @@ class _Collector:
     def __init__(self) -> None:
         self.blocks: list[TextBlock] = []
         self.marker = ""  # list marker waiting for the first block of a list item
+        self.last_number = 0  # the last paragraph number given
+        self.numbering: dict[int, bool] = {}  # id(ol) → numbers paragraphs (decided once)
 
-    def add(self, nodes: list[object], heading: bool = False) -> None:
+    def add(self, nodes: list[object], heading: int = 0) -> None:
+        """A block of ``nodes``' text; ``heading``: its level (1–6), 0 for none."""
         lines = _lines(nodes)
         if lines:
             marker, self.marker = self.marker, ""
+            if heading and not marker:
+                marker = heading_marker(heading)
             lines[0] = marker + lines[0]
-            self.blocks.append(TextBlock(lines, heading=heading and not marker))
+            self.blocks.append(TextBlock(lines, heading=bool(heading) and marker.startswith("#")))
+
+    def item_marker(self, item: Tag) -> str:
+        """The marker of a list item: ``list_marker``'s, except that an ordered list that is
+        a list, not the paragraph numbering, gives bullets."""
+        marker = list_marker(item)
+        ol = item.parent
+        if isinstance(ol, Tag) and (m := _NUMBERED.match(marker)):
+            if id(ol) not in self.numbering:
+                intro = bool(self.blocks) and not self.blocks[-1].heading \
+                    and self.blocks[-1].text.rstrip().endswith(":")
+                self.numbering[id(ol)] = _is_paragraph_numbering(ol, intro, self.last_number)
+            if not self.numbering[id(ol)]:
+                return "• "
+            self.last_number = int(m.group(1))
+        return marker
 
     def walk(self, tag: Tag) -> None:
         inline: list[object] = []
@@ -92,11 +146,15 @@ class _Collector:
                 self.add(inline)
                 inline = []
                 if child.name == "li":
-                    self.marker = list_marker(child)
-                if _has_blocks(child):
+                    self.marker = self.item_marker(child)
+                if child.name == "tr" and not any(_has_blocks(c) for c in _cells(child)):
+                    cells = (_squeeze(c.get_text()) for c in _cells(child))
+                    self.add([" | ".join(c for c in cells if c)])
+                elif _has_blocks(child):
                     self.walk(child)
                 else:
-                    self.add([child], heading=child.name in _HEADINGS)
+                    self.add([child], heading=int(child.name[1]) if child.name in _HEADINGS
+                             else 0)
             elif isinstance(child, Tag | NavigableString):
                 inline.append(child)
         self.add(inline)
@@ -122,14 +180,29 @@ def _footnotes(soup: BeautifulSoup) -> dict[int, str]:
     return notes
 
 
-def read_html(text: str) -> str:
-    """Seed-shaped text of an HTML page."""
+def _title(page_title: str, soup: BeautifulSoup) -> str | None:
+    """The page's ``<title>`` (unless it is only a document symbol), else its first h1."""
+    if page_title and not symbol_headers([page_title]):
+        return page_title
+    h1 = soup.find("h1")
+    return _squeeze(h1.get_text()) or None if h1 else None
+
+
+def parse_html(text: str) -> tuple[str, str | None]:
+    """Seed-shaped text of an HTML page, and the title the page gives itself."""
     soup = BeautifulSoup(text, "lxml")
-    headers = symbol_headers([soup.title.get_text()] if soup.title else [])
+    page_title = _squeeze(soup.title.get_text()) if soup.title else ""
+    headers = symbol_headers([page_title])
     for tag in soup.find_all(_DROP):
         tag.decompose()
+    for node in soup.find_all(string=lambda s: isinstance(
+            s, Comment | Declaration | ProcessingInstruction)):
+        node.extract()
     for br in soup.find_all("br"):
-        br.replace_with("\n")
+        br.replace_with(_LINE_BREAK)
+    for pre in soup.find_all("pre"):
+        for string in pre.find_all(string=True):
+            string.replace_with(string.replace("\n", _LINE_BREAK))
     notes = _footnotes(soup)
     for sup in soup.find_all("sup"):
         number = sup.get_text().strip()
@@ -138,6 +211,12 @@ def read_html(text: str) -> str:
             if isinstance(previous, NavigableString):
                 previous.replace_with(previous.rstrip())
             sup.replace_with(number)
+    title = _title(page_title, soup)
     collector = _Collector()
     collector.walk(soup.body or soup)
-    return render(collector.blocks, notes, headers)
+    return render(collector.blocks, notes, headers), title
+
+
+def read_html(text: str) -> str:
+    """Seed-shaped text of an HTML page."""
+    return parse_html(text)[0]
