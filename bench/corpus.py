@@ -15,7 +15,8 @@ Numbers:
 - uploading a 10-page PDF through ``POST /v1/documents`` until a question about it is
   answered from it (cold cache for its text);
 - hit@5 / MRR@10 of the dev questions on an index built from PDF renderings of the seeds
-  (single and two-column), DOCX and HTML versus the text-built index.
+  (typeset, two-column, and the text drawn line by line), DOCX and HTML versus the
+  text-built index.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def pdf_retrieval(model: Embedder, tmp: Path) -> dict[str, dict[str, float]]:
 
     questions = [q for q in load_questions() if q.gold_quotes]
     results = {}
-    for fmt in ("text", "pdf", "pdf2", "docx", "html"):
+    for fmt in ("text", "pdf", "pdf2", "pdfraw", "docx", "html"):
         seeds = tmp / f"seeds-{fmt}"
         if fmt == "text":
             _seeds(seeds, sorted(SEEDS.glob("*.txt")))
