@@ -70,7 +70,7 @@ def build_embedder(settings: Settings, embedder: Embedder | None = None,
     if not settings.embedding_cache:
         return make()
     return CachedEmbedder(settings.embedding_model, make,
-                          EmbeddingCache(settings.embedding_cache_path))
+                          EmbeddingCache(settings.embedding_cache_path), settings.passage_prompt)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Embedding cache: a text embedded once is never embedded again by the same model.
 
-Vectors are stored in one SQLite file keyed by sha256(model, prompt kind, text), so adding
+Vectors are stored in one SQLite file keyed by sha256(model, passage prompt, text), so adding
 or removing a document re-embeds only the passages and sentences that are new, and a full
 rebuild from a warm cache costs parsing and index writing only. SQLite gives atomic,
 multi-process-safe writes; a damaged cache file is set aside and rebuilt, never fatal.
@@ -26,9 +26,9 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER
 _CHUNK = 500  # keys per SELECT (SQLite's parameter limit is far above)
 
 
-def cache_key(model: str, kind: str, text: str) -> bytes:
-    """Key of one text's vector: model id, prompt kind (passage/query) and text."""
-    return hashlib.sha256(f"{model}\0{kind}\0{text}".encode()).digest()
+def cache_key(model: str, prompt: str, text: str) -> bytes:
+    """Key of one text's vector: model id, the prompt prepended to it, and the text."""
+    return hashlib.sha256(f"{model}\0{prompt}\0{text}".encode()).digest()
 
 
 class EmbeddingCache:
@@ -94,8 +94,9 @@ class CachedEmbedder:
     """
 
     def __init__(self, model_id: str, make_embedder: Callable[[], Embedder],
-                 cache: EmbeddingCache) -> None:
+                 cache: EmbeddingCache, prompt: str = "passage: ") -> None:
         self.model_id = model_id
+        self.prompt = prompt
         self._make = make_embedder
         self._embedder: Embedder | None = None
         self.cache = cache
@@ -118,13 +119,13 @@ class CachedEmbedder:
         """Vectors of ``texts``: cached ones read back, the others embedded and stored."""
         if query:
             return self.embedder.embed(texts, query=True)
-        keys = [cache_key(self.model_id, "passage", t) for t in texts]
+        keys = [cache_key(self.model_id, self.prompt, t) for t in texts]
         found = self.cache.get(list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
                                      if k not in found))
         if missing:
             vectors = self.embedder.embed(missing)
-            fresh = {cache_key(self.model_id, "passage", t): v
+            fresh = {cache_key(self.model_id, self.prompt, t): v
                      for t, v in zip(missing, vectors, strict=True)}
             self.cache.put(fresh.items())
             found.update(fresh)

@@ -67,13 +67,14 @@ def test_cache_embeds_each_text_once(tmp_path: Path):
     assert cached.stats.embedded == 3 and cached.stats.hits == 2
 
 
-def test_cache_is_per_model_and_questions_bypass_it(tmp_path: Path):
+def test_cache_is_per_model_and_prompt_and_questions_bypass_it(tmp_path: Path):
     cache = EmbeddingCache(tmp_path / "c.sqlite3")
     a, b = CountingEmbedder(), CountingEmbedder()
     CachedEmbedder("model-a", lambda: a, cache).embed(["texte"])
     CachedEmbedder("model-b", lambda: b, cache).embed(["texte"])
     CachedEmbedder("model-a", lambda: a, cache).embed(["texte"], query=True)
-    assert a.calls == [["texte"], ["texte"]] and b.calls == [["texte"]]
+    CachedEmbedder("model-a", lambda: a, cache, prompt="doc: ").embed(["texte"])
+    assert a.calls == [["texte"], ["texte"], ["texte"]] and b.calls == [["texte"]]
 
 
 def test_model_is_not_loaded_when_everything_is_cached(tmp_path: Path):
