@@ -6,10 +6,12 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
+from rag.errors import RagError, redact_paths
 from rag.pipeline import Pipeline
-from rag.settings import Settings
+from rag.settings import KEY_HINT, Settings
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -25,7 +27,7 @@ async def get_pipeline(request: Request) -> Pipeline:
     pipeline = await follow_index(request.app)
     if pipeline is None:
         error = getattr(request.app.state, "load_error", None) or "The service is starting."
-        raise ApiError(503, "not_ready", str(error))
+        raise ApiError(503, "not_ready", redact_paths(str(error)))
     return pipeline
 
 
@@ -38,9 +40,36 @@ def require_api_key(request: Request) -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
                                                              expected.encode()):
-        raise ApiError(401, "unauthorized", "Missing or wrong API key (Authorization: Bearer …)")
+        raise StarletteHTTPException(401, "Missing or wrong API key (Authorization: Bearer …)",
+                                     headers={"WWW-Authenticate": 'Bearer realm="unrag"'})
+
+
+def check_startup(settings: Settings) -> None:
+    """Refuse to serve outside development without an API key."""
+    if settings.requires_key and not settings.api_key:
+        raise RagError(f"RAG_ENVIRONMENT={settings.environment} needs RAG_API_KEY (a random "
+                       f"key, e.g. from {KEY_HINT}); refusing to start without one")
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 Authorized = Depends(require_api_key)
+
+
+def same_origin_only(request: Request) -> None:
+    """State-changing admin routes refuse requests a browser sends from another site (a
+    cross-site form can POST without CORS preflight); API clients send no ``Origin``."""
+    settings = request.app.state.settings
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise ApiError(403, "cross_site", "Cross-site requests may not change the service")
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin not in settings.cors_origins:
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        if origin.rstrip("/") != own:
+            raise ApiError(403, "cross_site", f"Origin {origin} may not change the service")
+    elif origin == "null":
+        raise ApiError(403, "cross_site", "Requests from an opaque origin may not change the "
+                       "service")
+
+
+SameOrigin = Depends(same_origin_only)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:,;()'\"]+/)*[^\s/:,;()'\"]*")
+
 REBUILD_HINT = "Rebuild it with: rag index"
 
 
@@ -63,3 +67,10 @@ class DocumentRejected(RagError):
 
 class CorpusBusy(RagError):
     """Another process is changing the corpus or building the index."""
+
+
+def redact_paths(message: str) -> str:
+    """``message`` without absolute paths (for unauthenticated HTTP answers; logs keep them):
+    ``Index at /srv/x/index/default is unusable`` → ``Index at …/default is unusable``."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1]
+                              if len(m.group(0)) > 1 else m.group(0), message)

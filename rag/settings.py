@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -19,6 +21,41 @@ WEAK_KEYS = frozenset({"changeme", "change-me", "secret", "password", "admin", "
                        "development", "default", "apikey", "api-key", "key", "12345678"})
 
 
+KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+MIN_KEY_BITS = 64
+
+
+def key_strength_bits(key: str) -> float:
+    """Estimated entropy of ``key`` in bits: per-character Shannon entropy times the number
+    of characters that do not merely continue a run or a sequence (``aaaa``, ``abcd``,
+    ``1234``), so repetition and keyboard walks count for little."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    informative = 1
+    for i in range(1, len(key)):
+        step = ord(key[i]) - ord(key[i - 1])
+        previous = ord(key[i - 1]) - ord(key[i - 2]) if i > 1 else None
+        if step not in (0, previous):
+            informative += 1
+    return max(0.0, per_char * informative)
+
+
+def key_weakness(key: str) -> str | None:
+    """Why ``key`` is not fit to guard the API, or None."""
+    if key != key.strip() or any(c.isspace() for c in key):
+        return "it contains spaces, which the Authorization header cannot carry"
+    if key.lower() in WEAK_KEYS:
+        return "a well-known default"
+    if len(key) < 16:
+        return "shorter than 16 characters"
+    bits = key_strength_bits(key)
+    if bits < MIN_KEY_BITS:
+        return f"about {bits:.0f} bits of entropy, {MIN_KEY_BITS} needed"
+    return None
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "unrag"
@@ -27,7 +64,8 @@ def _default_cache_dir() -> Path:
 class Settings(BaseSettings):
     """Configuration; every field can be set as ``RAG_<FIELD>`` (e.g. ``RAG_TOP_K=8``)."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)  # never echo a refused key
 
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of source documents.")
     catalog_file: str = Field("catalog.toml", description="Catalogue file name inside seeds_dir.")
@@ -146,13 +184,16 @@ class Settings(BaseSettings):
         None, description="OpenAI-compatible base URL (http://host:8080/v1) or Ollama URL."
     )
     llm_model: str | None = Field(None, description="Chat model name for the LLM composer.")
-    llm_api_key: str | None = Field(None, description="API key of the LLM endpoint.")
+    llm_api_key: str | None = Field(None, repr=False, description="API key of the LLM endpoint.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call fails.")
 
     environment: str = Field(
         "development", description="development or production (production refuses weak keys)."
     )
-    api_key: str | None = Field(None, description="If set, API calls need 'Authorization: Bearer'.")
+    api_key: str | None = Field(
+        None, repr=False, description="If set, API calls need 'Authorization: Bearer <key>'; "
+        "required outside development."
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions get HTTP 413.")
     max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies get HTTP 413.")
@@ -172,12 +213,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_key_outside_development(self) -> Settings:
-        if self.environment != "development" and self.api_key is not None and (
-            self.api_key.lower() in WEAK_KEYS or len(self.api_key) < 16
-        ):
-            raise ValueError("RAG_API_KEY is a known default or shorter than 16 characters; "
-                             "set a strong key outside development")
+        if self.environment != "development" and self.api_key is not None:
+            problem = key_weakness(self.api_key)
+            if problem:
+                raise ValueError(f"RAG_API_KEY is too weak ({problem}); outside development "
+                                 f"use a random key, e.g. {KEY_HINT}")
         return self
+
+    @property
+    def requires_key(self) -> bool:
+        """Outside development the API must not run without a key."""
+        return self.environment != "development"
 
     @property
     def index_dir(self) -> Path:

@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Authorized, PipelineDep
+from api.deps import Authorized, SameOrigin
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Authorized])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Authorized, SameOrigin])
 
 
 async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> dict[str, Any]:
@@ -44,6 +44,7 @@ async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> dict[s
 
 
 @router.post("/reload")
-async def reload(request: Request, _: PipelineDep) -> dict[str, Any]:
-    """Reload the index from disk (503 and the old index kept if the new one is unusable)."""
+async def reload(request: Request) -> dict[str, Any]:
+    """Reload the index from disk (503 and the old index kept if the new one is unusable);
+    also brings up a server that started without a usable index."""
     return await reload_pipeline(request.app)

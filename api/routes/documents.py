@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Authorized, PipelineDep
+from api.deps import Authorized, PipelineDep, SameOrigin
 from api.errors import ApiError
 from api.routes.admin import reload_pipeline
 from rag.citations import document_reference
@@ -94,7 +94,7 @@ def _upload_name(upload: UploadFile) -> str:
     return name
 
 
-@router.post("/documents", status_code=201)
+@router.post("/documents", status_code=201, dependencies=[SameOrigin])
 async def upload_documents(request: Request,
                            file: Annotated[list[UploadFile], File(description="document(s)")]
                            ) -> dict[str, Any]:
@@ -116,7 +116,7 @@ async def upload_documents(request: Request,
     return report.as_json()
 
 
-@router.delete("/documents/{doc_id}")
+@router.delete("/documents/{doc_id}", dependencies=[SameOrigin])
 async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
     """Remove a document from the corpus and the index."""
     report = await _apply(request, remove_documents, [doc_id])

@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (no authentication)."""
+"""Liveness and readiness probes (no authentication, so no paths in what they say)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.errors import ApiError
+from rag.errors import redact_paths
 
 router = APIRouter(tags=["health"])
 
@@ -23,7 +24,7 @@ async def readyz(request: Request) -> dict[str, Any]:
     pipeline = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         error = getattr(request.app.state, "load_error", None) or "starting"
-        raise ApiError(503, "not_ready", str(error))
+        raise ApiError(503, "not_ready", redact_paths(str(error)))
     m = pipeline.index.manifest
     return {"status": "ready", "model": m.model, "passages": m.passages,
             "documents": m.documents, "index_created": m.created, "faiss_index": m.faiss_index}

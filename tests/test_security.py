@@ -1,0 +1,87 @@
+"""Keys, probes and admin routes: strong keys only outside development, no key echoed, no
+paths to unauthenticated callers, no cross-site changes, reload brings a server up."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from api.deps import check_startup
+from api.main import create_app
+from rag.errors import RagError
+from rag.settings import Settings, key_strength_bits, key_weakness
+
+
+@pytest.mark.parametrize("key", ["a" * 16, " " * 16, "abcdefghijklmnopqrstuvwxyz",
+                                 "1234567890123456", "changeme", "short-key",
+                                 f" {secrets.token_urlsafe(24)} "])
+def test_weak_keys_are_refused_outside_development(key: str):
+    assert key_weakness(key)
+    with pytest.raises(ValidationError) as caught:
+        Settings(environment="production", api_key=key)
+    if key.strip():
+        assert key.strip() not in str(caught.value)  # the refused key is never echoed
+
+
+def test_random_keys_pass():
+    for _ in range(20):
+        assert key_weakness(secrets.token_urlsafe(16)) is None
+        assert key_weakness(secrets.token_hex(16)) is None
+    assert key_strength_bits("a" * 40) == 0
+
+
+def test_the_key_is_not_in_the_settings_repr():
+    key = secrets.token_urlsafe(24)
+    assert key not in repr(Settings(api_key=key))
+
+
+def test_production_without_a_key_refuses_to_start():
+    with pytest.raises(RagError, match="RAG_API_KEY"):
+        check_startup(Settings(environment="production"))
+    check_startup(Settings())  # development may run open
+    check_startup(Settings(environment="production", api_key=secrets.token_urlsafe(24)))
+
+
+def test_unauthorized_answers_say_how_to_authenticate(built_settings, pipeline):
+    secured = built_settings.model_copy(update={"api_key": secrets.token_urlsafe(24)})
+    with TestClient(create_app(secured, pipeline=pipeline)) as client:
+        r = client.post("/v1/ask", json={"question": "OSCE ?"})
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    assert r.json()["error"]["code"] == "unauthorized"
+
+
+def test_cross_site_requests_cannot_change_the_service(built_settings, pipeline):
+    with TestClient(create_app(built_settings, pipeline=pipeline)) as client:
+        evil = client.post("/v1/admin/reload", headers={"Origin": "https://evil.example"})
+        fetch = client.post("/v1/admin/reload", headers={"Sec-Fetch-Site": "cross-site"})
+        upload = client.post("/v1/documents", headers={"Origin": "https://evil.example"},
+                             files={"file": ("x.txt", b"1. Texte.")})
+        delete = client.delete("/v1/documents/x", headers={"Origin": "null"})
+        own = client.post("/v1/admin/reload", headers={"Origin": "http://testserver"})
+        plain = client.post("/v1/admin/reload")
+    assert {r.status_code for r in (evil, fetch, upload, delete)} == {403}
+    assert evil.json()["error"]["code"] == "cross_site"
+    assert own.status_code == 200 and plain.status_code == 200
+
+
+def test_probes_and_errors_show_no_paths_and_reload_brings_the_server_up(pipeline, tmp_path):
+    from rag.corpus import build_embedder
+    from rag.index import build_index
+    from tests.conftest import SEEDS
+
+    settings = Settings(index_root=tmp_path / "index", seeds_dir=SEEDS,
+                        reload_poll_seconds=0)
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert str(tmp_path) not in ready.text and "rag index" in ready.text
+        ask = client.post("/v1/ask", json={"question": "OSCE ?"})
+        assert ask.status_code == 503 and str(tmp_path) not in ask.text
+
+        build_index(settings, build_embedder(settings, pipeline.embedder))
+        r = client.post("/v1/admin/reload")
+        assert r.status_code == 200, r.text
+        assert client.get("/readyz").json()["status"] == "ready"
