@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import ApiError
+from api.errors import ApiError, rag_error_status
 from rag.errors import RagError, redact_paths
 from rag.pipeline import Pipeline
 from rag.settings import KEY_HINT, Settings
@@ -27,6 +27,9 @@ async def get_pipeline(request: Request) -> Pipeline:
     pipeline = await follow_index(request.app)
     if pipeline is None:
         error = getattr(request.app.state, "load_error", None) or "The service is starting."
+        if isinstance(error, RagError):  # the named reason: index_corrupt, index_not_built…
+            status, code = rag_error_status(error)
+            raise ApiError(status, code, redact_paths(str(error)))
         raise ApiError(503, "not_ready", redact_paths(str(error)))
     return pipeline
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,7 @@ from rag.errors import (
     RagError,
     UnknownDocument,
     UnknownPassage,
+    redact_paths,
 )
 
 log = logging.getLogger("api")
@@ -38,6 +40,13 @@ def error_response(status: int, code: str, message: str,
     """The JSON error body."""
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
                         headers=headers)
+
+
+#: code of a bare HTTP error (Starlette's, or one rewritten by ``api.middleware.JsonErrors``)
+HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                    404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+                    413: "body_too_large", 416: "range_not_satisfiable", 429: "rate_limited",
+                    500: "internal_error", 503: "unavailable"}
 
 
 _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
@@ -73,6 +82,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RagError)
     async def _rag(_: Request, exc: RagError) -> JSONResponse:
         status, code = rag_error_status(exc)
+        if status >= 500:  # index and model failures: the log has the paths, callers do not
+            log.error(json.dumps({"event": code, "reason": str(exc)}))
+            return error_response(status, code, redact_paths(str(exc)))
         return error_response(status, code, str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -83,8 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
-            exc.status_code, "http_error")
+        code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail),
                               headers=getattr(exc, "headers", None))
 

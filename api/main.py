@@ -15,15 +15,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import check_startup
 from api.errors import install_error_handlers
 from api.index_follow import watch_index
-from api.middleware import BodyGuard, TimingAndLog, configure_json_logging
+from api.middleware import (
+    BodyGuard,
+    CatchErrors,
+    JsonCORSMiddleware,
+    JsonErrors,
+    RateLimit,
+    SecurityHeaders,
+    TimingAndLog,
+    configure_json_logging,
+    parse_rate_limit,
+)
 from api.routes import admin, ask, chat, documents, health, search
 from rag.errors import RagError
 from rag.pipeline import Pipeline
@@ -36,6 +47,7 @@ log = logging.getLogger("api")
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
     """Build the app; ``pipeline`` may be passed in (tests share one across apps)."""
     settings = settings or get_settings()
+    check_startup(settings)
     configure_json_logging()
 
     @asynccontextmanager
@@ -43,6 +55,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         app.state.pipeline = pipeline
         app.state.load_error = None
         app.state.reload_lock = asyncio.Lock()
+        # a few threads run questions: more only add per-thread memory on a small CPU
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         _install_sighup(app)
         if pipeline is None:
             try:
@@ -50,7 +64,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                     Pipeline.load, settings, mmap=settings.mmap_index)
                 log.info('{"event": "ready"}')
             except RagError as exc:
-                app.state.load_error = str(exc)
+                app.state.load_error = exc
                 log.error('{"event": "not_ready", "reason": %s}', _json_str(str(exc)))
         watcher = None
         if settings.reload_poll_seconds > 0:
@@ -72,11 +86,22 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST"], allow_headers=["*"])
+    # Added innermost first; a response passes the outer ones last, so CORS, the JSON error
+    # shape, the security headers and the log cover every answer, the guards' included.
+    app.add_middleware(CatchErrors)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes,
-                       upload_paths={"/v1/documents": settings.max_upload_bytes})
+                       upload_paths={"/v1/documents": settings.max_upload_bytes},
+                       timeout=settings.body_timeout_seconds,
+                       upload_timeout=settings.upload_timeout_seconds)
+    if settings.rate_limit:
+        parse_rate_limit(settings.rate_limit)  # a wrong rate fails at start, not per request
+        app.add_middleware(RateLimit, limit=settings.rate_limit,
+                           trust_proxy=settings.trust_proxy)
+    if settings.cors_origins:
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["*"])
+    app.add_middleware(JsonErrors)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(TimingAndLog)
     return app
 

@@ -1,57 +1,96 @@
-"""ASGI middleware: request-body guard (size, UTF-8), timing header and JSON access log."""
+"""ASGI middleware: request-body guard (duplicate framing headers, size, time, UTF-8), rate
+limit, CORS with JSON rejections, JSON shape for every error, security headers, timing header
+and JSON access log. Order (outermost first) is set in :func:`api.main.create_app`."""
 
 from __future__ import annotations
 
+import asyncio
+import http
 import json
 import logging
+import math
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import HTTP_ERROR_CODES, error_response
 
 access_log = logging.getLogger("api.access")
 
+#: request headers that must not appear twice: the guard and the app could read different ones
+SINGLE_HEADERS = (b"content-type", b"content-length", b"transfer-encoding")
 
 class BodyGuard:
-    """Rejects bodies over ``max_bytes`` (413) and JSON bodies that are not UTF-8 (400)
-    before any route sees them."""
+    """Rejects, before any route sees them: requests with a framing header twice (400),
+    bodies over ``max_bytes`` (413), bodies not received within ``timeout`` seconds (408) and
+    JSON bodies that are not UTF-8 (400). Rejections close the connection."""
 
     def __init__(self, app: ASGIApp, max_bytes: int,
-                 upload_paths: dict[str, int] | None = None) -> None:
+                 upload_paths: dict[str, int] | None = None, timeout: float = 30.0,
+                 upload_timeout: float | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
         self.upload_paths = upload_paths or {}
+        self.timeout = timeout
+        self.upload_timeout = upload_timeout if upload_timeout is not None else timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_paths.get(scope["path"].rstrip("/"), self.max_bytes)
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
+        for name in SINGLE_HEADERS:
+            if sum(1 for key, _ in raw_headers if key.lower() == name) > 1:
+                await self._reject(scope, receive, send, 400, "duplicate_header",
+                                   f"More than one {name.decode()} header")
+                return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"].rstrip("/")
+        upload = path in self.upload_paths
+        limit = self.upload_paths.get(path, self.max_bytes)
+        timeout = self.upload_timeout if upload else self.timeout
+        headers = dict(raw_headers)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await self._reject(scope, receive, send, 413, "body_too_large", limit)
+            await self._reject(scope, receive, send, 413, "body_too_large",
+                               f"Request body over {limit} bytes")
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         chunks: list[bytes] = []
         size = 0
         more = True
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                await self._reject(scope, receive, send, 408, "body_timeout",
+                                   f"Request body not received within {timeout:g} s")
+                return
+            if message["type"] == "http.disconnect":
+                return
             chunk = message.get("body", b"")
             chunks.append(chunk)
             size += len(chunk)
             more = message.get("more_body", False)
             if size > limit:
-                await self._reject(scope, receive, send, 413, "body_too_large", limit)
+                await self._reject(scope, receive, send, 413, "body_too_large",
+                                   f"Request body over {limit} bytes")
                 return
         body = b"".join(chunks)
         if b"json" in headers.get(b"content-type", b""):
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:
-                await self._reject(scope, receive, send, 400, "invalid_utf8", self.max_bytes)
+                await self._reject(scope, receive, send, 400, "invalid_utf8",
+                                   "Request body is not valid UTF-8")
                 return
         replayed = False
 
@@ -64,11 +103,201 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send, status: int,
-                      code: str, limit: int = 0) -> None:
-        message = {"body_too_large": f"Request body over {limit} bytes",
-                   "invalid_utf8": "Request body is not valid UTF-8"}[code]
-        await error_response(status, code, message)(scope, receive, send)
+    @staticmethod
+    async def _reject(scope: Scope, receive: Receive, send: Send, status: int, code: str,
+                      message: str) -> None:
+        # close: the rest of an unread body must not be taken for the next request
+        await error_response(status, code, message, headers={"Connection": "close"})(
+            scope, receive, send)
+
+
+def parse_rate_limit(limit: str) -> list[Any]:
+    """``limits`` items of a rate such as ``120/minute`` or ``10/second;600/hour``."""
+    from limits import parse_many
+
+    try:
+        return parse_many(limit)
+    except ValueError as exc:
+        raise ValueError(f"RAG_RATE_LIMIT={limit!r} is not a rate such as '120/minute' "
+                         f"({exc})") from exc
+
+
+class RateLimit:
+    """Per-client request limit (``limits`` moving window, in process memory): 429 with
+    ``Retry-After`` beyond it. The client is the TCP peer, or with ``trust_proxy`` the last
+    ``X-Forwarded-For`` entry (the address the reverse proxy saw; earlier entries are
+    whatever the client claimed)."""
+
+    def __init__(self, app: ASGIApp, limit: str, trust_proxy: bool = False,
+                 exempt: Iterable[str] = ("/healthz", "/readyz")) -> None:
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.app, self.trust_proxy, self.exempt = app, trust_proxy, frozenset(exempt)
+        self.items = parse_rate_limit(limit)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def client_key(self, scope: Scope) -> str:
+        """The address requests are counted under."""
+        if self.trust_proxy:
+            forwarded = [v.decode("latin-1") for k, v in scope.get("headers") or []
+                         if k == b"x-forwarded-for"]
+            hops = [h.strip() for h in ",".join(forwarded).split(",") if h.strip()]
+            if hops:
+                return hops[-1]
+        client = scope.get("client")
+        return client[0] if client else "unknown"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        key = self.client_key(scope)
+        over = [item for item in self.items if not self.limiter.test(item, key)]
+        if not over:
+            for item in self.items:
+                self.limiter.hit(item, key)
+            await self.app(scope, receive, send)
+            return
+        reset = max(self.limiter.get_window_stats(item, key).reset_time for item in over)
+        retry = max(1, math.ceil(reset - time.time()))
+        await error_response(
+            429, "rate_limited", f"Too many requests (limit {over[0]}); retry in {retry} s",
+            headers={"Retry-After": str(retry)})(scope, receive, send)
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware whose preflight rejections use the JSON error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-type", "content-length")}
+        return error_response(response.status_code, "cors_rejected",
+                              bytes(response.body).decode("utf-8", "replace"), headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class JsonErrors:
+    """Rewrites any 4xx/5xx response that is not JSON (Starlette's own plain-text answers:
+    static-file range errors, …) into ``{"error": {"code", "message"}}``, keeping its
+    status and headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if message["status"] >= 400 and "json" not in content_type:
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                status = held["status"]
+                text = b"".join(chunks).decode("utf-8", "replace").strip()
+                text = text or _phrase(status)
+                body = json.dumps({"error": {"code": HTTP_ERROR_CODES.get(status, "http_error"),
+                                             "message": text}}).encode()
+                headers = [(k, v) for k, v in held.get("headers", [])
+                           if k.lower() not in (b"content-type", b"content-length")]
+                headers += [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]
+                await send({**held, "headers": headers})
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                held = None
+                return
+            elif held is not None:  # another kind of body message: pass the original through
+                await send(held)
+                held = None
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+
+class CatchErrors:
+    """Innermost guard: an unexpected exception becomes the JSON 500 *here*, inside the CORS
+    and header middleware (Starlette's own 500 is written outside them); then re-raised so
+    the server logs it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if not started:
+                await error_response(500, "internal_error",
+                                     "Internal error; see the server log.")(scope, receive, send)
+            raise
+
+
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+#: FastAPI's /docs and /redoc load Swagger UI / ReDoc from a CDN with an inline script
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+            "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """``Content-Security-Policy``, ``X-Frame-Options``, ``X-Content-Type-Options`` and
+    ``Referrer-Policy`` on every response (a route may set its own)."""
+
+    def __init__(self, app: ASGIApp, docs_paths: Iterable[str] = ("/docs", "/redoc")) -> None:
+        self.app, self.docs_paths = app, tuple(docs_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"].startswith(self.docs_paths) else PAGE_CSP
+        extra = [(b"content-security-policy", csp.encode()),
+                 (b"x-frame-options", b"DENY"),
+                 (b"x-content-type-options", b"nosniff"),
+                 (b"referrer-policy", b"no-referrer")]
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
 
 
 class TimingAndLog:

@@ -196,8 +196,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from api.deps import check_startup
+    from api.server import uvicorn_options
+
+    check_startup(settings)  # a clear "error:" and exit 2, before uvicorn starts
+
+    # an import string (not an app object) so that --workers N can start N processes; the
+    # options (timeouts, header-timed protocol) are picklable and reach every worker
     uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info")
+                workers=args.workers, log_level="info", **uvicorn_options(settings))
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -61,6 +62,7 @@ class SentenceTransformerEmbedder:
         is_local = Path(path).exists()
         _set_offline(is_local, settings.allow_model_download)
         self.model = _load(path, show_progress)
+        self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
@@ -68,11 +70,12 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text."""
         prompt = self.settings.query_prompt if query else self.settings.passage_prompt
-        vectors = self.model.encode(
-            texts, prompt=prompt, batch_size=self.settings.embed_batch_size,
-            normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=self.show_progress and len(texts) > 1,
-        )
+        with self._gate:  # more parallel calls than cores only add per-thread memory
+            vectors = self.model.encode(
+                texts, prompt=prompt, batch_size=self.settings.embed_batch_size,
+                normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=self.show_progress and len(texts) > 1,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 

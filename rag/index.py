@@ -2,6 +2,12 @@
 
 A build writes a fresh versioned folder, then atomically repoints the index name (a symlink)
 at it, so readers never see a half-written index and an interrupted build changes nothing.
+
+The manifest lists every file of the folder with its size and BLAKE2b hash; a load checks
+them (a missing, extra, truncated or altered file is refused), then cross-checks what it
+read (counts, dimensions, references). Whatever goes wrong while reading an index surfaces
+as ``IndexNotBuilt``, ``IndexCorrupt`` or ``IndexMismatch``, each naming the reason and the
+rebuild command, never as another exception.
 """
 
 from __future__ import annotations
@@ -9,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
+import re
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,10 +38,19 @@ from rag.lexical import LexicalIndex
 from rag.records import Document, DocumentMeta, Passage
 from rag.sentences import split_sentences
 from rag.settings import Settings
-from rag.vector_store import IndexSpec, build_faiss, describe, load_faiss, save_faiss
+from rag.vector_store import (
+    IndexSpec,
+    build_faiss,
+    check_faiss,
+    describe,
+    load_faiss,
+    save_faiss,
+)
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+# 2: the manifest lists every file with its size and BLAKE2b hash (``files``); format 1 had
+# the sizes of four files (``file_sizes``) and is refused with the rebuild hint.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
@@ -61,8 +78,20 @@ def passage_sentences(passages: list[Passage]) -> list[Sentence]:
 
 
 @dataclass(frozen=True)
+class FileDigest:
+    """Size and content hash of one file of an index folder (in the manifest)."""
+
+    bytes: int
+    blake2b: str
+
+
+DIGEST_SIZE = 32  # bytes of BLAKE2b output (64 hex digits)
+_HEX_DIGEST = re.compile(f"[0-9a-f]{{{2 * DIGEST_SIZE}}}")
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """What an index was built from; checked on load."""
+    """What an index was built from, and every file it holds; checked on load."""
 
     model: str
     dim: int
@@ -74,7 +103,7 @@ class Manifest:
     faiss_index: str
     created: str
     format_version: int = FORMAT_VERSION
-    file_sizes: dict[str, int] = field(default_factory=dict)
+    files: dict[str, FileDigest] = field(default_factory=dict)  # path → size and hash
     build_seconds: float = 0.0
 
 
@@ -229,8 +258,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
             chunker_version=CHUNKER_VERSION,
             chunk_options=asdict(options), passages=len(passages), documents=len(docs),
             faiss_index=describe(vector_index), created=datetime.now(UTC).isoformat(),
-            file_sizes={name: (tmp / name).stat().st_size for name in (VECTORS, PASSAGES, SENTENCES,
-                                                                 SENTENCE_VECTORS)},
+            files=file_digests(tmp),
             build_seconds=round(time.perf_counter() - started, 2),
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
@@ -306,23 +334,198 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def index_files(folder: Path) -> list[str]:
+    """Every file of the index folder ``folder`` except the manifest, as sorted relative
+    paths with ``/`` separators (the names the manifest lists)."""
+    found = []
+    for root, dirs, files in os.walk(folder, onerror=_raise):
+        here = Path(root).relative_to(folder)
+        # a symlinked folder is not walked into; it is listed, so it cannot hide files
+        links = [d for d in dirs if (Path(root) / d).is_symlink()]
+        found.extend((here / name).as_posix() for name in [*files, *links])
+    return sorted(name for name in found if name != MANIFEST)
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def file_digest(path: Path) -> FileDigest:
+    """Size and BLAKE2b hash of the file at ``path``."""
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        digest = hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=DIGEST_SIZE))
+    return FileDigest(size, digest.hexdigest())
+
+
+def file_digests(folder: Path) -> dict[str, FileDigest]:
+    """Size and hash of every file of ``folder`` but the manifest (written at build)."""
+    return {name: file_digest(folder / name) for name in index_files(folder)}
+
+
+def verify_files(path: Path, manifest: Manifest, folder: Path | None = None) -> None:
+    """Check that the index folder holds exactly the files its manifest lists, with their
+    sizes and hashes; raise ``IndexCorrupt`` naming the first difference."""
+    folder = folder or path.resolve()
+    present, listed = set(index_files(folder)), set(manifest.files)
+    if missing := sorted(listed - present):
+        raise IndexCorrupt(path, f"missing {_plural(missing)}: {', '.join(missing)}")
+    if extra := sorted(present - listed):
+        raise IndexCorrupt(path, f"unexpected {_plural(extra)} not in the manifest: "
+                                 f"{', '.join(extra)}")
+    for name in sorted(listed):  # sizes first: a stat per file
+        size, expected = (folder / name).stat().st_size, manifest.files[name].bytes
+        if size != expected:
+            raise IndexCorrupt(path, f"{name} has {size} bytes, manifest says {expected}")
+    for name in sorted(listed):
+        if file_digest(folder / name).blake2b != manifest.files[name].blake2b:
+            raise IndexCorrupt(path, f"{name} was altered since the build (its BLAKE2b hash "
+                                     "differs from the manifest's)")
+
+
+def _plural(names: list[str]) -> str:
+    return "file" if len(names) == 1 else "files"
+
+
 def read_manifest(path: Path) -> Manifest:
-    """Read and validate ``manifest.json`` of the index at ``path``."""
+    """Read and validate ``manifest.json`` of the index at ``path``: ``IndexNotBuilt`` if
+    there is none, ``IndexMismatch`` for an index of another format, ``IndexCorrupt`` if
+    it is unreadable or malformed (never another error)."""
+    with _reading(path):
+        return _read_manifest(path, _index_folder(path))
+
+
+def _index_folder(path: Path) -> Path:
+    """The build folder the index name ``path`` points at."""
     if not path.exists():
         raise IndexNotBuilt(path)
+    folder = path.resolve(strict=True)
+    if not folder.is_dir():
+        raise IndexCorrupt(path, "it is a file, not an index folder")
+    return folder
+
+
+def _read_manifest(path: Path, folder: Path) -> Manifest:
     try:
-        data = json.loads((path / MANIFEST).read_text("utf-8"))
-        return Manifest(**data)
+        raw = (folder / MANIFEST).read_bytes()
     except FileNotFoundError as exc:
-        raise IndexCorrupt(path, "manifest.json is missing") from exc
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
-        raise IndexCorrupt(path, f"manifest.json is unreadable: {exc}") from exc
+        raise IndexCorrupt(path, f"{MANIFEST} is missing") from exc
+    except OSError as exc:
+        raise IndexCorrupt(path, f"{MANIFEST} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSON or UTF-8 errors
+        raise IndexCorrupt(path, f"{MANIFEST} is unreadable: {_short(exc)}") from exc
+    return manifest_from_json(path, data)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_number(value: object) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value) \
+        and value >= 0  # type: ignore[operator]
+
+
+_MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "model": (_is_text, "a model name"),
+    "dim": (lambda v: _is_int(v) and v > 0, "a positive integer"),  # type: ignore[operator]
+    "corpus_hash": (_is_text, "a hash"),
+    "chunker_version": (_is_text, "a version string"),
+    "chunk_options": (lambda v: isinstance(v, dict) and all(_is_int(x) for x in v.values()),
+                      "an object of integers"),
+    "passages": (lambda v: _is_int(v) and v > 0, "a positive integer"),  # type: ignore[operator]
+    "documents": (lambda v: _is_int(v) and v > 0, "a positive integer"),  # type: ignore[operator]
+    "faiss_index": (_is_text, "a FAISS index name"),
+    "created": (_is_text, "a date"),
+    "build_seconds": (_is_number, "a number of seconds"),
+}
+
+
+def manifest_from_json(path: Path, data: object) -> Manifest:
+    """A ``Manifest`` from the parsed ``manifest.json`` of the index at ``path``, every field
+    checked: another format version is ``IndexMismatch``, any malformed field
+    ``IndexCorrupt``."""
+    if not isinstance(data, dict):
+        raise IndexCorrupt(path, f"{MANIFEST} is not a JSON object")
+    version = data.get("format_version")
+    if not _is_int(version):
+        raise IndexCorrupt(path, f"{MANIFEST} has no valid format_version ({_show(version)})")
+    if version != FORMAT_VERSION:
+        raise IndexMismatch(path, f"index format {version}, this version reads format "
+                                  f"{FORMAT_VERSION}")
+    names = [f.name for f in fields(Manifest)]
+    if missing := [n for n in names if n not in data]:
+        raise IndexCorrupt(path, f"{MANIFEST} lacks {', '.join(missing)}")
+    if unknown := sorted(set(data) - set(names)):
+        raise IndexCorrupt(path, f"{MANIFEST} has unknown fields {', '.join(unknown)}")
+    for name, (valid, expected) in _MANIFEST_FIELDS.items():
+        if not valid(data[name]):
+            raise IndexCorrupt(path, f"{MANIFEST} field {name!r} is malformed (expected "
+                                     f"{expected}, found {_show(data[name])})")
+    return Manifest(**{**data, "files": _manifest_files(path, data["files"])})
+
+
+def _manifest_files(path: Path, files: object) -> dict[str, FileDigest]:
+    if not isinstance(files, dict) or not files:
+        raise IndexCorrupt(path, f"{MANIFEST} field 'files' is malformed (expected an object "
+                                 f"of file entries, found {_show(files)})")
+    out = {}
+    for name, entry in files.items():
+        if not _safe_name(name):
+            raise IndexCorrupt(path, f"{MANIFEST} lists an invalid file name {_show(name)}")
+        if not (isinstance(entry, dict) and set(entry) == {"bytes", "blake2b"}
+                and _is_int(entry["bytes"]) and entry["bytes"] >= 0
+                and isinstance(entry["blake2b"], str)
+                and _HEX_DIGEST.fullmatch(entry["blake2b"])):
+            raise IndexCorrupt(path, f"{MANIFEST} entry of {name} is malformed "
+                                     f"({_show(entry)})")
+        out[name] = FileDigest(entry["bytes"], entry["blake2b"])
+    return out
+
+
+def _safe_name(name: str) -> bool:
+    """A relative path inside the index folder (no ``..``, no absolute path)."""
+    parts = name.split("/")
+    return name != MANIFEST and "\\" not in name and "\0" not in name \
+        and all(p not in ("", ".", "..") for p in parts)
+
+
+def _show(value: object, limit: int = 60) -> str:
+    text = f"{type(value).__name__} {json.dumps(value, ensure_ascii=False)}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """One line naming the error, for a reason in a message."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextmanager
+def _reading(path: Path, part: str | None = None) -> Iterator[None]:
+    """Turn any error while reading (a ``part`` of) the index at ``path`` into
+    ``IndexCorrupt``; the named index errors pass through."""
+    try:
+        yield
+    except RagError:
+        raise
+    except Exception as exc:
+        reason = f"{part}: {_short(exc)}" if part else _short(exc)
+        raise IndexCorrupt(path, reason) from exc
 
 
 def check_manifest(path: Path, manifest: Manifest, settings: Settings, dim: int | None) -> None:
     """Refuse an index built with another model, dimension, chunker or format."""
     if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatch(path, f"format {manifest.format_version}, expected {FORMAT_VERSION}")
+        raise IndexMismatch(path, f"index format {manifest.format_version}, this version "
+                                  f"reads format {FORMAT_VERSION}")
     if manifest.model != settings.embedding_model:
         raise IndexMismatch(path, f"built with model {manifest.model!r}, "
                                   f"configured {settings.embedding_model!r}")
@@ -331,59 +534,165 @@ def check_manifest(path: Path, manifest: Manifest, settings: Settings, dim: int 
     if manifest.chunker_version != CHUNKER_VERSION:
         raise IndexMismatch(path, f"chunker {manifest.chunker_version}, "
                                   f"code is {CHUNKER_VERSION}")
-    for name, size in manifest.file_sizes.items():
-        actual = (path / name).stat().st_size if (path / name).exists() else -1
-        if actual != size:
-            raise IndexCorrupt(path, f"{name} has {actual} bytes, manifest says {size}")
 
 
-def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False) -> Index:
-    """Load the configured index, checking it against the settings (and model ``dim``)."""
+def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False,
+               verify: bool = True) -> Index:
+    """Load the configured index, checking it against the settings (and model ``dim``),
+    every file against the manifest's sizes and hashes (unless ``verify`` is false) and
+    its parts against each other. Raises ``IndexNotBuilt``, ``IndexMismatch`` or
+    ``IndexCorrupt`` (with the reason and the rebuild command), never another error."""
     path = settings.index_dir
-    manifest = read_manifest(path)
-    check_manifest(path, manifest, settings, dim)
-    resolved = path.resolve()
-    try:
-        vectors = load_faiss(resolved / VECTORS, mmap=mmap)
-        lexical = LexicalIndex.load(resolved / LEXICAL)
-        passages = [_passage(json.loads(line)) for line in
-                    (resolved / PASSAGES).read_text("utf-8").splitlines() if line.strip()]
-        documents = {d["id"]: _document(d) for d in
-                     json.loads((resolved / DOCUMENTS).read_text("utf-8"))}
-        sentences = [Sentence(**json.loads(line)) for line in
-                     (resolved / SENTENCES).read_text("utf-8").splitlines() if line.strip()]
-        sentence_vectors = np.load(resolved / SENTENCE_VECTORS).astype(np.float32)
-    except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
-        raise IndexCorrupt(path, f"{type(exc).__name__}: {exc}") from exc
-    if vectors.ntotal != len(passages) or len(passages) != manifest.passages:
-        raise IndexCorrupt(path, f"{vectors.ntotal} vectors for {len(passages)} passages, "
+    with _reading(path):
+        folder = _index_folder(path)  # resolved once: a rebuild meanwhile cannot mix files
+        manifest = _read_manifest(path, folder)
+        check_manifest(path, manifest, settings, dim)
+        if verify:
+            verify_files(path, manifest, folder)
+        with _reading(path, VECTORS):
+            vectors = load_faiss(folder / VECTORS, mmap=mmap)
+            check_faiss(vectors)
+        with _reading(path, f"{LEXICAL}/"):
+            lexical = LexicalIndex.load(folder / LEXICAL)
+        with _reading(path, PASSAGES):
+            passages = [_passage(row) for row in _jsonl(folder / PASSAGES)]
+        with _reading(path, DOCUMENTS):
+            documents = _documents(json.loads((folder / DOCUMENTS).read_text("utf-8")))
+        with _reading(path, SENTENCES):
+            sentences = [_sentence(row) for row in _jsonl(folder / SENTENCES)]
+        with _reading(path, SENTENCE_VECTORS):
+            sentence_vectors = _matrix(np.load(folder / SENTENCE_VECTORS, allow_pickle=False))
+        with _reading(path, SOURCES):
+            sources = _sources(json.loads((folder / SOURCES).read_text("utf-8")))
+        _cross_check(path, manifest, vectors, lexical, passages, documents, sentences,
+                     sentence_vectors, sources)
+        if _seeds_changed(settings, manifest):
+            log.warning("Index at %s was built from other seed files; rebuild with: rag index",
+                        path)
+        return Index(folder, manifest, vectors, lexical, passages, documents, sentences,
+                     sentence_vectors, sources)
+
+
+def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index, lexical: LexicalIndex,
+                 passages: list[Passage], documents: dict[str, DocumentMeta],
+                 sentences: list[Sentence], sentence_vectors: np.ndarray,
+                 sources: dict[str, SourceRecord]) -> None:
+    """Cheap consistency checks between the parts, so that an inconsistent index fails at
+    load rather than on some later question."""
+    n = len(passages)
+    if vectors.ntotal != n or n != manifest.passages:
+        raise IndexCorrupt(path, f"{vectors.ntotal} vectors for {n} passages, "
                                  f"manifest says {manifest.passages}")
-    if len(sentences) != len(sentence_vectors):
-        raise IndexCorrupt(path, f"{len(sentence_vectors)} sentence vectors for "
-                                 f"{len(sentences)} sentences")
-    if _seeds_changed(settings, manifest):
-        log.warning("Index at %s was built from other seed files; rebuild with: rag index", path)
-    return Index(resolved, manifest, vectors, lexical, passages, documents, sentences,
-                 sentence_vectors, read_sources(resolved))
+    if vectors.d != manifest.dim:
+        raise IndexCorrupt(path, f"{VECTORS} has {vectors.d} dimensions, manifest says "
+                                 f"{manifest.dim}")
+    if sentence_vectors.shape != (len(sentences), manifest.dim):
+        rows, cols = sentence_vectors.shape
+        raise IndexCorrupt(path, f"{SENTENCE_VECTORS} holds {rows} vectors of {cols} "
+                                 f"dimensions for {len(sentences)} sentences of "
+                                 f"{manifest.dim}")
+    if lexical.num_docs != n:
+        raise IndexCorrupt(path, f"the BM25 index ({LEXICAL}/) covers {lexical.num_docs} "
+                                 f"passages, not {n}")
+    if len(documents) != manifest.documents:
+        raise IndexCorrupt(path, f"{DOCUMENTS} lists {len(documents)} documents, manifest "
+                                 f"says {manifest.documents}")
+    if len({p.id for p in passages}) != n:
+        raise IndexCorrupt(path, f"{PASSAGES} repeats passage ids")
+    cited = {p.doc_id for p in passages}
+    if unknown := sorted(cited - documents.keys()):
+        raise IndexCorrupt(path, f"passages of documents missing from {DOCUMENTS}: "
+                                 f"{', '.join(unknown[:5])}")
+    if empty := sorted(documents.keys() - cited):
+        raise IndexCorrupt(path, f"documents without passages: {', '.join(empty[:5])}")
+    bad = next((i for i, s in enumerate(sentences) if not 0 <= s.passage < n), None)
+    if bad is not None:
+        raise IndexCorrupt(path, f"sentence {bad} belongs to passage row "
+                                 f"{sentences[bad].passage}, out of range 0–{n - 1}")
+    if set(sources) != set(documents):
+        raise IndexCorrupt(path, f"{SOURCES} and {DOCUMENTS} list different documents")
 
 
 def _seeds_changed(settings: Settings, manifest: Manifest) -> bool:
     try:
         return corpus_hash(settings.seeds_dir) != manifest.corpus_hash
-    except (OSError, RagError):  # an unreadable seeds folder does not stop serving
+    except Exception:  # an unreadable seeds folder does not stop serving
         return True
 
 
-def _document(row: dict[str, object]) -> DocumentMeta:
-    row["aliases"] = tuple(row.get("aliases") or ())  # type: ignore[arg-type]
-    return DocumentMeta(**row)  # type: ignore[arg-type]
+def _jsonl(path: Path) -> list[object]:
+    """The rows of a JSON Lines file (split on newlines only: texts may hold U+2028)."""
+    return [json.loads(line) for line in path.read_text("utf-8").split("\n") if line.strip()]
 
 
-def _passage(row: dict[str, object]) -> Passage:
-    row["section"] = tuple(row.get("section") or ())  # type: ignore[arg-type]
-    row["footnotes"] = tuple(row.get("footnotes") or ())  # type: ignore[arg-type]
-    row["items"] = tuple(row.get("items") or ())  # type: ignore[arg-type]
-    return Passage(**row)  # type: ignore[arg-type]
+def _fields(row: object, kind: str, texts: tuple[str, ...], ints: tuple[str, ...] = (),
+            lists: tuple[str, ...] = ()) -> dict[str, object]:
+    """``row`` as keyword arguments of ``kind``, checking the types of the named fields
+    (unknown or missing fields fail when the dataclass is built)."""
+    if not isinstance(row, dict):
+        raise ValueError(f"a {kind} row is {type(row).__name__}, not an object")
+    name = row.get("id", row.get("passage"))
+    for key in texts:
+        if key in row and not isinstance(row[key], str):
+            raise ValueError(f"{kind} {name!r}: {key} is not a string")
+    for key in ints:
+        if key in row and not _is_int(row[key]):
+            raise ValueError(f"{kind} {name!r}: {key} is not an integer")
+    for key in lists:
+        value = row.get(key) or ()
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{kind} {name!r}: {key} is not a list of strings")
+        row[key] = tuple(value)
+    return row
+
+
+def _document(row: object) -> DocumentMeta:
+    return DocumentMeta(**_fields(row, "document", ("id", "file", "title"),  # type: ignore[arg-type]
+                                  lists=("aliases",)))
+
+
+def _documents(rows: object) -> dict[str, DocumentMeta]:
+    if not isinstance(rows, list):
+        raise ValueError("not a JSON list")
+    documents = {d.id: d for d in map(_document, rows)}
+    if len(documents) != len(rows):
+        raise ValueError("document ids repeat")
+    return documents
+
+
+def _passage(row: object) -> Passage:
+    return Passage(**_fields(row, "passage", ("id", "doc_id", "kind", "label", "text",  # type: ignore[arg-type]
+                                              "context", "role"), ("order",),
+                             ("section", "footnotes", "items")))
+
+
+def _sentence(row: object) -> Sentence:
+    return Sentence(**_fields(row, "sentence", ("text",), ("passage", "ordinal")))  # type: ignore[arg-type]
+
+
+def _matrix(array: np.ndarray) -> np.ndarray:
+    """The sentence vectors as float32, refusing anything but a finite float matrix."""
+    if array.ndim != 2 or not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"expected a matrix of floats, found {array.dtype} of shape "
+                         f"{array.shape}")
+    matrix = array.astype(np.float32)
+    if not np.isfinite(matrix).all():
+        raise ValueError("it holds values that are not finite numbers")
+    return matrix
+
+
+def _sources(rows: object) -> dict[str, SourceRecord]:
+    """The source records, strictly (``read_sources`` is the lenient reader for builds)."""
+    if not isinstance(rows, list):
+        raise ValueError("not a JSON list")
+    records = {}
+    for row in rows:
+        record = SourceRecord(**_fields(row, "source", ("id", "file", "sha256", "format",  # type: ignore[arg-type]
+                                                        "added"), ("bytes",)))
+        records[record.id] = record
+    if len(records) != len(rows):
+        raise ValueError("document ids repeat")
+    return records
 
 
 def vectors_of(index: Index) -> np.ndarray:

@@ -93,9 +93,26 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        """Read an index written by :meth:`save`."""
-        return cls({name: bm25s.BM25.load(str(directory / name), load_corpus=False)
-                    for name in ANALYZERS})
+        """Read an index written by :meth:`save`; ``ValueError`` (naming the analyzer) if
+        its arrays are inconsistent, so that a damaged file fails here, not in a query."""
+        indexes = {}
+        for name in ANALYZERS:
+            retriever = bm25s.BM25.load(str(directory / name), load_corpus=False,
+                                        show_progress=False)
+            try:
+                _check(retriever)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
+            indexes[name] = retriever
+        counts = {name: r.scores["num_docs"] for name, r in indexes.items()}
+        if len(set(counts.values())) != 1:
+            raise ValueError(f"the analyzers cover different passage counts: {counts}")
+        return cls(indexes)
+
+    @property
+    def num_docs(self) -> int:
+        """How many passages the index scores."""
+        return int(next(iter(self._bm25.values())).scores["num_docs"])
 
     def scores(self, query: str, analyzer: Analyzer = "words") -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no term matches)."""
@@ -104,3 +121,32 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(retriever.get_scores(tokens), dtype=np.float32)
+
+
+def _check(retriever: bm25s.BM25) -> None:
+    """The sparse score matrix (CSC: one column of passages per token) and the vocabulary
+    must fit together; these are the invariants ``get_scores`` relies on."""
+    scores = retriever.scores
+    num_docs = scores.get("num_docs")
+    if not isinstance(num_docs, int) or isinstance(num_docs, bool) or num_docs < 1:
+        raise ValueError(f"num_docs is {num_docs!r}")
+    for dtype in (retriever.dtype, retriever.int_dtype):
+        np.dtype(dtype)  # TypeError for a type name numpy does not know
+    data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+    if data.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1:
+        raise ValueError("score arrays are not vectors")
+    if not np.issubdtype(data.dtype, np.floating) or not (
+            np.issubdtype(indices.dtype, np.integer) and np.issubdtype(indptr.dtype, np.integer)):
+        raise ValueError("score arrays have the wrong types")
+    if len(indices) != len(data) or len(indptr) < 1 or indptr[0] != 0 \
+            or indptr[-1] != len(data) or np.any(np.diff(indptr) < 0):
+        raise ValueError("score matrix pointers do not fit its data")
+    if len(indices) and (indices.min() < 0 or indices.max() >= num_docs):
+        raise ValueError(f"score matrix refers to passages beyond {num_docs}")
+    if not np.isfinite(data).all():
+        raise ValueError("scores that are not finite numbers")
+    vocab = retriever.vocab_dict
+    tokens = len(indptr) - 1  # bm25s gives the empty token (never queried) an id past them
+    if not isinstance(vocab, dict) or not all(
+            type(v) is int and (0 <= v < tokens or k == "") for k, v in vocab.items()):
+        raise ValueError(f"vocabulary ids outside 0–{tokens - 1}")

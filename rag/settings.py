@@ -209,7 +209,42 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Each server worker checks this often whether the index was "
         "rebuilt (rag add/remove/index, an upload to another worker) and swaps it in; 0 = off."
     )
+    request_threads: int = Field(
+        8, ge=1, description="Threads that run questions in each server worker; more adds "
+        "memory (per-thread buffers) and no speed on a small CPU."
+    )
+    embed_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 2, ge=1,
+        description="Model calls running at once in a process (default: CPU count)."
+    )
     mmap_index: bool = Field(False, description="Memory-map the FAISS file (shared by workers).")
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, description="An idle keep-alive connection is closed after this many seconds "
+        "without a new request."
+    )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="A connection must send a complete request header block within "
+        "this many seconds (from connect, or from the end of the previous response); else 408 "
+        "and close. Also bounds a new connection that sends nothing."
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="A request body must arrive completely within this many seconds "
+        "of the headers; else 408 and close."
+    )
+    upload_timeout_seconds: float = Field(
+        300.0, gt=0, description="Same as body_timeout_seconds for document uploads "
+        "(POST /v1/documents)."
+    )
+    rate_limit: str | None = Field(
+        None, description="Requests allowed per client address, e.g. '120/minute' or "
+        "'10/second;600/hour' (limits syntax); beyond it 429 with Retry-After. None = off. "
+        "Counted per server process; health probes are exempt."
+    )
+    trust_proxy: bool = Field(
+        False, description="Behind a reverse proxy: take the client address from the last "
+        "X-Forwarded-For entry (the one the proxy adds) for rate limiting, and let uvicorn "
+        "honour X-Forwarded-For/Proto. Only when the port is reachable solely through the proxy."
+    )
 
     @model_validator(mode="after")
     def _refuse_weak_key_outside_development(self) -> Settings:

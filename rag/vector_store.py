@@ -75,6 +75,19 @@ def load_faiss(path: Path, *, mmap: bool = False) -> faiss.Index:
     return faiss.read_index(str(path), flags)
 
 
+def check_faiss(index: faiss.Index) -> None:
+    """Raise ``ValueError`` if a loaded index cannot serve this package's searches: an
+    untrained index, another metric than inner product, an IVF index without the direct map
+    that answers use to reconstruct passage vectors."""
+    if not index.is_trained:
+        raise ValueError("the FAISS index is not trained")
+    if index.metric_type != faiss.METRIC_INNER_PRODUCT:
+        raise ValueError(f"the FAISS index uses metric {index.metric_type}, not inner product")
+    real = faiss.downcast_index(index)
+    if isinstance(real, faiss.IndexIVF) and real.direct_map.type == faiss.DirectMap.NoMap:
+        raise ValueError("the IVF index has no direct map")
+
+
 def search(index: faiss.Index, query: np.ndarray, k: int,
            allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` (scores, ids) for one query vector, optionally restricted to ``allowed`` ids.

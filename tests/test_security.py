@@ -43,6 +43,22 @@ def test_production_without_a_key_refuses_to_start():
         check_startup(Settings(environment="production"))
     check_startup(Settings())  # development may run open
     check_startup(Settings(environment="production", api_key=secrets.token_urlsafe(24)))
+    with pytest.raises(RagError, match="RAG_API_KEY"):
+        create_app(Settings(environment="production"))
+
+
+def test_serve_without_a_key_in_production_exits_2(monkeypatch, capsys):
+    from rag.cli import main
+    from rag.settings import get_settings
+
+    monkeypatch.setenv("RAG_ENVIRONMENT", "production")
+    monkeypatch.delenv("RAG_API_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["serve"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "RAG_API_KEY" in capsys.readouterr().err
 
 
 def test_unauthorized_answers_say_how_to_authenticate(built_settings, pipeline):
