@@ -28,12 +28,12 @@ def passages(corpus: dict[str, Document]) -> dict[str, list[Passage]]:
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose index is built once per session from seeds/ with the default model."""
-    from rag.embeddings import load_embedder
+    from rag.corpus import build_embedder
     from rag.index import build_index
 
     root = tmp_path_factory.mktemp("index")
     settings = Settings(index_root=root, seeds_dir=SEEDS)
-    build_index(settings, load_embedder(settings))
+    build_index(settings, build_embedder(settings))  # leaves a warm embedding cache in root
     return settings
 
 

@@ -55,3 +55,26 @@ def test_passages_command_lists_labels(capsys):
     assert cli.main(["passages", "--doc", "S/2021/297"]) == 0
     out = capsys.readouterr().out
     assert "S/2021/297, par. 6" in out and "signature" in out
+
+
+def test_commands_print_no_library_noise(built_settings, tmp_path):
+    """No DEBUG lines from the lexical library, no weight-loading bar; `rag index` leaves the
+    checkout unmodified (the index folder is not tracked)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAG_INDEX_ROOT": str(built_settings.index_root),
+           "RAG_SEEDS_DIR": str(built_settings.seeds_dir)}
+    run = subprocess.run([sys.executable, "-m", "rag.cli", "search", "OSCE", "--k", "1"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "DEBUG" not in run.stderr and "Loading weights" not in run.stderr
+    build = subprocess.run([sys.executable, "-m", "rag.cli", "index", "--quiet"],
+                           env={**env, "RAG_INDEX_NAME": "quiet"},  # warm cache: fast
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr
+    assert "DEBUG" not in build.stderr and "Loading weights" not in build.stderr
+    tracked = subprocess.run(["git", "ls-files", "index"], capture_output=True, text=True,
+                             cwd=built_settings.seeds_dir.parent)
+    assert tracked.stdout.split() in ([], ["index/README.md"])
