@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import HTTP_ERROR_CODES, error_response
 
 access_log = logging.getLogger("api.access")
+error_log = logging.getLogger("api")
 
 #: request headers that must not appear twice: the guard and the app could read different ones
 SINGLE_HEADERS = (b"content-type", b"content-length", b"transfer-encoding")
@@ -235,8 +236,7 @@ class JsonErrors:
 
 class CatchErrors:
     """Innermost guard: an unexpected exception becomes the JSON 500 *here*, inside the CORS
-    and header middleware (Starlette's own 500 is written outside them); then re-raised so
-    the server logs it."""
+    and header middleware (Starlette's own 500 is written outside them), and is logged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -256,10 +256,12 @@ class CatchErrors:
         try:
             await self.app(scope, receive, watch)
         except Exception:
-            if not started:
-                await error_response(500, "internal_error",
-                                     "Internal error; see the server log.")(scope, receive, send)
-            raise
+            if started:  # a response cut short: the server must close the connection
+                raise
+            error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            # answered in full and not re-raised, so a keep-alive connection stays usable
+            await error_response(500, "internal_error",
+                                 "Internal error; see the server log.")(scope, receive, send)
 
 
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "

@@ -402,3 +402,21 @@ def test_the_page_raises_no_csp_violation_in_a_browser(live_server):
                         or "CSP violation" in m], messages
         finally:
             browser.close()
+
+
+def test_a_500_leaves_the_keep_alive_connection_usable(live_server, pipeline, monkeypatch):
+    import httpx
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(pipeline, "ask", broken)
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        first = client.post("/v1/ask", json={"question": "OSCE ?"})
+        second = client.post("/v1/ask", json={"question": "OSCE ?"})
+        monkeypatch.undo()
+        third = client.post("/v1/ask", json={"question": "Quel est le rôle de l’OSCE ?"})
+    assert first.status_code == second.status_code == 500
+    assert first.json()["error"]["code"] == "internal_error"
+    assert first.headers.get("connection", "").lower() != "close"
+    assert third.status_code == 200
