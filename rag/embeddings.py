@@ -96,5 +96,10 @@ def _load(path: str, show_progress: bool = False) -> SentenceTransformer:
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
-    """The configured embedder."""
-    return SentenceTransformerEmbedder(settings, show_progress=show_progress)
+    """The configured embedder (question vectors cached, ``RAG_QUERY_CACHE_SIZE``)."""
+    embedder: Embedder = SentenceTransformerEmbedder(settings, show_progress=show_progress)
+    if settings.query_cache_size:
+        from rag.query_cache import QueryCache
+
+        embedder = QueryCache(embedder, settings.query_cache_size)
+    return embedder

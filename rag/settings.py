@@ -209,6 +209,9 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Each server worker checks this often whether the index was "
         "rebuilt (rag add/remove/index, an upload to another worker) and swaps it in; 0 = off."
     )
+    query_cache_size: int = Field(
+        2048, ge=0, description="Question embeddings kept in memory (LRU); 0 = off."
+    )
     request_threads: int = Field(
         8, ge=1, description="Threads that run questions in each server worker; more adds "
         "memory (per-thread buffers) and no speed on a small CPU."
