@@ -63,7 +63,8 @@ def main() -> int:
     args = parser.parse_args()
     questions = [q.question for q in load_questions(DEV_SET)]
     port = free_port()
-    proc = start_server(1, port, dict(os.environ))
+    proc = start_server(1, port, {**os.environ, "RAG_ANSWER_CACHE_SIZE": "0",
+                                  "RAG_QUERY_CACHE_SIZE": "0"})  # measure the work
     url = f"http://127.0.0.1:{port}"
     try:
         idle = rss(proc.pid)

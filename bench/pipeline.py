@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     report: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(index_root=Path(tmp))
+        settings = Settings(index_root=Path(tmp), answer_cache_size=0, query_cache_size=0)
         t0 = time.perf_counter()
         embedder = load_embedder(settings)
         load_s = time.perf_counter() - t0

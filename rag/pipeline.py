@@ -3,8 +3,10 @@ shared by the CLI and the API."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.answer import Answer, Composer, Evidence
@@ -13,6 +15,7 @@ from rag.answer.extractive import ExtractiveComposer
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
 from rag.index import Index, load_index, read_manifest
+from rag.query_cache import normalise
 from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
 from rag.retrieval import Hit, Retriever
 from rag.settings import Settings
@@ -31,6 +34,7 @@ class Pipeline:
     analyzer: QuestionAnalyzer
     load_seconds: float = 0.0
     composers: dict[str, Composer] = field(default_factory=dict)
+    answers: LRU = field(default_factory=lambda: LRU(0))  # per index snapshot: a reload empties it
 
     @classmethod
     def load(cls, settings: Settings, *, mmap: bool = False,
@@ -54,7 +58,7 @@ class Pipeline:
         analyzer = QuestionAnalyzer(index.documents,
                                     acronym_expansions(p.text for p in index.passages))
         return cls(settings, embedder, index, retriever, analyzer,
-                   load_seconds, {extractive.name: extractive})
+                   load_seconds, {extractive.name: extractive}, LRU(settings.answer_cache_size))
 
     def reloaded(self, settings: Settings | None = None) -> Pipeline:
         """A new pipeline over the index now on disk (at ``settings``' location, default
@@ -128,6 +132,18 @@ class Pipeline:
         chosen = self.composer(composer)
         if documents:  # unknown documents are an error even when nothing is retrieved
             documents = [self.retriever.resolve_document(d) for d in documents]
+        key = _answer_key(question, k, documents, chosen, history)
+        cached = self.answers.get(key)
+        if cached is not None:
+            return replace(cached, timings_ms={"retrieve": 0.0, "compose": 0.0, "total": (
+                time.perf_counter() - started) * 1000}, notes=(*cached.notes, "cached"))
+        answer = self._ask(question, k, documents, chosen, history, started)
+        self.answers.put(key, answer)
+        return answer
+
+    def _ask(self, question: str, k: int | None, documents: list[str] | None,
+             chosen: Composer, history: Sequence[Turn | dict[str, str]] | None,
+             started: float) -> Answer:
         plan = self.plan(question, history)
         depth = max(k or self.settings.top_k, self.settings.answer_passages)
         extractive = self.composers["extractive"]
@@ -140,3 +156,42 @@ class Pipeline:
                    "total": (done - started) * 1000}
         return replace(answer, hits=answer.hits[: k or self.settings.top_k], timings_ms=timings)
 
+
+
+class LRU:
+    """A thread-safe least-recently-used map of at most ``size`` entries (0 = off)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Answer | None:
+        """The entry, now the most recently used, or None."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Answer) -> None:
+        """Store an entry, evicting the least recently used beyond ``size``."""
+        if not self.size:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _answer_key(question: str, k: int | None, documents: list[str] | None, composer: Composer,
+                history: Sequence[Turn | dict[str, str]] | None) -> Hashable:
+    """What decides an answer besides the index: the question (whitespace-normalised), the
+    options and the conversation so far."""
+    turns = tuple((t["role"], normalise(t["content"])) if isinstance(t, dict)
+                  else (t[0], normalise(t[1])) for t in history or ())
+    return (normalise(question), k, tuple(documents or ()), getattr(composer, "name", ""), turns)

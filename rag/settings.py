@@ -209,6 +209,10 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Each server worker checks this often whether the index was "
         "rebuilt (rag add/remove/index, an upload to another worker) and swaps it in; 0 = off."
     )
+    answer_cache_size: int = Field(
+        512, ge=0, description="Answers kept per index snapshot (LRU, emptied by a reload); "
+        "0 = off."
+    )
     query_cache_size: int = Field(
         2048, ge=0, description="Question embeddings kept in memory (LRU); 0 = off."
     )
