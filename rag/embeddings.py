@@ -96,10 +96,40 @@ def _load(path: str, show_progress: bool = False) -> SentenceTransformer:
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
-    """The configured embedder (question vectors cached, ``RAG_QUERY_CACHE_SIZE``)."""
-    embedder: Embedder = SentenceTransformerEmbedder(settings, show_progress=show_progress)
+    """The configured embedder: ``RAG_EMBEDDING_BACKEND`` torch, onnx, or auto (ONNX Runtime
+    when it is installed and the export works, else torch), question vectors cached
+    (``RAG_QUERY_CACHE_SIZE``)."""
+    embedder = _backend(settings, show_progress)
     if settings.query_cache_size:
         from rag.query_cache import QueryCache
 
         embedder = QueryCache(embedder, settings.query_cache_size)
     return embedder
+
+
+def _backend(settings: Settings, show_progress: bool) -> Embedder:
+    backend = settings.embedding_backend
+    if backend in ("onnx", "auto"):
+        from rag.onnx_encoder import OnnxEmbedder, OnnxUnsupported, onnxruntime_available
+
+        if backend == "onnx" or onnxruntime_available():
+            try:
+                embedder = OnnxEmbedder(settings, show_progress=show_progress)
+            except (OnnxUnsupported, ModelUnavailable) as exc:
+                if backend == "onnx":
+                    raise ModelUnavailable(f"ONNX embedding backend unavailable: {exc}") \
+                        from exc
+                log.info("embedding backend: torch (ONNX unavailable: %s)", exc)
+            except Exception as exc:  # an export failure must not stop the service
+                if backend == "onnx":
+                    raise ModelUnavailable(f"ONNX export of {settings.embedding_model} "
+                                           f"failed: {exc}") from exc
+                log.warning("embedding backend: torch (ONNX export failed: %s)", exc)
+            else:
+                log.info("embedding backend: onnx (%s)", embedder.folder)
+                return embedder
+        else:
+            log.info("embedding backend: torch (onnxruntime not installed)")
+    else:
+        log.info("embedding backend: torch")
+    return SentenceTransformerEmbedder(settings, show_progress=show_progress)

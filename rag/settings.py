@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     )
     query_prompt: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    embedding_backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="Encoder runtime: torch (sentence-transformers), onnx (ONNX Runtime, "
+        "exported once into cache_dir; pip install 'unrag[fast]'), or auto = onnx when "
+        "onnxruntime is installed and the export works, else torch."
+    )
     embed_batch_size: int = Field(8, ge=1, description="Texts per model call (8 is fastest "
                                   "on a 2-core CPU for passage-length texts).")
     embedding_cache: bool = Field(

