@@ -46,12 +46,10 @@ class OnnxUnsupported(RuntimeError):
 
 
 def onnxruntime_available() -> bool:
-    """Whether ``onnxruntime`` can be imported."""
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether ``onnxruntime`` is installed (found without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def export_dir(model_name: str, cache_dir: Path) -> Path:
@@ -77,12 +75,23 @@ def source_fingerprint(path: str) -> dict[str, Any]:
     return info
 
 
-def _import_ort() -> Any:
+def _import_ort(cache_dir: Path) -> Any:
+    """Import onnxruntime; its telemetry writes a device id under ``$XDG_CACHE_HOME`` when
+    imported, so point that at our own cache folder meanwhile (the service writes nowhere
+    else) and switch the telemetry off."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache_dir)
     try:
         import onnxruntime as ort
     except ImportError as exc:
-        raise OnnxUnsupported("onnxruntime is not installed (pip install 'unrag[fast]')") \
+        raise OnnxUnsupported("onnxruntime is not installed (pip install onnxruntime)") \
             from exc
+    finally:
+        if previous is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = previous
+    ort.disable_telemetry_events()
     return ort
 
 
@@ -183,7 +192,7 @@ class OnnxEmbedder:
     def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
         from rag.embeddings import _load, _set_offline, resolve_model_path
 
-        ort = _import_ort()
+        ort = _import_ort(settings.cache_dir)
         self.settings = settings
         self.model_id = settings.embedding_model
         self.show_progress = show_progress

@@ -129,7 +129,7 @@ def _converted_folder() -> Path:
 def test_backend_setting(backend: str, kind: str, caplog) -> None:
     settings = Settings(embedding_backend=backend, embedding_cache=False)
     with caplog.at_level(logging.INFO, logger="rag.embeddings"):
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings).embedder  # under the question cache
     assert type(embedder).__name__ == kind
     expected = "onnx" if kind == "OnnxEmbedder" else "torch"
     assert f"embedding backend: {expected}" in caplog.text
@@ -140,6 +140,6 @@ def test_auto_falls_back_to_torch_without_onnxruntime(monkeypatch, caplog) -> No
 
     monkeypatch.setattr(rag.onnx_encoder, "onnxruntime_available", lambda: False)
     with caplog.at_level(logging.INFO, logger="rag.embeddings"):
-        embedder = load_embedder(Settings(embedding_backend="auto", embedding_cache=False))
+        embedder = load_embedder(Settings(embedding_backend="auto", embedding_cache=False)).embedder
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert "embedding backend: torch (onnxruntime not installed)" in caplog.text
