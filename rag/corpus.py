@@ -9,6 +9,7 @@ back if the index cannot be built, so the index being served never changes on fa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -225,7 +226,7 @@ def add_documents(settings: Settings, paths: list[Path], *, embedder: Embedder |
                                        f"{planned[doc_id][0].name}; add one of them")
             old = existing.get(doc_id)
             if old is not None and old.name == name and \
-                    read_file(old, settings.max_document_bytes).sha256 == source.sha256:
+                    hashlib.sha256(old.read_bytes()).hexdigest() == source.sha256:
                 changes.append(Change(doc_id, name, "unchanged"))
                 continue
             action: Action = "replaced" if old is not None else "added"

@@ -22,7 +22,7 @@ from lxml import etree
 
 from rag.errors import DocumentRejected
 from rag.sources.html import heading_marker
-from rag.sources.shape import TextBlock, render, symbol_headers
+from rag.sources.shape import TextBlock, render, roman_numeral, symbol_headers
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # the list prefix docx2python writes before a paragraph numbered on the paragraph itself
@@ -33,8 +33,6 @@ _HEADING_NAME = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\
 _TITLE_NAME = re.compile(r"^(?:title|titre)$", re.I)
 _SUBTITLE_NAME = re.compile(r"^(?:subtitle|sous-?titre)$", re.I)
 _BULLET_NAME = re.compile(r"bullet|puce", re.I)
-_ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
 _TITLE_RANK, _SUBTITLE_RANK = 0, 1  # a heading's rank: Heading N is N
 
 
@@ -53,14 +51,6 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _roman(n: int) -> str:
-    out = ""
-    for value, letters in _ROMAN:
-        while n >= value:
-            out, n = out + letters, n - value
-    return out
-
-
 def _letters(n: int) -> str:
     """Word's letter numbering: a…z, then aa…zz."""
     return chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1) if n >= 1 else str(n)
@@ -72,7 +62,7 @@ def format_number(n: int, fmt: str) -> str:
         letters = _letters(n)
         return letters if fmt == "lowerLetter" else letters.upper()
     if fmt in ("lowerRoman", "upperRoman"):
-        roman = _roman(n)
+        roman = roman_numeral(n)
         return roman.lower() if fmt == "lowerRoman" else roman
     if fmt in ("bullet", "none"):
         return ""

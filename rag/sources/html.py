@@ -12,7 +12,7 @@ import re
 
 from bs4 import BeautifulSoup, Comment, Declaration, NavigableString, ProcessingInstruction, Tag
 
-from rag.sources.shape import TextBlock, render, symbol_headers
+from rag.sources.shape import TextBlock, render, roman_numeral, symbol_headers
 
 _DROP = ("script", "style", "nav", "header", "footer", "noscript", "template", "form",
          "iframe", "svg", "button", "head")
@@ -26,18 +26,6 @@ _BACKLINK = re.compile(r"[↩↑^]\ufe0e?")
 _LINE_BREAK = "\u2028"  # a <br> (or a line of <pre>) while the page's text is collected
 _SHORT_ITEM_CHARS = 200  # a list whose items are all this short is a list, not paragraphs
 _NUMBERED = re.compile(r"^(\d+)\. $")
-_ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
-
-
-def _roman(n: int) -> str:
-    out = ""
-    for value, letters in _ROMAN:
-        while n >= value:
-            out, n = out + letters, n - value
-    return out
-
-
 def _int(value: object, default: int) -> int:
     try:
         return int(str(value))
@@ -63,7 +51,7 @@ def list_marker(item: Tag) -> str:
         letter = chr(ord("a") + number - 1)
         return f"{letter if kind == 'a' else letter.upper()}) "
     if kind in "iI":
-        return f"{_roman(number)}. "
+        return f"{roman_numeral(number)}. "
     return f"{number}. "
 
 

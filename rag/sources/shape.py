@@ -96,3 +96,16 @@ def symbol_headers(lines: Iterable[str]) -> list[str]:
     """The lines of page headers (or a page title) that are UN document symbols, which
     rag.layout records as the document's symbol."""
     return [ln.strip() for ln in lines if is_page_header(ln) and re.match(r"^\s*[A-Z]+/", ln)]
+
+
+_ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+
+
+def roman_numeral(n: int) -> str:
+    """``4`` → ``IV``: list and heading numbers that Word and HTML write in Roman numerals."""
+    out = ""
+    for value, letters in _ROMAN:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
