@@ -1,14 +1,16 @@
-"""Encoder backends: torch (sentence-transformers) vs ONNX Runtime on this machine.
+"""Encoder backends on this machine: torch (sentence-transformers, fp32, the reference),
+ONNX Runtime fp32, OpenVINO fp32 and OpenVINO bf16 (where the CPU computes bf16 natively).
 
     python bench/encoders.py [--out bench/results] [--calls 50]
 
 For each backend (model loaded first, its load time reported apart):
 - single-query latency: median (and p90) of ``--calls`` warm ``embed([question], query=True)``
   calls over the dev questions;
+- batched questions/s: the dev questions in batches of 8 (what micro-batching sends);
 - passages/s: every seed passage text, embedded as the index embeds it;
 - seed index build time: ``build_index`` in a fresh index root with the embedding cache off
   (passages and sentences embedded, FAISS and BM25 built, written);
-and the fidelity of ONNX to torch: lowest and mean cosine over the passages and the dev
+and the fidelity of each to torch: lowest and mean cosine over the passages and the dev
 questions, top-5 overlap of flat-FAISS dense retrieval on the dev questions.
 """
 
@@ -28,11 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from eval.dataset import DEV_SET, load_questions  # noqa: E402
+from rag.chunking import chunk_corpus  # noqa: E402
+from rag.documents import load_corpus  # noqa: E402
 from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.index import build_index, chunk_options, passage_vector_texts  # noqa: E402
 from rag.onnx_encoder import OnnxEmbedder  # noqa: E402
+from rag.openvino_encoder import OpenVinoEmbedder, native_bf16  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from tests.test_onnx_encoder import dev_questions, passage_texts  # noqa: E402
 
 K = 5
 
@@ -50,6 +55,12 @@ def measure(name: str, make, settings: Settings, texts: list[str], questions: li
         t0 = time.perf_counter()
         embedder.embed([q], query=True)
         latencies.append(time.perf_counter() - t0)
+    batched = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for start in range(0, len(questions), 8):
+            embedder.embed(questions[start:start + 8], query=True)
+        batched.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
     passages = embedder.embed(texts)
     passage_s = time.perf_counter() - t0
@@ -63,6 +74,7 @@ def measure(name: str, make, settings: Settings, texts: list[str], questions: li
         "backend": name, "load_s": round(load_s, 2),
         "query_ms_median": round(1000 * statistics.median(latencies), 2),
         "query_ms_p90": round(1000 * sorted(latencies)[int(0.9 * len(latencies))], 2),
+        "batched_questions_per_s": round(len(questions) / min(batched), 1),
         "passages": len(texts), "passages_s": round(passage_s, 2),
         "passages_per_s": round(len(texts) / passage_s, 1),
         "index_build_s": round(build_s, 2),
@@ -71,19 +83,25 @@ def measure(name: str, make, settings: Settings, texts: list[str], questions: li
     return result, passages, query_vectors
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--calls", type=int, default=50)
-    args = parser.parse_args()
+def backends(settings: Settings) -> list[tuple[str, object]]:
+    """(name, constructor) of every backend this machine runs; torch first (reference)."""
+    def openvino(precision: str):
+        return lambda st: OpenVinoEmbedder(st.model_copy(
+            update={"embedding_precision": precision}))
+
+    found = [("torch", SentenceTransformerEmbedder), ("onnx", OnnxEmbedder),
+             ("openvino-fp32", openvino("fp32"))]
+    if native_bf16(settings.cache_dir):
+        found.append(("openvino-bf16", openvino("bf16")))
+    return found
+
+
+def fidelity(reference: tuple[np.ndarray, np.ndarray], other: tuple[np.ndarray, np.ndarray]
+             ) -> dict[str, float]:
+    """Cosines to the reference vectors and top-5 overlap of flat dense retrieval."""
     import faiss
 
-    settings = Settings(embedding_cache=False)
-    texts, questions = passage_texts(settings), dev_questions()
-    runs = {}
-    for name, make in (("torch", SentenceTransformerEmbedder), ("onnx", OnnxEmbedder)):
-        runs[name] = measure(name, make, settings, texts, questions, args.calls)
-    (_, p_t, q_t), (_, p_o, q_o) = runs["torch"], runs["onnx"]
+    (p_t, q_t), (p_o, q_o) = reference, other
     cos_p, cos_q = (p_t * p_o).sum(1), (q_t * q_o).sum(1)
     tops = []
     for passages, queries in ((p_t, q_t), (p_o, q_o)):
@@ -91,17 +109,41 @@ def main() -> None:
         index.add(passages)
         tops.append(index.search(queries, K)[1])
     overlap = float(np.mean([len(set(a) & set(b)) / K for a, b in zip(*tops, strict=True)]))
-    fidelity = {
-        "passage_cosine_min": float(cos_p.min()), "passage_cosine_mean": float(cos_p.mean()),
-        "question_cosine_min": float(cos_q.min()), "question_cosine_mean": float(cos_q.mean()),
-        "top5_overlap": overlap, "questions": len(questions),
-        "top1_same": float(np.mean(tops[0][:, 0] == tops[1][:, 0])),
-    }
-    print(json.dumps(fidelity), flush=True)
+    return {"passage_cosine_min": float(cos_p.min()), "passage_cosine_mean": float(cos_p.mean()),
+            "question_cosine_min": float(cos_q.min()), "question_cosine_mean": float(cos_q.mean()),
+            "top5_overlap": overlap, "top1_same": float(np.mean(tops[0][:, 0] == tops[1][:, 0]))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--calls", type=int, default=50)
+    args = parser.parse_args()
+    settings = Settings(embedding_cache=False)
+    docs = load_corpus(settings.seeds_dir, settings.catalog_path)
+    texts = passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))
+    questions = [q.question for q in load_questions(DEV_SET)]
+    runs, vectors = [], {}
+    for name, make in backends(settings):
+        result, passages, queries = measure(name, make, settings, texts, questions, args.calls)
+        vectors[name] = (passages, queries)
+        if name != "torch":
+            result["fidelity_vs_torch"] = fidelity(vectors["torch"], vectors[name])
+            print(json.dumps({name: result["fidelity_vs_torch"]}), flush=True)
+        runs.append(result)
     report = {"cores": os.cpu_count(), "batch_size": settings.embed_batch_size,
-              "runs": [runs["torch"][0], runs["onnx"][0]], "fidelity": fidelity}
+              "questions": len(questions), "runs": runs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "encoders.json").write_text(json.dumps(report, indent=1) + "\n")
+    print("| backend | load s | query p50 ms | batched q/s | passages/s | build s | min cos | "
+          "top-5 overlap |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        f = r.get("fidelity_vs_torch", {})
+        cos = min(f.get("passage_cosine_min", 1.0), f.get("question_cosine_min", 1.0))
+        print(f"| {r['backend']} | {r['load_s']} | {r['query_ms_median']} | "
+              f"{r['batched_questions_per_s']} | {r['passages_per_s']} | {r['index_build_s']} | "
+              f"{cos:.7f} | {f.get('top5_overlap', 1.0):.3f} |")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 
 from rag.documents import document_id, read_file, seed_files
 from rag.embedding_cache import CachedEmbedder, EmbeddingCache
-from rag.embeddings import Embedder, load_embedder
+from rag.embeddings import Embedder, choose_encoder, encoder_of, load_embedder
 from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
 from rag.index import DOCUMENTS, PASSAGES, build_index, read_manifest, read_sources
 from rag.settings import Settings
@@ -70,8 +70,10 @@ def build_embedder(settings: Settings, embedder: Embedder | None = None,
 
     if not settings.embedding_cache:
         return make()
+    expected = encoder_of(embedder) if embedder is not None else choose_encoder(settings)
     return CachedEmbedder(settings.embedding_model, make,
-                          EmbeddingCache(settings.embedding_cache_path), settings.passage_prompt)
+                          EmbeddingCache(settings.embedding_cache_path), settings.passage_prompt,
+                          expected)
 
 
 @contextmanager

@@ -19,16 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, EncoderChoice, encoder_of
 
 log = logging.getLogger(__name__)
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vec BLOB)"
 _CHUNK = 500  # keys per SELECT (SQLite's parameter limit is far above)
 
 
-def cache_key(model: str, prompt: str, text: str) -> bytes:
-    """Key of one text's vector: model id, the prompt prepended to it, and the text."""
-    return hashlib.sha256(f"{model}\0{prompt}\0{text}".encode()).digest()
+def cache_key(model: str, prompt: str, text: str, precision: str = "fp32") -> bytes:
+    """Key of one text's vector: model id, the prompt prepended to it, and the text; vectors
+    computed at another precision than fp32 are kept apart (fp32 runtimes agree to 1e-7)."""
+    name = model if precision == "fp32" else f"{model}\0{precision}"
+    return hashlib.sha256(f"{name}\0{prompt}\0{text}".encode()).digest()
 
 
 class EmbeddingCache:
@@ -94,9 +96,11 @@ class CachedEmbedder:
     """
 
     def __init__(self, model_id: str, make_embedder: Callable[[], Embedder],
-                 cache: EmbeddingCache, prompt: str = "passage: ") -> None:
+                 cache: EmbeddingCache, prompt: str = "passage: ",
+                 encoder: EncoderChoice | None = None) -> None:
         self.model_id = model_id
         self.prompt = prompt
+        self._expected = encoder or EncoderChoice("torch")
         self._make = make_embedder
         self._embedder: Embedder | None = None
         self.cache = cache
@@ -111,6 +115,15 @@ class CachedEmbedder:
         return self._embedder
 
     @property
+    def encoder(self) -> EncoderChoice:
+        """The loaded model's encoder, or the one expected while it is not loaded."""
+        return encoder_of(self._embedder) if self._embedder is not None else self._expected
+
+    def _keys(self, texts: list[str]) -> list[bytes]:
+        precision = self.encoder.precision
+        return [cache_key(self.model_id, self.prompt, t, precision) for t in texts]
+
+    @property
     def dim(self) -> int:
         """Vector dimension (from the cache when the model is not loaded)."""
         return self._dim or self.embedder.dim
@@ -119,14 +132,18 @@ class CachedEmbedder:
         """Vectors of ``texts``: cached ones read back, the others embedded and stored."""
         if query:
             return self.embedder.embed(texts, query=True)
-        keys = [cache_key(self.model_id, self.prompt, t) for t in texts]
+        keys = self._keys(texts)
         found = self.cache.get(list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
                                      if k not in found))
+        if missing and self._embedder is None and encoder_of(self.embedder) != self._expected:
+            keys = self._keys(texts)  # the model fell back to another precision: its keys
+            found = self.cache.get(list(dict.fromkeys(keys)))
+            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
+                                         if k not in found))
         if missing:
             vectors = self.embedder.embed(missing)
-            fresh = {cache_key(self.model_id, self.prompt, t): v
-                     for t, v in zip(missing, vectors, strict=True)}
+            fresh = dict(zip(self._keys(missing), vectors, strict=True))
             self.cache.put(fresh.items())
             found.update(fresh)
         self.stats.hits += len(texts) - len(missing)

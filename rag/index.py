@@ -32,7 +32,7 @@ import numpy as np
 
 from rag.chunking import CHUNKER_VERSION, ChunkOptions, chunk_corpus
 from rag.documents import Source, document_id, parse_corpus, read_corpus, seed_files
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, encoder_of
 from rag.errors import DocumentRejected, IndexCorrupt, IndexMismatch, IndexNotBuilt, RagError
 from rag.lexical import LexicalIndex
 from rag.records import Document, DocumentMeta, Passage
@@ -105,6 +105,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     files: dict[str, FileDigest] = field(default_factory=dict)  # path → size and hash
     build_seconds: float = 0.0
+    encoder: dict[str, str] = field(default_factory=dict)  # backend, precision, device
 
 
 @dataclass
@@ -227,14 +228,12 @@ def build_index(settings: Settings, embedder: Embedder, *,
     passages = chunk_corpus(docs, options)
     _check_sizes(docs, passages, settings.max_document_passages)
     step(f"{len(docs)} documents, {len(passages)} passages")
-    titles = {d.id: d.meta.title for d in docs}
-    texts = {p.id: p.text for p in passages}
-    vectors = embedder.embed([_with_items(p, p.embedding_text(titles[p.doc_id]), texts)
-                              for p in passages])
+    vectors = embedder.embed(passage_vector_texts(docs, passages))
     sentences = passage_sentences(passages)
     step(f"{len(sentences)} sentences")
     sentence_vectors = embedder.embed([s.text for s in sentences])
     vector_index = build_faiss(vectors, spec or settings.index_spec())
+    texts = {p.id: p.text for p in passages}
     lexical = LexicalIndex.build([_with_items(p, _lexical_text(p), texts) for p in passages])
     records = _source_records(sources, read_sources(settings.index_dir))
 
@@ -260,6 +259,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
             faiss_index=describe(vector_index), created=datetime.now(UTC).isoformat(),
             files=file_digests(tmp),
             build_seconds=round(time.perf_counter() - started, 2),
+            encoder=encoder_of(embedder).as_dict(),
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
         final = root / f".{settings.index_name}@{stamp}"
@@ -268,6 +268,14 @@ def build_index(settings: Settings, embedder: Embedder, *,
     _prune(root, settings.index_name, keep=final)
     step(f"index written to {root / settings.index_name} ({manifest.faiss_index})")
     return root / settings.index_name
+
+
+def passage_vector_texts(docs: list[Document], passages: list[Passage]) -> list[str]:
+    """What the encoder embeds for each passage: document title, context and text, with a
+    list introduction's items appended."""
+    titles = {d.id: d.meta.title for d in docs}
+    texts = {p.id: p.text for p in passages}
+    return [_with_items(p, p.embedding_text(titles[p.doc_id]), texts) for p in passages]
 
 
 def _with_items(passage: Passage, text: str, texts: dict[str, str],
@@ -444,7 +452,12 @@ _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "faiss_index": (_is_text, "a FAISS index name"),
     "created": (_is_text, "a date"),
     "build_seconds": (_is_number, "a number of seconds"),
+    "encoder": (lambda v: isinstance(v, dict) and all(_is_text(x) for x in v.values()),
+                "an object of strings"),
 }
+
+
+_OPTIONAL_FIELDS = {"encoder"}  # absent from indexes built before it was recorded
 
 
 def manifest_from_json(path: Path, data: object) -> Manifest:
@@ -460,12 +473,12 @@ def manifest_from_json(path: Path, data: object) -> Manifest:
         raise IndexMismatch(path, f"index format {version}, this version reads format "
                                   f"{FORMAT_VERSION}")
     names = [f.name for f in fields(Manifest)]
-    if missing := [n for n in names if n not in data]:
+    if missing := [n for n in names if n not in data and n not in _OPTIONAL_FIELDS]:
         raise IndexCorrupt(path, f"{MANIFEST} lacks {', '.join(missing)}")
     if unknown := sorted(set(data) - set(names)):
         raise IndexCorrupt(path, f"{MANIFEST} has unknown fields {', '.join(unknown)}")
     for name, (valid, expected) in _MANIFEST_FIELDS.items():
-        if not valid(data[name]):
+        if name in data and not valid(data[name]):
             raise IndexCorrupt(path, f"{MANIFEST} field {name!r} is malformed (expected "
                                      f"{expected}, found {_show(data[name])})")
     return Manifest(**{**data, "files": _manifest_files(path, data["files"])})

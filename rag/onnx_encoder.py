@@ -32,6 +32,8 @@ from rag.settings import Settings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from rag.embeddings import EncoderChoice
+
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = "1"
@@ -186,13 +188,17 @@ def export(model: SentenceTransformer, folder: Path, fingerprint: dict[str, Any]
     return folder
 
 
-class OnnxEmbedder:
-    """``Embedder`` running the exported transformer with onnxruntime."""
+class ExportedEmbedder:
+    """``Embedder`` running the exported transformer in some runtime: subclasses open the
+    exported file (``_open``) and run one batch (``_forward``); tokenisation, pooling,
+    normalisation and batching are shared here."""
+
+    backend = "exported"
+    precision = "fp32"
 
     def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
         from rag.embeddings import _load, _set_offline, resolve_model_path
 
-        ort = _import_ort(settings.cache_dir)
         self.settings = settings
         self.model_id = settings.embedding_model
         self.show_progress = show_progress
@@ -200,16 +206,13 @@ class OnnxEmbedder:
         _set_offline(Path(path).exists(), settings.allow_model_download)
         self.folder = export_dir(path, settings.cache_dir)
         fingerprint = source_fingerprint(path)
-        session = None
-        if _valid(self.folder, fingerprint):
-            session = self._session(ort)  # None when the file is corrupt
-        if session is None:
+        opened = self._open() if _valid(self.folder, fingerprint) else None
+        if opened is None:
             log.info("exporting %s to ONNX in %s (once)", settings.embedding_model, self.folder)
             export(_load(path, show_progress), self.folder, fingerprint)
-            session = self._session(ort)
-            if session is None:
+            opened = self._open()
+            if opened is None:
                 raise OnnxUnsupported(f"the exported model in {self.folder} does not load")
-        self.session = session
         marker = json.loads((self.folder / MARKER).read_text())
         self.inputs: list[str] = marker["inputs"]
         self.max_length = int(marker["max_seq_length"])
@@ -218,26 +221,26 @@ class OnnxEmbedder:
         self.tokenizer = _tokenizer(self.folder)
         self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
 
-    def _session(self, ort: Any) -> Any:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        try:
-            return ort.InferenceSession(str(self.folder / MODEL_FILE), options,
-                                        providers=["CPUExecutionProvider"])
-        except Exception as exc:  # corrupt or truncated file: export again
-            log.warning("ONNX model %s does not load (%s); exporting again",
-                        self.folder / MODEL_FILE, exc)
-            return None
+    @property
+    def encoder(self) -> EncoderChoice:
+        """Runtime and precision of the vectors."""
+        from rag.embeddings import EncoderChoice
+
+        return EncoderChoice(self.backend, self.precision)
+
+    def _open(self) -> bool | None:
+        """Load the exported model; ``None`` when the file is corrupt (exported again)."""
+        raise NotImplementedError
+
+    def _forward(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Token embeddings, shape (batch, sequence, dim), float32."""
+        raise NotImplementedError
 
     def _encode(self, batch: list[str]) -> np.ndarray:
         enc = self.tokenizer(batch, padding=True, truncation="longest_first",
                              max_length=self.max_length, return_tensors="np")
         feeds = {n: np.asarray(enc[n], dtype=np.int64) for n in self.inputs}
-        tokens = self.session.run(None, feeds)[0]  # (batch, seq, dim) float32
+        tokens = np.asarray(self._forward(feeds), dtype=np.float32)
         mask = feeds["attention_mask"].astype(np.float32)[:, :, None]
         summed = (tokens * mask).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1), 1e-9)
@@ -265,6 +268,36 @@ class OnnxEmbedder:
                 idx = order[start:start + size]
                 out[idx] = self._encode([inputs[i] for i in idx])
         return out
+
+
+class OnnxEmbedder(ExportedEmbedder):
+    """``Embedder`` running the exported transformer with onnxruntime (fp32)."""
+
+    backend = "onnx"
+
+    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
+        self._ort = _import_ort(settings.cache_dir)
+        super().__init__(settings, show_progress=show_progress)
+
+    def _open(self) -> bool | None:
+        ort = self._ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.folder / MODEL_FILE), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # corrupt or truncated file: export again
+            log.warning("ONNX model %s does not load (%s); exporting again",
+                        self.folder / MODEL_FILE, exc)
+            return None
+        return True
+
+    def _forward(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(None, feeds)[0]
 
 
 def _tokenizer(folder: Path) -> Any:

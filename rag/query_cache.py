@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, encoder_of
 
 
 def normalise(text: str) -> str:
@@ -27,6 +27,7 @@ class QueryCache:
     def __init__(self, embedder: Embedder, size: int) -> None:
         self.embedder = embedder
         self.model_id, self.dim = embedder.model_id, embedder.dim
+        self.encoder = encoder_of(embedder)
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()

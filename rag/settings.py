@@ -80,10 +80,15 @@ class Settings(BaseSettings):
     )
     query_prompt: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
-    embedding_backend: Literal["auto", "torch", "onnx"] = Field(
-        "auto", description="Encoder runtime: torch (sentence-transformers), onnx (ONNX Runtime, "
-        "exported once into cache_dir; pip install 'unrag[fast]'), or auto = onnx when "
-        "onnxruntime is installed and the export works, else torch."
+    embedding_backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
+        "auto", description="Encoder runtime: torch (sentence-transformers), onnx (ONNX Runtime) "
+        "or openvino (OpenVINO), the last two running a transformer exported once into "
+        "cache_dir; auto = the fastest installed one that works: openvino, then onnx, then "
+        "torch."
+    )
+    embedding_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Encoder arithmetic: auto = bf16 where the backend computes it "
+        "natively (OpenVINO on a CPU with AVX512-BF16 or AMX), else fp32."
     )
     embed_batch_size: int = Field(8, ge=1, description="Texts per model call (8 is fastest "
                                   "on a 2-core CPU for passage-length texts).")
@@ -228,6 +233,18 @@ class Settings(BaseSettings):
     embed_concurrency: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1,
         description="Model calls running at once in a process (default: CPU count)."
+    )
+    query_batch_size: int = Field(
+        16, ge=1, description="Questions embedded together when they arrive at once "
+        "(micro-batching in the server); 1 = one model call per question."
+    )
+    query_batch_window_ms: float = Field(
+        2.0, ge=0, le=100, description="How long a batch that already has company waits for "
+        "more questions; a lone question never waits."
+    )
+    inference_threads: int = Field(
+        1, ge=1, description="Threads running batched question embeddings (each model call "
+        "already uses every core)."
     )
     mmap_index: bool = Field(False, description="Memory-map the FAISS file (shared by workers).")
     keep_alive_seconds: float = Field(

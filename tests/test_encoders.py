@@ -1,7 +1,9 @@
-"""The ONNX Runtime encoder gives the torch (sentence-transformers) vectors: cosine ≥ 0.9999
-on every seed passage text (as the index embeds it) and every dev question, and the same
-top-5 dense retrieval on the dev questions; the export is done once, atomically, and redone
-when the file is corrupt; ``RAG_EMBEDDING_BACKEND`` picks the backend."""
+"""Every fast encoder backend gives the torch (sentence-transformers fp32) vectors: cosine
+≥ 0.9999 on every seed passage text (as the index embeds it) and every dev question, and
+the same top-5 dense retrieval on the dev questions (overlap ≥ 0.98). ONNX Runtime runs
+fp32; OpenVINO runs fp32 and, where the CPU computes it natively, bf16. The export is done
+once, atomically, and redone when the file is corrupt; ``RAG_EMBEDDING_BACKEND`` and
+``RAG_EMBEDDING_PRECISION`` pick the backend, with a clean fallback."""
 
 from __future__ import annotations
 
@@ -12,14 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("onnxruntime", reason="onnxruntime is not installed "
-                    "(pip install 'unrag[fast]'); the ONNX backend is optional")
-
 from rag.chunking import chunk_corpus
 from rag.documents import load_corpus
-from rag.embeddings import SentenceTransformerEmbedder, load_embedder
-from rag.index import _with_items, chunk_options
+from rag.embeddings import (
+    EncoderChoice,
+    SentenceTransformerEmbedder,
+    choose_encoder,
+    load_embedder,
+)
+from rag.errors import ModelUnavailable
+from rag.index import chunk_options, passage_vector_texts
 from rag.onnx_encoder import MARKER, MODEL_FILE, OnnxEmbedder, export_dir
+from rag.openvino_encoder import OpenVinoEmbedder, native_bf16
 from rag.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -27,15 +33,13 @@ DEV_QA = PROJECT_ROOT / "eval" / "dev_qa.jsonl"
 MIN_COSINE = 0.9999
 MIN_OVERLAP = 0.98
 K = 5
+FAST = ["onnx", "openvino-fp32", "openvino-bf16"]
 
 
 def passage_texts(settings: Settings) -> list[str]:
     """Every seed passage text exactly as ``rag.index.build_index`` embeds it."""
     docs = load_corpus(settings.seeds_dir, settings.catalog_path)
-    passages = chunk_corpus(docs, chunk_options(settings))
-    titles = {d.id: d.meta.title for d in docs}
-    texts = {p.id: p.text for p in passages}
-    return [_with_items(p, p.embedding_text(titles[p.doc_id]), texts) for p in passages]
+    return passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))
 
 
 def dev_questions() -> list[str]:
@@ -49,20 +53,32 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def backends(settings: Settings) -> tuple[SentenceTransformerEmbedder, OnnxEmbedder]:
-    return SentenceTransformerEmbedder(settings), OnnxEmbedder(settings)
+def reference(settings: Settings) -> dict[str, np.ndarray]:
+    model = SentenceTransformerEmbedder(settings)
+    texts, questions = passage_texts(settings), dev_questions()
+    assert len(texts) > 100 and len(questions) >= 40
+    return {"passages": model.embed(texts), "questions": model.embed(questions, query=True)}
+
+
+def make_fast(name: str, settings: Settings):
+    if name == "onnx":
+        return OnnxEmbedder(settings)
+    precision = name.split("-")[1]
+    if precision == "bf16" and not native_bf16(settings.cache_dir):
+        pytest.skip("this CPU has no native bf16")
+    return OpenVinoEmbedder(settings.model_copy(update={"embedding_precision": precision}))
+
+
+@pytest.fixture(scope="module", params=FAST)
+def fast(request, settings: Settings):
+    return make_fast(request.param, settings)
 
 
 @pytest.fixture(scope="module")
-def vectors(settings: Settings, backends) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    torch_model, onnx_model = backends
+def vectors(settings: Settings, reference, fast) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     texts, questions = passage_texts(settings), dev_questions()
-    assert len(texts) > 100 and len(questions) >= 40
-    return {
-        "passages": (torch_model.embed(texts), onnx_model.embed(texts)),
-        "questions": (torch_model.embed(questions, query=True),
-                      onnx_model.embed(questions, query=True)),
-    }
+    return {"passages": (reference["passages"], fast.embed(texts)),
+            "questions": (reference["questions"], fast.embed(questions, query=True))}
 
 
 @pytest.mark.parametrize("kind", ["passages", "questions"])
@@ -89,8 +105,8 @@ def test_same_top5_retrieval(vectors) -> None:
     assert np.mean(overlaps) >= MIN_OVERLAP, f"top-{K} overlap {np.mean(overlaps):.4f}"
 
 
-def test_batching_and_empty_input(backends) -> None:
-    _, onnx_model = backends
+def test_batching_and_empty_input(fast) -> None:
+    onnx_model = fast
     texts = ["court", "un texte nettement plus long que le premier " * 20, "moyen texte ici"]
     together = onnx_model.embed(texts)
     alone = np.vstack([onnx_model.embed([t]) for t in texts])
@@ -125,21 +141,48 @@ def _converted_folder() -> Path:
 
 @pytest.mark.parametrize(("backend", "kind"), [("torch", "SentenceTransformerEmbedder"),
                                                ("onnx", "OnnxEmbedder"),
-                                               ("auto", "OnnxEmbedder")])
+                                               ("openvino", "OpenVinoEmbedder"),
+                                               ("auto", "OpenVinoEmbedder")])
 def test_backend_setting(backend: str, kind: str, caplog) -> None:
     settings = Settings(embedding_backend=backend, embedding_cache=False)
     with caplog.at_level(logging.INFO, logger="rag.embeddings"):
-        embedder = load_embedder(settings).embedder  # under the question cache
+        embedder = load_embedder(settings).embedder.embedder  # under cache and batcher
     assert type(embedder).__name__ == kind
-    expected = "onnx" if kind == "OnnxEmbedder" else "torch"
-    assert f"embedding backend: {expected}" in caplog.text
+    assert f"embedding backend: {embedder.encoder.backend}" in caplog.text
+    assert embedder.encoder == choose_encoder(settings)  # predicted without loading
 
 
-def test_auto_falls_back_to_torch_without_onnxruntime(monkeypatch, caplog) -> None:
+def test_auto_falls_back_to_onnx_then_torch(monkeypatch, caplog) -> None:
     import rag.onnx_encoder
+    import rag.openvino_encoder
 
+    settings = Settings(embedding_backend="auto", embedding_cache=False, query_batch_size=1,
+                        query_cache_size=0)
+    monkeypatch.setattr(rag.openvino_encoder, "openvino_available", lambda: False)
+    assert isinstance(load_embedder(settings), OnnxEmbedder)
+    assert choose_encoder(settings) == EncoderChoice("onnx")
     monkeypatch.setattr(rag.onnx_encoder, "onnxruntime_available", lambda: False)
     with caplog.at_level(logging.INFO, logger="rag.embeddings"):
-        embedder = load_embedder(Settings(embedding_backend="auto", embedding_cache=False)).embedder
+        embedder = load_embedder(settings)
     assert isinstance(embedder, SentenceTransformerEmbedder)
-    assert "embedding backend: torch (onnxruntime not installed)" in caplog.text
+    assert "embedding backend: torch" in caplog.text
+
+
+def test_auto_skips_a_backend_that_fails(monkeypatch, caplog) -> None:
+    import rag.openvino_encoder
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plugin crashed")
+
+    monkeypatch.setattr(rag.openvino_encoder.OpenVinoEmbedder, "__init__", broken)
+    settings = Settings(embedding_cache=False, query_batch_size=1, query_cache_size=0)
+    with caplog.at_level(logging.WARNING, logger="rag.embeddings"):
+        assert isinstance(load_embedder(settings), OnnxEmbedder)
+    assert "openvino unavailable (plugin crashed)" in caplog.text
+    with pytest.raises(ModelUnavailable, match="openvino embedding backend unavailable"):
+        load_embedder(settings.model_copy(update={"embedding_backend": "openvino"}))
+
+
+def test_bf16_needs_openvino() -> None:
+    with pytest.raises(ModelUnavailable, match="bf16 needs the openvino backend"):
+        load_embedder(Settings(embedding_backend="onnx", embedding_precision="bf16"))
