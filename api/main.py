@@ -1,4 +1,4 @@
-"""The FastAPI application: JSON API, OpenAI-compatible chat, staff web page.
+"""The FastAPI application: JSON API, OpenAI-compatible chat, MCP, staff web page.
 
 The model and the index load once at startup (lifespan) and are shared by all requests.
 If the index is missing or unusable the app still starts: probes and endpoints answer 503
@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from api import mcp_server
 from api.deps import check_startup
 from api.errors import install_error_handlers
 from api.index_follow import watch_index
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         watcher = None
         if settings.reload_poll_seconds > 0:
             watcher = asyncio.ensure_future(watch_index(app, settings.reload_poll_seconds))
-        yield
+        async with app.state.mcp.running():  # MCP sessions live as long as the app
+            yield
         if watcher is not None:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.mcp = mcp_server.mount(app)  # /mcp: the MCP tools, same key and middleware
     # Added innermost first; a response passes the outer ones last, so CORS, the JSON error
     # shape, the security headers and the log cover every answer, the guards' included.
     app.add_middleware(CatchErrors)

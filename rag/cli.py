@@ -1,5 +1,5 @@
 """Command line: ``rag index | add | remove | documents | search | ask | passages | eval |
-serve``."""
+serve | mcp``."""
 
 from __future__ import annotations
 
@@ -208,6 +208,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from api.mcp_server import local_server
+
+    local_server(settings).run("stdio")  # the index loads on the first tool call
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="rag", description=__doc__)
@@ -268,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="server processes (each follows "
                                                             "index rebuilds on its own)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="serve the tools to an MCP client (agent, desktop app) "
+                                   "over stdin/stdout")
+    p.set_defaults(func=cmd_mcp)
     return parser
 
 

@@ -25,13 +25,15 @@ from api.routes.admin import reload_pipeline
 from rag.citations import document_reference
 from rag.corpus import ChangeReport, add_documents, remove_documents
 from rag.errors import UnknownDocument, UnknownPassage
+from rag.pipeline import Pipeline
 from rag.serialize import passage_json
 from rag.sources import SUPPORTED_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 
 
-def _document_summary(pipeline: PipelineDep, doc_id: str) -> dict[str, Any]:
+def document_summary(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
+    """A document's metadata, reference and passage count (the API's and MCP's listing)."""
     meta = pipeline.index.documents[doc_id]
     count = sum(1 for p in pipeline.index.passages if p.doc_id == doc_id)
     source = pipeline.index.sources.get(doc_id)
@@ -47,20 +49,25 @@ def _document_summary(pipeline: PipelineDep, doc_id: str) -> dict[str, Any]:
 @router.get("/documents")
 async def list_documents(pipeline: PipelineDep) -> dict[str, Any]:
     """Every indexed document with its metadata."""
-    return {"documents": [_document_summary(pipeline, d) for d in pipeline.index.documents]}
+    return {"documents": [document_summary(pipeline, d) for d in pipeline.index.documents]}
 
 
-@router.get("/documents/{doc_id}")
-async def get_document(doc_id: str, pipeline: PipelineDep) -> dict[str, Any]:
-    """One document's metadata and its passages in reading order."""
+def document_detail(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
+    """A document's summary and its passages in reading order (also the MCP resource)."""
     if doc_id not in pipeline.index.documents:
         raise UnknownDocument(f"Unknown document {doc_id!r}; see GET /v1/documents")
     passages = [{"passage_id": p.id, "paragraph": p.label, "kind": p.kind,
                  "section": list(p.section), "text": p.text}
                 for p in pipeline.index.passages if p.doc_id == doc_id]
-    return {**_document_summary(pipeline, doc_id), "passage_ids": [p["passage_id"]
-                                                                   for p in passages],
+    return {**document_summary(pipeline, doc_id), "passage_ids": [p["passage_id"]
+                                                                  for p in passages],
             "passage_list": passages}
+
+
+@router.get("/documents/{doc_id}")
+async def get_document(doc_id: str, pipeline: PipelineDep) -> dict[str, Any]:
+    """One document's metadata and its passages in reading order."""
+    return document_detail(pipeline, doc_id)
 
 
 @router.get("/passages/{passage_ref:path}")
