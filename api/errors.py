@@ -1,9 +1,11 @@
-"""One JSON error shape, ``{"error": {"code", "message"}}``, for every failure."""
+"""One JSON error shape, ``{"error": {"code", "message", "request_id"}}``, for every failure
+(``param`` too where one request parameter is at fault, as OpenAI does)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,19 +29,35 @@ from rag.errors import (
 log = logging.getLogger("api")
 
 
-class ApiError(Exception):
-    """An error with an HTTP status and a stable machine-readable code."""
+#: id of the request being answered (set by ``api.middleware.TimingAndLog``)
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+
+class ApiError(Exception):
+    """An error with an HTTP status, a stable machine-readable code and optionally the
+    request parameter at fault."""
+
+    def __init__(self, status: int, code: str, message: str, param: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.param = status, code, message, param
+
+
+def error_body(code: str, message: str, param: str | None = None) -> dict[str, object]:
+    """``{"error": {...}}`` with the current request id, and ``param`` when given."""
+    error: dict[str, object] = {"code": code, "message": message}
+    if param is not None:
+        error["param"] = param
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        error["request_id"] = request_id
+    return {"error": error}
 
 
 def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON error body."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=headers)
+                   headers: dict[str, str] | None = None,
+                   param: str | None = None) -> JSONResponse:
+    """The JSON error response."""
+    return JSONResponse(error_body(code, message, param), status_code=status, headers=headers)
 
 
 #: code of a bare HTTP error (Starlette's, or one rewritten by ``api.middleware.JsonErrors``)
@@ -77,7 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, param=exc.param)
 
     @app.exception_handler(RagError)
     async def _rag(_: Request, exc: RagError) -> JSONResponse:

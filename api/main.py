@@ -25,6 +25,7 @@ from api import mcp_server
 from api.deps import check_startup
 from api.errors import install_error_handlers
 from api.index_follow import watch_index
+from api.metrics import install_metrics
 from api.middleware import (
     BodyGuard,
     CatchErrors,
@@ -36,7 +37,7 @@ from api.middleware import (
     configure_json_logging,
     parse_rate_limit,
 )
-from api.routes import admin, ask, chat, documents, health, search
+from api.routes import admin, ask, chat, documents, health, metrics, search
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app = FastAPI(title="UN regional cooperation Q&A", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, ask, search, documents, chat, admin):
+    for module in (health, ask, search, documents, chat, admin, metrics):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.add_middleware(JsonErrors)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TimingAndLog)
+    install_metrics(app)  # outermost: times and counts every answer, the guards' included
     return app
 
 

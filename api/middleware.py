@@ -9,6 +9,7 @@ import http
 import json
 import logging
 import math
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import HTTP_ERROR_CODES, error_response
+from api.errors import HTTP_ERROR_CODES, REQUEST_ID, error_body, error_response
 
 access_log = logging.getLogger("api.access")
 error_log = logging.getLogger("api")
@@ -130,7 +131,7 @@ class RateLimit:
     whatever the client claimed)."""
 
     def __init__(self, app: ASGIApp, limit: str, trust_proxy: bool = False,
-                 exempt: Iterable[str] = ("/healthz", "/readyz")) -> None:
+                 exempt: Iterable[str] = ("/healthz", "/readyz", "/metrics")) -> None:
         from limits.storage import MemoryStorage
         from limits.strategies import MovingWindowRateLimiter
 
@@ -216,8 +217,8 @@ class JsonErrors:
                 status = held["status"]
                 text = b"".join(chunks).decode("utf-8", "replace").strip()
                 text = text or _phrase(status)
-                body = json.dumps({"error": {"code": HTTP_ERROR_CODES.get(status, "http_error"),
-                                             "message": text}}).encode()
+                body = json.dumps(error_body(HTTP_ERROR_CODES.get(status, "http_error"),
+                                             text)).encode()
                 headers = [(k, v) for k, v in held.get("headers", [])
                            if k.lower() not in (b"content-type", b"content-length")]
                 headers += [(b"content-type", b"application/json"),
@@ -302,9 +303,28 @@ class SecurityHeaders:
         await self.app(scope, receive, add_headers)
 
 
+#: an incoming ``X-Request-ID`` is kept if it looks like an id (else a new one is made)
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+def incoming_request_id(scope: Scope) -> str | None:
+    """The client's or proxy's ``X-Request-ID`` if it is a sane id, else None."""
+    for key, value in scope.get("headers") or []:
+        if key.lower() == b"x-request-id":
+            text = value.decode("latin-1").strip()
+            return text if REQUEST_ID_PATTERN.fullmatch(text) else None
+    return None
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template (``/v1/documents/{doc_id}``), None if none matched;
+    set by the router on the shared scope, so known once the app has answered."""
+    return getattr(scope.get("route"), "path", None)
+
+
 class TimingAndLog:
-    """Adds ``Server-Timing: app;dur=…`` and ``X-Request-ID`` and writes one JSON log line
-    per request."""
+    """Adds ``Server-Timing: app;dur=…`` and ``X-Request-ID`` (the incoming one if sane, else
+    a new one; also in JSON error bodies) and writes one JSON access log line per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -314,7 +334,8 @@ class TimingAndLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = uuid.uuid4().hex[:16]
+        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
         status = 500
 
         async def send_with_headers(message: Message) -> None:
@@ -322,7 +343,8 @@ class TimingAndLog:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 elapsed = (time.perf_counter() - started) * 1000
-                headers = list(message.get("headers", []))
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"x-request-id"]
                 timing = f"app;dur={elapsed:.1f}".encode()
                 for i, (key, value) in enumerate(headers):
                     if key.lower() == b"server-timing":
@@ -337,9 +359,10 @@ class TimingAndLog:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            REQUEST_ID.reset(token)
             access_log.info(json.dumps({
-                "event": "request", "id": request_id, "method": scope["method"],
-                "path": scope["path"], "status": status,
+                "event": "request", "request_id": request_id, "method": scope["method"],
+                "path": scope["path"], "route": route_template(scope), "status": status,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             }))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,12 +35,39 @@ class ChatMessage(BaseModel):
     content: str | list[dict[str, object]] | None = None
 
 
+class StreamOptions(BaseModel):
+    """``stream_options`` of a chat request."""
+
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
-    """``POST /v1/chat/completions`` (the fields this service uses; others are accepted)."""
+    """``POST /v1/chat/completions``. What each OpenAI parameter does here, and which are
+    refused, is in :mod:`api.chat_options`; unknown fields are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
     model: str = "unrag"
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=100)
     stream: bool = False
-    temperature: float | None = None
+    stream_options: StreamOptions | None = None
     max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
+    # refused unless harmless (api.chat_options.UNSUPPORTED): typed loosely so that any
+    # value gets the clear 400 rather than a type error
+    n: Any = None
+    logprobs: Any = None
+    top_logprobs: Any = None
+    tools: Any = None
+    tool_choice: Any = None
+    functions: Any = None
+    function_call: Any = None
+    response_format: Any = None
+    # accepted and ignored (the answer is extractive and deterministic)
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    user: str | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None

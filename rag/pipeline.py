@@ -19,6 +19,7 @@ from rag.query_cache import normalise
 from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
 from rag.retrieval import Hit, Retriever
 from rag.settings import Settings
+from rag.tracing import span
 
 COMPOSERS = ("extractive", "llm")
 
@@ -133,24 +134,33 @@ class Pipeline:
         if documents:  # unknown documents are an error even when nothing is retrieved
             documents = [self.retriever.resolve_document(d) for d in documents]
         key = _answer_key(question, k, documents, chosen, history)
-        cached = self.answers.get(key)
-        if cached is not None:
-            return replace(cached, timings_ms={"retrieve": 0.0, "compose": 0.0, "total": (
-                time.perf_counter() - started) * 1000}, notes=(*cached.notes, "cached"))
-        answer = self._ask(question, k, documents, chosen, history, started)
+        with span("rag.ask", composer=getattr(chosen, "name", ""),
+                  history_turns=len(history or ())) as current:
+            cached = self.answers.get(key)
+            current.set_attribute("cached", cached is not None)
+            if cached is not None:
+                return replace(cached, timings_ms={"retrieve": 0.0, "compose": 0.0, "total": (
+                    time.perf_counter() - started) * 1000}, notes=(*cached.notes, "cached"))
+            answer = self._ask(question, k, documents, chosen, history, started)
+            current.set_attribute("abstained", answer.abstained)
+            current.set_attribute("citations", len(answer.citations))
         self.answers.put(key, answer)
         return answer
 
     def _ask(self, question: str, k: int | None, documents: list[str] | None,
              chosen: Composer, history: Sequence[Turn | dict[str, str]] | None,
              started: float) -> Answer:
-        plan = self.plan(question, history)
-        depth = max(k or self.settings.top_k, self.settings.answer_passages)
-        extractive = self.composers["extractive"]
-        offtopic = isinstance(extractive, ExtractiveComposer) and extractive.offtopic(plan)
-        evidence = [] if offtopic else self.gather(plan, depth, documents)
+        with span("rag.retrieve") as current:
+            plan = self.plan(question, history)
+            depth = max(k or self.settings.top_k, self.settings.answer_passages)
+            extractive = self.composers["extractive"]
+            offtopic = isinstance(extractive, ExtractiveComposer) and extractive.offtopic(plan)
+            evidence = [] if offtopic else self.gather(plan, depth, documents)
+            current.set_attribute("question.kind", plan.kind)
+            current.set_attribute("passes", len(evidence))
         retrieved = time.perf_counter()
-        answer = chosen.compose(plan, evidence)
+        with span("rag.compose", composer=getattr(chosen, "name", "")):
+            answer = chosen.compose(plan, evidence)
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "compose": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}

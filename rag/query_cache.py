@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,11 @@ class QueryCache:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+
+    @property
+    def tokenizer(self) -> Any:
+        """The wrapped embedder's tokenizer, if it has one."""
+        return getattr(self.embedder, "tokenizer", None)
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """Question vectors from the cache where present; everything else from the model."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, PipelineDep, SettingsDep
+from api.metrics import count_answer
 from api.schemas import AskRequest
 from api.validation import clean_question
 from rag.answer import answer_json
@@ -17,11 +18,12 @@ router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Authorized])
 
 @router.post("/ask")
 async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep,
-              response: Response) -> dict[str, Any]:
+              request: Request, response: Response) -> dict[str, Any]:
     """Answer a question with cited sentences (or say it is not in the documents)."""
     question = clean_question(body.question, settings)
     answer = await run_in_threadpool(pipeline.ask, question, body.top_k, body.documents,
                                      body.composer)
+    count_answer(request, answer, "ask")
     response.headers["Server-Timing"] = ", ".join(
         f"{name};dur={ms:.1f}" for name, ms in answer.timings_ms.items())
     return answer_json(answer)

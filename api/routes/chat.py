@@ -4,7 +4,9 @@ The last user message is answered; the earlier user and assistant turns go along
 conversation, from which the question analysis (:mod:`rag.question`) completes a
 follow-up ("et pour l’OSCE ?", "when was it signed?"): the entities and documents in play.
 The follow-up's own words decide what kind of answer it asks for. Citations are appended to
-the message as a numbered source list and returned in ``citations``.
+the message as a numbered source list and returned in the top-level ``citations`` extension
+field (on the finishing chunk of a stream). ``usage`` counts tokens of the embedding model's
+tokenizer (:mod:`rag.tokens`) over every message of the request and over the reply.
 """
 
 from __future__ import annotations
@@ -14,18 +16,24 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.chat_options import check_options, limit_reply, stop_sequences, token_limit
 from api.deps import Authorized, PipelineDep, SettingsDep
 from api.errors import ApiError
+from api.metrics import count_answer
 from api.schemas import ChatMessage, ChatRequest
 from api.validation import clean_question, clean_turn
 from rag.answer import Answer, citation_json
 from rag.citations import citation_label
+from rag.errors import RagError
+from rag.pipeline import Pipeline
+from rag.tokens import TokenCounter, token_counter
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Authorized])
 MODELS = {"unrag": "extractive", "unrag-extractive": "extractive", "unrag-llm": "llm"}
@@ -64,60 +72,127 @@ def message_content(answer: Answer) -> str:
     return f"{answer.text}\n\n{heading}\n{sources}"
 
 
-def _completion(answer: Answer, model: str, content: str) -> dict[str, Any]:
-    prompt_tokens = len(answer.question.split())
-    completion_tokens = len(content.split())
+@dataclass(frozen=True)
+class Reply:
+    """What a chat completion returns: the message, why it ended, the citations it still
+    holds, and the token counts."""
+
+    content: str
+    finish_reason: str
+    citations: list[dict[str, Any]]
+    abstained: bool
+    prompt_tokens: int
+    completion_tokens: int
+
+    def usage(self) -> dict[str, int]:
+        """OpenAI's ``usage`` object (tokens of the embedding model's tokenizer)."""
+        return {"prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens}
+
+
+def make_reply(answer: Answer, body: ChatRequest, counter: TokenCounter) -> Reply:
+    """The answer as a chat reply: sources appended, stop sequences and the token limit
+    applied (a cut reply keeps only the citations whose ``[n]`` it still shows), tokens
+    counted over every message of the request and over the reply."""
+    original = message_content(answer)
+    content, finish = limit_reply(original, stop_sequences(body), token_limit(body), counter)
+    full = content == original
+    citations = [citation_json(c) for c in answer.citations
+                 if full or f"[{c.marker}]" in content]
+    prompt = sum(counter.count(message_text(m)) for m in body.messages)
+    return Reply(content, finish, citations, answer.abstained, prompt, counter.count(content))
+
+
+def _completion(reply: Reply, model: str) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
         "created": int(time.time()), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
-        "citations": [citation_json(c) for c in answer.citations],
-        "abstained": answer.abstained,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content},
+                     "finish_reason": reply.finish_reason}],
+        "usage": reply.usage(),
+        "citations": reply.citations,
+        "abstained": reply.abstained,
     }
 
 
-def sse_chunks(answer: Answer, model: str, content: str) -> Iterator[str]:
-    """``data: {chunk}`` events: role, content pieces, a final chunk with citations, DONE."""
+def sse_chunks(reply: Reply, model: str, include_usage: bool = False) -> Iterator[str]:
+    """``data: {chunk}`` events: role, content pieces, the finishing chunk with the
+    citations, with ``include_usage`` a chunk with no choices and the usage, then DONE."""
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    usage_field = {"usage": None} if include_usage else {}
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        body = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                "model": model, "choices": [{"index": 0, "delta": delta,
-                                             "finish_reason": finish}], **extra}
+    def event(body: dict[str, Any]) -> str:
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return event({"id": cid, "object": "chat.completion.chunk", "created": created,
+                      "model": model, "choices": [{"index": 0, "delta": delta,
+                                                   "finish_reason": finish}],
+                      **usage_field, **extra})
+
     yield chunk({"role": "assistant", "content": ""})
-    for piece in re.findall(r"\S+\s*", content):
+    for piece in re.findall(r"\S+\s*|\s+", reply.content):
         yield chunk({"content": piece})
-    yield chunk({}, "stop", citations=[citation_json(c) for c in answer.citations])
+    yield chunk({}, reply.finish_reason, citations=reply.citations, abstained=reply.abstained)
+    if include_usage:
+        yield event({"id": cid, "object": "chat.completion.chunk", "created": created,
+                     "model": model, "choices": [], "usage": reply.usage()})
     yield "data: [DONE]\n\n"
 
 
+def _answer(pipeline: Pipeline, question: str, history: list[tuple[str, str]],
+            body: ChatRequest) -> tuple[Answer, Reply]:
+    """Answer and build the reply (in a worker thread: the model runs, tokens are counted)."""
+    answer = pipeline.ask(question, None, None, MODELS[body.model], history)
+    return answer, make_reply(answer, body, token_counter(pipeline.embedder))
+
+
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatRequest, pipeline: PipelineDep,
-                           settings: SettingsDep) -> dict[str, Any] | StreamingResponse:
-    """Answer the last user message, OpenAI style (``stream: true`` for SSE)."""
+async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: SettingsDep,
+                           request: Request) -> dict[str, Any] | StreamingResponse:
+    """Answer the last user message, OpenAI style (``stream: true`` for SSE). Honoured,
+    ignored and refused parameters: :mod:`api.chat_options`. Extension fields: top-level
+    ``citations`` (the /v1/ask citation objects; in a stream, on the finishing chunk) and
+    ``abstained``."""
     if body.model not in MODELS:
         raise ApiError(404, "model_not_found",
                        f"Unknown model {body.model!r}; available: {', '.join(MODELS)}")
+    check_options(body)
     question, history = resolve_question(body.messages)
     question = clean_question(question, settings, "messages")
     history = [(role, clean_turn(text, settings)) for role, text in history[-_HISTORY_TURNS:]]
-    answer = await run_in_threadpool(pipeline.ask, question, None, None, MODELS[body.model],
-                                     history)
-    content = message_content(answer)
+    answer, reply = await run_in_threadpool(_answer, pipeline, question, history, body)
+    count_answer(request, answer, "chat")
     if body.stream:
-        return StreamingResponse(sse_chunks(answer, body.model, content),
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(sse_chunks(reply, body.model, include_usage),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
-    return _completion(answer, body.model, content)
+    return _completion(reply, body.model)
+
+
+def available_models(pipeline: Pipeline | None) -> list[str]:
+    """The model ids that can answer now: none without a loaded index; the extractive ones;
+    ``unrag-llm`` only when an LLM is configured (``RAG_LLM_MODEL`` or ``RAG_LLM_BASE_URL``)
+    and its client can be built (the endpoint itself is not called)."""
+    if pipeline is None:
+        return []
+    names = [name for name, composer in MODELS.items() if composer == "extractive"]
+    settings = pipeline.settings
+    if settings.llm_model or settings.llm_base_url:
+        try:
+            pipeline.composer("llm")
+        except RagError:
+            return names
+        names += [name for name, composer in MODELS.items() if composer == "llm"]
+    return names
 
 
 @router.get("/models")
-async def list_models() -> dict[str, Any]:
-    """The models (answering modes) this service offers."""
+async def list_models(request: Request) -> dict[str, Any]:
+    """The models (answering modes) that can answer now."""
+    pipeline = getattr(request.app.state, "pipeline", None)
     return {"object": "list", "data": [
-        {"id": name, "object": "model", "created": 0, "owned_by": "unrag"} for name in MODELS]}
+        {"id": name, "object": "model", "created": 0, "owned_by": "unrag"}
+        for name in available_models(pipeline)]}
