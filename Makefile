@@ -36,8 +36,8 @@ test-slow: setup
 	$(BIN)/pytest -m slow
 
 eval: setup
-	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --qa eval/tune_qa.jsonl \
-	  --qa eval/test_qa.jsonl --out eval/out
+	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --qa eval/dev_chat_qa.jsonl \
+	  --qa eval/tune_qa.jsonl --qa eval/test_qa.jsonl --out eval/out
 
 bench: index
 	$(BIN)/pip install -q langchain-community langchain-text-splitters langchain-huggingface

@@ -36,6 +36,9 @@ class AnswerOutcome:
     retrieval: RetrievalOutcome | None
     latency_ms: float
     cited_roles: tuple[str, ...] = ()  # role of each cited passage (body, title, footnote…)
+    context_ids: tuple[str, ...] = ()  # the passages retrieved for the answer (and cited)
+    context_texts: tuple[str, ...] = ()
+    warmup: bool = False  # asked while warming up: kept out of the latency percentiles
 
     @property
     def facts_missed(self) -> list[list[str]]:
@@ -88,7 +91,7 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | No
     unanswerable = [o for o in outcomes if not o.question.answerable]
     cited = [flag for o in answerable if not o.abstained for flag in o.cited_relevant]
     offtopic = [o for o in outcomes if o.question.category in OFFTOPIC_CATEGORIES]
-    lat = np.array([o.latency_ms for o in outcomes]) if outcomes else np.array([0.0])
+    lat = [o.latency_ms for o in outcomes if not o.warmup]
     return {
         "n": len(outcomes),
         "fact_coverage": _mean([o.fact_coverage for o in answerable]),
@@ -101,8 +104,34 @@ def summarize_answers(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | No
         "right": _mean([float(o.right) for o in outcomes]),
         "documents_covered": _mean([o.documents_covered for o in answerable
                                     if len(o.question.doc) > 1]),
-        "latency_p50_ms": float(np.percentile(lat, 50)),
-        "latency_p95_ms": float(np.percentile(lat, 95)),
+        "latency_p50_ms": float(np.percentile(lat, 50)) if lat else None,
+        "latency_p95_ms": float(np.percentile(lat, 95)) if lat else None,
+    }
+
+
+RATE_METRICS = ("right", "fact_coverage", "citation_precision", "abstention_unanswerable",
+                "abstention_offtopic", "false_abstention", "noncontent_only",
+                "documents_covered")
+
+
+def metric_parts(o: AnswerOutcome) -> dict[str, tuple[float, float]]:
+    """(numerator, denominator) of each rate metric for one outcome: over a group, the
+    metric is ``sum(num) / sum(den)`` (as :func:`summarize_answers` computes it), and an
+    outcome with ``den = 0`` does not count for it."""
+    q = o.question
+    answered = q.answerable and not o.abstained
+    cited = o.cited_relevant if answered else []
+    coverage, covered = o.fact_coverage, o.documents_covered
+    return {
+        "right": (float(o.right), 1.0),
+        "fact_coverage": (coverage or 0.0, float(q.answerable and coverage is not None)),
+        "citation_precision": (float(sum(cited)), float(len(cited))),
+        "abstention_unanswerable": (float(o.abstained), float(not q.answerable)),
+        "abstention_offtopic": (float(o.abstained), float(q.category in OFFTOPIC_CATEGORIES)),
+        "false_abstention": (float(o.abstained), float(q.answerable)),
+        "noncontent_only": (float(o.noncontent_only), float(answered)),
+        "documents_covered": (covered or 0.0, float(q.answerable and len(q.doc) > 1
+                                                    and covered is not None)),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,3 +82,21 @@ def mean_where(confidences: Sequence[float], right: Sequence[bool], value: bool
     """Mean confidence of the items whose ``right`` equals ``value`` (None if none)."""
     picked = [c for c, r in zip(confidences, right, strict=True) if bool(r) == value]
     return float(np.mean(picked)) if picked else None
+
+
+def calibration_summary(outcomes: Sequence[Any], n_bins: int = N_BINS) -> dict[str, Any]:
+    """Calibration of the confidence over the answered (non-abstained) questions: bins, ECE,
+    Brier score, mean confidence of right and wrong answers (and of abstentions)."""
+    answered = [o for o in outcomes if not o.abstained]
+    conf = [o.confidence for o in answered]
+    right = [o.right for o in answered]
+    abstained = [o.confidence for o in outcomes if o.abstained]
+    return {
+        "n_answered": len(answered), "n_right": sum(right), "n_abstained": len(abstained),
+        "bins": reliability_bins(conf, right, n_bins),
+        "ece": expected_calibration_error(conf, right, n_bins),
+        "brier": brier_score(conf, right),
+        "mean_confidence_right": mean_where(conf, right, True),
+        "mean_confidence_wrong": mean_where(conf, right, False),
+        "mean_confidence_abstained": float(np.mean(abstained)) if abstained else None,
+    }

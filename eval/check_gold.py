@@ -1,7 +1,8 @@
 """Check gold question files: fields, ids, types, and that every gold quote exists in the
 seed documents (after the normalisation of eval/MATCHING.md).
 
-    python eval/check_gold.py [FILES...]      (default: dev, extra, tune and test sets)
+    python eval/check_gold.py [FILES...]      (default: dev, extra, dev chat, tune, test)
+    rag eval validate [FILES...]              (the same checks)
 
 A quote must be found in the cleaned text of one of its ``doc`` files (page headers,
 footnote blocks and links removed); a quote that only matches the raw text, i.e. one that
@@ -14,16 +15,14 @@ Optional fields (tune_qa.jsonl, test_qa.jsonl):
   they). A row with a category is held to the stricter rules of the newer sets: every
   answer fact has at least one alternative found verbatim (normalised) in the cleaned
   text of its documents, and a question over several documents quotes each of them.
-* ``history``: earlier chat turns before the final question, a list of
-  ``{"role": "user"|"assistant", "content": "..."}`` alternating from a user turn and
-  ending with an assistant turn.
+* ``turns`` (or ``history``, its older name): earlier chat turns before the final question,
+  a list of ``{"role": "user"|"assistant", "content": "..."}`` alternating from a user turn
+  and ending with an assistant turn.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,8 +35,8 @@ from rag.documents import load_corpus  # noqa: E402
 
 LANGS = {"fr", "en"}
 TYPES = {"factoid", "list", "explanation", "multi_doc", "unanswerable"}
-DEFAULT_FILES = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
-                 HERE / "test_qa.jsonl"]
+DEFAULT_FILES = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "dev_chat_qa.jsonl",
+                 HERE / "tune_qa.jsonl", HERE / "test_qa.jsonl"]
 UNANSWERABLE_CATEGORIES = {"near_miss", "after_date", "gibberish", "greeting",
                            "general_knowledge", "injection", "off_topic"}
 ANSWERABLE_TYPES = TYPES - {"unanswerable"}
@@ -56,11 +55,12 @@ CATEGORIES = set(CATEGORY_TYPES)
 ROLES = ("user", "assistant")
 
 
-def _texts() -> tuple[dict[str, str], dict[str, str]]:
-    raw = {p.name: normalize(p.read_text("utf-8")) for p in SEEDS.iterdir()
+def corpus_texts(seeds: Path = SEEDS) -> tuple[dict[str, str], dict[str, str]]:
+    """Normalised raw and cleaned text of each seed file, by file name."""
+    raw = {p.name: normalize(p.read_text("utf-8")) for p in seeds.iterdir()
            if p.suffix in (".txt", ".md")}
     clean = {d.meta.file: normalize(d.text + " " + " ".join(d.footnotes.values()))
-             for d in load_corpus(SEEDS)}
+             for d in load_corpus(seeds)}
     return raw, clean
 
 
@@ -99,8 +99,11 @@ def check_question(row: dict, raw: dict[str, str], clean: dict[str, str]) -> lis
             problems.append(f"{qid}: answer fact {i} needs at least one non-empty alternative")
     if "category" in row:
         problems += _check_category(row, clean)
-    if "history" in row:
-        problems += _check_history(row)
+    given = [key for key in ("turns", "history") if key in row]
+    if len(given) > 1:
+        problems.append(f"{qid}: give the earlier chat turns as 'turns' or 'history', not both")
+    for key in given:
+        problems += _check_history(row, key)
     return problems
 
 
@@ -131,12 +134,13 @@ def _check_category(row: dict, clean: dict[str, str]) -> list[str]:
     return problems
 
 
-def _check_history(row: dict) -> list[str]:
-    """``history``: alternating user/assistant turns, user first, assistant last."""
+def _check_history(row: dict, key: str = "history") -> list[str]:
+    """``turns`` or ``history``: alternating user/assistant turns, user first, assistant
+    last."""
     qid = row.get("id", "?")
-    history = row["history"]
+    history = row[key]
     if not isinstance(history, list) or not history:
-        return [f"{qid}: history must be a non-empty list of turns"]
+        return [f"{qid}: {key} must be a non-empty list of turns"]
     problems = []
     for i, turn in enumerate(history):
         if not isinstance(turn, dict) or set(turn) != {"role", "content"}:
@@ -156,23 +160,11 @@ def _check_history(row: dict) -> list[str]:
 
 
 def check_files(paths: list[Path]) -> list[str]:
-    """Problems over all files, including ids repeated across files."""
-    raw, clean = _texts()
-    problems: list[str] = []
-    ids: Counter[str] = Counter()
-    for path in paths:
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path.name}:{n}: invalid JSON ({exc})")
-                continue
-            ids[row.get("id", f"{path.name}:{n}")] += 1
-            problems += [f"{path.name}: {p}" for p in check_question(row, raw, clean)]
-    problems += [f"duplicate id {i} ({n} times)" for i, n in ids.items() if n > 1]
-    return problems
+    """Problems over all files as ``file:line: id: problem``, including ids repeated
+    across files (see :mod:`eval.validate`)."""
+    from eval.validate import validate_files
+
+    return [str(p) for p in validate_files(paths)[1]]
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,12 @@
-"""``rag eval``: run gold questions through the real pipeline and report metrics."""
+"""``rag eval``: run gold questions through the real pipeline and report metrics; compare,
+export and validate.
+
+    rag eval [answers] [--qa FILE]... [--out DIR] [--check] [--warmup N]
+    rag eval retrieval [--qa FILE]...
+    rag eval compare RUN_A RUN_B [--out FILE]
+    rag eval export RUN --format ragas|deepeval --out FILE
+    rag eval validate [FILE...]
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,22 @@ import argparse
 import time
 from pathlib import Path
 
-from eval.dataset import DEV_SET, GoldQuestion, load_questions
-from eval.retrieval_metrics import RetrievalOutcome, by_group, format_table, score_ranking
+from eval.check_gold import DEFAULT_FILES, SEEDS
+from eval.dataset import DEV_SET, GoldQuestion
+from eval.retrieval_metrics import RetrievalOutcome, score_ranking
+from eval.tables import CI_NOTE, by_attribute, retrieval_table
+from eval.validate import load_validated, validate_files
+from rag.errors import RagError
 from rag.settings import Settings
 
+WARMUP_SEARCHES = 3  # first searches of `rag eval retrieval`, kept out of the percentiles
 
-def load_sets(paths: list[Path] | None) -> list[GoldQuestion]:
-    """Questions of every given file (default: the dev set)."""
-    return [q for p in (paths or [DEV_SET]) for q in load_questions(p)]
+
+def load_sets(paths: list[Path] | None, seeds: Path = SEEDS) -> list[GoldQuestion]:
+    """Questions of every given file (default: the dev set), validated against the
+    documents of ``seeds``: raises :class:`eval.validate.GoldFileError` (a RagError)
+    listing each problem by file and line."""
+    return load_validated(paths or [DEV_SET], seeds)
 
 
 def evaluate_retrieval(pipeline: object, questions: list[GoldQuestion]
@@ -30,39 +46,95 @@ def evaluate_retrieval(pipeline: object, questions: list[GoldQuestion]
     return outcomes, latencies
 
 
-def retrieval_report(outcomes: list[RetrievalOutcome], latencies: list[float]) -> str:
-    """Markdown tables by file (when several), language, type and category, plus the
-    misses."""
+def retrieval_report(outcomes: list[RetrievalOutcome], latencies: list[float],
+                     warmup: int = WARMUP_SEARCHES) -> str:
+    """Markdown tables by file (when several), language, type and category, with 95 %
+    intervals; latency after the first ``warmup`` searches (those reported apart); the
+    misses, questions in full."""
     import numpy as np
 
-    parts = []
+    parts = [CI_NOTE, ""]
     if len({o.question.split for o in outcomes}) > 1:
-        parts += [format_table(by_group(outcomes, "split"), "split"), ""]
-    parts += [format_table(by_group(outcomes, "lang"), "lang"), "",
-              format_table(by_group(outcomes, "type"), "type"), "",
-              format_table(by_group(outcomes, "category"), "category"), ""]
-    lat = np.array(latencies)
-    parts.append(f"search latency: p50 {np.percentile(lat, 50):.1f} ms, "
-                 f"p95 {np.percentile(lat, 95):.1f} ms over {len(lat)} queries")
+        parts += [retrieval_table(by_attribute(outcomes, "split"), "split"), ""]
+    parts += [retrieval_table(by_attribute(outcomes, "lang"), "lang"), "",
+              retrieval_table(by_attribute(outcomes, "type"), "type"), "",
+              retrieval_table(by_attribute(outcomes, "category"), "category"), ""]
+    lat = np.array(latencies[warmup:])
+    if lat.size:
+        parts.append(f"search latency: p50 {np.percentile(lat, 50):.1f} ms, "
+                     f"p95 {np.percentile(lat, 95):.1f} ms over {lat.size} queries")
+    if latencies[:warmup]:
+        parts.append("warm-up searches (excluded): "
+                     + ", ".join(f"{v:.1f} ms" for v in latencies[:warmup]))
     misses = [o for o in outcomes if not o.hit(5) or o.quote_recall < 1]
     if misses:
         parts.append("\nnot perfect (first relevant rank, quotes found):")
         for o in misses:
             parts.append(f"- {o.question.split}:{o.question.id} rank={o.first_relevant_rank} "
                          f"quotes={o.quotes_found}/{len(o.question.gold_quotes)} "
-                         f"{o.question.question[:90]}")
+                         f"{o.question.question}")
     return "\n".join(parts)
+
+
+def run_validate(paths: list[Path]) -> int:
+    """``rag eval validate``: every problem as ``file:line: message``; 1 if any."""
+    files = paths or [p for p in DEFAULT_FILES if p.exists()]
+    questions, problems = validate_files(files)
+    for problem in problems:
+        print(problem)
+    print(f"{len(questions)} questions in {len(files)} file(s): {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def run_compare(paths: list[Path], out: Path | None) -> int:
+    """``rag eval compare RUN_A RUN_B``: Markdown to stdout, or to ``out``."""
+    from eval.compare import compare_runs, comparison_markdown
+    from eval.results import load_run
+
+    if len(paths) != 2:
+        raise RagError("rag eval compare takes two runs: RUN_A RUN_B (folders or "
+                       "results.jsonl files)")
+    text = comparison_markdown(compare_runs(load_run(paths[0]), load_run(paths[1])))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, "utf-8")
+        print(f"comparison: {out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def run_export(paths: list[Path], fmt: str | None, out: Path | None) -> int:
+    """``rag eval export RUN --format ragas|deepeval --out FILE``."""
+    from eval.export import FORMATS, export_run
+    from eval.results import load_run
+
+    if len(paths) != 1 or not fmt or not out:
+        raise RagError(f"usage: rag eval export RUN --format {'|'.join(FORMATS)} --out FILE")
+    count = export_run(load_run(paths[0]), fmt, out)
+    print(f"{count} questions written to {out} ({fmt})")
+    return 0
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point of ``rag eval``."""
+    paths: list[Path] = getattr(args, "paths", None) or []
+    if args.what == "validate":
+        return run_validate([*paths, *(args.qa or [])])
+    if args.what == "compare":
+        return run_compare(paths, args.out)
+    if args.what == "export":
+        return run_export(paths, getattr(args, "format", None), args.out)
+    if paths:
+        raise RagError(f"rag eval {args.what} takes no positional files (use --qa FILE)")
     from rag.pipeline import Pipeline
 
-    questions = load_sets(args.qa)
+    questions = load_sets(args.qa, settings.seeds_dir)
     pipeline = Pipeline.load(settings)
     if args.what == "retrieval":
         outcomes, latencies = evaluate_retrieval(pipeline, questions)
-        print(retrieval_report(outcomes, latencies))
+        print(retrieval_report(outcomes, latencies,
+                               getattr(args, "warmup", WARMUP_SEARCHES)))
         return 0
     from eval.harness import run_answer_eval
 

@@ -31,8 +31,11 @@ CATEGORIES = TYPES | {
 OFFTOPIC_CATEGORIES = frozenset({"gibberish", "greeting", "general_knowledge", "injection",
                                  "off_topic"})
 HISTORY_ROLES = ("user", "assistant")
+# Earlier chat turns: ``turns`` (``history`` is the older name, kept by tune/test).
+HISTORY_FIELDS = ("turns", "history")
 _REQUIRED = ("id", "lang", "type", "question")
-_KNOWN = {*_REQUIRED, "category", "history", "doc", "gold_quotes", "answer_facts", "notes"}
+_KNOWN = {*_REQUIRED, "category", *HISTORY_FIELDS, "doc", "gold_quotes", "answer_facts",
+          "notes"}
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,9 @@ class GoldQuestion:
     """One gold question.
 
     ``category`` defaults to ``type``; ``history`` holds the (role, content) turns of a chat
-    before the question (empty for a standalone question); ``split`` is the stem of the file
-    the question was read from (set by :func:`load_questions`)."""
+    before the question (the ``turns`` or ``history`` field; empty for a standalone
+    question); ``split`` is the stem of the file the question was read from (set by
+    :func:`load_questions`)."""
 
     id: str
     lang: str
@@ -125,6 +129,8 @@ def parse_question(row: object, split: str = "") -> GoldQuestion:
     if not isinstance(category, str) or category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r} "
                          f"(known: {', '.join(sorted(CATEGORIES))})")
+    if all(k in row for k in HISTORY_FIELDS):
+        raise ValueError("give the earlier chat turns as 'turns' or 'history', not both")
     facts = row.get("answer_facts") or []
     if not isinstance(facts, list) or not all(
             isinstance(f, list) and f and all(isinstance(a, str) for a in f) for f in facts):
@@ -134,7 +140,7 @@ def parse_question(row: object, split: str = "") -> GoldQuestion:
         doc=_strings(row, "doc"), gold_quotes=_strings(row, "gold_quotes"),
         answer_facts=tuple(tuple(f) for f in facts), notes=row.get("notes", ""),
         extra={k: v for k, v in row.items() if k not in _KNOWN}, category=category,
-        history=parse_history(row.get("history")), split=split,
+        history=parse_history(row.get("turns", row.get("history"))), split=split,
     )
 
 

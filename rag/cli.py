@@ -21,20 +21,27 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
-def read_batch(path: Path) -> Iterator[str]:
-    """Questions from a file: one per line, or JSON Lines with a ``question`` field."""
+def read_batch(path: Path) -> Iterator[tuple[Any, str]]:
+    """(id, question) pairs from a file: one question per line (id None), or JSON Lines
+    with a ``question`` field and an optional ``id``."""
     for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
         if line.startswith("{"):
             try:
-                yield str(json.loads(line)["question"])
-            except (json.JSONDecodeError, KeyError) as exc:
+                row = json.loads(line)
+                yield row.get("id"), str(row["question"])
+            except (json.JSONDecodeError, KeyError, AttributeError) as exc:
                 raise RagError(f"{path}:{n}: expected a JSON object with a 'question' "
                                f"field ({exc})") from exc
         else:
-            yield line
+            yield None, line
+
+
+def _with_id(item_id: Any, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` led by the input's ``id`` (unchanged when the input had none)."""
+    return obj if item_id is None else {"id": item_id, **obj}
 
 
 def _step(message: str) -> None:
@@ -134,11 +141,12 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from rag.serialize import hit_json
 
     pipe = _pipeline(settings)
-    queries = list(read_batch(args.batch)) if args.batch else [args.query]
-    for query in queries:
+    queries = list(read_batch(args.batch)) if args.batch else [(None, args.query)]
+    for item_id, query in queries:
         hits = pipe.search(query, args.k, args.doc)
         if args.json or args.batch:
-            _print_json({"query": query, "hits": [hit_json(h) for h in hits]})
+            _print_json(_with_id(item_id, {"query": query,
+                                           "hits": [hit_json(h) for h in hits]}))
         else:
             _print_hits(query, hits)
     return 0
@@ -148,11 +156,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import answer_json, format_answer
 
     pipe = _pipeline(settings)
-    questions = list(read_batch(args.batch)) if args.batch else [args.question]
-    for question in questions:
+    questions = list(read_batch(args.batch)) if args.batch else [(None, args.question)]
+    for item_id, question in questions:
         answer = pipe.ask(question, k=args.k, documents=args.doc, composer=args.composer)
         if args.json or args.batch:
-            _print_json(answer_json(answer))
+            _print_json(_with_id(item_id, answer_json(answer)))
         else:
             print(format_answer(answer))
     return 0
@@ -261,12 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_passages)
 
-    p = sub.add_parser("eval", help="evaluate on gold questions")
-    p.add_argument("what", nargs="?", default="answers", choices=["answers", "retrieval"])
+    p = sub.add_parser("eval", help="evaluate on gold questions; compare, export or "
+                                    "validate (see eval/README.md)")
+    p.add_argument("what", nargs="?", default="answers",
+                   choices=["answers", "retrieval", "compare", "export", "validate"])
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="compare: RUN_A RUN_B; export: RUN; validate: gold files")
     p.add_argument("--qa", type=Path, action="append", help="gold question file(s)")
     p.add_argument("--composer", default=None)
-    p.add_argument("--out", type=Path, default=None, help="report folder")
+    p.add_argument("--out", type=Path, default=None,
+                   help="report folder (compare, export: output file)")
     p.add_argument("--check", action="store_true", help="fail below eval/floors.json")
+    p.add_argument("--warmup", type=int, default=3, metavar="N",
+                   help="first N questions kept out of the latency percentiles")
+    p.add_argument("--format", choices=["ragas", "deepeval"], help="export format")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the HTTP API and web page")

@@ -26,12 +26,20 @@ def test_search_json(use_index, capsys):
 
 def test_batch_ask_prints_json_lines(use_index, tmp_path, capsys):
     batch = tmp_path / "q.jsonl"
-    batch.write_text('{"question": "Qui a signé la lettre du Viet Nam ?"}\n'
-                     "How many troops has the CSTO pledged?\n", "utf-8")
+    batch.write_text('{"id": "vn-1", "question": "Qui a signé la lettre du Viet Nam ?"}\n'
+                     "How many troops has the CSTO pledged?\n"
+                     '{"id": 7, "question": "Quand le débat mexicain aura-t-il lieu ?"}\n',
+                     "utf-8")
     assert cli.main(["ask", "--batch", str(batch)]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["question"] for x in lines] == ["Qui a signé la lettre du Viet Nam ?",
-                                             "How many troops has the CSTO pledged?"]
+                                             "How many troops has the CSTO pledged?",
+                                             "Quand le débat mexicain aura-t-il lieu ?"]
+    assert [x.get("id") for x in lines] == ["vn-1", None, 7]  # each input's id kept
+    assert next(iter(lines[0])) == "id" and "id" not in lines[1]
+    assert cli.main(["search", "--batch", str(batch), "--k", "1"]) == 0
+    hits = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x.get("id") for x in hits] == ["vn-1", None, 7]
 
 
 def test_bad_batch_line_is_a_clear_error(use_index, tmp_path, capsys):

@@ -207,7 +207,8 @@ class _Hit:
 class FakePipeline:
     """Answers from a table keyed by question; records the history it was given."""
 
-    settings = argparse.Namespace(composer="fake", embedding_model="none")
+    settings = argparse.Namespace(composer="fake", embedding_model="none",
+                                  max_question_chars=2000)
 
     def __init__(self, answers: dict[str, _Answer]) -> None:
         self.answers = answers
@@ -256,9 +257,8 @@ def test_report_has_split_and_category_tables_calibration_and_full_answers(tmp_p
     args = argparse.Namespace(out=out, composer=None, check=False)
     assert run_answer_eval(pipe, questions, args) == 0
 
-    assert pipe.histories == {"Et à quelle heure ?": [
-        {"role": "user", "content": "Quand le débat ?"},
-        {"role": "assistant", "content": "Le 16 novembre."}]}
+    assert pipe.histories == {"Et à quelle heure ?": [  # as the chat endpoint passes it
+        ("user", "Quand le débat ?"), ("assistant", "Le 16 novembre.")]}
     report = (out / "report.md").read_text("utf-8")
     for heading in ("## Answers by file", "## Answers by question type",
                     "## Answers by category", "### tune_qa by category", "## Calibration"):

@@ -102,4 +102,4 @@ def test_check_files_reports_a_bad_category_by_file(tmp_path):
     bad.write_text(json.dumps({
         "id": "z9", "lang": "en", "type": "unanswerable", "category": "list",
         "question": "hello?", "doc": [], "gold_quotes": [], "answer_facts": []}) + "\n", "utf-8")
-    assert any(p.startswith("bad.jsonl: z9: category 'list'") for p in check_files([bad]))
+    assert any(p.startswith(f"{bad}:1: z9: category 'list'") for p in check_files([bad]))
