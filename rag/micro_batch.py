@@ -19,6 +19,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,11 @@ class MicroBatcher:
                                           daemon=True) for i in range(threads)]
         for thread in self._threads:
             thread.start()
+
+    @property
+    def tokenizer(self) -> Any:
+        """The wrapped embedder's tokenizer, if it has one."""
+        return getattr(self.embedder, "tokenizer", None)
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """Question vectors through the shared batches; anything else straight through."""

@@ -118,6 +118,7 @@ def test_settings_wire_the_batcher_under_the_question_cache() -> None:
     embedder = load_embedder(Settings(query_batch_size=8, query_batch_window_ms=1))
     assert isinstance(embedder.embedder, MicroBatcher)
     assert embedder.embedder.max_batch == 8
+    assert embedder.tokenizer is not None  # token counts see through both wrappers
     vectors = embedder.embed(["Quelle ville ?", "Quel pays ?"], query=True)
     assert vectors.shape == (2, embedder.dim)
     plain = load_embedder(Settings(query_batch_size=1, query_cache_size=0))
