@@ -139,8 +139,10 @@ def test_http_needs_the_api_key(keyed_url):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
         r = httpx.post(keyed_url, json=INITIALIZE, headers={**MCP_HEADERS, **headers})
         assert r.status_code == 401
-        assert r.json() == {"error": {"code": "unauthorized", "message": (
-            "Missing or wrong API key (Authorization: Bearer …)")}}
+        error = r.json()["error"]
+        assert (error["code"], error["message"]) == (
+            "unauthorized", "Missing or wrong API key (Authorization: Bearer …)")
+        assert error["request_id"] == r.headers["x-request-id"]
         assert r.headers["www-authenticate"].startswith("Bearer")
         assert "content-security-policy" in r.headers  # the app's middleware covers /mcp
     r = httpx.post(keyed_url, json=INITIALIZE,
