@@ -70,6 +70,13 @@ def char_grams(text: str, n: int = GRAM) -> list[str]:
 _ANALYZE = {"words": tokenize, "grams": char_grams}
 
 
+def _token_ids(docs: list[list[str]]) -> tuple[list[list[int]], dict[str, int]]:
+    """Token ids over a sorted vocabulary: the same texts always give the same index files
+    (bm25s numbers tokens in set order, which changes with Python's string hashing)."""
+    vocab = {token: i for i, token in enumerate(sorted({t for doc in docs for t in doc}))}
+    return [[vocab[t] for t in doc] for doc in docs], vocab
+
+
 class LexicalIndex:
     """BM25 over passage texts, one index per analyzer; scores every passage."""
 
@@ -82,7 +89,8 @@ class LexicalIndex:
         indexes = {}
         for name in ANALYZERS:
             retriever = bm25s.BM25()
-            retriever.index([_ANALYZE[name](t) or [""] for t in texts], show_progress=False)
+            retriever.index(_token_ids([_ANALYZE[name](t) or [""] for t in texts]),
+                            show_progress=False)
             indexes[name] = retriever
         return cls(indexes)
 
