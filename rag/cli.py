@@ -68,12 +68,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.vector_store import IndexSpec
 
     started = time.perf_counter()
-    embedder = build_embedder(settings, show_progress=not args.quiet)
+    embedder = build_embedder(settings)  # the build shows one bar: texts/s and time left
     spec = settings.index_spec()
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
     with corpus_lock(settings):
-        path = build_index(settings, embedder, spec=spec, on_step=_step)
+        path = build_index(settings, embedder, spec=spec, on_step=_step,
+                           show_progress=not args.quiet)
     stats = getattr(embedder, "stats", None)
     report = ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
                           time.perf_counter() - started, read_manifest(path).documents)

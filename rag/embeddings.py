@@ -152,9 +152,26 @@ def _candidates(settings: Settings) -> list[str]:
                                      ("onnx", onnxruntime_available())) if found] + ["torch"]
 
 
+def _gpu(settings: Settings) -> EncoderChoice | None:
+    """The GPU encoder when ``RAG_EMBEDDING_DEVICE`` resolves to a GPU, else None."""
+    from rag.gpu_encoder import device_precision, resolve_device
+
+    device = resolve_device(settings.embedding_device)
+    if device == "cpu":
+        return None
+    if settings.embedding_backend not in ("auto", "torch"):
+        raise ModelUnavailable(f"RAG_EMBEDDING_BACKEND={settings.embedding_backend} runs on "
+                               f"the CPU; on {device} use torch or auto, or set "
+                               "RAG_EMBEDDING_DEVICE=cpu")
+    return EncoderChoice("torch", device_precision(device, settings.embedding_precision),
+                         device)
+
+
 def choose_encoder(settings: Settings) -> EncoderChoice:
     """The encoder ``load_embedder`` will use, decided without loading the model (so that
     the embedding cache can key vectors by precision before any model is needed)."""
+    if gpu := _gpu(settings):
+        return gpu
     first = _candidates(settings)[0]
     if first == "openvino":
         from rag.onnx_encoder import OnnxUnsupported
@@ -168,6 +185,13 @@ def choose_encoder(settings: Settings) -> EncoderChoice:
 
 
 def _backend(settings: Settings, show_progress: bool) -> Embedder:
+    if gpu := _gpu(settings):
+        from rag.gpu_encoder import DeviceEmbedder
+
+        embedder = DeviceEmbedder(settings, gpu.device, gpu.precision,
+                                  show_progress=show_progress)
+        log.info("embedding backend: torch %s on %s", gpu.precision, gpu.device)
+        return embedder
     candidates = _candidates(settings)
     if settings.embedding_precision == "bf16":
         candidates = [c for c in candidates if c == "openvino"]

@@ -38,6 +38,7 @@ from rag.lexical import LexicalIndex
 from rag.records import Document, DocumentMeta, Passage
 from rag.sentences import split_sentences
 from rag.settings import Settings
+from rag.vector_files import embed_to_file
 from rag.vector_store import (
     IndexSpec,
     build_faiss,
@@ -211,11 +212,15 @@ def _check_sizes(docs: list[Document], passages: list[Passage], limit: int) -> N
 def build_index(settings: Settings, embedder: Embedder, *,
                 spec: IndexSpec | None = None,
                 on_step: Callable[[str], None] | None = None,
-                sources: list[Source] | None = None) -> Path:
+                sources: list[Source] | None = None,
+                show_progress: bool = False) -> Path:
     """Index the seeds folder (or ``sources`` read from it) into ``settings.index_dir``.
 
     Every document is re-parsed (cheap); vectors come from ``embedder``, which may be a
-    ``CachedEmbedder`` so that only new texts are embedded. Returns the index path.
+    ``CachedEmbedder`` so that only new texts are embedded. Vectors are embedded
+    ``RAG_BUILD_CHUNK_SIZE`` texts at a time straight into memory-mapped files of the staging
+    folder, so memory does not grow with the corpus beyond the index structures, and a killed
+    build resumes from the cache. Returns the index path.
     """
     started = time.perf_counter()
     step = on_step or (lambda msg: log.info(msg))
@@ -228,35 +233,46 @@ def build_index(settings: Settings, embedder: Embedder, *,
     passages = chunk_corpus(docs, options)
     _check_sizes(docs, passages, settings.max_document_passages)
     step(f"{len(docs)} documents, {len(passages)} passages")
-    vectors = embedder.embed(passage_vector_texts(docs, passages))
     sentences = passage_sentences(passages)
-    step(f"{len(sentences)} sentences")
-    sentence_vectors = embedder.embed([s.text for s in sentences])
-    vector_index = build_faiss(vectors, spec or settings.index_spec())
-    texts = {p.id: p.text for p in passages}
-    lexical = LexicalIndex.build([_with_items(p, _lexical_text(p), texts) for p in passages])
     records = _source_records(sources, read_sources(settings.index_dir))
+    chunk = settings.build_chunk_size
 
     root = settings.index_root
     root.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     with _staging(root, settings.index_name) as tmp:
+        scratch = tmp / ".passage-vectors.npy"  # FAISS copies it; not part of the index
+        vectors = embed_to_file(embedder, passage_vector_texts(docs, passages), scratch,
+                                chunk=chunk, label="passages", show_progress=show_progress)
+        step(f"{len(sentences)} sentences")
+        embed_to_file(embedder, [x.text for x in sentences], tmp / SENTENCE_VECTORS,
+                      chunk=chunk, dtype=np.float16, label="sentences",
+                      show_progress=show_progress)
+        vector_index = build_faiss(vectors, spec or settings.index_spec())
+        dim = int(vectors.shape[1])
+        del vectors
+        scratch.unlink()
         save_faiss(vector_index, tmp / VECTORS)
+        kind = describe(vector_index)
+        del vector_index
+        texts = {p.id: p.text for p in passages}
+        lexical = LexicalIndex.build([_with_items(p, _lexical_text(p), texts) for p in passages])
         lexical.save(tmp / LEXICAL)
+        del lexical
         _write_jsonl(tmp / PASSAGES, (asdict(p) for p in passages))
         _write_jsonl(tmp / SENTENCES, (asdict(x) for x in sentences))
-        np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
         (tmp / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
                                                 ensure_ascii=False, indent=1), "utf-8")
         (tmp / SOURCES).write_text(json.dumps([asdict(r) for r in records],
                                               ensure_ascii=False, indent=1), "utf-8")
         manifest = Manifest(
-            model=embedder.model_id, dim=int(vectors.shape[1]),
+            model=embedder.model_id, dim=dim,
             corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
                                     settings.catalog_path),
             chunker_version=CHUNKER_VERSION,
             chunk_options=asdict(options), passages=len(passages), documents=len(docs),
-            faiss_index=describe(vector_index), created=datetime.now(UTC).isoformat(),
+            faiss_index=kind,
+            created=datetime.now(UTC).isoformat(),
             files=file_digests(tmp),
             build_seconds=round(time.perf_counter() - started, 2),
             encoder=encoder_of(embedder).as_dict(),

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag.batched_encoder import BatchedEncoder
 from rag.settings import Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from rag.embeddings import EncoderChoice
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _import_ort(cache_dir: Path) -> Any:
     return ort
 
 
-def _check_modules(model: SentenceTransformer) -> None:
+def check_modules(model: SentenceTransformer) -> None:
     """Only ``Transformer → Pooling(mean) [→ Normalize]`` is reproduced here."""
     modules = list(model)
     kinds = [type(m).__name__ for m in modules]
@@ -127,7 +127,7 @@ def export(model: SentenceTransformer, folder: Path, fingerprint: dict[str, Any]
     sibling folder renamed into place). Returns ``folder``."""
     import torch
 
-    _check_modules(model)
+    check_modules(model)
     transformer = model[0]
     auto_model = transformer.auto_model
     tokenizer = transformer.tokenizer
@@ -188,20 +188,17 @@ def export(model: SentenceTransformer, folder: Path, fingerprint: dict[str, Any]
     return folder
 
 
-class ExportedEmbedder:
+class ExportedEmbedder(BatchedEncoder):
     """``Embedder`` running the exported transformer in some runtime: subclasses open the
-    exported file (``_open``) and run one batch (``_forward``); tokenisation, pooling,
-    normalisation and batching are shared here."""
+    exported file (``_open``) and run one batch (``_forward``); tokenisation, pooling and
+    normalisation are shared here, batching in :class:`BatchedEncoder`."""
 
     backend = "exported"
-    precision = "fp32"
 
     def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
         from rag.embeddings import _load, _set_offline, resolve_model_path
 
-        self.settings = settings
-        self.model_id = settings.embedding_model
-        self.show_progress = show_progress
+        super().__init__(settings, show_progress=show_progress)
         path = resolve_model_path(settings.embedding_model, settings.cache_dir)
         _set_offline(Path(path).exists(), settings.allow_model_download)
         self.folder = export_dir(path, settings.cache_dir)
@@ -219,14 +216,6 @@ class ExportedEmbedder:
         self.lower = bool(marker["do_lower_case"])
         self.dim = int(marker["dim"])
         self.tokenizer = _tokenizer(self.folder)
-        self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
-
-    @property
-    def encoder(self) -> EncoderChoice:
-        """Runtime and precision of the vectors."""
-        from rag.embeddings import EncoderChoice
-
-        return EncoderChoice(self.backend, self.precision)
 
     def _open(self) -> bool | None:
         """Load the exported model; ``None`` when the file is corrupt (exported again)."""
@@ -246,28 +235,6 @@ class ExportedEmbedder:
         pooled = summed / np.maximum(mask.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return pooled / np.maximum(norms, 1e-12)
-
-    def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
-        """L2-normalised float32 embeddings, one row per text."""
-        prompt = self.settings.query_prompt if query else self.settings.passage_prompt
-        inputs = [(prompt or "") + t for t in texts]
-        if self.lower:
-            inputs = [t.lower() for t in inputs]
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        order = np.argsort([-len(t) for t in inputs], kind="stable")
-        size = self.settings.embed_batch_size
-        starts = range(0, len(order), size)
-        if self.show_progress and len(texts) > 1:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="Batches")
-        with self._gate:
-            for start in starts:
-                idx = order[start:start + size]
-                out[idx] = self._encode([inputs[i] for i in idx])
-        return out
 
 
 class OnnxEmbedder(ExportedEmbedder):

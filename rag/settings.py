@@ -90,8 +90,23 @@ class Settings(BaseSettings):
         "auto", description="Encoder arithmetic: auto = bf16 where the backend computes it "
         "natively (OpenVINO on a CPU with AVX512-BF16 or AMX), else fp32."
     )
+    embedding_device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto", description="Where the encoder runs: auto = a GPU when torch sees one (CUDA, "
+        "then Apple MPS), else the CPU. On a GPU the torch backend runs in bf16 (fp16 where "
+        "bf16 is missing) unless RAG_EMBEDDING_PRECISION=fp32."
+    )
+    gpu_batch_size: int = Field(1024, ge=1, description="Texts per forward pass on a GPU.")
+    embedding_compile: bool = Field(
+        False, description="torch.compile the GPU encoder (tens of seconds once; pays off "
+        "for builds of hundreds of thousands of passages)."
+    )
     embed_batch_size: int = Field(8, ge=1, description="Texts per model call (8 is fastest "
                                   "on a 2-core CPU for passage-length texts).")
+    build_chunk_size: int = Field(
+        1024, ge=1, description="Texts embedded per step of an index build: each step is "
+        "written to disk (and to the embedding cache) before the next, so memory stays flat "
+        "and a killed build resumes where it stopped."
+    )
     embedding_cache: bool = Field(
         True, description="Keep passage and sentence vectors in index_root/.cache so that no "
         "text is embedded twice (adding a document embeds only its own text)."
