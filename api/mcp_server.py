@@ -31,7 +31,7 @@ from api.errors import ApiError
 from api.routes.documents import document_detail, document_summary
 from api.validation import clean_question
 from rag import __version__
-from rag.answer import answer_json, format_answer
+from rag.answer import Answer, answer_json, format_answer
 from rag.errors import RagError, UnknownDocument, UnknownPassage, redact_paths
 from rag.pipeline import Pipeline
 from rag.serialize import hit_json, passage_json
@@ -159,9 +159,11 @@ class UnragServer(MCPServer):
 
 
 def build_server(pipeline: PipelineSource, settings: Settings, *,
-                 redact: bool = False) -> MCPServer:
+                 redact: bool = False,
+                 on_answer: Callable[[Answer], None] | None = None) -> MCPServer:
     """The MCP server over the pipeline ``pipeline()`` returns (raising ``RagError`` when
-    there is none); ``redact`` strips absolute paths from error messages (remote callers)."""
+    there is none); ``redact`` strips absolute paths from error messages (remote callers);
+    ``on_answer`` sees every answer of the ``ask`` tool (the served app counts them)."""
     # log_level WARNING: MCPServer configures the root logger (a no-op when it has handlers)
     server = UnragServer(pipeline, name="unrag", title="UN regional cooperation Q&A",
                          instructions=INSTRUCTIONS, version=__version__,
@@ -204,6 +206,8 @@ def build_server(pipeline: PipelineSource, settings: Settings, *,
             pipe = await pipeline()
             answer = await anyio.to_thread.run_sync(
                 lambda: pipe.ask(question, documents=documents))
+        if on_answer is not None:
+            on_answer(answer)
         data = AskResult.model_validate(answer_json(answer)).model_dump(mode="json")
         return CallToolResult(content=[
             TextContent(type="text", text=format_answer(answer)),
@@ -309,7 +313,13 @@ class McpEndpoint:
 
     def __init__(self, app: FastAPI) -> None:
         self.settings: Settings = app.state.settings
-        self.server = build_server(lambda: app_pipeline(app), self.settings, redact=True)
+        def count(answer: Answer) -> None:
+            metrics = getattr(app.state, "metrics", None)
+            if metrics is not None:
+                metrics.count_answer(answer, "mcp")
+
+        self.server = build_server(lambda: app_pipeline(app), self.settings, redact=True,
+                                   on_answer=count)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

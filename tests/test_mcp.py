@@ -134,6 +134,10 @@ async def test_http_server_gives_cited_answers(keyed_url, pipeline):
         read = await session.read_resource(f"unrag://documents/{doc_id}")
         assert "Moscou" in read.contents[0].text and '"passage_list"' in read.contents[0].text
 
+    metrics = httpx.get(keyed_url.removesuffix("/mcp") + "/metrics",
+                        headers={"Authorization": f"Bearer {KEY}"}).text
+    assert 'unrag_answers_total{composer="extractive",endpoint="mcp"}' in metrics
+
 
 def test_http_needs_the_api_key(keyed_url):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
