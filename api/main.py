@@ -88,6 +88,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.mcp = mcp_server.mount(app)  # /mcp: the MCP tools, same key and middleware
     # Added innermost first; a response passes the outer ones last, so CORS, the JSON error

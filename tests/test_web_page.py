@@ -1,8 +1,14 @@
-"""The staff page in a real headless Chromium (Debian package, driven by Playwright): ask,
-click a citation, see the highlighted sentence; the not-found state; document browsing."""
+"""The staff page in a real headless Chromium (Debian package, driven by Playwright) against the
+real app and the session index: ask, follow up, open the cited sentence, browse and add
+documents; one focused test per defect of issue 13, an axe-core accessibility check of each
+state, and screenshots at desktop and phone widths (``tests/artifacts/screenshots/``).
+
+Every page is watched: a CSP violation or an uncaught script error fails the test."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,10 +16,60 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+Q_MOSCOW = ("Dans quelle ville la Secrétaire générale adjointe a-t-elle mené des consultations "
+            "avec l'OTSC en novembre 2018 ?")
+Q_FOLLOW = "Et en avril 2019 ?"
+Q_LIST = "Quels objectifs le débat public organisé par le Viet Nam en avril 2021 viserait-il ?"
+Q_TWO_DOCS = ("Quelles menaces figurent à la fois parmi les défis recensés lors de la séance du "
+              "Conseil de 2003 et parmi les menaces évoquées dans le document russe de 2016 ?")
+Q_TITLES = ("Russia's 2016 concept paper traces the legal basis of UN–SCO cooperation to a joint "
+            "declaration. In what year was it signed, and when did the UN Office of "
+            "Counter-Terrorism later sign a memorandum of understanding with the SCO's Regional "
+            "Anti-Terrorist Structure?")
+Q_NONE = "Qui a signé la lettre du 25 mars 2021 ?"  # abstains; closest: a signature, a title
+Q_NONE_EN = "How much did the European Union give to the CARICOM resilience fund?"
+SG_REPORT = "A/75/345-S/2020/898"
+RAW_LABELS = re.compile(r"\bbullet\b|\btitle \d|§\s?\d|, signature\b|\bnote \d")
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="browser test skipped: Debian 'chromium' is not installed (apt-get install chromium)")
+
+# contrast ratio of an element's text over the backgrounds it is painted on (WCAG 2 formula)
+CONTRAST_JS = """(e) => {
+  const parse = (c) => {
+    const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a),
+    g: top.g * top.a + bottom.g * (1 - top.a), b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const chain = [];
+  for (let x = e; x; x = x.parentElement) chain.unshift(x);
+  let bg = { r: 255, g: 255, b: 255, a: 1 };
+  for (const x of chain) bg = over(parse(getComputedStyle(x).backgroundColor), bg);
+  const fg = over(parse(getComputedStyle(e).color), bg);
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+# visible interactive elements smaller than 44 × 44 CSS pixels
+SMALL_TARGETS_JS = """() => [...document.querySelectorAll(
+    'button, a[href], input, summary, select, textarea, [tabindex]:not([tabindex="-1"])')]
+  .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden'
+          && !e.closest('[hidden]') && !e.matches('.skip, .sr-only, .copy-buffer, .file-input'))
+  .map((e) => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.width < 43.5 || r.height < 43.5)
+  .map(([e, r]) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${(e.textContent || '')
+    .trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 
 
 @pytest.fixture(scope="module")
@@ -30,72 +86,613 @@ def browser():
 
 
 @pytest.fixture()
-def page(browser, live_server):
-    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="fr-FR")
-    page.goto(live_server + "/")
-    yield page
-    page.close()
+def open_page(browser, live_server):
+    """Factory of fresh pages (own storage) on the app; fails on CSP violations and script
+    errors."""
+    contexts, problems = [], []
 
+    def open_(viewport=DESKTOP, locale="fr-FR", **options):
+        context = browser.new_context(viewport=viewport, locale=locale,
+                                      reduced_motion="reduce", **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+        page.on("console", lambda m: problems.append(m.text)
+                if "Content Security Policy" in m.text or "CSP violation" in m.text else None)
+        page.add_init_script("document.addEventListener('securitypolicyviolation', "
+                             "e => console.error('CSP violation ' + e.violatedDirective))")
+        page.goto(live_server + "/")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not problems, problems
+
+
+@pytest.fixture()
+def page(open_page):
+    return open_page()
+
+
+def ask(page, question: str) -> None:
+    """Ask and wait until the new turn is rendered (answer or error)."""
+    n = page.locator("#turns > .turn").count()
+    page.fill("#question", question)
+    page.click("#submit")
+    page.wait_for_selector(f"#turns:not([aria-busy]) > .turn >> nth={n}", timeout=60_000)
+    page.wait_for_selector(f"#turns:not([aria-busy]) > .turn:nth-child({n + 1}) .turn-foot, "
+                           f"#turns:not([aria-busy]) > .turn:nth-child({n + 1}) .error")
+
+
+def last_turn(page):
+    return page.locator("#turns > .turn").last
+
+
+def requests_to(page, path: str) -> list:
+    seen: list = []
+    page.on("request", lambda r: seen.append(r) if r.url.split("?")[0].endswith(path) else None)
+    return seen
+
+
+def contrast(page, selector: str) -> float:
+    return page.locator(selector).first.evaluate(CONTRAST_JS)
+
+
+# -- the main path --------------------------------------------------------------------
 
 def test_ask_click_citation_and_see_the_highlighted_sentence(page):
-    page.fill("#question", "Dans quelle ville la Secrétaire générale adjointe a-t-elle mené "
-                           "des consultations avec l'OTSC en novembre 2018 ?")
-    page.click("#submit")
-    page.wait_for_selector("#answer:not([hidden]) .marker", timeout=30_000)
-    assert "Moscou" in page.inner_text("#answer-text")
-    assert "A/75/345-S/2020/898, par. 40" in page.inner_text("#sources")
-    page.click(".marker >> nth=0")
+    ask(page, Q_MOSCOW)
+    turn = last_turn(page)
+    assert "Moscou" in turn.locator(".answer-text").inner_text()
+    assert f"{SG_REPORT}, par. 40" in turn.locator(".sources").inner_text()
+    turn.locator(".marker").first.click()
     page.wait_for_selector("#passage:not([hidden]) mark")
-    assert page.inner_text("#passage-ref") == "A/75/345-S/2020/898, par. 40"
+    assert page.inner_text("#passage-ref") == f"{SG_REPORT}, par. 40"
     assert "Moscou" in page.inner_text("#passage-text mark")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "web_answer.png"), full_page=True)
     page.click("#open-document")
-    page.wait_for_selector(".para.current")
-    assert page.inner_text(".para.current").startswith("par. 40")
+    page.wait_for_selector(".para.current mark")
+    assert page.inner_text(".para.current .label") == "40"
+    assert "Moscou" in page.inner_text(".para.current mark")
 
 
 def test_a_list_answer_shows_one_item_a_line(page):
-    page.fill("#question", "Quels objectifs le débat public organisé par le Viet Nam en avril "
-                           "2021 viserait-il ?")
-    page.click("#submit")
-    page.wait_for_selector("#answer:not([hidden]) .marker", timeout=30_000)
-    lines = [line for line in page.inner_text("#answer-text").split("\n") if line.strip()]
-    assert sum(line.startswith("- ") for line in lines) >= 4, lines
-    assert page.locator("#answer-text .marker").count() >= 4
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "web_list_answer.png"), full_page=True)
+    ask(page, Q_LIST)
+    items = last_turn(page).locator(".answer-text .items li")
+    assert items.count() >= 4
+    assert all(items.nth(i).locator(".marker").count() == 1 for i in range(items.count()))
 
 
-def test_not_found_state_and_language_switch(page):
-    page.click("#lang")
-    assert page.inner_text("#submit") == "Ask"
-    page.fill("#question", "How much did the European Union give to the CARICOM resilience fund?")
-    page.click("#submit")
-    page.wait_for_selector("#not-found:not([hidden])", timeout=30_000)
-    assert page.inner_text("#not-found").startswith("Not found in the documents.")
-    assert page.inner_text("#sources-title") == "Closest passages"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "web_not_found.png"), full_page=True)
+# -- 1. old content -------------------------------------------------------------------
+
+def test_1_a_new_question_clears_the_open_passage_and_the_document_view(page):
+    ask(page, Q_MOSCOW)
+    last_turn(page).locator(".marker").first.click()
+    page.wait_for_selector("#passage:not([hidden]) mark")
+    page.click("#open-document")
+    page.wait_for_selector(".para.current")
+    page.click("#nav-ask")
+    ask(page, Q_FOLLOW)
+    assert page.is_hidden("#passage") and page.is_hidden("#view-docs")
+    assert page.locator(".para").count() == 0
+    assert page.locator("mark:visible").count() == 0
+    # and a question asked while a passage is open closes it
+    last_turn(page).locator(".marker").first.click()
+    page.wait_for_selector("#passage:not([hidden])")
+    ask(page, "Et en décembre 2019 ?")
+    assert page.is_hidden("#passage")
 
 
-def test_loading_state_is_shown_while_waiting(page):
+def test_1_each_answer_card_repeats_its_question(page):
+    ask(page, Q_MOSCOW)
+    ask(page, Q_FOLLOW)
+    questions = page.locator("#turns .turn .question-text").all_inner_texts()
+    assert questions == [Q_MOSCOW, Q_FOLLOW]
+
+
+def test_1_the_previous_answer_is_dimmed_while_waiting(page):
+    ask(page, Q_MOSCOW)
     held = []
-    page.route("**/v1/ask", lambda route: held.append(route))  # hold it while we look
-    page.fill("#question", "Quel est le rôle de l'OSCE ?")
+    page.route("**/v1/chat/completions", lambda route: held.append(route))
+    page.fill("#question", Q_FOLLOW)
     page.click("#submit")
-    page.wait_for_function("document.getElementById('status').classList.contains('loading')")
+    page.wait_for_selector("#turns[aria-busy] .turn.stale")
+    first = page.locator("#turns > .turn").first
+    assert float(first.evaluate("e => getComputedStyle(e).opacity")) <= 0.6
     assert page.is_disabled("#submit")
-    page.wait_for_function("true")
+    assert "Recherche dans les documents" in last_turn(page).inner_text()
+    for _ in range(100):  # route events reach Python while it waits on the page
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert held, "the request was not intercepted"
     held[0].continue_()
-    page.wait_for_selector("#answer:not([hidden])", timeout=30_000)
+    page.wait_for_selector("#turns:not([aria-busy]) > .turn:nth-child(2) .turn-foot",
+                           timeout=60_000)
+    assert float(first.evaluate("e => getComputedStyle(e).opacity")) == 1
     assert not page.is_disabled("#submit")
 
 
-def test_browse_documents(page):
+def test_1_an_error_belongs_to_its_question_not_to_the_old_answer(page):
+    ask(page, Q_MOSCOW)
+    page.route("**/v1/chat/completions", lambda route: route.abort("connectionfailed"))
+    ask(page, Q_FOLLOW)
+    failed = last_turn(page)
+    assert failed.locator(".question-text").inner_text() == Q_FOLLOW
+    assert failed.locator(".error").count() == 1 and failed.locator(".marker").count() == 0
+    assert page.locator("#turns .turn.stale").count() == 0
+    box = failed.locator(".error").bounding_box()
+    assert 0 <= box["y"] < DESKTOP["height"], "the error is scrolled into view"
+    assert "Failed to fetch" not in page.inner_text("body")
+    assert page.input_value("#question") == Q_FOLLOW, "the question is kept to retry"
+    page.unroute("**/v1/chat/completions")
+    failed.locator(".retry").click()
+    page.wait_for_selector("#turns:not([aria-busy]) > .turn:nth-child(2) .turn-foot",
+                           timeout=60_000)
+    assert page.locator("#turns > .turn").count() == 2 and page.locator(".error").count() == 0
+
+
+# -- 2. the highlighted sentence --------------------------------------------------------
+
+def test_2_each_marker_highlights_its_own_sentence(page):
+    ask(page, Q_MOSCOW)  # two sentences of par. 40, both cited [1]
+    markers = last_turn(page).locator(".answer-text .marker")
+    assert markers.count() == 2
+    markers.nth(1).click()
+    mark = page.inner_text("#passage-text mark")
+    assert mark.startswith("En avril 2019") and "novembre 2018" not in mark
+    page.keyboard.press("Escape")
+    markers.nth(0).click()
+    mark = page.inner_text("#passage-text mark")
+    assert mark.startswith("En novembre 2018") and "avril 2019" not in mark
+
+
+def test_2_sources_list_every_sentence_quoted_from_a_passage(page):
+    ask(page, Q_MOSCOW)
+    quotes = last_turn(page).locator(".sources li").first.locator(".quote").all_inner_texts()
+    assert len(quotes) == 2
+    assert "novembre 2018" in quotes[0] and "avril 2019" in quotes[1]
+    # from the list, the passage opens with both sentences marked
+    last_turn(page).locator(".sources .ref-button").first.click()
+    assert page.locator("#passage-text mark").count() == 2
+
+
+# -- 3. keyboard ------------------------------------------------------------------------
+
+def test_3_document_items_are_focusable_and_open_with_enter(page):
     page.click("#browse")
-    page.wait_for_selector("#document-list li")
-    page.click("#document-list li >> text=S/2021/297")
+    page.wait_for_selector(".doc-item")
+    page.focus("#docs-title")
+    for _ in range(6):  # the upload disclosure, then the first document
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('doc-item')"):
+            break
+    assert page.evaluate("document.activeElement.classList.contains('doc-item')")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#doc-reader:not([hidden]) .para")
+    page.focus("#doc-back")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#doc-list-pane:not([hidden]) .doc-item")
+    item = page.locator(".doc-item", has_text="S/2021/297")
+    item.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#doc-reader:not([hidden]) .para")
+    assert page.inner_text("#document-title") == "S/2021/297"
+
+
+def test_3_documents_after_an_answer_shows_the_list_in_view(page):
+    ask(page, Q_LIST)
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    box = page.locator(".doc-item").first.bounding_box()
+    assert box["y"] >= 0 and box["y"] + 40 < DESKTOP["height"], box
+    assert page.is_hidden("#view-ask")
+
+
+def test_3_escape_closes_the_passage_and_gives_focus_back(page):
+    ask(page, Q_MOSCOW)
+    marker = last_turn(page).locator(".marker").first
+    marker.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#passage:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "passage-ref"
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#passage")
+    assert marker.evaluate("e => e === document.activeElement")
+
+
+# -- 4. contrast ------------------------------------------------------------------------
+
+def test_4_text_contrast_is_at_least_4_5_to_1(page):
+    ask(page, Q_MOSCOW)
+    for selector in ["#submit", "#nav-ask", "#browse", "#lang", "#new-conversation",
+                     ".turn .question-text", ".turn .who", ".answer-text p", ".marker .chip",
+                     ".sources .ref-button", ".sources .quote", ".official", ".copy",
+                     ".confidence", ".confidence strong", "#follow-hint"]:
+        ratio = contrast(page, selector)
+        assert ratio >= 4.5, f"{selector}: {ratio:.2f}:1"
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    for selector in [".doc-ref", ".doc-title", ".doc-meta", "#upload summary"]:
+        ratio = contrast(page, selector)
+        assert ratio >= 4.5, f"{selector}: {ratio:.2f}:1"
+
+
+# -- 5. labels --------------------------------------------------------------------------
+
+def test_5_french_labels_have_no_role_words_nor_invented_numbers(page):
+    ask(page, Q_TWO_DOCS)  # cites an unnumbered paragraph and list items
+    ask(page, Q_TITLES)  # (through the chat endpoint) cites titles
+    refs = " | ".join(page.locator("#turns .ref-button").all_inner_texts())
+    assert "paragraphe non numéroté" in refs and "élément de liste" in refs, refs
+    assert "titre" in refs, refs
+    page.click("#new-conversation")
+    ask(page, Q_NONE)  # the closest passages include a signature block
+    refs += " | " + " | ".join(page.locator("#turns .ref-button").all_inner_texts())
+    assert "bloc de signature" in refs, refs
+    assert not RAW_LABELS.search(refs), refs
+    assert not RAW_LABELS.search(page.inner_text("#turns"))
+    # the document view of a letter with bullets and unnumbered paragraphs
+    page.click("#browse")
+    page.locator(".doc-item", has_text="Lettre datée du 25 avril 2003").click()
     page.wait_for_selector(".para")
-    assert "par. 6" in page.inner_text("#paragraphs")
+    labels = " ".join(page.locator(".para .label").all_inner_texts())
+    assert not RAW_LABELS.search(labels) and "§" not in page.inner_text("#paragraphs")
+
+
+def test_5_confidence_in_words_with_the_number_on_hover(page):
+    ask(page, Q_MOSCOW)
+    conf = last_turn(page).locator(".confidence")
+    assert re.fullmatch(r"Confiance : (élevée|moyenne|faible)", conf.inner_text())
+    assert re.fullmatch(r"Confiance calibrée : 0,\d\d \(de 0 à 1\)", conf.get_attribute("title"))
+    assert " ms" not in page.inner_text("#turns")
+    page.click("#lang")
+    conf = last_turn(page).locator(".confidence")
+    assert re.fullmatch(r"Confidence: (high|medium|low)", conf.inner_text())
+    assert re.fullmatch(r"Calibrated confidence: 0\.\d\d \(0 to 1\)", conf.get_attribute("title"))
+
+
+def test_5_sources_are_numbered_once(page):
+    ask(page, Q_LIST)
+    sources = last_turn(page).locator(".sources")
+    assert sources.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+    first = sources.locator("li").first.inner_text()
+    assert first.startswith("1\n") and "[1]" not in first and "1." not in first.split("\n")[0]
+
+
+def test_5_english_interface_is_complete(page):
+    ask(page, Q_MOSCOW)
+    last_turn(page).locator(".marker").first.click()
+    page.click("#lang")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.get_attribute("#close-passage", "aria-label") == "Close"
+    assert page.inner_text("#open-document") == "Read in the document"
+    assert page.inner_text("#passage-ref") == f"{SG_REPORT}, para. 40"
+    turn = last_turn(page).text_content()
+    for word in ("Question", "Sources", "Confidence", "Copy", "Official document"):
+        assert word in turn, word
+    for french in ("Confiance", "Copier", "Document officiel", "par. ", "répondu"):
+        assert french not in turn, french
+    assert page.inner_text("#submit") == "Ask" and page.inner_text("#new-conversation") == \
+        "New conversation"
+    page.click("#open-document")
+    page.wait_for_selector(".para.current")
+    assert page.inner_text("#doc-back") == "← Back to the answer"
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    assert "passages" in page.inner_text(".doc-item >> nth=0")
+    assert page.inner_text("#upload summary") == "Add a document"
+
+
+def test_5_language_follows_the_browser_with_a_switch(open_page):
+    page = open_page(locale="en-US")
+    assert page.inner_text("#submit") == "Ask" and page.title().startswith("UN")
+    assert page.inner_text("#lang").startswith("FR")
+    ask(page, Q_NONE_EN)
+    assert page.inner_text(".not-found").startswith("Not found in the documents.")
+    assert "Closest passages" in last_turn(page).inner_text()
+    page.click("#lang")
+    assert page.inner_text("#submit") == "Demander"
+    assert "Passages les plus proches" in last_turn(page).inner_text()
+    assert page.evaluate("localStorage.getItem('lang')") == "fr"
+
+
+# -- 6. errors --------------------------------------------------------------------------
+
+def test_6_a_network_failure_is_a_translated_styled_error(page):
+    page.route("**/v1/ask", lambda route: route.abort("connectionfailed"))
+    ask(page, Q_MOSCOW)
+    error = last_turn(page).locator(".error")
+    assert error.get_attribute("role") == "alert"
+    assert error.locator(".error-message").inner_text().startswith(
+        "Impossible de joindre le serveur")
+    assert "Failed to fetch" not in page.inner_text("body")
+    color = error.evaluate("e => getComputedStyle(e).color")
+    background = error.evaluate("e => getComputedStyle(e).backgroundColor")
+    r, g, b = map(int, re.findall(r"\d+", color)[:3])
+    assert r > 2 * g and r > 2 * b, f"error text is not red: {color}"
+    assert background != "rgba(0, 0, 0, 0)"
+    assert contrast(page, ".error .error-message") >= 4.5
+
+
+def test_6_server_errors_show_the_servers_message_not_the_status_text(page):
+    body = {"error": {"code": "index_not_built",
+                      "message": "The index is not built: run rag index"}}
+    page.route("**/v1/ask", lambda route: route.fulfill(
+        status=503, content_type="application/json", body=json.dumps(body)))
+    ask(page, Q_MOSCOW)
+    text = last_turn(page).locator(".error").inner_text()
+    assert "Le service est momentanément indisponible (erreur 503)" in text
+    assert "Message du serveur : The index is not built: run rag index" in text
+    page.unroute("**/v1/ask")
+    page.route("**/v1/ask", lambda route: route.fulfill(
+        status=502, content_type="text/html", body="<h1>Bad Gateway</h1>"))
+    page.click("#lang")
+    ask(page, Q_MOSCOW)
+    text = last_turn(page).locator(".error").inner_text()
+    assert "The service is unavailable for the moment (error 502)" in text
+    assert "Bad Gateway" not in page.inner_text("body")
+
+
+# -- 7. phone ---------------------------------------------------------------------------
+
+def test_7_phone_header_is_compact_and_targets_are_44px(open_page):
+    page = open_page(viewport=PHONE)
+    header = page.locator("header").bounding_box()["height"]
+    assert header <= 120, header
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+    ask(page, Q_MOSCOW)
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+    last_turn(page).locator(".marker").first.click()
+    page.wait_for_selector("#passage:not([hidden])")
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+    page.keyboard.press("Escape")
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    page.click("#upload summary")
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+
+
+def test_7_phone_document_view_keeps_a_way_back_to_the_answer(open_page):
+    page = open_page(viewport=PHONE)
+    ask(page, Q_MOSCOW)
+    marker = last_turn(page).locator(".marker").nth(1)
+    marker.click()
+    page.click("#open-document")
+    page.wait_for_selector(".para.current")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    back = page.locator("#doc-back").bounding_box()
+    assert 0 <= back["y"] < PHONE["height"], back  # sticky: still on screen at the bottom
+    page.click("#doc-back")
+    assert page.is_visible("#view-ask") and page.is_hidden("#view-docs")
+    box = last_turn(page).locator(".marker").nth(1).bounding_box()
+    assert 0 <= box["y"] < PHONE["height"], "back at the marker that was opened"
+
+
+# -- 8. key and favicon -----------------------------------------------------------------
+
+def test_8_favicon_is_served(page, live_server):
+    response = page.request.get(live_server + "/favicon.ico")
+    assert response.status == 200 and response.headers["content-type"] == "image/x-icon"
+    assert response.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert page.request.get(live_server + "/static/favicon.svg").status == 200
+
+
+def test_8_the_api_key_can_be_cleared(page):
+    page.evaluate("localStorage.setItem('apiKey', 'k-1234567890')")
+    page.reload()
+    assert page.is_visible("#key-row") and page.input_value("#api-key") == "k-1234567890"
+    page.click("#clear-key")
+    assert page.evaluate("localStorage.getItem('apiKey')") is None
+    assert page.input_value("#api-key") == ""
+    assert "Clé d’API effacée" in page.inner_text("#status")
+
+
+def test_8_a_401_asks_for_the_key_and_it_is_sent(page):
+    authorizations = []
+
+    def handle(route):
+        authorizations.append(route.request.all_headers().get("authorization"))
+        if len(authorizations) == 1:
+            route.fulfill(status=401, content_type="application/json", body=json.dumps(
+                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
+        else:
+            route.continue_()
+
+    page.route("**/v1/ask", handle)
+    ask(page, Q_MOSCOW)
+    assert page.is_visible("#key-row")
+    assert "clé d’API" in last_turn(page).locator(".error").inner_text()
+    page.fill("#api-key", "k-1234567890")
+    ask(page, Q_MOSCOW)
+    assert authorizations == [None, "Bearer k-1234567890"]
+    assert page.evaluate("localStorage.getItem('apiKey')") == "k-1234567890"
+
+
+# -- what staff expect ----------------------------------------------------------------
+
+def test_follow_up_goes_to_chat_completions_with_the_history(page):
+    asks, chats = requests_to(page, "/v1/ask"), requests_to(page, "/v1/chat/completions")
+    ask(page, Q_MOSCOW)
+    ask(page, Q_FOLLOW)
+    assert len(asks) == 1 and len(chats) == 1
+    body = json.loads(chats[0].post_data)
+    assert body["model"] == "unrag"
+    roles = [m["role"] for m in body["messages"]]
+    assert roles == ["user", "assistant", "user"]
+    assert body["messages"][0]["content"] == Q_MOSCOW
+    assert "Moscou" in body["messages"][1]["content"]
+    assert f"[1] {SG_REPORT}, par. 40" in body["messages"][1]["content"]
+    assert body["messages"][2]["content"] == Q_FOLLOW
+    turn = last_turn(page)  # rendered from the `citations` field, sources not repeated
+    assert turn.locator(".answer-text .marker").count() >= 1
+    assert turn.locator(".sources li").count() >= 1
+    assert "Sources :" not in turn.locator(".answer-text").inner_text()
+    turn.locator(".marker").first.click()
+    page.wait_for_selector("#passage:not([hidden]) mark")
+
+
+def test_new_conversation_starts_afresh(page):
+    asks = requests_to(page, "/v1/ask")
+    ask(page, Q_MOSCOW)
+    page.click("#new-conversation")
+    assert page.locator("#turns .turn").count() == 0 and page.is_hidden("#answer")
+    assert page.evaluate("document.activeElement.id") == "question"
+    ask(page, Q_LIST)
+    assert len(asks) == 2
+
+
+def test_copy_puts_the_answer_and_its_references_on_the_clipboard(open_page):
+    page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    ask(page, Q_MOSCOW)
+    last_turn(page).locator(".copy").click()
+    page.wait_for_selector(".copy >> text=Copié")
+    text = page.evaluate("navigator.clipboard.readText()")
+    assert text.startswith("En novembre 2018") and "Moscou" in text
+    assert "\nSources :\n" in text
+    assert (f"[1] {SG_REPORT}, par. 40 — « En novembre 2018" in text
+            and f"https://undocs.org/fr/{SG_REPORT}" in text), text
+
+
+def test_citations_link_to_the_official_document(page):
+    ask(page, Q_MOSCOW)
+    link = last_turn(page).locator(".sources a.official").first
+    assert link.get_attribute("href") == f"https://undocs.org/fr/{SG_REPORT}"
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in link.get_attribute("rel")
+    last_turn(page).locator(".marker").first.click()
+    assert page.get_attribute("#passage-official", "href") == f"https://undocs.org/fr/{SG_REPORT}"
+    ask(page, Q_TWO_DOCS)  # letters without a symbol: no link
+    assert last_turn(page).locator("a.official").count() == 0
+
+
+def test_parts_of_a_multi_part_question_are_visible(page):
+    ask(page, Q_TWO_DOCS)
+    titles = last_turn(page).locator(".part .part-title").all_inner_texts()
+    assert titles == ["Lettre datée du 14 octobre 2016", "Lettre datée du 25 avril 2003"]
+
+
+def test_parts_given_by_the_server_caption_the_answer(page):
+    """A server that returns ``parts`` (one per line of the answer) gets them as captions."""
+    citation = {"marker": 1, "passage_id": "d#p1", "role": "body", "paragraph": "1",
+                "document": {"id": "d", "symbol": "S/1", "title": "T", "date": None},
+                "reference": "S/1, par. 1", "section": [], "quote": "Un.", "text": "Un. Deux."}
+    answer = {"question": "q", "answer": "Un. [1]\nDeux. [1]", "abstained": False,
+              "confidence": 0.5, "language": "fr", "kind": "multi_part", "composer": "x",
+              "citations": [citation], "passages": [], "timings_ms": {"total": 300},
+              "notes": [], "parts": [{"text": "Première partie ?"}, {"text": "Seconde ?"}]}
+    page.route("**/v1/ask", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(answer)))
+    ask(page, "q")
+    turn = last_turn(page)
+    assert turn.locator(".part-title").all_inner_texts() == ["Première partie ?", "Seconde ?"]
+    turn.locator(".marker").nth(1).click()
+    assert page.inner_text("#passage-text mark") == "Deux."
+    assert "moyenne" in turn.locator(".confidence").inner_text()
+    assert turn.locator(".time").inner_text() == "répondu en 0,3 s"
+
+
+def test_upload_form_sends_the_file_with_the_key_and_refreshes_the_list(page):
+    page.evaluate("localStorage.setItem('apiKey', 'k-1234567890')")
+    page.reload()
+    posts, lists = [], requests_to(page, "/v1/documents")
+    report = {"changes": [{"doc_id": "note", "file": "note.txt", "action": "added"}],
+              "rebuilt": True, "embedded_texts": 2, "cached_texts": 0, "seconds": 1.26,
+              "documents": 6}
+
+    def handle(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(route.request)
+        if len(posts) == 1:
+            return route.fulfill(status=201, content_type="application/json",
+                                 body=json.dumps(report))
+        return route.fulfill(status=415, content_type="application/json", body=json.dumps(
+            {"error": {"code": "unsupported_type", "message": "note.exe: give a file name "
+                                                              "ending in one of .pdf, .txt"}}))
+
+    page.route("**/v1/documents", handle)
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    page.click("#upload summary")
+    page.set_input_files("#upload-file", files=[
+        {"name": "note.txt", "mimeType": "text/plain", "buffer": b"Une note."}])
+    assert page.inner_text("#upload-names") == "note.txt"
+    gets_before = sum(r.method == "GET" for r in lists)
+    page.click("#upload-submit")
+    page.wait_for_selector("#upload-result .success")
+    request = posts[0]
+    assert request.all_headers()["authorization"] == "Bearer k-1234567890"
+    assert request.all_headers()["content-type"].startswith("multipart/form-data")
+    assert b'name="file"; filename="note.txt"' in request.post_data_buffer
+    result = page.inner_text("#upload-result")
+    assert "note.txt : ajouté" in result and "Index mis à jour en 1,3 s." in result
+    page.wait_for_timeout(100)
+    assert sum(r.method == "GET" for r in lists) == gets_before + 1, "the list is refreshed"
+    page.set_input_files("#upload-file", files=[
+        {"name": "note.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"}])
+    page.click("#upload-submit")
+    page.wait_for_selector("#upload-result .error")
+    error = page.inner_text("#upload-result .error")
+    assert "Type de fichier non pris en charge." in error and "note.exe: give a file" in error
+    assert page.inner_text(".file-button") == "Choisir des fichiers"  # not the browser's words
+
+
+# -- accessibility and screenshots -------------------------------------------------------
+
+def axe_violations(page) -> list[str]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text("utf-8"))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def walk(page, check):
+    """The page's states in order, calling ``check(name)`` at each: home, answer, open
+    passage, follow-up, abstention, error, document list, document view."""
+    check("home")
+    ask(page, Q_MOSCOW)
+    check("answer")
+    last_turn(page).locator(".marker").nth(1).click()
+    page.wait_for_selector("#passage:not([hidden]) mark")
+    check("passage")
+    page.keyboard.press("Escape")
+    ask(page, Q_FOLLOW)
+    check("conversation")
+    page.click("#new-conversation")
+    ask(page, Q_NONE)
+    check("abstention")
+    page.click("#new-conversation")
+    ask(page, Q_TWO_DOCS)
+    check("parts")
+    page.route("**/v1/chat/completions", lambda route: route.abort("connectionfailed"))
+    ask(page, Q_FOLLOW)
+    check("error")
+    page.unroute("**/v1/chat/completions")
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    page.click("#upload summary")
+    check("documents")
+    page.locator(".doc-item", has_text=SG_REPORT).click()
+    page.wait_for_selector(".para")
+    check("document")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_accessibility_and_screenshots(open_page, viewport):
+    """axe-core finds no serious or critical violation in any state; screenshots of each
+    state go to tests/artifacts/screenshots/ (full page, and the screen as seen)."""
+    page = open_page(viewport=viewport)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        found[name] = axe_violations(page)
+        stem = SHOTS / f"{viewport['width']}_{name}"
+        page.screenshot(path=f"{stem}.png")
+        page.screenshot(path=f"{stem}_full.png", full_page=True)
+
+    walk(page, check)
+    assert {name: v for name, v in found.items() if v} == {}
+    assert len(list(SHOTS.glob(f"{viewport['width']}_*.png"))) == 2 * len(found)

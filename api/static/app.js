@@ -1,178 +1,1012 @@
-// Staff page: ask, read the cited answer, open cited paragraphs, browse documents.
-// All document text is inserted with textContent (never as HTML).
+// Staff page: ask, follow up in a conversation, open the cited paragraphs, browse and add
+// documents. The first question goes to POST /v1/ask; follow-ups go to
+// POST /v1/chat/completions with the conversation, whose `citations` field carries the same
+// citation objects. All document text is inserted with textContent (never as HTML).
 "use strict";
 
 const I18N = {
   fr: {
-    title: "Coopération ONU – organisations régionales", documents: "Documents",
-    label: "Votre question (français ou anglais)", ask: "Demander", key: "Clé d’API",
+    pageTitle: "Coopération ONU – organisations régionales : questions",
+    title: "Coopération ONU – organisations régionales", skip: "Aller à la question",
+    navigation: "Navigation principale", questions: "Questions", documents: "Documents",
+    langButton: "EN", langLabel: "English interface", langCode: "en",
+    label: "Votre question (français ou anglais)", ask: "Demander",
     placeholder: "Ex. : Dans quels domaines l’ONU et l’OCS coopèrent-elles ?",
-    answer: "Réponse", sources: "Sources", browseDoc: "Parcourir le document",
-    loading: "Recherche dans les documents…", notFound: "Réponse introuvable dans les documents.",
-    closest: "Passages les plus proches", error: "Erreur", confidence: "confiance",
-    needKey: "Cette instance demande une clé d’API.", par: "par.", passages: "paragraphes",
+    followPlaceholder: "Question complémentaire, ex. : Et avec l’OSCE ?",
+    followHint: "La question suivante tient compte de la conversation. « Nouvelle conversation » pour repartir de zéro.",
+    conversation: "Conversation", newConversation: "Nouvelle conversation",
+    key: "Clé d’API", clearKey: "Oublier la clé", keyCleared: "Clé d’API effacée de ce navigateur.",
+    keyHint: "Gardée dans ce navigateur après une demande acceptée.",
+    loading: "Recherche dans les documents…", answered: "Réponse reçue.",
+    sources: "Sources", closest: "Passages les plus proches",
+    notFound: "Réponse introuvable dans les documents.",
+    confidence: "Confiance", high: "élevée", medium: "moyenne", low: "faible",
+    confidenceTitle: "Confiance calibrée : {n} (de 0 à 1)", time: "répondu en {s} s",
+    timeFast: "répondu en moins de 0,1 s",
+    copy: "Copier", copyLabel: "Copier la réponse et ses sources", copied: "Copié",
+    copyDone: "Réponse et sources copiées.", copyFailed: "Copie impossible dans ce navigateur.",
+    official: "Document officiel", officialLabel: "{ref}, document officiel sur undocs.org (nouvel onglet)",
+    marker: "Source {n} : {ref}", openRef: "Ouvrir {ref}",
+    close: "Fermer", browseDoc: "Lire dans le document",
+    backAnswer: "← Retour à la réponse", backList: "← Tous les documents",
+    part: "Partie {n}", partsIntro: "Cette question comporte {n} parties :",
+    question: "Question", answerLabel: "Réponse", sourcesHeading: "Sources :",
+    upload: "Ajouter un document", uploadFile: "Fichiers (PDF, DOCX, HTML, TXT, MD)",
+    chooseFiles: "Choisir des fichiers", noFile: "Aucun fichier choisi", retry: "Réessayer",
+    uploadSubmit: "Envoyer", uploadHint: "Un fichier du même nom remplace le document existant. Les questions suivantes utilisent le nouvel index.",
+    uploading: "Envoi et indexation en cours…", uploadPick: "Choisissez au moins un fichier.",
+    uploadDone: "Index mis à jour en {s} s.", uploadNothing: "Aucun changement : le document était déjà indexé.",
+    added: "ajouté", replaced: "remplacé", unchanged: "inchangé", removed: "retiré",
+    passages: "{n} passages", docsLoading: "Chargement…",
+    par: "par.", unnumbered: "paragraphe non numéroté", listItem: "élément de liste",
+    titleLabel: "titre", signature: "bloc de signature", footnote: "note de bas de page {n}",
+    noteShort: "Note {n}",
+    errNetwork: "Impossible de joindre le serveur. Vérifiez la connexion puis réessayez.",
+    errInvalid: "Le serveur a renvoyé une réponse illisible. Réessayez.",
+    err400: "La demande n’a pas été acceptée.", err401: "Cette instance demande une clé d’API : saisissez-la en haut de la page puis réessayez.",
+    err403: "Le serveur refuse cette action.", err404: "Élément introuvable.",
+    err408: "Le serveur n’a pas reçu la demande à temps. Réessayez.",
+    err409: "Une autre modification des documents est en cours. Réessayez dans un instant.",
+    err413: "Trop volumineux pour le serveur.", err415: "Type de fichier non pris en charge.",
+    err422: "La demande n’a pas pu être traitée.", err429: "Trop de demandes : patientez un peu puis réessayez.",
+    err5xx: "Le service est momentanément indisponible (erreur {n}). Réessayez dans un instant.",
+    errOther: "La demande a échoué (erreur {n}).", serverSays: "Message du serveur : {m}",
   },
   en: {
-    title: "UN – regional organisations cooperation", documents: "Documents",
-    label: "Your question (French or English)", ask: "Ask", key: "API key",
+    pageTitle: "UN – regional organisations cooperation: questions",
+    title: "UN – regional organisations cooperation", skip: "Skip to the question",
+    navigation: "Main navigation", questions: "Questions", documents: "Documents",
+    langButton: "FR", langLabel: "Interface en français", langCode: "fr",
+    label: "Your question (French or English)", ask: "Ask",
     placeholder: "E.g.: In which areas do the UN and the SCO cooperate?",
-    answer: "Answer", sources: "Sources", browseDoc: "Browse the document",
-    loading: "Searching the documents…", notFound: "Not found in the documents.",
-    closest: "Closest passages", error: "Error", confidence: "confidence",
-    needKey: "This server needs an API key.", par: "para.", passages: "paragraphs",
+    followPlaceholder: "Follow-up question, e.g.: And with the OSCE?",
+    followHint: "The next question takes the conversation into account. “New conversation” starts afresh.",
+    conversation: "Conversation", newConversation: "New conversation",
+    key: "API key", clearKey: "Forget the key", keyCleared: "API key removed from this browser.",
+    keyHint: "Kept in this browser after an accepted request.",
+    loading: "Searching the documents…", answered: "Answer received.",
+    sources: "Sources", closest: "Closest passages",
+    notFound: "Not found in the documents.",
+    confidence: "Confidence", high: "high", medium: "medium", low: "low",
+    confidenceTitle: "Calibrated confidence: {n} (0 to 1)", time: "answered in {s} s",
+    timeFast: "answered in under 0.1 s",
+    copy: "Copy", copyLabel: "Copy the answer and its sources", copied: "Copied",
+    copyDone: "Answer and sources copied.", copyFailed: "This browser does not allow copying.",
+    official: "Official document", officialLabel: "{ref}, official document on undocs.org (new tab)",
+    marker: "Source {n}: {ref}", openRef: "Open {ref}",
+    close: "Close", browseDoc: "Read in the document",
+    backAnswer: "← Back to the answer", backList: "← All documents",
+    part: "Part {n}", partsIntro: "This question has {n} parts:",
+    question: "Question", answerLabel: "Answer", sourcesHeading: "Sources:",
+    upload: "Add a document", uploadFile: "Files (PDF, DOCX, HTML, TXT, MD)",
+    chooseFiles: "Choose files", noFile: "No file chosen", retry: "Try again",
+    uploadSubmit: "Upload", uploadHint: "A file with the same name replaces the existing document. The next questions use the new index.",
+    uploading: "Uploading and indexing…", uploadPick: "Choose at least one file.",
+    uploadDone: "Index updated in {s} s.", uploadNothing: "Nothing changed: the document was already indexed.",
+    added: "added", replaced: "replaced", unchanged: "unchanged", removed: "removed",
+    passages: "{n} passages", docsLoading: "Loading…",
+    par: "para.", unnumbered: "unnumbered paragraph", listItem: "list item",
+    titleLabel: "title", signature: "signature block", footnote: "footnote {n}",
+    noteShort: "Footnote {n}",
+    errNetwork: "Cannot reach the server. Check the connection and try again.",
+    errInvalid: "The server sent an unreadable reply. Try again.",
+    err400: "The request was not accepted.", err401: "This server needs an API key: enter it at the top of the page and try again.",
+    err403: "The server refuses this action.", err404: "Not found.",
+    err408: "The server did not receive the request in time. Try again.",
+    err409: "Another change to the documents is in progress. Try again in a moment.",
+    err413: "Too large for the server.", err415: "Unsupported file type.",
+    err422: "The request could not be processed.", err429: "Too many requests: wait a little and try again.",
+    err5xx: "The service is unavailable for the moment (error {n}). Try again shortly.",
+    errOther: "The request failed (error {n}).", serverSays: "Server message: {m}",
   },
 };
-let lang = localStorage.getItem("lang") || (navigator.language || "fr").slice(0, 2);
-if (!I18N[lang]) lang = "fr";
-const $ = (id) => document.getElementById(id);
-const t = (k) => I18N[lang][k];
-let current = null; // last answer
-let openPassage = null;
 
-function applyLanguage() {
-  document.documentElement.lang = lang;
-  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
-  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
-  $("lang").textContent = lang === "fr" ? "EN" : "FR";
+const $ = (id) => document.getElementById(id);
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => (k in v ? String(v[k]) : ""));
+const t = (k, v) => fmt(I18N[lang][k], v || {});
+const num = (x, digits) => new Intl.NumberFormat(lang, {
+  minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
+const colon = () => (lang === "fr" ? " : " : ": ");
+const motion = () => (matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth");
+
+function browserLanguage() {
+  const stored = localStorage.getItem("lang");
+  if (I18N[stored]) return stored;
+  for (const l of navigator.languages || [navigator.language || ""]) {
+    const code = String(l).slice(0, 2).toLowerCase();
+    if (I18N[code]) return code;
+  }
+  return "fr";
+}
+let lang = browserLanguage();
+
+const state = {
+  turns: [], // {id, question, status: pending|done|error, answer, error, el}
+  busy: false,
+  panel: null, // {p, ranges, origin}
+  reader: null, // {d, passageId, ranges, returnTo}
+  documents: null,
+  upload: null, // {report} or {error}
+};
+let turnIds = 0;
+let readerLoads = 0;
+
+// -- requests -------------------------------------------------------------------------
+
+class RequestError extends Error {
+  constructor(kind, status, detail) {
+    super(`${kind} ${status}`);
+    this.kind = kind; // network | http | invalid
+    this.status = status;
+    this.detail = detail || "";
+  }
 }
 
-async function api(path, body) {
-  const headers = { "Content-Type": "application/json" };
-  const key = $("api-key").value || localStorage.getItem("apiKey");
+function apiKey() {
+  return $("api-key").value.trim() || localStorage.getItem("apiKey") || "";
+}
+
+async function api(path, options = {}) {
+  const headers = {};
+  const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;
-  const res = await fetch(path, body ? { method: "POST", headers, body: JSON.stringify(body) } : { headers });
-  const data = await res.json().catch(() => ({}));
-  if (res.status === 401) { $("key-row").hidden = false; throw new Error(t("needKey")); }
-  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+  let body;
+  if (options.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.json);
+  } else if (options.form) {
+    body = options.form; // the browser writes the multipart boundary
+  }
+  let res;
+  try {
+    res = await fetch(path, { method: body ? "POST" : "GET", headers, body });
+  } catch (err) {
+    throw new RequestError("network", 0);
+  }
+  let data = null;
+  try { data = await res.json(); } catch (err) { data = null; }
+  if (!res.ok) {
+    if (res.status === 401) showKeyRow(true);
+    const message = data && data.error && typeof data.error.message === "string"
+      ? data.error.message : "";
+    throw new RequestError("http", res.status, message);
+  }
+  if (data === null || typeof data !== "object") throw new RequestError("invalid", res.status);
   if (key) localStorage.setItem("apiKey", key);
   return data;
 }
 
-function setStatus(text, loading) {
-  $("status").textContent = text || "";
-  $("status").classList.toggle("loading", !!loading);
+function errorText(err) {
+  if (!(err instanceof RequestError)) return t("errOther", { n: "?" });
+  if (err.kind === "network") return t("errNetwork");
+  if (err.kind === "invalid") return t("errInvalid");
+  const key = `err${err.status}`;
+  if (I18N[lang][key]) return t(key);
+  if (err.status >= 500) return t("err5xx", { n: err.status });
+  return t("errOther", { n: err.status });
 }
 
-function renderAnswer(a) {
-  current = a;
-  $("answer").hidden = false;
-  const text = $("answer-text");
-  text.replaceChildren();
-  $("not-found").hidden = !a.abstained;
-  $("sources").replaceChildren();
-  if (a.abstained) {
-    text.hidden = true;
-    $("not-found").textContent = a.answer || t("notFound");
-    $("sources-title").textContent = t("closest");
-    a.passages.slice(0, 3).forEach((p) => $("sources").append(sourceItem(p.reference, p.text.slice(0, 220) + "…", () => showPassage(p, null))));
-  } else {
-    text.hidden = false;
-    $("sources-title").textContent = t("sources");
-    // split the answer on [n] markers and turn each marker into a button
-    a.answer.split(/(\[\d+\])/).forEach((part) => {
-      const m = part.match(/^\[(\d+)\]$/);
-      if (!m) { text.append(document.createTextNode(part)); return; }
-      const c = a.citations.find((x) => x.marker === Number(m[1]));
-      const b = document.createElement("button");
-      b.type = "button"; b.className = "marker"; b.textContent = part; b.dataset.marker = m[1];
-      if (c) { b.title = c.reference; b.addEventListener("click", () => showPassage(c, c.quote)); }
-      text.append(b);
-    });
-    a.citations.forEach((c) => $("sources").append(sourceItem(`[${c.marker}] ${c.reference}`, `« ${c.quote} »`, () => showPassage(c, c.quote))));
+function errorBox(err, message) {
+  const box = el("div", "error");
+  box.setAttribute("role", "alert");
+  const icon = el("span", "error-icon", "!");
+  icon.setAttribute("aria-hidden", "true");
+  const body = el("div");
+  body.append(el("p", "error-message", message || errorText(err)));
+  if (err && err.detail) body.append(el("p", "error-detail", t("serverSays", { m: err.detail })));
+  box.append(icon, body);
+  return box;
+}
+
+function showError(container, err) {
+  container.replaceChildren(errorBox(err));
+}
+
+function announce(text) {
+  $("status").textContent = "";
+  $("status").textContent = text;
+}
+
+function showKeyRow(focus) {
+  $("key-row").hidden = false;
+  if (focus) $("api-key").focus();
+}
+
+// -- labels and references ----------------------------------------------------------
+
+/** A passage label in words: "par. 12", "élément de liste", "note de bas de page 1"… Ordinals
+ *  that the document does not print (§3, bullet 7, title 2) are not shown. */
+function humanLabel(label) {
+  const raw = String(label || "");
+  let m;
+  if (/^\d/.test(raw)) return `${t("par")} ${raw}`;
+  if (/^§\s?\d+$/.test(raw)) return t("unnumbered");
+  if (/^bullet \d+$/.test(raw)) return t("listItem");
+  if (/^title \d+$/.test(raw)) return t("titleLabel");
+  if (raw === "signature") return t("signature");
+  if ((m = raw.match(/^note (\d+)$/))) return t("footnote", { n: m[1] });
+  return raw;
+}
+
+/** The document part of a citation's server reference (symbol, or head of the title). */
+function docRef(p) {
+  const label = String(p.paragraph || "");
+  const para = /^\d/.test(label) ? `par. ${label}` : label;
+  const suffix = `, ${para}`;
+  if (p.reference && p.reference.endsWith(suffix)) return p.reference.slice(0, -suffix.length);
+  const d = p.document || {};
+  return d.symbol || String(d.title || "").split(/,| \(|:/)[0].trim() || d.id || "";
+}
+
+const humanRef = (p) => `${docRef(p)}, ${humanLabel(p.paragraph)}`;
+const officialUrl = (symbol) => (symbol ? `https://undocs.org/fr/${encodeURI(symbol)}` : "");
+
+function officialLink(symbol, ref, cls) {
+  const a = el("a", cls || "official", `${t("official")} ↗`);
+  a.href = officialUrl(symbol);
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  a.setAttribute("aria-label", t("officialLabel", { ref }));
+  return a;
+}
+
+function setOfficial(a, symbol, ref) {
+  a.hidden = !symbol;
+  if (!symbol) return;
+  a.href = officialUrl(symbol);
+  a.textContent = `${t("official")} ↗`;
+  a.setAttribute("aria-label", t("officialLabel", { ref }));
+}
+
+// -- answers --------------------------------------------------------------------------
+
+const LEAD_INS = [/^From the documents \(quoted in the original French\):\s*/];
+const NOT_COVERED = [/^Les documents ne précisent pas : /, /^The documents do not say: /];
+
+/** Where the words an answer quotes sit in a passage: [start, end] or null. The answer may
+ *  put a lead-in or a document name before them, so shorter tails are tried too. */
+function locate(text, sentence) {
+  if (!text || !sentence) return null;
+  const at = text.indexOf(sentence);
+  if (at >= 0) return [at, at + sentence.length];
+  for (let i = sentence.indexOf(" "); i >= 0; i = sentence.indexOf(" ", i + 1)) {
+    const tail = sentence.slice(i + 1);
+    if (tail.length < 20) break;
+    const j = text.indexOf(tail);
+    if (j >= 0) return [j, j + tail.length];
   }
-  const ms = a.timings_ms && a.timings_ms.total ? `${Math.round(a.timings_ms.total)} ms` : "";
-  $("meta").textContent = `${t("confidence")} ${a.confidence.toFixed(2)} · ${ms}`;
+  return null;
 }
 
-function sourceItem(ref, quote, onClick) {
-  const li = document.createElement("li");
-  const r = document.createElement("a");
-  r.href = "#"; r.className = "ref"; r.textContent = ref;
-  r.addEventListener("click", (e) => { e.preventDefault(); onClick(); });
-  const q = document.createElement("div");
-  q.className = "quote"; q.textContent = quote;
-  li.append(r, q);
+function addRange(list, range) {
+  if (range && !list.some((r) => r[0] === range[0] && r[1] === range[1])) list.push(range);
+}
+
+/** The answer text cut into parts (one per line that is not a list item), lines and [n]
+ *  markers; each marker knows the sentence it closes, so it highlights that one. */
+function parseAnswer(answerText, citations) {
+  let text = String(answerText || "");
+  let lead = "";
+  for (const re of LEAD_INS) {
+    const m = text.match(re);
+    if (m) { lead = m[0].trim(); text = text.slice(m[0].length); }
+  }
+  const byMarker = new Map(citations.map((c) => [c.marker, c]));
+  const ranges = new Map(citations.map((c) => [c.marker, []]));
+  const refs = [...new Set(citations.map(docRef))].filter(Boolean);
+  const blocks = [];
+  let last = "";
+  for (const raw of text.split("\n")) {
+    if (!raw.trim()) continue;
+    const item = raw.startsWith("- ");
+    let line = item ? raw.slice(2) : raw;
+    if (!item || !blocks.length) {
+      const block = { heading: "", missing: NOT_COVERED.some((re) => re.test(line)), lines: [] };
+      const ref = !item && refs.find((r) => line.startsWith(`${r} : `) || line.startsWith(`${r}: `));
+      if (ref) {
+        block.heading = ref;
+        line = line.slice(ref.length).replace(/^\s?:\s/, "");
+      }
+      blocks.push(block);
+    }
+    const tokens = [];
+    let pending = "";
+    for (const piece of line.split(/(\[\d+\])/)) {
+      const m = piece.match(/^\[(\d+)\]$/);
+      if (!m) {
+        if (piece) tokens.push({ text: piece });
+        pending += piece;
+        continue;
+      }
+      const marker = Number(m[1]);
+      const c = byMarker.get(marker);
+      let sentence = pending.trim();
+      if (sentence) last = sentence; else sentence = last; // "[1][2]": both close one sentence
+      pending = "";
+      const range = c ? locate(c.text, sentence) : null;
+      if (c) addRange(ranges.get(marker), range);
+      tokens.push({ marker, citation: c, range });
+    }
+    blocks[blocks.length - 1].lines.push({ item, tokens });
+  }
+  for (const c of citations) { // nothing located (e.g. a rephrased answer): the server's quote
+    if (!ranges.get(c.marker).length) addRange(ranges.get(c.marker), locate(c.text, c.quote));
+  }
+  return { lead, blocks, ranges };
+}
+
+function fromAsk(data) {
+  const citations = Array.isArray(data.citations) ? data.citations : [];
+  const heading = data.language === "en" ? "Sources:" : "Sources :";
+  const content = citations.length
+    ? `${data.answer}\n\n${heading}\n${citations.map((c) => `[${c.marker}] ${c.reference}`).join("\n")}`
+    : data.answer;
+  return {
+    text: data.answer || "", abstained: !!data.abstained, citations,
+    passages: Array.isArray(data.passages) ? data.passages : [],
+    confidence: typeof data.confidence === "number" ? data.confidence : null,
+    seconds: data.timings_ms && data.timings_ms.total ? data.timings_ms.total / 1000 : null,
+    parts: Array.isArray(data.parts) ? data.parts : null, content,
+  };
+}
+
+function fromChat(data) {
+  const choice = (data.choices || [])[0] || {};
+  const content = (choice.message && choice.message.content) || "";
+  const citations = Array.isArray(data.citations) ? data.citations : [];
+  let text = content;
+  if (citations.length) { // the message ends with its numbered sources: drop them here
+    const at = Math.max(content.lastIndexOf("\n\nSources :\n"), content.lastIndexOf("\n\nSources:\n"));
+    if (at >= 0) text = content.slice(0, at);
+  }
+  return {
+    text, abstained: !!data.abstained, citations, passages: [],
+    confidence: typeof data.confidence === "number" ? data.confidence : null, seconds: null,
+    parts: Array.isArray(data.parts) ? data.parts : null, content,
+  };
+}
+
+function partText(part) {
+  if (typeof part === "string") return part;
+  return (part && (part.text || part.question || part.query)) || "";
+}
+
+function confidenceWord(x) {
+  return x >= 0.7 ? "high" : x >= 0.4 ? "medium" : "low";
+}
+
+function markerButton(tok, ranges) {
+  const c = tok.citation;
+  const b = el("button", "marker");
+  b.type = "button";
+  b.append(el("span", "chip", String(tok.marker)));
+  b.dataset.marker = String(tok.marker);
+  if (!c) { b.disabled = true; return b; }
+  const ref = humanRef(c);
+  b.title = ref;
+  b.setAttribute("aria-label", t("marker", { n: tok.marker, ref }));
+  b.addEventListener("click", () => showPassage(c, tok.range ? [tok.range] : ranges, b));
+  return b;
+}
+
+function renderTokens(target, tokens, parsed) {
+  for (const tok of tokens) {
+    if (tok.text !== undefined) target.append(document.createTextNode(tok.text));
+    else target.append(markerButton(tok, tok.citation ? parsed.ranges.get(tok.marker) : []));
+  }
+}
+
+function renderAnswerText(a) {
+  const box = el("div", "answer-text");
+  const parsed = parseAnswer(a.text, a.citations);
+  if (parsed.lead) box.append(el("p", "lead", parsed.lead));
+  const parts = a.parts && a.parts.length > 1 ? a.parts.map(partText) : null;
+  const several = parsed.blocks.length > 1;
+  if (parts && parts.length !== parsed.blocks.length) {
+    box.append(el("p", "parts-intro", t("partsIntro", { n: parts.length })));
+    const ol = el("ol", "parts-list");
+    parts.forEach((p) => ol.append(el("li", "", p)));
+    box.append(ol);
+  }
+  parsed.blocks.forEach((block, i) => {
+    const wrap = several ? el("div", `part${block.missing ? " missing" : ""}`) : box;
+    if (several) {
+      const caption = block.heading || (parts && parts.length === parsed.blocks.length
+        ? parts[i] : t("part", { n: i + 1 }));
+      wrap.append(el("p", "part-title", caption));
+    }
+    let list = null;
+    for (const line of block.lines) {
+      if (line.item) {
+        if (!list) { list = el("ul", "items"); wrap.append(list); }
+        const li = el("li");
+        renderTokens(li, line.tokens, parsed);
+        list.append(li);
+      } else {
+        list = null;
+        const p = el("p", block.missing && !several ? "missing-line" : "");
+        renderTokens(p, line.tokens, parsed);
+        wrap.append(p);
+      }
+    }
+    if (several) box.append(wrap);
+  });
+  return { box, parsed };
+}
+
+function sourceItem(p, ranges, marker) {
+  const li = el("li", "source");
+  if (marker !== undefined) {
+    const chip = el("span", "chip", String(marker));
+    chip.setAttribute("aria-hidden", "true");
+    li.append(chip);
+  }
+  const body = el("div", "source-body");
+  const ref = humanRef(p);
+  const open = el("button", "ref-button", ref);
+  open.type = "button";
+  if (marker !== undefined) open.setAttribute("aria-label", t("marker", { n: marker, ref }));
+  open.addEventListener("click", () => showPassage(p, ranges, open));
+  body.append(open);
+  const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+  if (ranges.length) {
+    for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+      body.append(el("p", "quote", `${qo}${p.text.slice(a, b)}${qc}`));
+    }
+  } else if (p.quote) {
+    body.append(el("p", "quote", `${qo}${p.quote}${qc}`));
+  } else {
+    const text = String(p.text || "");
+    body.append(el("p", "quote", text.length > 220 ? `${text.slice(0, 220)}…` : text));
+  }
+  const symbol = p.document && p.document.symbol;
+  if (symbol) body.append(officialLink(symbol, ref));
+  li.append(body);
   return li;
 }
 
-function highlighted(container, text, quote) {
-  container.replaceChildren();
-  const at = quote ? text.indexOf(quote) : -1;
-  if (at < 0) { container.textContent = text; return; }
-  const mark = document.createElement("mark");
-  mark.textContent = quote;
-  container.append(document.createTextNode(text.slice(0, at)), mark, document.createTextNode(text.slice(at + quote.length)));
+function plainText(a, parsed) {
+  const lines = [a.text.trim()];
+  const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+  const withUrl = (p) => (p.document && p.document.symbol ? ` — ${officialUrl(p.document.symbol)}` : "");
+  if (a.citations.length) {
+    lines.push("", t("sourcesHeading"));
+    for (const c of a.citations) {
+      const quotes = parsed.ranges.get(c.marker).map(([x, y]) => c.text.slice(x, y));
+      const quote = quotes.length ? quotes.join(" […] ") : c.quote;
+      lines.push(`[${c.marker}] ${humanRef(c)} — ${qo}${quote}${qc}${withUrl(c)}`);
+    }
+  } else if (a.passages.length) {
+    lines.push("", `${t("closest")}${colon().trimEnd()}`);
+    for (const p of a.passages.slice(0, 3)) lines.push(`- ${humanRef(p)}${withUrl(p)}`);
+  }
+  return lines.join("\n");
 }
 
-function showPassage(p, quote) {
-  openPassage = p;
-  $("passage").hidden = false;
-  $("passage-ref").textContent = p.reference;
-  $("passage-section").textContent = (p.section || []).slice(-2).join(" › ");
-  highlighted($("passage-text"), p.text, quote);
-  $("passage").scrollIntoView({ behavior: "smooth", block: "nearest" });
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch (err) {
+    const area = el("textarea", "copy-buffer");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    return ok;
+  }
 }
 
-async function showDocument(docId, passageId) {
-  const d = await api(`/v1/documents/${encodeURIComponent(docId)}`);
-  $("document").hidden = false;
-  $("document-list").replaceChildren();
-  $("document-title").textContent = d.reference;
-  $("document-meta").textContent = [d.title, d.date, d.author].filter(Boolean).join(" · ");
-  const box = $("paragraphs");
-  box.replaceChildren();
-  d.passage_list.forEach((p) => {
-    const div = document.createElement("div");
-    div.className = "para" + (p.passage_id === passageId ? " current" : "");
-    div.id = `para-${p.passage_id}`;
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = /^\d/.test(p.paragraph) ? `${t("par")} ${p.paragraph}` : p.paragraph;
-    div.append(label, document.createTextNode(p.text));
-    box.append(div);
+function renderTurn(turn) {
+  const art = el("article", "turn");
+  art.id = `turn-${turn.id}`;
+  art.setAttribute("aria-labelledby", `q-${turn.id}`);
+  const q = el("h3", "question");
+  q.id = `q-${turn.id}`;
+  const who = el("span", "who", t("question"));
+  q.append(who, el("span", "question-text", turn.question));
+  art.append(q);
+  if (turn.status === "pending") {
+    art.append(el("p", "progress", t("loading")));
+  } else if (turn.status === "error") {
+    art.append(errorBox(turn.error));
+    const retry = el("button", "secondary retry", t("retry"));
+    retry.type = "button";
+    retry.addEventListener("click", () => {
+      if (state.busy) return;
+      state.turns = state.turns.filter((x) => x !== turn);
+      turn.el.remove();
+      ask(turn.question);
+    });
+    art.append(retry);
+  } else {
+    renderAnswerInto(art, turn);
+  }
+  return art;
+}
+
+function renderAnswerInto(art, turn) {
+  const a = turn.answer;
+  let parsed = { ranges: new Map(), blocks: [] };
+  if (a.abstained) {
+    const nf = el("p", "not-found", a.text || t("notFound"));
+    art.append(nf);
+    if (a.passages.length) {
+      art.append(el("h4", "sources-title", t("closest")));
+      const ul = el("ul", "sources closest");
+      a.passages.slice(0, 3).forEach((p) => ul.append(sourceItem(p, [])));
+      art.append(ul);
+    }
+  } else {
+    const rendered = renderAnswerText(a);
+    parsed = rendered.parsed;
+    art.append(rendered.box);
+    if (a.citations.length) {
+      art.append(el("h4", "sources-title", t("sources")));
+      const ol = el("ol", "sources");
+      a.citations.forEach((c) => ol.append(sourceItem(c, parsed.ranges.get(c.marker), c.marker)));
+      art.append(ol);
+    }
+  }
+  const foot = el("div", "turn-foot");
+  if (a.confidence !== null && !a.abstained) {
+    const word = confidenceWord(a.confidence);
+    const conf = el("span", `confidence ${word}`);
+    conf.append(document.createTextNode(`${t("confidence")}${colon()}`), el("strong", "", t(word)));
+    conf.title = t("confidenceTitle", { n: num(a.confidence, 2) });
+    foot.append(conf);
+  }
+  if (a.seconds !== null) {
+    foot.append(el("span", "time", a.seconds < 0.05 ? t("timeFast") : t("time", { s: num(a.seconds, 1) })));
+  }
+  const copy = el("button", "secondary copy", t("copy"));
+  copy.type = "button";
+  copy.setAttribute("aria-label", t("copyLabel"));
+  copy.addEventListener("click", async () => {
+    const ok = await copyText(plainText(a, parsed));
+    copy.textContent = ok ? `${t("copied")} ✓` : t("copy");
+    announce(ok ? t("copyDone") : t("copyFailed"));
+    setTimeout(() => { copy.textContent = t("copy"); }, 2500);
   });
-  const target = passageId && document.getElementById(`para-${passageId}`);
-  (target || $("document")).scrollIntoView({ behavior: "smooth", block: "start" });
+  foot.append(copy);
+  art.append(foot);
 }
 
-async function listDocuments() {
-  const data = await api("/v1/documents");
-  $("document").hidden = false;
+function renderTurns() {
+  const box = $("turns");
+  box.replaceChildren();
+  for (const turn of state.turns) {
+    turn.el = renderTurn(turn);
+    box.append(turn.el);
+  }
+  $("answer").hidden = state.turns.length === 0;
+  const follow = state.turns.some((x) => x.status === "done");
+  $("follow-hint").hidden = !follow;
+  $("question").placeholder = t(follow ? "followPlaceholder" : "placeholder");
+}
+
+function history() {
+  const done = state.turns.filter((x) => x.status === "done").slice(-8);
+  return done.flatMap((x) => [{ role: "user", content: x.question },
+                              { role: "assistant", content: x.answer.content }]);
+}
+
+async function ask(question) {
+  const previous = history();
+  closePassage(false);
+  leaveReader();
+  showView("ask");
+  state.busy = true;
+  $("submit").disabled = true;
+  $("turns").setAttribute("aria-busy", "true");
+  for (const x of state.turns) x.el.classList.add("stale");
+  const turn = { id: ++turnIds, question, status: "pending" };
+  state.turns.push(turn);
+  turn.el = renderTurn(turn);
+  $("turns").append(turn.el);
+  $("answer").hidden = false;
+  announce(t("loading"));
+  turn.el.scrollIntoView({ behavior: motion(), block: "nearest" });
+  try {
+    if (previous.length) {
+      const data = await api("/v1/chat/completions", { json: {
+        model: "unrag", messages: [...previous, { role: "user", content: question }] } });
+      turn.answer = fromChat(data);
+    } else {
+      turn.answer = fromAsk(await api("/v1/ask", { json: { question } }));
+    }
+    turn.status = "done";
+    $("question").value = "";
+    announce(t("answered"));
+  } catch (err) {
+    turn.status = "error";
+    turn.error = err;
+    announce("");
+  } finally {
+    state.busy = false;
+    $("submit").disabled = false;
+    $("turns").removeAttribute("aria-busy");
+    renderTurns();
+    turn.el.scrollIntoView({ behavior: motion(), block: "start" });
+  }
+}
+
+function newConversation() {
+  state.turns = [];
+  closePassage(false);
+  leaveReader();
+  renderTurns();
+  $("question").value = "";
+  $("question").focus();
+}
+
+// -- passage panel --------------------------------------------------------------------
+
+function highlightInto(container, text, ranges) {
+  container.replaceChildren();
+  const sorted = [...(ranges || [])].filter(Boolean).sort((a, b) => a[0] - b[0]);
+  let at = 0;
+  for (const [start, end] of sorted) {
+    if (start < at) continue;
+    container.append(document.createTextNode(text.slice(at, start)));
+    container.append(el("mark", "", text.slice(start, end)));
+    at = end;
+  }
+  container.append(document.createTextNode(text.slice(at)));
+}
+
+function renderPassage() {
+  const { p, ranges } = state.panel;
+  const ref = humanRef(p);
+  $("passage-ref").textContent = ref;
+  $("passage-section").textContent = (p.section || []).slice(-2).join(" › ");
+  highlightInto($("passage-text"), String(p.text || ""), ranges);
+  setOfficial($("passage-official"), p.document && p.document.symbol, ref);
+}
+
+/** The drawer starts below the header while the header is on screen (it covers no button). */
+function placePanel() {
+  const bottom = document.querySelector("header").getBoundingClientRect().bottom;
+  document.body.style.setProperty("--panel-top", `${Math.max(16, Math.round(bottom) + 12)}px`);
+}
+
+function showPassage(p, ranges, trigger) {
+  document.querySelectorAll(".marker.active").forEach((b) => b.classList.remove("active"));
+  if (trigger && trigger.classList.contains("marker")) trigger.classList.add("active");
+  state.panel = { p, ranges: ranges || [], origin: originOf(trigger) };
+  renderPassage();
+  placePanel();
+  $("passage").hidden = false;
+  document.body.classList.add("panel-open");
+  $("passage").scrollTop = 0;
+  $("passage-ref").focus({ preventScroll: true });
+  const mark = $("passage-text").querySelector("mark");
+  if (mark && mark.offsetTop > $("passage").clientHeight * 0.6) {
+    $("passage").scrollTop = mark.offsetTop - 80;
+  }
+}
+
+/** Where a passage was opened from ({turn, marker}), to go back there after re-rendering. */
+function originOf(trigger) {
+  const turn = trigger && trigger.closest && trigger.closest(".turn");
+  return turn ? { turn: turn.id, marker: trigger.dataset.marker || "", el: trigger } : null;
+}
+
+function findOrigin(origin) {
+  if (!origin) return null;
+  if (origin.el && origin.el.isConnected) return origin.el;
+  const turn = document.getElementById(origin.turn);
+  if (!turn) return null;
+  return (origin.marker && turn.querySelector(`.marker[data-marker="${origin.marker}"]`)) || turn;
+}
+
+function closePassage(restoreFocus) {
+  if ($("passage").hidden) return;
+  const trigger = findOrigin(state.panel && state.panel.origin);
+  $("passage").hidden = true;
+  document.body.classList.remove("panel-open");
+  document.querySelectorAll(".marker.active").forEach((b) => b.classList.remove("active"));
+  if (restoreFocus && trigger) {
+    if (!trigger.matches("button, a")) trigger.setAttribute("tabindex", "-1");
+    trigger.focus();
+  }
+}
+
+// -- documents ------------------------------------------------------------------------
+
+function showView(name) {
+  $("view-ask").hidden = name !== "ask";
+  $("view-docs").hidden = name !== "docs";
+  $("nav-ask").toggleAttribute("aria-current", false);
+  $("browse").toggleAttribute("aria-current", false);
+  (name === "ask" ? $("nav-ask") : $("browse")).setAttribute("aria-current", "page");
+}
+
+function leaveReader() {
+  state.reader = null;
   $("paragraphs").replaceChildren();
-  $("document-title").textContent = t("documents");
-  $("document-meta").textContent = "";
+  $("doc-reader").hidden = true;
+  $("doc-list-pane").hidden = false;
+}
+
+async function openDocuments() {
+  closePassage(false);
+  leaveReader();
+  showView("docs");
+  window.scrollTo(0, 0);
+  $("docs-title").focus({ preventScroll: true });
+  await loadDocuments();
+}
+
+async function loadDocuments() {
+  $("docs-error").replaceChildren();
+  $("docs-loading").hidden = false;
+  try {
+    const data = await api("/v1/documents");
+    state.documents = Array.isArray(data.documents) ? data.documents : [];
+    renderDocuments();
+  } catch (err) {
+    showError($("docs-error"), err);
+  } finally {
+    $("docs-loading").hidden = true;
+  }
+}
+
+/** "2021-10-19" → "19 octobre 2021" / "19 October 2021" (other forms unchanged). */
+function longDate(text) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text || "")) return text;
+  return new Intl.DateTimeFormat(lang, { dateStyle: "long", timeZone: "UTC" })
+    .format(new Date(`${text}T00:00:00Z`));
+}
+
+function renderDocuments() {
   const list = $("document-list");
   list.replaceChildren();
-  data.documents.forEach((d) => {
-    const li = document.createElement("li");
-    li.textContent = `${d.reference} — ${d.title} (${d.passages} ${t("passages")})`;
-    li.addEventListener("click", () => showDocument(d.id, null).catch(fail));
+  for (const d of state.documents || []) {
+    const li = el("li");
+    const b = el("button", "doc-item");
+    b.type = "button";
+    b.dataset.id = d.id;
+    b.append(el("span", "doc-ref", d.reference || d.id));
+    if (d.title && d.title !== d.reference) b.append(el("span", "doc-title", d.title));
+    const meta = [longDate(d.date), d.author, t("passages", { n: d.passages })]
+      .filter(Boolean).join(" · ");
+    b.append(el("span", "doc-meta", meta));
+    b.addEventListener("click", () => showDocument(d.id, null, [], null));
+    li.append(b);
     list.append(li);
-  });
+  }
 }
 
-function fail(err) { setStatus(`${t("error")} : ${err.message}`, false); }
+async function showDocument(docId, passageId, ranges, returnTo) {
+  closePassage(false);
+  showView("docs");
+  $("doc-list-pane").hidden = true;
+  $("doc-reader").hidden = false;
+  $("reader-error").replaceChildren();
+  $("paragraphs").replaceChildren();
+  $("document-title").textContent = "";
+  $("reader-ref").textContent = "";
+  $("document-meta").textContent = "";
+  $("doc-official").hidden = true;
+  const token = ++readerLoads;
+  state.reader = { d: null, passageId, ranges, returnTo, token };
+  renderReaderBar();
+  window.scrollTo(0, 0);
+  let d;
+  try {
+    d = await api(`/v1/documents/${encodeURIComponent(docId)}`);
+  } catch (err) {
+    if (state.reader && state.reader.token === token) showError($("reader-error"), err);
+    return;
+  }
+  if (!state.reader || state.reader.token !== token) return; // left meanwhile
+  state.reader.d = d;
+  renderReader();
+  const target = passageId && document.getElementById(`para-${passageId}`);
+  $("document-title").focus({ preventScroll: true });
+  if (target) target.scrollIntoView({ behavior: "auto", block: "center" });
+}
 
-$("ask-form").addEventListener("submit", async (e) => {
+function renderReaderBar() {
+  const r = state.reader;
+  $("doc-back").textContent = r && findOrigin(r.returnTo) ? t("backAnswer") : t("backList");
+}
+
+function readerLabel(p) {
+  const label = String(p.paragraph || "");
+  if (/-w\d+$/.test(p.passage_id)) return ""; // continuation of a long paragraph
+  if (p.kind === "paragraph" && /^\d/.test(label)) return label;
+  const m = label.match(/^note (\d+)$/);
+  if (m) return t("noteShort", { n: m[1] });
+  return "";
+}
+
+function renderReader() {
+  const { d, passageId, ranges } = state.reader;
+  renderReaderBar();
+  $("document-title").textContent = d.reference;
+  $("reader-ref").textContent = d.reference;
+  $("document-meta").textContent = [d.title !== d.reference ? d.title : "", longDate(d.date),
+    d.author]
+    .filter(Boolean).join(" · ");
+  setOfficial($("doc-official"), d.symbol, d.reference);
+  const box = $("paragraphs");
+  box.replaceChildren();
+  let heading = "";
+  for (const p of d.passage_list || []) {
+    const section = (p.section || [])[(p.section || []).length - 1] || "";
+    if (section && section !== heading && p.kind !== "title" && p.kind !== "footnote") {
+      heading = section;
+      box.append(el("h3", "doc-section", section));
+    }
+    if (p.kind === "title") heading = section;
+    const div = el("div", `para ${p.kind || ""}${p.passage_id === passageId ? " current" : ""}`);
+    div.id = `para-${p.passage_id}`;
+    const label = readerLabel(p);
+    if (label) div.append(el("span", "label", label));
+    const text = el("span", "para-text");
+    if (p.passage_id === passageId) highlightInto(text, p.text, ranges);
+    else text.textContent = p.text;
+    div.append(text);
+    box.append(div);
+  }
+}
+
+function readerBack() {
+  const r = state.reader;
+  const back = r && findOrigin(r.returnTo);
+  if (back) {
+    leaveReader();
+    showView("ask");
+    if (!back.matches("button, a")) back.setAttribute("tabindex", "-1");
+    back.scrollIntoView({ behavior: "auto", block: "center" });
+    back.focus({ preventScroll: true });
+  } else {
+    leaveReader();
+    window.scrollTo(0, 0);
+    $("docs-title").focus({ preventScroll: true });
+    if (!state.documents) loadDocuments();
+  }
+}
+
+function renderUpload() {
+  const box = $("upload-result");
+  box.replaceChildren();
+  const u = state.upload;
+  if (!u) return;
+  if (u.progress) { box.append(el("p", "progress", t("uploading"))); return; }
+  if (u.error) { box.append(errorBox(u.error)); return; }
+  if (u.pick) { box.append(errorBox(null, t("uploadPick"))); return; }
+  const r = u.report;
+  const ok = el("div", "success");
+  const changes = Array.isArray(r.changes) ? r.changes : [];
+  if (changes.length) {
+    const ul = el("ul");
+    for (const c of changes) {
+      const action = I18N[lang][c.action] ? t(c.action) : c.action;
+      ul.append(el("li", "", `${c.file}${colon()}${action}`));
+    }
+    ok.append(ul);
+  }
+  ok.append(el("p", "", r.rebuilt ? t("uploadDone", { s: num(r.seconds || 0, 1) }) : t("uploadNothing")));
+  box.append(ok);
+}
+
+function showFileNames() {
+  const files = [...($("upload-file").files || [])];
+  $("upload-names").textContent = files.length ? files.map((f) => f.name).join(", ") : t("noFile");
+}
+
+async function upload(e) {
+  e.preventDefault();
+  const files = $("upload-file").files;
+  if (!files || !files.length) {
+    state.upload = { pick: true };
+    renderUpload();
+    return;
+  }
+  const form = new FormData();
+  for (const f of files) form.append("file", f, f.name);
+  $("upload-submit").disabled = true;
+  state.upload = { progress: true };
+  renderUpload();
+  try {
+    state.upload = { report: await api("/v1/documents", { form }) };
+    $("upload-file").value = "";
+    showFileNames();
+    await loadDocuments();
+  } catch (err) {
+    state.upload = { error: err };
+  } finally {
+    $("upload-submit").disabled = false;
+    renderUpload();
+  }
+}
+
+// -- language -------------------------------------------------------------------------
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.title = t("pageTitle");
+  document.querySelectorAll("[data-i18n]").forEach((e) => { e.textContent = t(e.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-aria]").forEach((e) => {
+    e.setAttribute("aria-label", t(e.dataset.i18nAria));
+  });
+  document.querySelectorAll("[data-i18n-title]").forEach((e) => { e.title = t(e.dataset.i18nTitle); });
+  document.querySelectorAll("[data-i18n-placeholder]").forEach((e) => {
+    e.placeholder = t(e.dataset.i18nPlaceholder);
+  });
+  const b = $("lang"); // visible "EN", spoken "EN – English interface"
+  b.replaceChildren(t("langButton"), el("span", "sr-only", ` – ${t("langLabel")}`));
+  b.lang = t("langCode");
+  renderTurns();
+  if (state.panel && !$("passage").hidden) renderPassage();
+  if (state.documents) renderDocuments();
+  if (state.reader && state.reader.d) renderReader();
+  else renderReaderBar();
+  renderUpload();
+  showFileNames();
+}
+
+// -- wiring ---------------------------------------------------------------------------
+
+$("ask-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const question = $("question").value.trim();
-  if (!question) return;
-  $("submit").disabled = true;
-  setStatus(t("loading"), true);
-  try {
-    renderAnswer(await api("/v1/ask", { question }));
-    setStatus("", false);
-  } catch (err) { fail(err); } finally { $("submit").disabled = false; }
+  if (!question || state.busy) return;
+  ask(question);
 });
-$("close-passage").addEventListener("click", () => { $("passage").hidden = true; });
+$("new-conversation").addEventListener("click", newConversation);
+$("close-passage").addEventListener("click", () => closePassage(true));
 $("open-document").addEventListener("click", () => {
-  if (openPassage) showDocument(openPassage.document.id, openPassage.passage_id).catch(fail);
+  const panel = state.panel;
+  if (!panel) return;
+  showDocument(panel.p.document.id, panel.p.passage_id, panel.ranges, panel.origin);
 });
-$("browse").addEventListener("click", () => listDocuments().catch(fail));
+$("doc-back").addEventListener("click", readerBack);
+$("nav-ask").addEventListener("click", () => {
+  closePassage(false);
+  leaveReader();
+  showView("ask");
+  $("question").focus();
+});
+$("browse").addEventListener("click", openDocuments);
+$("upload-form").addEventListener("submit", upload);
+$("upload-file").addEventListener("change", showFileNames);
+$("key-row").addEventListener("submit", (e) => e.preventDefault());
+$("clear-key").addEventListener("click", () => {
+  localStorage.removeItem("apiKey");
+  $("api-key").value = "";
+  announce(t("keyCleared"));
+  $("api-key").focus();
+});
 $("lang").addEventListener("click", () => {
   lang = lang === "fr" ? "en" : "fr";
   localStorage.setItem("lang", lang);
   applyLanguage();
-  if (current) renderAnswer(current);
 });
+const keepPanelPlaced = () => { if (!$("passage").hidden) placePanel(); };
+window.addEventListener("scroll", keepPanelPlaced, { passive: true });
+window.addEventListener("resize", keepPanelPlaced);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !$("passage").hidden) {
+    e.preventDefault();
+    closePassage(true);
+  }
+});
+
+if (localStorage.getItem("apiKey")) {
+  $("api-key").value = localStorage.getItem("apiKey");
+  showKeyRow(false);
+}
 applyLanguage();
