@@ -11,6 +11,17 @@ from rag.records import Document, Passage
 from rag.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
+MODEL_FIXTURES = {"built_settings", "pipeline", "live_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use neither the session index nor a ``model`` marker are ``unit`` tests:
+    ``pytest -m unit`` runs them in seconds (``RAG_EMBEDDING_MODEL=/nonexistent pytest -m unit``
+    proves they never load the encoder)."""
+    for item in items:
+        if item.get_closest_marker("model") is None and \
+                not MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(scope="session")

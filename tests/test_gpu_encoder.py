@@ -19,6 +19,8 @@ from rag.gpu_encoder import DeviceEmbedder, device_precision, resolve_device
 from rag.settings import Settings
 from tests.test_encoders import dev_questions, passage_texts
 
+pytestmark = pytest.mark.model  # loads the embedding model
+
 torch = pytest.importorskip("torch")
 HAS_CUDA = torch.cuda.is_available()
 needs_gpu = pytest.mark.skipif(not HAS_CUDA, reason="torch sees no CUDA GPU")

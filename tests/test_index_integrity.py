@@ -476,6 +476,7 @@ def _path_is_a_file(settings: Settings) -> None:
 @pytest.mark.parametrize("damaging", [_npy_emptied, _files_wrong_type, _path_is_a_file],
                          ids=["empty_npy_in_bm25", "manifest_files_wrong_type",
                               "index_path_is_a_file"])
+@pytest.mark.model
 def test_app_on_a_damaged_index_starts_and_answers_503(real_model_pristine: Path,
                                                        tmp_path: Path, damaging):
     from fastapi.testclient import TestClient

@@ -111,6 +111,7 @@ def test_close_stops_the_threads_and_later_calls_still_work() -> None:
     assert batcher.embed(["après"], query=True).shape == (1, 4)  # straight to the model
 
 
+@pytest.mark.model
 def test_settings_wire_the_batcher_under_the_question_cache() -> None:
     from rag.embeddings import load_embedder
     from rag.settings import Settings

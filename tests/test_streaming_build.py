@@ -109,6 +109,7 @@ def _sources_without_dates(folder: Path) -> list[dict]:
             for row in json.loads((folder / "sources.json").read_text())]
 
 
+@pytest.mark.model
 def test_killed_build_resumes_with_the_same_vectors_and_manifest(tmp_path: Path) -> None:
     seeds = _subset(tmp_path / "seeds")
     base = {**os.environ, "RAG_SEEDS_DIR": str(seeds), "RAG_BUILD_CHUNK_SIZE": "16"}
