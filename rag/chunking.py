@@ -118,24 +118,6 @@ def _group(blocks: tuple[Block, ...]) -> list[tuple[Block, list[Block]]]:
     return groups
 
 
-def split_windows(text: str, max_chars: int) -> list[str]:
-    """Split ``text`` at sentence boundaries into pieces of at most ``max_chars`` (a single
-    longer sentence stays whole)."""
-    if len(text) <= max_chars:
-        return [text]
-    windows: list[str] = []
-    current = ""
-    for sentence in split_sentences(text):
-        if current and len(current) + 1 + len(sentence) > max_chars:
-            windows.append(current)
-            current = sentence
-        else:
-            current = f"{current} {sentence}" if current else sentence
-    if current:
-        windows.append(current)
-    return windows
-
-
 def _balanced_windows(text: str, max_chars: int) -> list[str]:
     """Split a long paragraph into ``ceil(len/max)`` windows of similar size, cutting at the
     sentence boundaries closest to equal shares."""

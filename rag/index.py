@@ -30,6 +30,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from rag.atomic_folder import remove_stale, staging
 from rag.chunking import CHUNKER_VERSION, ChunkOptions, chunk_corpus
 from rag.documents import Source, document_id, parse_corpus, read_corpus, seed_files
 from rag.embeddings import Embedder, encoder_of
@@ -143,10 +144,10 @@ class Index:
         return None if i is None else self.passages[i]
 
 
-def corpus_hash(seeds_dir: Path) -> str:
+def corpus_hash(seeds_dir: Path, catalog: Path) -> str:
     """sha256 over the names and content hashes of the seed files and the catalogue."""
     files = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in seed_files(seeds_dir)]
-    return _names_hash(files, seeds_dir / "catalog.toml")
+    return _names_hash(files, catalog)
 
 
 def _names_hash(files: list[tuple[str, str]], catalog: Path) -> str:
@@ -240,7 +241,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     root = settings.index_root
     root.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    with _staging(root, settings.index_name) as tmp:
+    with staging(root / settings.index_name) as tmp:
         scratch = tmp / ".passage-vectors.npy"  # FAISS copies it; not part of the index
         vectors = embed_to_file(embedder, passage_vector_texts(docs, passages), scratch,
                                 chunk=chunk, label="passages", show_progress=show_progress)
@@ -313,18 +314,6 @@ def _write_jsonl(path: Path, rows: Iterator[dict[str, object]]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-@contextmanager
-def _staging(root: Path, name: str) -> Iterator[Path]:
-    """A temporary build folder that disappears if the build fails."""
-    tmp = root / f".{name}.tmp-{os.getpid()}-{time.monotonic_ns()}"
-    tmp.mkdir()
-    try:
-        yield tmp
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _point(link: Path, target: Path) -> None:
     """Atomically make ``link`` a symlink to ``target`` (replacing a symlink or a folder)."""
     tmp_link = link.with_name(f".{link.name}.link-{os.getpid()}")
@@ -342,20 +331,7 @@ def _prune(root: Path, name: str, keep: Path) -> None:
     for old in builds[KEEP_BUILDS:]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
-    for stale in root.glob(f".{name}.tmp-*"):
-        pid = stale.name.split("-")[1] if "-" in stale.name else ""
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    remove_stale(root / name)
 
 
 def index_files(folder: Path) -> list[str]:
@@ -644,7 +620,7 @@ def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index, lexical: 
 
 def _seeds_changed(settings: Settings, manifest: Manifest) -> bool:
     try:
-        return corpus_hash(settings.seeds_dir) != manifest.corpus_hash
+        return corpus_hash(settings.seeds_dir, settings.catalog_path) != manifest.corpus_hash
     except Exception:  # an unreadable seeds folder does not stop serving
         return True
 

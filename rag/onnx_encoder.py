@@ -19,14 +19,13 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag.atomic_folder import install, remove_stale, staging
 from rag.batched_encoder import BatchedEncoder
 from rag.settings import Settings
 
@@ -145,10 +144,7 @@ def export(model: SentenceTransformer, folder: Path, fingerprint: dict[str, Any]
         def forward(self, *args: torch.Tensor) -> torch.Tensor:
             return self.inner(**dict(zip(names, args, strict=True)), return_dict=True)[0]
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    remove_stale(folder)
     previous = getattr(auto_model.config, "_attn_implementation", None)
     try:
         # eager attention: a plain graph, no data-dependent shortcuts baked in by tracing
@@ -159,29 +155,24 @@ def export(model: SentenceTransformer, folder: Path, fingerprint: dict[str, Any]
     auto_model.eval()
     axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "token_embeddings"]}
     try:
-        with torch.no_grad(), warnings.catch_warnings():
+        with staging(folder) as tmp, torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 _Encoder(auto_model), tuple(sample[n] for n in names), str(tmp / MODEL_FILE),
                 dynamo=False, input_names=names, output_names=["token_embeddings"],
                 dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
             )
-        tokenizer.save_pretrained(str(tmp))
-        marker = {
-            "version": EXPORT_VERSION, "fingerprint": fingerprint,
-            "size": (tmp / MODEL_FILE).stat().st_size, "inputs": names,
-            "max_seq_length": int(transformer.max_seq_length or tokenizer.model_max_length),
-            "do_lower_case": bool(getattr(transformer, "do_lower_case", False)),
-            "dim": int(auto_model.config.hidden_size),
-        }
-        (tmp / MARKER).write_text(json.dumps(marker, indent=1))
-        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+            tokenizer.save_pretrained(str(tmp))
+            marker = {
+                "version": EXPORT_VERSION, "fingerprint": fingerprint,
+                "size": (tmp / MODEL_FILE).stat().st_size, "inputs": names,
+                "max_seq_length": int(transformer.max_seq_length or tokenizer.model_max_length),
+                "do_lower_case": bool(getattr(transformer, "do_lower_case", False)),
+                "dim": int(auto_model.config.hidden_size),
+            }
+            (tmp / MARKER).write_text(json.dumps(marker, indent=1))
+            install(tmp, folder)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
         if previous:
             auto_model.set_attn_implementation(previous)
         auto_model.train(was_training)

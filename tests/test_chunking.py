@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from eval.dataset import load_questions, passage_matches
-from rag.chunking import ChunkOptions, chunk_document, split_windows
+from rag.chunking import ChunkOptions, chunk_document
 from rag.citations import citation_label
 
 from .conftest import by_id
@@ -128,13 +128,6 @@ def test_citation_labels_read_like_un_references(corpus, passages):
     mx = by_id(passages[MEXICO_2021])
     assert citation_label(corpus[MEXICO_2021].meta, mx[f"{MEXICO_2021}#p12d"]) == \
         "Lettre datée du 19 octobre 2021, par. 12 d)"
-
-
-def test_windows_split_at_sentences_and_respect_the_size():
-    text = " ".join(f"Phrase numéro {i} sur la coopération régionale." for i in range(60))
-    windows = split_windows(text, 300)
-    assert all(len(w) <= 300 for w in windows) and " ".join(windows) == text
-    assert all(w.endswith(".") for w in windows)
 
 
 def test_long_paragraph_windows_keep_the_label(corpus):

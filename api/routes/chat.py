@@ -29,8 +29,7 @@ from api.errors import ApiError
 from api.metrics import count_answer
 from api.schemas import ChatMessage, ChatRequest
 from api.validation import clean_question, clean_turn
-from rag.answer import Answer, citation_json
-from rag.citations import citation_label
+from rag.answer import Answer, citation_json, sources_block
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.tokens import TokenCounter, token_counter
@@ -66,10 +65,7 @@ def message_content(answer: Answer) -> str:
     """Answer text followed by its numbered sources."""
     if not answer.citations:
         return answer.text
-    heading = "Sources :" if answer.language == "fr" else "Sources:"
-    sources = "\n".join(f"[{c.marker}] {citation_label(c.document, c.passage)}"
-                        for c in answer.citations)
-    return f"{answer.text}\n\n{heading}\n{sources}"
+    return f"{answer.text}\n\n{sources_block(answer)}"
 
 
 @dataclass(frozen=True)

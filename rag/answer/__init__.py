@@ -108,13 +108,23 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+def sources_block(answer: Answer, *, quotes: bool = False) -> str:
+    """"Sources :" and one ``[n] document, par. x`` line per citation (with the quoted
+    sentence when ``quotes``); empty when the answer cites nothing."""
+    if not answer.citations:
+        return ""
+    lines = ["Sources :" if answer.language == "fr" else "Sources:"]
+    for c in answer.citations:
+        line = f"[{c.marker}] {citation_label(c.document, c.passage)}"
+        lines.append(f"{line} — « {c.quote} »" if quotes else line)
+    return "\n".join(lines)
+
+
 def format_answer(answer: Answer) -> str:
     """Human-readable answer with its numbered sources."""
     lines = [answer.text, ""]
     if answer.citations:
-        lines.append("Sources :" if answer.language == "fr" else "Sources:")
-        for c in answer.citations:
-            lines.append(f"[{c.marker}] {citation_label(c.document, c.passage)} — « {c.quote} »")
+        lines.append(sources_block(answer, quotes=True))
     elif answer.hits:
         lines.append("Passages les plus proches :" if answer.language == "fr"
                      else "Closest passages:")
