@@ -70,6 +70,11 @@ def char_grams(text: str, n: int = GRAM) -> list[str]:
 _ANALYZE = {"words": tokenize, "grams": char_grams}
 
 
+def analyze(text: str, analyzer: Analyzer) -> list[str]:
+    """The terms ``analyzer`` finds in ``text`` (what BM25 indexes or looks up)."""
+    return _ANALYZE[analyzer](text)
+
+
 class LexicalIndex:
     """BM25 over passage texts, one index per analyzer; scores every passage."""
 
