@@ -268,13 +268,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
             else:
                 save_faiss(vector_index, tmp / VECTORS)
                 lexical.save(tmp / LEXICAL)  # type: ignore[union-attr]
-            _write_jsonl(tmp / PASSAGES, (asdict(p) for p in passages))
-            _write_jsonl(tmp / SENTENCES, (asdict(x) for x in sentences))
-            np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
-            (tmp / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
-                                                    ensure_ascii=False, indent=1), "utf-8")
-            (tmp / SOURCES).write_text(json.dumps([asdict(r) for r in records],
-                                                  ensure_ascii=False, indent=1), "utf-8")
+            _write_parts(tmp, passages, sentences, sentence_vectors, docs, records)
             manifest = Manifest(
                 model=embedder.model_id, dim=int(vectors.shape[1]),
                 corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
@@ -303,6 +297,19 @@ def build_index(settings: Settings, embedder: Embedder, *,
             root, settings.index_name), settings.qdrant_location)
     step(f"index written to {root / settings.index_name} ({manifest.faiss_index})")
     return root / settings.index_name
+
+
+def _write_parts(folder: Path, passages: list[Passage], sentences: list[Sentence],
+                 sentence_vectors: np.ndarray, docs: list[Document],
+                 records: list[SourceRecord]) -> None:
+    """Write what every index folder holds besides the vectors and the manifest."""
+    _write_jsonl(folder / PASSAGES, (asdict(p) for p in passages))
+    _write_jsonl(folder / SENTENCES, (asdict(x) for x in sentences))
+    np.save(folder / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
+    (folder / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
+                                               ensure_ascii=False, indent=1), "utf-8")
+    (folder / SOURCES).write_text(json.dumps([asdict(r) for r in records],
+                                             ensure_ascii=False, indent=1), "utf-8")
 
 
 def lexical_texts(passages: list[Passage]) -> list[str]:
