@@ -89,7 +89,7 @@ def check_faiss(index: faiss.Index) -> None:
 
 
 # A filter of at most this many rows is scored exactly over its rows' vectors: gathering and
-# scoring 8192 vectors of 384 dimensions takes ≈ 1.5 ms on 2 cores (bench/filtered_recall.py),
+# scoring 8192 vectors of 384 dimensions takes 1–2 ms on 2 cores (bench/filtered_recall.py),
 # less than an unfiltered IVF search at 1M, and covers the largest document a build accepts
 # (RAG_MAX_DOCUMENT_PASSAGES, 5000), so a filter on one document is always exact.
 EXACT_MAX = 8192
