@@ -35,10 +35,12 @@ from rag.chunking import CHUNKER_VERSION, ChunkOptions, chunk_corpus
 from rag.documents import Source, document_id, parse_corpus, read_corpus, seed_files
 from rag.embeddings import Embedder, encoder_of
 from rag.errors import DocumentRejected, IndexCorrupt, IndexMismatch, IndexNotBuilt, RagError
+from rag.faiss_store import FaissStore
 from rag.lexical import LexicalIndex
 from rag.records import Document, DocumentMeta, Passage
 from rag.sentences import split_sentences
 from rag.settings import Settings
+from rag.store import VectorStore
 from rag.vector_files import embed_to_file
 from rag.vector_store import (
     IndexSpec,
@@ -61,6 +63,7 @@ LEXICAL = "bm25"
 SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentences.npy"
 SOURCES = "sources.json"
+STORE = "store.json"  # instead of VECTORS and LEXICAL: the Qdrant collection of the build
 KEEP_BUILDS = 2
 
 
@@ -116,17 +119,23 @@ class Index:
 
     path: Path
     manifest: Manifest
-    vectors: faiss.Index
-    lexical: LexicalIndex
+    vectors: faiss.Index | None  # None when the vectors live in Qdrant (see store)
+    lexical: LexicalIndex | None
     passages: list[Passage]
     documents: dict[str, DocumentMeta]
     sentences: list[Sentence]
     sentence_vectors: np.ndarray
     sources: dict[str, SourceRecord] = field(default_factory=dict)
+    store: VectorStore = None  # type: ignore[assignment]  # default: FAISS over vectors
     positions: dict[str, int] = field(init=False)
     sentences_of: dict[int, list[int]] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = FaissStore(self.vectors, self.lexical,
+                                    [p.doc_id for p in self.passages],
+                                    texts=lambda: lexical_texts(self.passages),
+                                    version=self.path.name)
         self.positions = {p.id: i for i, p in enumerate(self.passages)}
         self.sentences_of = {}
         for i, s in enumerate(self.sentences):
@@ -134,9 +143,9 @@ class Index:
 
     def similarities(self, rows: list[int], query: np.ndarray) -> np.ndarray:
         """Cosine similarity of ``query`` with the stored vectors of passage ``rows``."""
-        vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows]) if rows \
-            else np.zeros((0, query.shape[-1]), dtype=np.float32)
-        return vectors @ query
+        if not rows:
+            return np.zeros(0, dtype=np.float32)
+        return self.store.vectors(rows) @ query
 
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with this id, or None."""
@@ -237,52 +246,64 @@ def build_index(settings: Settings, embedder: Embedder, *,
     sentences = passage_sentences(passages)
     records = _source_records(sources, read_sources(settings.index_dir))
     chunk = settings.build_chunk_size
-
     root = settings.index_root
     root.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    with staging(root / settings.index_name) as tmp:
-        scratch = tmp / ".passage-vectors.npy"  # FAISS copies it; not part of the index
-        vectors = embed_to_file(embedder, passage_vector_texts(docs, passages), scratch,
-                                chunk=chunk, label="passages", show_progress=show_progress)
-        step(f"{len(sentences)} sentences")
-        embed_to_file(embedder, [x.text for x in sentences], tmp / SENTENCE_VECTORS,
-                      chunk=chunk, dtype=np.float16, label="sentences",
-                      show_progress=show_progress)
-        vector_index = build_faiss(vectors, spec or settings.index_spec())
-        dim = int(vectors.shape[1])
-        del vectors
-        scratch.unlink()
-        save_faiss(vector_index, tmp / VECTORS)
-        kind = describe(vector_index)
-        del vector_index
-        texts = {p.id: p.text for p in passages}
-        lexical = LexicalIndex.build([_with_items(p, _lexical_text(p), texts) for p in passages])
-        lexical.save(tmp / LEXICAL)
-        del lexical
-        _write_jsonl(tmp / PASSAGES, (asdict(p) for p in passages))
-        _write_jsonl(tmp / SENTENCES, (asdict(x) for x in sentences))
-        (tmp / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
-                                                ensure_ascii=False, indent=1), "utf-8")
-        (tmp / SOURCES).write_text(json.dumps([asdict(r) for r in records],
-                                              ensure_ascii=False, indent=1), "utf-8")
-        manifest = Manifest(
-            model=embedder.model_id, dim=dim,
-            corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
-                                    settings.catalog_path),
-            chunker_version=CHUNKER_VERSION,
-            chunk_options=asdict(options), passages=len(passages), documents=len(docs),
-            faiss_index=kind,
-            created=datetime.now(UTC).isoformat(),
-            files=file_digests(tmp),
-            build_seconds=round(time.perf_counter() - started, 2),
-            encoder=encoder_of(embedder).as_dict(),
-        )
-        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
-        final = root / f".{settings.index_name}@{stamp}"
-        os.replace(tmp, final)
+    qdrant = None
+    try:
+        with staging(root / settings.index_name) as tmp:
+            scratch = tmp / ".passage-vectors.npy"  # copied by the store; not in the index
+            vectors = embed_to_file(embedder, passage_vector_texts(docs, passages), scratch,
+                                    chunk=chunk, label="passages", show_progress=show_progress)
+            step(f"{len(sentences)} sentences")
+            embed_to_file(embedder, [x.text for x in sentences], tmp / SENTENCE_VECTORS,
+                          chunk=chunk, dtype=np.float16, label="sentences",
+                          show_progress=show_progress)
+            dim = int(vectors.shape[1])
+            if settings.vector_store == "qdrant":
+                from rag.qdrant_store import alias_name, build_collection, prune_collections
+
+                qdrant = build_collection(settings, stamp, vectors,
+                                          [p.doc_id for p in passages], lexical_texts(passages))
+                step(f"{len(passages)} points in Qdrant collection {qdrant.collection}")
+                (tmp / STORE).write_text(json.dumps(qdrant.record(), indent=1), "utf-8")
+                kind = f"Qdrant {qdrant.collection}"
+            else:
+                vector_index = build_faiss(vectors, spec or settings.index_spec())
+                save_faiss(vector_index, tmp / VECTORS)
+                kind = describe(vector_index)
+                del vector_index
+                lexical = LexicalIndex.build(lexical_texts(passages))
+                lexical.save(tmp / LEXICAL)
+                del lexical
+            del vectors
+            scratch.unlink()
+            _write_parts(tmp, passages, sentences, docs, records)
+            manifest = Manifest(
+                model=embedder.model_id, dim=dim,
+                corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
+                                        settings.catalog_path),
+                chunker_version=CHUNKER_VERSION,
+                chunk_options=asdict(options), passages=len(passages), documents=len(docs),
+                faiss_index=kind, created=datetime.now(UTC).isoformat(),
+                files=file_digests(tmp),
+                build_seconds=round(time.perf_counter() - started, 2),
+                encoder=encoder_of(embedder).as_dict(),
+            )
+            (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
+            final = root / f".{settings.index_name}@{stamp}"
+            os.replace(tmp, final)
+    except BaseException:
+        if qdrant is not None:  # nothing refers to the new collection yet
+            qdrant.drop()
+        raise
+    if qdrant is not None:  # the alias moves once the folder naming the collection exists
+        qdrant.publish(alias_name(settings.index_name))
     _point(root / settings.index_name, final)
     _prune(root, settings.index_name, keep=final)
+    if qdrant is not None:
+        prune_collections(qdrant.client, settings.index_name, _collections_in_use(
+            root, settings.index_name), settings.qdrant_location)
     step(f"index written to {root / settings.index_name} ({manifest.faiss_index})")
     return root / settings.index_name
 
@@ -293,6 +314,34 @@ def passage_vector_texts(docs: list[Document], passages: list[Passage]) -> list[
     titles = {d.id: d.meta.title for d in docs}
     texts = {p.id: p.text for p in passages}
     return [_with_items(p, p.embedding_text(titles[p.doc_id]), texts) for p in passages]
+
+
+def _write_parts(folder: Path, passages: list[Passage], sentences: list[Sentence],
+                 docs: list[Document], records: list[SourceRecord]) -> None:
+    """Write what every index folder holds besides the vectors and the manifest."""
+    _write_jsonl(folder / PASSAGES, (asdict(p) for p in passages))
+    _write_jsonl(folder / SENTENCES, (asdict(x) for x in sentences))
+    (folder / DOCUMENTS).write_text(json.dumps([asdict(d.meta) for d in docs],
+                                               ensure_ascii=False, indent=1), "utf-8")
+    (folder / SOURCES).write_text(json.dumps([asdict(r) for r in records],
+                                             ensure_ascii=False, indent=1), "utf-8")
+
+
+def lexical_texts(passages: list[Passage]) -> list[str]:
+    """What BM25 indexes for each passage (a list introduction with its items' text)."""
+    texts = {p.id: p.text for p in passages}
+    return [_with_items(p, _lexical_text(p), texts) for p in passages]
+
+
+def _collections_in_use(root: Path, name: str) -> set[str]:
+    """The Qdrant collections the kept builds of index ``name`` refer to."""
+    used = set()
+    for build in root.glob(f".{name}@*"):
+        try:
+            used.add(str(json.loads((build / STORE).read_text("utf-8"))["collection"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return used
 
 
 def _with_items(passage: Passage, text: str, texts: dict[str, str],
@@ -554,11 +603,17 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
         check_manifest(path, manifest, settings, dim)
         if verify:
             verify_files(path, manifest, folder)
-        with _reading(path, VECTORS):
-            vectors = load_faiss(folder / VECTORS, mmap=mmap)
-            check_faiss(vectors)
-        with _reading(path, f"{LEXICAL}/"):
-            lexical = LexicalIndex.load(folder / LEXICAL)
+        _check_backend(path, folder, settings)
+        vectors, lexical, store = None, None, None
+        if settings.vector_store == "qdrant":
+            with _reading(path, STORE):
+                store = _open_qdrant(settings, folder, manifest)
+        else:
+            with _reading(path, VECTORS):
+                vectors = load_faiss(folder / VECTORS, mmap=mmap)
+                check_faiss(vectors)
+            with _reading(path, f"{LEXICAL}/"):
+                lexical = LexicalIndex.load(folder / LEXICAL)
         with _reading(path, PASSAGES):
             passages = [_passage(row) for row in _jsonl(folder / PASSAGES)]
         with _reading(path, DOCUMENTS):
@@ -575,20 +630,39 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
             log.warning("Index at %s was built from other seed files; rebuild with: rag index",
                         path)
         return Index(folder, manifest, vectors, lexical, passages, documents, sentences,
-                     sentence_vectors, sources)
+                     sentence_vectors, sources, store)
 
 
-def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index, lexical: LexicalIndex,
+def _check_backend(path: Path, folder: Path, settings: Settings) -> None:
+    """Refuse a folder built for the other vector store."""
+    built = "qdrant" if (folder / STORE).exists() else "faiss"
+    if built != settings.vector_store:
+        raise IndexMismatch(path, f"built for the {built} vector store, RAG_VECTOR_STORE is "
+                                  f"{settings.vector_store}")
+
+
+def _open_qdrant(settings: Settings, folder: Path, manifest: Manifest) -> VectorStore:
+    from rag.qdrant_store import open_collection
+
+    record = json.loads((folder / STORE).read_text("utf-8"))
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return open_collection(settings, record, manifest.passages, manifest.dim)
+
+
+def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index | None,
+                 lexical: LexicalIndex | None,
                  passages: list[Passage], documents: dict[str, DocumentMeta],
                  sentences: list[Sentence], sentence_vectors: np.ndarray,
                  sources: dict[str, SourceRecord]) -> None:
     """Cheap consistency checks between the parts, so that an inconsistent index fails at
     load rather than on some later question."""
     n = len(passages)
-    if vectors.ntotal != n or n != manifest.passages:
-        raise IndexCorrupt(path, f"{vectors.ntotal} vectors for {n} passages, "
+    held = manifest.passages if vectors is None else vectors.ntotal  # Qdrant: counted at open
+    if held != n or n != manifest.passages:
+        raise IndexCorrupt(path, f"{held} vectors for {n} passages, "
                                  f"manifest says {manifest.passages}")
-    if vectors.d != manifest.dim:
+    if vectors is not None and vectors.d != manifest.dim:
         raise IndexCorrupt(path, f"{VECTORS} has {vectors.d} dimensions, manifest says "
                                  f"{manifest.dim}")
     if sentence_vectors.shape != (len(sentences), manifest.dim):
@@ -596,7 +670,7 @@ def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index, lexical: 
         raise IndexCorrupt(path, f"{SENTENCE_VECTORS} holds {rows} vectors of {cols} "
                                  f"dimensions for {len(sentences)} sentences of "
                                  f"{manifest.dim}")
-    if lexical.num_docs != n:
+    if lexical is not None and lexical.num_docs != n:
         raise IndexCorrupt(path, f"the BM25 index ({LEXICAL}/) covers {lexical.num_docs} "
                                  f"passages, not {n}")
     if len(documents) != manifest.documents:
@@ -701,5 +775,5 @@ def _sources(rows: object) -> dict[str, SourceRecord]:
 
 
 def vectors_of(index: Index) -> np.ndarray:
-    """All stored vectors (flat indexes only; used by tests and benchmarks)."""
-    return index.vectors.reconstruct_n(0, index.vectors.ntotal)
+    """All stored passage vectors, in row order (used by tests and benchmarks)."""
+    return index.store.vectors(range(len(index.passages)))

@@ -71,6 +71,11 @@ def char_grams(text: str, n: int = GRAM) -> list[str]:
 _ANALYZE = {"words": tokenize, "grams": char_grams}
 
 
+def analyze(text: str, analyzer: Analyzer) -> list[str]:
+    """The terms ``analyzer`` finds in ``text`` (what BM25 indexes or looks up)."""
+    return _ANALYZE[analyzer](text)
+
+
 def _token_ids(texts: list[str], analyze: Callable[[str], list[str]]
                ) -> tuple[list[list[int]], dict[str, int]]:
     """Each text's tokens as ids, numbered in order of first appearance. Tokens become ids

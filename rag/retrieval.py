@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidate lists fused by weighted
-reciprocal rank (Cormack, Clarke & Büttcher, SIGIR 2009)."""
+"""Hybrid retrieval: dense and lexical (BM25) candidate lists from the vector store (FAISS
+or Qdrant, :mod:`rag.store`) fused by weighted reciprocal rank (Cormack, Clarke & Büttcher,
+SIGIR 2009)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rag.language import detect_language
 from rag.lexical import Analyzer
 from rag.records import DocumentMeta, Passage
 from rag.settings import Settings
-from rag.vector_store import search
+from rag.store import Candidates, Query
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,6 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self._doc_rows = _rows_by_document(index.passages)
-
-    def allowed_rows(self, documents: list[str] | None) -> np.ndarray | None:
-        """Row ids of the passages of ``documents`` (ids or symbols); None = all."""
-        if not documents:
-            return None
-        rows: list[int] = []
-        for ref in documents:
-            doc_id = self.resolve_document(ref)
-            rows.extend(self._doc_rows[doc_id])
-        return np.array(sorted(rows), dtype=np.int64)
 
     def resolve_document(self, ref: str) -> str:
         """The id of the document ``ref`` names (id, file name or symbol)."""
@@ -86,41 +76,30 @@ class Retriever:
         """Top-``k`` passages for ``query``, optionally restricted to some documents
         (``language``: the question's, when already known)."""
         k = k or self.settings.top_k
-        allowed = self.allowed_rows(documents)
-        depth = self.settings.candidate_k
+        ids = None if not documents else list(dict.fromkeys(map(self.resolve_document,
+                                                                documents)))
         qv = self.embed_query(query) if query_vector is None else query_vector
-        dense_scores, dense_ids = search(self.index.vectors, qv, depth, allowed)
         analyzer, lexical_weight = self.lexical_mode(query, language)
-        lexical = self.index.lexical.scores(query, analyzer)
-        if allowed is not None:
-            mask = np.full(lexical.shape, -np.inf, dtype=np.float32)
-            mask[allowed] = lexical[allowed]
-            lexical = mask
-        order = np.argsort(-lexical, kind="stable")[:depth]
-        lexical_ids = [int(i) for i in order if lexical[i] > 0]
-        dense_list = [int(i) for i in dense_ids]
+        found = self.index.store.search(Query(qv, query, analyzer), self.settings.candidate_k,
+                                        ids)
+        dense_list = [row for row, _ in found.dense]
+        lexical_ids = [row for row, _ in found.lexical]
         fused = rrf([(dense_list, self.settings.dense_weight),
                      (lexical_ids, lexical_weight)], self.settings.rrf_k)
         dense_pos = {row: r for r, row in enumerate(dense_list, start=1)}
-        dense_val = {int(row): float(s) for row, s in zip(dense_ids, dense_scores, strict=True)}
+        dense_val = dict(found.dense)
         lexical_pos = {row: r for r, row in enumerate(lexical_ids, start=1)}
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [self._hit(row, score, dense_val, dense_pos, lexical, lexical_pos)
+        return [self._hit(row, score, dense_val, dense_pos, found, lexical_pos)
                 for row, score in best]
 
     def _hit(self, row: int, score: float, dense_val: dict[int, float],
-             dense_pos: dict[int, int], lexical: np.ndarray,
+             dense_pos: dict[int, int], found: Candidates,
              lexical_pos: dict[int, int]) -> Hit:
         passage = self.index.passages[row]
         return Hit(
             passage=passage, document=self.index.documents[passage.doc_id], score=score,
-            dense_score=dense_val.get(row), lexical_score=float(lexical[row]) or None,
+            dense_score=dense_val.get(row), lexical_score=found.lexical_score(row),
             dense_rank=dense_pos.get(row), lexical_rank=lexical_pos.get(row),
         )
 
-
-def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for i, p in enumerate(passages):
-        rows.setdefault(p.doc_id, []).append(i)
-    return rows

@@ -136,7 +136,21 @@ class Settings(BaseSettings):
     ivf_nlist: int | None = Field(None, ge=1, description="IVF cells (default ≈ 4·√n).")
     ivf_nprobe: int | None = Field(None, ge=1, description="IVF cells probed (default nlist/16).")
     hnsw_m: int = Field(32, ge=4, description="HNSW graph degree.")
-    hnsw_ef_search: int = Field(512, ge=8, description="HNSW search breadth.")
+    hnsw_ef_search: int = Field(512, ge=8, description="HNSW search breadth (FAISS and "
+                                "Qdrant).")
+    vector_store: Literal["faiss", "qdrant"] = Field(
+        "faiss", description="Where passage vectors live: faiss (in each worker, from the "
+        "index folder) or qdrant (a Qdrant collection per build, dense + sparse vectors)."
+    )
+    qdrant_url: str | None = Field(
+        None, description="http(s)://host:6333 for a Qdrant server or cluster; a folder or "
+        "':memory:' for Qdrant's local mode (tests, one process); default index_root/.qdrant."
+    )
+    qdrant_api_key: str | None = Field(None, repr=False, description="Qdrant API key.")
+    qdrant_shards: int = Field(1, ge=1, description="Shards of each new Qdrant collection.")
+    qdrant_replication_factor: int = Field(
+        1, ge=1, description="Copies of each shard of a new Qdrant collection (cluster)."
+    )
 
     max_window_chars: int = Field(
         1200, ge=200, description="Longer paragraphs are split into windows of this size."
@@ -308,6 +322,11 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Folder of the active index."""
         return self.index_root / self.index_name
+
+    @property
+    def qdrant_location(self) -> str:
+        """The Qdrant server URL, local folder or ``:memory:``."""
+        return self.qdrant_url or str(self.index_root / ".qdrant")
 
     def index_spec(self) -> IndexSpec:
         """The FAISS structure these settings ask for."""

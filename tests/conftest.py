@@ -88,3 +88,34 @@ def live_server(built_settings: Settings, pipeline):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def qdrant_settings(built_settings: Settings) -> Settings:
+    """The session index built again into Qdrant's local mode (in memory), from the same
+    seeds and the warm embedding cache."""
+    from rag.corpus import build_embedder
+    from rag.index import build_index
+
+    settings = built_settings.model_copy(update={"index_name": "qdrant-e2e",
+                                                 "vector_store": "qdrant",
+                                                 "qdrant_url": ":memory:"})
+    build_index(settings, build_embedder(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def qdrant_pipeline(qdrant_settings: Settings, pipeline):
+    """A pipeline over the Qdrant build, sharing the session pipeline's model."""
+    from rag.index import load_index
+    from rag.pipeline import Pipeline
+
+    index = load_index(qdrant_settings, dim=pipeline.embedder.dim)
+    return Pipeline.from_parts(qdrant_settings, pipeline.embedder, index)
+
+
+@pytest.fixture(params=["faiss", "qdrant"])
+def backend_pipeline(request: pytest.FixtureRequest):
+    """The session pipeline on each vector store."""
+    return request.getfixturevalue("pipeline" if request.param == "faiss"
+                                   else "qdrant_pipeline")

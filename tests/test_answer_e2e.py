@@ -1,4 +1,4 @@
-"""Cited answers and abstention through the real pipeline."""
+"""Cited answers and abstention through the real pipeline, on each vector store."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import re
 from rag.answer import answer_json, format_answer
 
 
-def test_answer_cites_every_sentence_with_consecutive_markers(pipeline):
-    answer = pipeline.ask("Selon le document russe de 2016, dans quels domaines l'ONU et "
-                          "l'Organisation de Shanghai pour la coopération collaborent-elles ?")
+def test_answer_cites_every_sentence_with_consecutive_markers(backend_pipeline):
+    answer = backend_pipeline.ask(
+        "Selon le document russe de 2016, dans quels domaines l'ONU et l'Organisation de "
+        "Shanghai pour la coopération collaborent-elles ?")
     assert not answer.abstained
     markers = [int(m) for m in re.findall(r"\[(\d+)\]", answer.text)]
     assert markers and sorted(set(markers)) == list(range(1, len(answer.citations) + 1))
@@ -19,23 +20,23 @@ def test_answer_cites_every_sentence_with_consecutive_markers(pipeline):
     assert "sécurité informatique" in answer.text
 
 
-def test_count_question_answered_with_the_number(pipeline):
-    answer = pipeline.ask("With how many armed groups did the Central African Republic "
-                          "Government sign the political agreement supported by MINUSCA?")
+def test_count_question_answered_with_the_number(backend_pipeline):
+    answer = backend_pipeline.ask("With how many armed groups did the Central African Republic "
+                                  "Government sign the political agreement supported by MINUSCA?")
     assert not answer.abstained and "14 groupes armés" in answer.text
     assert answer.text.startswith("From the documents")
 
 
-def test_near_miss_question_abstains_and_lists_closest_passages(pipeline):
-    answer = pipeline.ask("Combien de pays ont versé des fonds au Centre régional pour la "
-                          "diplomatie préventive en Asie centrale en 2019 ?")
+def test_near_miss_question_abstains_and_lists_closest_passages(backend_pipeline):
+    answer = backend_pipeline.ask("Combien de pays ont versé des fonds au Centre régional pour la "
+                                  "diplomatie préventive en Asie centrale en 2019 ?")
     assert answer.abstained and answer.citations == ()
     assert answer.text.startswith("Je n’ai pas trouvé la réponse dans les documents")
     assert answer.hits and "Sources" not in format_answer(answer)
 
 
-def test_answer_json_shape(pipeline):
-    data = answer_json(pipeline.ask("Qui a signé la lettre du Viet Nam de mars 2021 ?"))
+def test_answer_json_shape(backend_pipeline):
+    data = answer_json(backend_pipeline.ask("Qui a signé la lettre du Viet Nam de mars 2021 ?"))
     assert set(data) >= {"question", "answer", "abstained", "confidence", "citations",
                          "passages", "timings_ms"}
     assert set(data["timings_ms"]) == {"retrieve", "compose", "total"}
