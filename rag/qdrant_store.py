@@ -16,6 +16,7 @@ each list's ranks and scores. Both lists come back from one ``query_batch_points
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -50,10 +51,14 @@ def client_for(url: str, api_key: str | None = None, timeout: float = 30.0) -> Q
 @cache
 def _client(url: str, api_key: str | None, timeout: float) -> QdrantClient:
     if url == ":memory:":
-        return QdrantClient(location=":memory:")
-    if is_remote(url):
-        return QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
-    return QdrantClient(path=url)
+        client = QdrantClient(location=":memory:")
+    elif is_remote(url):
+        client = QdrantClient(url=url, api_key=api_key, timeout=int(timeout))
+    else:
+        client = QdrantClient(path=url)
+    # closed at exit while imports still work (its __del__ at interpreter teardown fails)
+    atexit.register(client.close)
+    return client
 
 
 _LOCAL_LOCKS: dict[int, threading.RLock] = {}
