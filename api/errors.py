@@ -1,5 +1,6 @@
 """One JSON error shape, ``{"error": {"code", "message", "request_id"}}``, for every failure
-(``param`` too where one request parameter is at fault, as OpenAI does)."""
+(``param`` too where one request parameter is at fault, as OpenAI does); its model is
+:class:`api.responses.ErrorResponse`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.responses import ErrorDetail, ErrorResponse
 from rag.errors import (
     ComposerUnavailable,
     CorpusBusy,
@@ -43,14 +45,10 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str, param: str | None = None) -> dict[str, object]:
-    """``{"error": {...}}`` with the current request id, and ``param`` when given."""
-    error: dict[str, object] = {"code": code, "message": message}
-    if param is not None:
-        error["param"] = param
-    request_id = REQUEST_ID.get()
-    if request_id is not None:
-        error["request_id"] = request_id
-    return {"error": error}
+    """``{"error": {...}}`` (:class:`api.responses.ErrorResponse`) with the current request
+    id, and ``param`` when given."""
+    error = ErrorDetail(code=code, message=message, param=param, request_id=REQUEST_ID.get())
+    return ErrorResponse(error=error).model_dump(exclude_none=True)
 
 
 def error_response(status: int, code: str, message: str,

@@ -48,7 +48,7 @@ async def follow_index(app: FastAPI) -> Pipeline | None:
         try:
             result = await reload_pipeline(app, only_if_changed=True)
             app.state.failed_target = None
-            log.info(json.dumps({"event": "index_changed", **result}))
+            log.info(json.dumps({"event": "index_changed", **result.model_dump()}))
         except RagError as exc:
             app.state.failed_target = target
             log.error(json.dumps({"event": "reload_failed", "reason": str(exc)}))

@@ -124,7 +124,7 @@ def _install_sighup(app: FastAPI) -> None:
         async def run() -> None:
             try:
                 result = await reload_pipeline(app)
-                log.info(_json_str(str(result)))
+                log.info(_json_str(str(result.model_dump())))
             except RagError as exc:
                 log.error('{"event": "reload_failed", "reason": %s}', _json_str(str(exc)))
 

@@ -6,6 +6,9 @@
 runs over stdio (:func:`local_server`, ``rag mcp``: the index loaded on first use) and inside
 the HTTP app (:func:`mount`, ``/mcp`` of ``rag serve``: the app's current, reloadable
 pipeline behind the API key, the session manager run in the app's lifespan).
+
+The tools' structured output is the compact models of :mod:`api.responses`, which the HTTP
+responses extend.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, Resource, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from api.deps import require_api_key
 from api.errors import ApiError
+from api.responses import AskResult, DocumentList, PassageDetail, SearchResult
 from api.routes.documents import document_detail, document_summary
 from api.validation import clean_question
 from rag import __version__
@@ -51,92 +55,6 @@ PassageId = Annotated[str, Field(description="A passage id from search or ask, e
 DocumentIds = Annotated[list[str] | None, Field(
     max_length=50, description="Restrict to these documents (ids or symbols, e.g. 'S/2021/297'; "
     "see list_documents).")]
-
-
-class DocumentRef(BaseModel):
-    """The document a passage belongs to."""
-
-    id: str
-    symbol: str | None
-    title: str
-    date: str | None
-
-
-class PassageOut(BaseModel):
-    """A passage with its citation information."""
-
-    passage_id: str = Field(description="Id for get_passage, e.g. '004_69fee26534a39183#p40'.")
-    document: DocumentRef
-    paragraph: str = Field(description="Paragraph label: '12', '12 a)', 'note 1'…")
-    reference: str = Field(description="Citation, e.g. 'A/75/345-S/2020/898, par. 40'.")
-    section: list[str] = Field(description="Headings above the passage, outermost first.")
-    text: str
-
-
-class SearchHit(PassageOut):
-    """A ranked passage."""
-
-    score: float = Field(description="Fused retrieval score (higher is better).")
-
-
-class SearchResult(BaseModel):
-    """The passages that best match a query, best first."""
-
-    query: str
-    hits: list[SearchHit]
-
-
-class PassageDetail(PassageOut):
-    """One passage."""
-
-    paragraph_reference: str = Field(description="'par. 12', 'note 1'…")
-    kind: str
-    footnotes: list[str] = Field(description="Ids of the footnote passages it calls.")
-    parent: str | None = Field(description="The paragraph a footnote or list item belongs to.")
-
-
-class CitationOut(BaseModel):
-    """``[marker]`` in the answer → the passage it cites and the sentence quoted from it."""
-
-    marker: int
-    passage_id: str
-    document: DocumentRef
-    paragraph: str
-    reference: str
-    section: list[str]
-    quote: str
-    text: str = Field(description="The whole cited passage.")
-
-
-class AskResult(BaseModel):
-    """A cited answer (or an abstention when the documents do not say)."""
-
-    question: str
-    answer: str = Field(description="The answer; its sentences end with [n] citation markers.")
-    abstained: bool
-    confidence: float
-    language: str
-    kind: str = Field(description="The question's kind: factoid, list, comparison…")
-    citations: list[CitationOut]
-
-
-class DocumentInfo(BaseModel):
-    """An indexed document."""
-
-    id: str
-    symbol: str | None
-    title: str
-    date: str | None
-    reference: str
-    kind: str | None
-    language: str
-    passages: int = Field(description="Number of passages indexed.")
-
-
-class DocumentList(BaseModel):
-    """The documents of the index."""
-
-    documents: list[DocumentInfo]
 
 
 class UnragServer(MCPServer):

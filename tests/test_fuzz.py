@@ -1,6 +1,7 @@
 """Property-based fuzzing of the live OpenAPI schema with schemathesis (bounded examples),
-plus hand-written hostile inputs. No generated request may produce a server error, and every
-response body is our JSON (error shape included)."""
+plus hand-written hostile inputs. No generated request may produce a server error; every
+response has a status, a media type and a body the schema documents for the operation (the
+response models, the error shape, the SSE chunks of a streamed completion)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.main import create_app
 
 OPTIONAL = {"param", "request_id"}  # error fields beside code and message
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +30,15 @@ def app(built_settings, pipeline):
 
 
 def test_no_generated_request_breaks_the_api(app):
-    """Every operation of the live OpenAPI schema, fuzzed (bounded): never a 5xx, and every
-    JSON error is our error shape."""
+    """Every operation of the live OpenAPI schema, fuzzed (bounded): never a 5xx, every
+    status, media type and body as the schema documents them, every JSON error our shape."""
     from fastapi.testclient import TestClient
     from hypothesis import given
 
     with TestClient(app):  # run the lifespan once so app.state is ready
         pass
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.config.max_stream_events = 10_000  # a streamed completion checked to its end
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 8
     seen: list[int] = []
@@ -39,7 +48,7 @@ def test_no_generated_request_breaks_the_api(app):
         @settings(max_examples=20, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case: schemathesis.Case) -> None:
-            response = case.call_and_validate(checks=[not_a_server_error])
+            response = case.call_and_validate(checks=CHECKS)
             content_type = response.headers.get("content-type") or ""
             if not isinstance(content_type, str):
                 content_type = content_type[0]

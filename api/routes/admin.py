@@ -8,17 +8,17 @@ new one, none fails. ``kill -HUP <pid>`` does the same (see ``api.main``).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, SameOrigin
+from api.responses import ANY_ROUTE, GUARDED, WITH_BODY, ReloadResult, error_responses
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Authorized, SameOrigin])
 
 
-async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> dict[str, Any]:
+async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> ReloadResult:
     """Load the index now on disk and swap it in (one reload at a time); with
     ``only_if_changed``, not if another caller swapped the same build in meanwhile."""
     lock: asyncio.Lock = app.state.reload_lock
@@ -27,8 +27,8 @@ async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> dict[s
         if only_if_changed and old is not None and \
                 app.state.settings.index_dir.resolve() == old.index.path:
             m = old.index.manifest  # a concurrent caller swapped it in already
-            return {"status": "current", "index_created": m.created, "passages": m.passages,
-                    "previous_index_created": m.created}
+            return ReloadResult(status="current", index_created=m.created,
+                                passages=m.passages, previous_index_created=m.created)
         if old is None:
             from rag.pipeline import Pipeline
 
@@ -39,12 +39,12 @@ async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> dict[s
         app.state.pipeline = new
         app.state.load_error = None
         m = new.index.manifest
-        return {"status": "reloaded", "index_created": m.created, "passages": m.passages,
-                "previous_index_created": old.index.manifest.created if old else None}
+        return ReloadResult(status="reloaded", index_created=m.created, passages=m.passages,
+                            previous_index_created=old.index.manifest.created if old else None)
 
 
-@router.post("/reload")
-async def reload(request: Request) -> dict[str, Any]:
+@router.post("/reload", responses=error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY, 403, 503))
+async def reload(request: Request) -> ReloadResult:
     """Reload the index from disk (503 and the old index kept if the new one is unusable);
     also brings up a server that started without a usable index."""
     return await reload_pipeline(request.app)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, PipelineDep, SettingsDep
 from api.metrics import count_answer
+from api.responses import ANY_ROUTE, GUARDED, WITH_BODY, AskResponse, error_responses
 from api.schemas import AskRequest
 from api.validation import clean_question
 from rag.answer import answer_json
@@ -16,9 +15,10 @@ from rag.answer import answer_json
 router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Authorized])
 
 
-@router.post("/ask")
+@router.post("/ask", responses=error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY,
+                                               404, 422, 503))
 async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep,
-              request: Request, response: Response) -> dict[str, Any]:
+              request: Request, response: Response) -> AskResponse:
     """Answer a question with cited sentences (or say it is not in the documents)."""
     question = clean_question(body.question, settings)
     answer = await run_in_threadpool(pipeline.ask, question, body.top_k, body.documents,
@@ -26,4 +26,4 @@ async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep,
     count_answer(request, answer, "ask")
     response.headers["Server-Timing"] = ", ".join(
         f"{name};dur={ms:.1f}" for name, ms in answer.timings_ms.items())
-    return answer_json(answer)
+    return AskResponse.model_validate(answer_json(answer))

@@ -27,6 +27,17 @@ from api.chat_options import check_options, limit_reply, stop_sequences, token_l
 from api.deps import Authorized, PipelineDep, SettingsDep
 from api.errors import ApiError
 from api.metrics import count_answer
+from api.responses import (
+    ANY_ROUTE,
+    GUARDED,
+    WITH_BODY,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ModelCard,
+    ModelList,
+    error_responses,
+    inline_schema,
+)
 from api.schemas import ChatMessage, ChatRequest
 from api.validation import clean_question, clean_turn
 from rag.answer import Answer, citation_json, sources_block
@@ -81,7 +92,8 @@ class Reply:
     completion_tokens: int
 
     def usage(self) -> dict[str, int]:
-        """OpenAI's ``usage`` object (tokens of the embedding model's tokenizer)."""
+        """OpenAI's ``usage`` object (:class:`api.responses.Usage`; tokens of the embedding
+        model's tokenizer)."""
         return {"prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
                 "total_tokens": self.prompt_tokens + self.completion_tokens}
@@ -100,8 +112,8 @@ def make_reply(answer: Answer, body: ChatRequest, counter: TokenCounter) -> Repl
     return Reply(content, finish, citations, answer.abstained, prompt, counter.count(content))
 
 
-def _completion(reply: Reply, model: str) -> dict[str, Any]:
-    return {
+def _completion(reply: Reply, model: str) -> ChatCompletion:
+    return ChatCompletion.model_validate({
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion",
         "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.content},
@@ -109,12 +121,13 @@ def _completion(reply: Reply, model: str) -> dict[str, Any]:
         "usage": reply.usage(),
         "citations": reply.citations,
         "abstained": reply.abstained,
-    }
+    })
 
 
 def sse_chunks(reply: Reply, model: str, include_usage: bool = False) -> Iterator[str]:
-    """``data: {chunk}`` events: role, content pieces, the finishing chunk with the
-    citations, with ``include_usage`` a chunk with no choices and the usage, then DONE."""
+    """``data: {chunk}`` events (:class:`api.responses.ChatCompletionChunk`): role, content
+    pieces, the finishing chunk with the citations, with ``include_usage`` a chunk with no
+    choices and the usage, then DONE."""
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     usage_field = {"usage": None} if include_usage else {}
 
@@ -144,9 +157,28 @@ def _answer(pipeline: Pipeline, question: str, history: list[tuple[str, str]],
     return answer, make_reply(answer, body, token_counter(pipeline.embedder))
 
 
-@router.post("/chat/completions", response_model=None)
+#: one event of a streamed completion, as OpenAPI 3.1 documents an SSE stream without
+#: ``itemSchema``: ``data`` is a JSON chunk, or ``[DONE]`` last
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {"data": {"anyOf": [
+        {"const": "[DONE]"},
+        {"type": "string", "contentMediaType": "application/json",
+         "contentSchema": inline_schema(ChatCompletionChunk)},
+    ]}},
+}
+_STREAMED = {"description": "The completion (`application/json`), or with `stream: true` "
+                            "its chunks as server-sent events, each `data:` a "
+                            "`chat.completion.chunk`, then `data: [DONE]`.",
+             "content": {"text/event-stream": {"schema": _SSE_EVENT}}}
+
+
+@router.post("/chat/completions", response_model=ChatCompletion,
+             responses={200: _STREAMED, **error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY,
+                                                           404, 422, 503)})
 async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: SettingsDep,
-                           request: Request) -> dict[str, Any] | StreamingResponse:
+                           request: Request) -> ChatCompletion | StreamingResponse:
     """Answer the last user message, OpenAI style (``stream: true`` for SSE). Honoured,
     ignored and refused parameters: :mod:`api.chat_options`. Extension fields: top-level
     ``citations`` (the /v1/ask citation objects; in a stream, on the finishing chunk) and
@@ -185,10 +217,10 @@ def available_models(pipeline: Pipeline | None) -> list[str]:
     return names
 
 
-@router.get("/models")
-async def list_models(request: Request) -> dict[str, Any]:
+@router.get("/models", responses=error_responses(*ANY_ROUTE, *GUARDED))
+async def list_models(request: Request) -> ModelList:
     """The models (answering modes) that can answer now."""
     pipeline = getattr(request.app.state, "pipeline", None)
-    return {"object": "list", "data": [
-        {"id": name, "object": "model", "created": 0, "owned_by": "unrag"}
-        for name in available_models(pipeline)]}
+    return ModelList(object="list", data=[
+        ModelCard(id=name, object="model", created=0, owned_by="unrag")
+        for name in available_models(pipeline)])

@@ -21,6 +21,16 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, PipelineDep, SameOrigin
 from api.errors import ApiError
+from api.responses import (
+    ANY_ROUTE,
+    GUARDED,
+    WITH_BODY,
+    CorpusChange,
+    DocumentDetail,
+    DocumentListResponse,
+    PassageDetail,
+    error_responses,
+)
 from api.routes.admin import reload_pipeline
 from rag.citations import document_reference
 from rag.corpus import ChangeReport, add_documents, remove_documents
@@ -46,10 +56,11 @@ def document_summary(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
             "added": source.added if source else None}
 
 
-@router.get("/documents")
-async def list_documents(pipeline: PipelineDep) -> dict[str, Any]:
+@router.get("/documents", responses=error_responses(*ANY_ROUTE, *GUARDED, 503))
+async def list_documents(pipeline: PipelineDep) -> DocumentListResponse:
     """Every indexed document with its metadata."""
-    return {"documents": [document_summary(pipeline, d) for d in pipeline.index.documents]}
+    return DocumentListResponse.model_validate(
+        {"documents": [document_summary(pipeline, d) for d in pipeline.index.documents]})
 
 
 def document_detail(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
@@ -64,20 +75,23 @@ def document_detail(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
             "passage_list": passages}
 
 
-@router.get("/documents/{doc_id}")
-async def get_document(doc_id: str, pipeline: PipelineDep) -> dict[str, Any]:
+@router.get("/documents/{doc_id}", responses=error_responses(*ANY_ROUTE, *GUARDED,
+                                                              404, 422, 503))
+async def get_document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
     """One document's metadata and its passages in reading order."""
-    return document_detail(pipeline, doc_id)
+    return DocumentDetail.model_validate(document_detail(pipeline, doc_id))
 
 
-@router.get("/passages/{passage_ref:path}")
-async def get_passage(passage_ref: str, pipeline: PipelineDep) -> dict[str, Any]:
+@router.get("/passages/{passage_ref:path}", responses=error_responses(*ANY_ROUTE, *GUARDED,
+                                                                      404, 422, 503))
+async def get_passage(passage_ref: str, pipeline: PipelineDep) -> PassageDetail:
     """One passage by id (``doc#p12`` URL-encoded, or ``doc/p12``)."""
     passage_id = passage_ref if "#" in passage_ref else passage_ref.replace("/", "#", 1)
     passage = pipeline.index.passage(passage_id)
     if passage is None:
         raise UnknownPassage(f"Unknown passage {passage_id!r}")
-    return passage_json(passage, pipeline.index.documents[passage.doc_id])
+    return PassageDetail.model_validate(
+        passage_json(passage, pipeline.index.documents[passage.doc_id]))
 
 
 async def _apply(request: Request, change: Any, *args: Any) -> ChangeReport:
@@ -101,10 +115,16 @@ def _upload_name(upload: UploadFile) -> str:
     return name
 
 
-@router.post("/documents", status_code=201, dependencies=[SameOrigin])
+#: an upload or a removal: refused cross-site (403), another change running (409), the
+#: updated index unusable (503)
+_CHANGE_ERRORS = (*ANY_ROUTE, *GUARDED, *WITH_BODY, 403, 409, 422, 503)
+
+
+@router.post("/documents", status_code=201, dependencies=[SameOrigin],
+             responses=error_responses(*_CHANGE_ERRORS, 415))
 async def upload_documents(request: Request,
                            file: Annotated[list[UploadFile], File(description="document(s)")]
-                           ) -> dict[str, Any]:
+                           ) -> CorpusChange:
     """Add or replace documents (PDF, DOCX, HTML, TXT, MD); answers once they are indexed."""
     settings = request.app.state.settings
     names = [_upload_name(f) for f in file]
@@ -120,14 +140,15 @@ async def upload_documents(request: Request,
                 await run_in_threadpool(shutil.copyfileobj, upload.file, out)
             paths.append(path)
         report = await _apply(request, add_documents, paths)
-    return report.as_json()
+    return CorpusChange.model_validate(report.as_json())
 
 
-@router.delete("/documents/{doc_id}", dependencies=[SameOrigin])
-async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
+@router.delete("/documents/{doc_id}", dependencies=[SameOrigin],
+               responses=error_responses(*_CHANGE_ERRORS, 404))
+async def delete_document(doc_id: str, request: Request) -> CorpusChange:
     """Remove a document from the corpus and the index."""
     report = await _apply(request, remove_documents, [doc_id])
-    return report.as_json()
+    return CorpusChange.model_validate(report.as_json())
 
 
 def _upload_dir(settings: Any) -> Path:

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from api.errors import ApiError
+from api.responses import ANY_ROUTE, Health, Readiness, error_responses
 from rag.errors import redact_paths
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
+@router.get("/healthz", responses=error_responses(*ANY_ROUTE))
+async def healthz() -> Health:
     """The process is up."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz")
-async def readyz(request: Request) -> dict[str, Any]:
+@router.get("/readyz", responses=error_responses(*ANY_ROUTE, 503))
+async def readyz(request: Request) -> Readiness:
     """The model and the index are loaded (503 with the reason otherwise)."""
     pipeline = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         error = getattr(request.app.state, "load_error", None) or "starting"
         raise ApiError(503, "not_ready", redact_paths(str(error)))
     m = pipeline.index.manifest
-    return {"status": "ready", "model": m.model, "passages": m.passages,
-            "documents": m.documents, "index_created": m.created, "faiss_index": m.faiss_index}
+    return Readiness(status="ready", model=m.model, passages=m.passages,
+                     documents=m.documents, index_created=m.created, faiss_index=m.faiss_index)

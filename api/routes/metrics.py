@@ -12,11 +12,17 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import Authorized
+from api.responses import ANY_ROUTE, error_responses
 
 router = APIRouter(tags=["operations"], dependencies=[Authorized])
 
 
-@router.get("/metrics", response_class=Response)
+_EXPOSITION = {"description": "The Prometheus text exposition format.",
+               "content": {"text/plain": {"schema": {"type": "string"}}}}
+
+
+@router.get("/metrics", response_class=Response,
+            responses={200: _EXPOSITION, **error_responses(*ANY_ROUTE, 401)})
 async def metrics(request: Request) -> Response:
     """Request, answer and index metrics in the Prometheus text format."""
     return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
