@@ -50,7 +50,7 @@ def test_floor_check():
 
 def test_dev_set_is_well_formed():
     questions = load_questions(DEV_SET)
-    assert len(questions) == 40 and len({q.id for q in questions}) == 40
+    assert len({q.id for q in questions}) == len(questions) > 0  # unique ids
     assert all(q.category == q.type and q.split == "dev_qa" for q in questions)
 
 

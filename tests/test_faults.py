@@ -58,7 +58,8 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert os.readlink(settings.index_dir) == target
-    assert len(load_index(settings).passages) == 230
+    index = load_index(settings)
+    assert len(index.passages) == index.manifest.passages > 0
     build_index(settings, HashEmbedder())  # the next build removes the dead one's leftovers
     assert not list(tmp_path.glob(".default.tmp-*"))
 

@@ -130,8 +130,8 @@ def test_matrix_covers_every_file_of_a_built_index(pristine: Path):
 
 def test_intact_copy_loads(fresh: Settings):
     index = load_index(fresh)
-    assert len(index.passages) == 230 and index.vectors.ntotal == 230
-    assert load_index(fresh, mmap=True).vectors.ntotal == 230
+    assert len(index.passages) == index.vectors.ntotal == index.manifest.passages > 0
+    assert load_index(fresh, mmap=True).vectors.ntotal == index.manifest.passages
 
 
 @pytest.mark.parametrize("kind", list(DAMAGE))
@@ -305,7 +305,8 @@ def test_a_file_the_manifest_does_not_list_is_corrupt(fresh: Settings, extra: st
 def test_verification_can_be_skipped(fresh: Settings):
     path = folder_of(fresh) / "sentences.npy"
     np.save(path, np.roll(np.load(path), 1, axis=0))
-    assert load_index(fresh, verify=False).vectors.ntotal == 230
+    index = load_index(fresh, verify=False)
+    assert index.vectors.ntotal == index.manifest.passages > 0
 
 
 # -- item: cross-checks between the parts (behind a resealed manifest) ---------------------
