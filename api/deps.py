@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError, rag_error_status
@@ -19,6 +19,16 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def unavailable(app: FastAPI) -> ApiError:
+    """Why ``app`` has no pipeline: the named reason (index_not_built, index_corrupt…, with
+    how to rebuild) or ``not_ready`` while starting; absolute paths removed."""
+    error = getattr(app.state, "load_error", None) or "The service is starting."
+    if isinstance(error, RagError):
+        status, code = rag_error_status(error)
+        return ApiError(status, code, redact_paths(str(error)))
+    return ApiError(503, "not_ready", redact_paths(str(error)))
+
+
 async def get_pipeline(request: Request) -> Pipeline:
     """The pipeline over the newest index (swapped in first if the index was rebuilt), or
     503 with the reason (e.g. how to rebuild)."""
@@ -26,11 +36,7 @@ async def get_pipeline(request: Request) -> Pipeline:
 
     pipeline = await follow_index(request.app)
     if pipeline is None:
-        error = getattr(request.app.state, "load_error", None) or "The service is starting."
-        if isinstance(error, RagError):  # the named reason: index_corrupt, index_not_built…
-            status, code = rag_error_status(error)
-            raise ApiError(status, code, redact_paths(str(error)))
-        raise ApiError(503, "not_ready", redact_paths(str(error)))
+        raise unavailable(request.app)
     return pipeline
 
 

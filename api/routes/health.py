@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.errors import ApiError
+from api.deps import unavailable
 from api.responses import ANY_ROUTE, Health, Readiness, error_responses
-from rag.errors import redact_paths
 
 router = APIRouter(tags=["health"])
 
@@ -22,8 +21,7 @@ async def readyz(request: Request) -> Readiness:
     """The model and the index are loaded (503 with the reason otherwise)."""
     pipeline = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
-        error = getattr(request.app.state, "load_error", None) or "starting"
-        raise ApiError(503, "not_ready", redact_paths(str(error)))
+        raise unavailable(request.app)
     m = pipeline.index.manifest
     return Readiness(status="ready", model=m.model, passages=m.passages,
                      documents=m.documents, index_created=m.created, faiss_index=m.faiss_index)
