@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval.dataset import EVAL_DIR, load_questions
-from rag.pipeline import Pipeline
-from rag.settings import Settings
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from eval.dataset import EVAL_DIR, load_questions  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
 DEFAULT_SETS = [EVAL_DIR / "dev_qa.jsonl", EVAL_DIR / "extra_qa.jsonl",
                 EVAL_DIR / "tune_qa.jsonl", EVAL_DIR / "test_qa.jsonl"]
 

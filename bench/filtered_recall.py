@@ -13,16 +13,20 @@ import argparse
 import gc
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from bench.scale import base_vectors, synthetic
-from rag.vector_store import EXACT_MAX, IndexSpec, build_faiss, search
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from bench.scale import base_vectors, synthetic  # noqa: E402
+from rag.vector_store import EXACT_MAX, IndexSpec, build_faiss, search  # noqa: E402
+
 DOC = 50  # passages per synthetic document
 FILTERS = {"1 document": None, "1% of documents": 0.01, "20% of documents": 0.2}
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from bench.scale import base_vectors, synthetic
-from rag.vector_store import IndexSpec, build_faiss
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from bench.scale import base_vectors, synthetic  # noqa: E402
+from rag.vector_store import IndexSpec, build_faiss  # noqa: E402
 
 
 def main() -> None:

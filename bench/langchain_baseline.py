@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval.cli import load_sets
-from eval.retrieval_metrics import by_group, format_table, score_ranking
-from rag.documents import seed_files
-from rag.embeddings import resolve_model_path
-from rag.pipeline import Pipeline
-from rag.settings import Settings
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from eval.cli import load_sets  # noqa: E402
+from eval.retrieval_metrics import by_group, format_table, score_ranking  # noqa: E402
+from rag.documents import seed_files  # noqa: E402
+from rag.embeddings import resolve_model_path  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 
 
 def stock_recipe(settings: Settings):

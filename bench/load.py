@@ -21,9 +21,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from eval.dataset import DEV_SET, load_questions
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from eval.dataset import DEV_SET, load_questions  # noqa: E402
 
 
 def free_port() -> int:

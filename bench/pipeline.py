@@ -12,20 +12,23 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval.cli import load_sets
-from eval.dataset import DEV_SET, EVAL_DIR
-from rag.embeddings import load_embedder
-from rag.index import build_index
-from rag.pipeline import Pipeline
-from rag.settings import Settings
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from eval.cli import load_sets  # noqa: E402
+from eval.dataset import DEV_SET, EVAL_DIR  # noqa: E402
+from rag.embeddings import load_embedder  # noqa: E402
+from rag.index import build_index  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -14,17 +14,22 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench.scale import base_vectors, rss_mb, synthetic
-from rag.faiss_store import FaissStore
-from rag.qdrant_store import QdrantStore, client_for
-from rag.sparse import average_lengths
-from rag.store import Points, Query, VectorStore
-from rag.vector_store import IndexSpec
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not installed
+    sys.path.insert(0, str(ROOT))
+
+from bench.scale import base_vectors, rss_mb, synthetic  # noqa: E402
+from rag.faiss_store import FaissStore  # noqa: E402
+from rag.qdrant_store import QdrantStore, client_for  # noqa: E402
+from rag.sparse import average_lengths  # noqa: E402
+from rag.store import Points, Query, VectorStore  # noqa: E402
+from rag.vector_store import IndexSpec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = 50
