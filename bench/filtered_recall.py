@@ -20,7 +20,8 @@ import faiss
 import numpy as np
 
 from bench.scale import base_vectors, synthetic
-from rag.vector_store import EXACT_MAX, IndexSpec, build_faiss, search
+from rag.records import IndexSpec
+from rag.vector_store import EXACT_MAX, build_faiss, search
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = 50  # passages per synthetic document

@@ -15,7 +15,8 @@ import faiss
 import numpy as np
 
 from bench.scale import base_vectors, synthetic
-from rag.vector_store import IndexSpec, build_faiss
+from rag.records import IndexSpec
+from rag.vector_store import build_faiss
 
 ROOT = Path(__file__).resolve().parents[1]
 

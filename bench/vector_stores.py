@@ -22,9 +22,9 @@ import numpy as np
 from bench.scale import base_vectors, rss_mb, synthetic
 from rag.faiss_store import FaissStore
 from rag.qdrant_store import QdrantStore, client_for
+from rag.records import IndexSpec
 from rag.sparse import average_lengths
 from rag.store import Points, Query, VectorStore
-from rag.vector_store import IndexSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = 50
