@@ -17,7 +17,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.vector_store import IndexSpec, build_faiss, choose_kind, search
+from rag.records import IndexSpec
+from rag.vector_store import build_faiss, choose_kind, search
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,9 +27,9 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
 from bench.scale import base_vectors, rss_mb, synthetic  # noqa: E402
 from rag.faiss_store import FaissStore  # noqa: E402
 from rag.qdrant_store import QdrantStore, client_for  # noqa: E402
+from rag.records import IndexSpec  # noqa: E402
 from rag.sparse import average_lengths  # noqa: E402
 from rag.store import Points, Query, VectorStore  # noqa: E402
-from rag.vector_store import IndexSpec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = 50

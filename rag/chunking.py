@@ -17,16 +17,20 @@ from rag.records import Block, Document, Passage
 from rag.roles import assign_roles
 from rag.sentences import split_sentences
 
-CHUNKER_VERSION = "3"
-_TITLE_LEVELS = (0, 1)
+CHUNKER_VERSION = "3"  # in the manifest; bump it when passages change (forces a rebuild)
+_TITLE_LEVELS = (0, 1)  # heading levels of document titles (rag.layout: part and sub-part)
 _MIN_TITLE_PASSAGE = 40  # shorter titles ("Document de réflexion") only name a section
 
 
 @dataclass(frozen=True)
 class ChunkOptions:
-    """Sizes that shape passages (see :class:`rag.settings.Settings`)."""
+    """Sizes that shape passages; the defaults of ``RAG_MAX_WINDOW_CHARS`` and
+    ``RAG_GROUP_ITEMS_MAX_CHARS`` (:class:`rag.settings.Settings`)."""
 
+    # ≈ 300 tokens: within the 512 that e5 reads, with room for the title and headings
     max_window_chars: int = 1200
+    # a paragraph with its lettered items up to this size is one passage; beyond, each
+    # item is a passage of its own (``12 a)``), cited alone
     group_items_max_chars: int = 900
 
 

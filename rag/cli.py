@@ -65,7 +65,7 @@ def _report_build(report_json: dict[str, Any], path: Path | None, as_json: bool)
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.corpus import ChangeReport, build_embedder, corpus_lock
     from rag.index import build_index, read_manifest
-    from rag.vector_store import IndexSpec
+    from rag.records import IndexSpec
 
     started = time.perf_counter()
     embedder = build_embedder(settings)  # the build shows one bar: texts/s and time left

@@ -10,14 +10,9 @@ import faiss
 import numpy as np
 
 from rag.lexical import LexicalIndex
+from rag.records import IndexSpec
 from rag.store import Backend, Candidates, Points, Query
-from rag.vector_store import (
-    IndexSpec,
-    build_faiss,
-    save_faiss,
-    search,
-    stored_vectors,
-)
+from rag.vector_store import build_faiss, save_faiss, search, stored_vectors
 
 
 class FaissStore:

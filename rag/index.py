@@ -1,4 +1,6 @@
-"""Build and load the on-disk index: FAISS vectors, BM25, passages, documents, manifest.
+"""Build and load the on-disk index: FAISS vectors and BM25 (or a Qdrant collection),
+passages, sentences and their vectors, documents, source records, manifest. The records it
+stores are defined in :mod:`rag.records`; :class:`Manifest` is the index format.
 
 A build writes a fresh versioned folder, then atomically repoints the index name (a symlink)
 at it, so readers never see a half-written index and an interrupted build changes nothing.
@@ -37,19 +39,12 @@ from rag.embeddings import Embedder, encoder_of
 from rag.errors import DocumentRejected, IndexCorrupt, IndexMismatch, IndexNotBuilt, RagError
 from rag.faiss_store import FaissStore
 from rag.lexical import LexicalIndex
-from rag.records import Document, DocumentMeta, Passage
+from rag.records import Document, DocumentMeta, IndexSpec, Passage, Sentence, SourceRecord
 from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.store import VectorStore
 from rag.vector_files import embed_to_file
-from rag.vector_store import (
-    IndexSpec,
-    build_faiss,
-    check_faiss,
-    describe,
-    load_faiss,
-    save_faiss,
-)
+from rag.vector_store import build_faiss, check_faiss, describe, load_faiss, save_faiss
 
 log = logging.getLogger(__name__)
 # 2: the manifest lists every file with its size and BLAKE2b hash (``files``); format 1 had
@@ -64,16 +59,10 @@ SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentences.npy"
 SOURCES = "sources.json"
 STORE = "store.json"  # instead of VECTORS and LEXICAL: the Qdrant collection of the build
-KEEP_BUILDS = 2
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of a passage (row ``passage``), cached with its embedding for answers."""
-
-    passage: int
-    ordinal: int
-    text: str
+KEEP_BUILDS = 2  # the new build and the one before (a reader may still have it mapped)
+# A list introduction is embedded and indexed with its items' text, cut at this many
+# characters: enough to name what the list is about without drowning the introduction.
+ITEMS_TEXT_MAX_CHARS = 1000
 
 
 def passage_sentences(passages: list[Passage]) -> list[Sentence]:
@@ -171,19 +160,6 @@ def _names_hash(files: list[tuple[str, str]], catalog: Path) -> str:
 def chunk_options(settings: Settings) -> ChunkOptions:
     """Chunking sizes from settings."""
     return ChunkOptions(settings.max_window_chars, settings.group_items_max_chars)
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    """Where a document came from: its file, content hash, format and when it was added."""
-
-    id: str
-    file: str
-    sha256: str
-    bytes: int
-    format: str
-    pages: int | None
-    added: str
 
 
 def read_sources(path: Path) -> dict[str, SourceRecord]:
@@ -345,7 +321,7 @@ def _collections_in_use(root: Path, name: str) -> set[str]:
 
 
 def _with_items(passage: Passage, text: str, texts: dict[str, str],
-                max_chars: int = 1000) -> str:
+                max_chars: int = ITEMS_TEXT_MAX_CHARS) -> str:
     """A list introduction is found through its items: their text is appended (not shown)."""
     if not passage.items:
         return text
@@ -772,8 +748,3 @@ def _sources(rows: object) -> dict[str, SourceRecord]:
     if len(records) != len(rows):
         raise ValueError("document ids repeat")
     return records
-
-
-def vectors_of(index: Index) -> np.ndarray:
-    """All stored passage vectors, in row order (used by tests and benchmarks)."""
-    return index.store.vectors(range(len(index.passages)))

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 
 from rag.citations import citation_label
 from rag.pipeline import Pipeline
-from rag.retrieval import Hit
+from rag.records import Hit
 from rag.settings import Settings, get_settings
 
 

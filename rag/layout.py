@@ -1,5 +1,9 @@
 """Recover the structure of a PDF-extracted (or Markdown) document: masthead, running
-headers, footnotes, headings, numbered paragraphs, sub-items, bullets and signature."""
+headers, footnotes, headings, numbered paragraphs, sub-items, bullets and signature.
+
+:func:`parse_layout` reads the masthead, sets footnotes and running headers apart, then
+:class:`_BlockBuilder` decides line by line where each block starts, and ``_finish`` repairs
+the text of each block into a :class:`rag.records.Block`."""
 
 from __future__ import annotations
 
@@ -39,10 +43,16 @@ _SUBPART_TITLE = re.compile(
     r"^(?:Note de cadrage|Document de réflexion|Rapport du Secrétaire|Résumé|Note conceptuelle)"
 )
 _SENTENCE_END = re.compile(r"[.!?:;»)]\s*$")
-_MAX_HEADING_CHARS = 400
+_MAX_HEADING_CHARS = 400  # a longer block that opened like a heading is a paragraph
 _STANDALONE_HEADING = re.compile(r"^(?:Résumé|Summary|Introduction|Contexte|Objectifs?)$")
 _HEADING_MARKS = re.compile(r"^(#{1,6})\s+(?=\S)")  # a source's own heading level (``## ``)
-_MAX_LEVEL = 4
+_MAX_LEVEL = 4  # deepest heading level (``_heading_level``); deeper ``#`` marks share it
+# A text with more than this share of empty lines is double-spaced: PDF extraction writes an
+# empty line after every line (half the lines), Markdown one per paragraph of several lines.
+_DOUBLE_SPACED_SHARE = 0.35
+_HEADING_INDENT = 2  # a line indented this much after a break or a sentence end: heading
+_SHORT_HEADING_CHARS = 80  # an isolated, indented, capitalised line shorter than this is one
+_MAX_NUMBER_STEP = 2  # the next paragraph number may skip one (a number extraction lost)
 
 
 @dataclass
@@ -85,7 +95,7 @@ class Layout:
 def is_double_spaced(text: str) -> bool:
     """PDF extraction writes an empty line after every line; Markdown does not."""
     lines = text.split("\n")
-    return sum(1 for ln in lines if ln == "") > 0.35 * max(len(lines), 1)
+    return sum(1 for ln in lines if ln == "") > _DOUBLE_SPACED_SHARE * max(len(lines), 1)
 
 
 def read_masthead(lines: list[str]) -> tuple[Masthead, int]:
@@ -163,6 +173,8 @@ def _to_lines(raw: list[str], double_spaced: bool) -> list[_Line]:
 
 
 def _heading_level(text: str, is_first: bool) -> int:
+    """0 document part (the first heading, a letter, an annex), 1 sub-part (a concept note),
+    2 section (``I.``, ``Résumé``), 3 sub-section (``A.``), 4 any other heading."""
     if _STANDALONE_HEADING.match(text):
         return 2
     if is_first or _PART_TITLE.match(text):
@@ -199,7 +211,7 @@ class _BlockBuilder:
         return bool(_SENTENCE_END.search(cur.lines[-1]))
 
     def _plausible_number(self, n: int) -> bool:
-        return n == 1 or self.last_number < n <= self.last_number + 2
+        return n == 1 or self.last_number < n <= self.last_number + _MAX_NUMBER_STEP
 
     def _plausible_letter(self, letter: str) -> bool:
         if letter == "a":
@@ -213,10 +225,11 @@ class _BlockBuilder:
         if text.startswith("#") or _STANDALONE_HEADING.match(text):
             return True
         isolated_short = (
-            self.double_spaced and line.indent >= 1 and line.before_break and len(text) < 80
-            and not _SENTENCE_END.search(text) and text[:1].isupper()
+            self.double_spaced and line.indent > 0 and line.before_break
+            and len(text) < _SHORT_HEADING_CHARS and not _SENTENCE_END.search(text)
+            and text[:1].isupper()
         )
-        indented = (line.indent >= 2 or isolated_short or _ROMAN_HEADING.match(text)
+        indented = (line.indent >= _HEADING_INDENT or isolated_short or _ROMAN_HEADING.match(text)
                     or _LETTER_HEADING.match(text))
         return bool(indented) and (line.after_break or self._previous_ended())
 
@@ -261,7 +274,7 @@ class _BlockBuilder:
         if line.after_break and ended:
             return True
         starts_upper = bool(re.match(r"[«“A-ZÀ-Ý0-9(]", line.text))
-        return line.indent >= 1 and starts_upper and ended
+        return line.indent > 0 and starts_upper and ended
 
     def close_headings_at_break(self, line: _Line) -> None:
         cur = self.current

@@ -1,82 +1,24 @@
-"""Lexical retrieval with BM25 (``bm25s``) under two analyzers:
-
-- ``words``: French-aware words (stopwords removed, Snowball stems, accents folded), for
-  French questions;
-- ``grams``: character 4-grams of accent-folded words, for English questions over the
-  French corpus: UN vocabulary is full of cognates (*intergovernmental* /
-  *intergouvernemental*, *cooperation* / *coopération*) that share most of their 4-grams.
-"""
+"""Lexical retrieval: BM25 (``bm25s``) over passage texts, one index per analyzer of
+:mod:`rag.analysis` (``words`` for French questions, ``grams`` for English ones)."""
 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
+from functools import partial
 from pathlib import Path
-from typing import Literal
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+from rag.analysis import ANALYZERS, Analyzer, analyze
 
 # bm25s sets its logger to DEBUG when imported; keep its build messages for -v only
 logging.getLogger("bm25s").setLevel(
     logging.DEBUG if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.WARNING)
 
-Analyzer = Literal["words", "grams"]
-ANALYZERS: tuple[Analyzer, ...] = ("words", "grams")
-GRAM = 4
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | {
-    "selon", "quel", "quelle", "quels", "quelles", "ont", "été", "lors", "which", "what",
-    "according",
-}
 
-
-def fold_accents(text: str) -> str:
-    """``sécurité`` → ``securite``: strip combining marks after NFKD decomposition."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("french")
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case words minus French/English stopwords, stemmed, accents folded."""
-    return [fold_accents(stem) for stem in _stemmer().stemWords(_content_words(text))]
-
-
-def char_grams(text: str, n: int = GRAM) -> list[str]:
-    """Character ``n``-grams of each accent-folded content word, with word-boundary marks
-    (``#inter``, ``ntal#``…); words shorter than three letters are skipped."""
-    grams: list[str] = []
-    for word in _content_words(fold_accents(text)):
-        if len(word) < 3:
-            continue
-        marked = f"#{word}#"
-        grams.extend(marked[i:i + n] for i in range(max(1, len(marked) - n + 1)))
-    return grams
-
-
-_ANALYZE = {"words": tokenize, "grams": char_grams}
-
-
-def analyze(text: str, analyzer: Analyzer) -> list[str]:
-    """The terms ``analyzer`` finds in ``text`` (what BM25 indexes or looks up)."""
-    return _ANALYZE[analyzer](text)
-
-
-def _token_ids(texts: list[str], analyze: Callable[[str], list[str]]
+def _token_ids(texts: list[str], terms: Callable[[str], list[str]]
                ) -> tuple[list[list[int]], dict[str, int]]:
     """Each text's tokens as ids, numbered in order of first appearance. Tokens become ids
     text by text, so a build never holds every token string at once (a list of ids shares
@@ -84,7 +26,7 @@ def _token_ids(texts: list[str], analyze: Callable[[str], list[str]]
     texts always give the same index files (bm25s would number tokens in set order, which
     changes with Python's string hashing)."""
     vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(t, len(vocab)) for t in analyze(text) or [""]] for text in texts]
+    ids = [[vocab.setdefault(t, len(vocab)) for t in terms(text) or [""]] for text in texts]
     return ids, vocab
 
 
@@ -100,7 +42,8 @@ class LexicalIndex:
         indexes = {}
         for name in ANALYZERS:
             retriever = bm25s.BM25()
-            retriever.index(_token_ids(texts, _ANALYZE[name]), show_progress=False)
+            retriever.index(_token_ids(texts, partial(analyze, analyzer=name)),
+                            show_progress=False)
             indexes[name] = retriever
         return cls(indexes)
 
@@ -135,7 +78,7 @@ class LexicalIndex:
     def scores(self, query: str, analyzer: Analyzer = "words") -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no term matches)."""
         retriever = self._bm25[analyzer]
-        tokens = [t for t in _ANALYZE[analyzer](query) if t in retriever.vocab_dict]
+        tokens = [t for t in analyze(query, analyzer) if t in retriever.vocab_dict]
         if not tokens:
             return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(retriever.get_scores(tokens), dtype=np.float32)

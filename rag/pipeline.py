@@ -17,7 +17,8 @@ from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
 from rag.index import Index, load_index, read_manifest
 from rag.query_cache import normalise
 from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
-from rag.retrieval import Hit, Retriever
+from rag.records import Hit
+from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.tracing import span
 

@@ -26,7 +26,7 @@ from functools import cache
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from rag.lexical import ANALYZERS
+from rag.analysis import ANALYZERS
 from rag.settings import Settings
 from rag.sparse import Sparse, average_lengths, document_vector, query_vector
 from rag.store import Backend, Candidates, Points, Query

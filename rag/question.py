@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from rag.analysis import tokenize
 from rag.answer.expectations import Expectation, expected_answer
 from rag.language import detect_language
-from rag.lexical import tokenize
 from rag.records import DocumentMeta
 
 

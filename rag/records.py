@@ -1,4 +1,11 @@
-"""Small immutable values that flow through the pipeline."""
+"""The data types that flow between modules: plain values with no heavy imports (no FAISS,
+BM25, numpy or torch), so that any module can name them cheaply:
+
+- documents: :class:`Block`, :class:`DocumentMeta`, :class:`Document`, :class:`SourceRecord`;
+- what is indexed and retrieved: :class:`Passage`, :class:`Sentence`, :class:`Hit`;
+- the options of the FAISS build, :class:`IndexSpec` (here rather than in
+  :mod:`rag.vector_store`, which loads FAISS, so that settings can read its defaults).
+"""
 
 from __future__ import annotations
 
@@ -84,3 +91,52 @@ class Passage:
         head = " > ".join(p for p in (title, *self.section) if p)
         parts = [head, self.context, self.text]
         return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """Where a document came from: its file, content hash, format and when it was added."""
+
+    id: str
+    file: str
+    sha256: str
+    bytes: int
+    format: str
+    pages: int | None
+    added: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a passage (row ``passage``), cached with its embedding for answers."""
+
+    passage: int
+    ordinal: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its fused score and the evidence behind it."""
+
+    passage: Passage
+    document: DocumentMeta
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Which FAISS structure to build and its tuning knobs (see :mod:`rag.vector_store`)."""
+
+    kind: IndexKind = "auto"  # auto: flat (exact) up to rag.vector_store.FLAT_MAX, IVF beyond
+    nlist: int | None = None  # IVF cells; default ≈ 4·√n
+    nprobe: int | None = None  # IVF cells visited per query; default nlist/16 (≥ 8)
+    hnsw_m: int = 32  # graph degree M, the value measured in bench/scale.py
+    hnsw_ef_search: int = 512  # recall@10 0.967 at 1M; 128 gave 0.90 (bench/README.md)

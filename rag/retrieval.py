@@ -1,35 +1,28 @@
 """Hybrid retrieval: dense and lexical (BM25) candidate lists from the vector store (FAISS
 or Qdrant, :mod:`rag.store`) fused by weighted reciprocal rank (Cormack, Clarke & Büttcher,
-SIGIR 2009)."""
+SIGIR 2009).
+
+:meth:`Retriever.search` reads top to bottom: the documents to search in
+(:meth:`~Retriever._allowed_documents`), the query vector, the lexical analyzer and weight
+of the question's language (:meth:`~Retriever.lexical_mode`), both candidate lists from the
+store in one call (:meth:`~Retriever._candidates`), their fusion (:meth:`~Retriever._fuse`),
+then one :class:`rag.records.Hit` per fused row (:meth:`~Retriever._hits`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from rag.analysis import Analyzer
 from rag.embeddings import Embedder
 from rag.errors import UnknownDocument
 from rag.index import Index
 from rag.language import detect_language
-from rag.lexical import Analyzer
-from rag.records import DocumentMeta, Passage
+from rag.records import Hit
 from rag.settings import Settings
 from rag.store import Candidates, Query
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage with its fused score and the evidence behind it."""
-
-    passage: Passage
-    document: DocumentMeta
-    score: float
-    dense_score: float | None = None
-    lexical_score: float | None = None
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
 
 
 def rrf(rankings: Iterable[tuple[list[int], float]], k: int) -> dict[int, float]:
@@ -41,6 +34,11 @@ def rrf(rankings: Iterable[tuple[list[int], float]], k: int) -> dict[int, float]
     return fused
 
 
+def _ranks(candidates: list[tuple[int, float]]) -> dict[int, int]:
+    """Row → its rank (from 1) in a best-first candidate list."""
+    return {row: rank for rank, (row, _) in enumerate(candidates, start=1)}
+
+
 class Retriever:
     """Finds the passages that best answer a question."""
 
@@ -48,6 +46,25 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+
+    def search(self, query: str, k: int | None = None, documents: list[str] | None = None,
+               query_vector: np.ndarray | None = None, language: str | None = None
+               ) -> list[Hit]:
+        """Top-``k`` passages for ``query``, optionally restricted to some documents
+        (``language``: the question's, when already known)."""
+        allowed = self._allowed_documents(documents)
+        vector = self.embed_query(query) if query_vector is None else query_vector
+        analyzer, lexical_weight = self.lexical_mode(query, language)
+        found = self._candidates(Query(vector, query, analyzer), allowed)
+        ranked = self._fuse(found, lexical_weight)
+        return self._hits(ranked[:k or self.settings.top_k], found)
+
+    def _allowed_documents(self, documents: Sequence[str] | None) -> list[str] | None:
+        """The ids of the documents named in ``documents`` (ids, file names or symbols),
+        each once; None (search everything) when none are named."""
+        if not documents:
+            return None
+        return list(dict.fromkeys(map(self.resolve_document, documents)))
 
     def resolve_document(self, ref: str) -> str:
         """The id of the document ``ref`` names (id, file name or symbol)."""
@@ -59,6 +76,10 @@ class Retriever:
         known = ", ".join(sorted(self.index.documents))
         raise UnknownDocument(f"Unknown document {ref!r}; known ids: {known}")
 
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query vector (with the query prompt)."""
+        return self.embedder.embed([query], query=True)[0]
+
     def lexical_mode(self, query: str, language: str | None = None) -> tuple[Analyzer, float]:
         """French questions use stemmed words; English ones character 4-grams, which match
         the cognates of the French text (see :mod:`rag.lexical`)."""
@@ -66,40 +87,28 @@ class Retriever:
             return "grams", self.settings.lexical_weight_en
         return "words", self.settings.lexical_weight
 
-    def embed_query(self, query: str) -> np.ndarray:
-        """The query vector (with the query prompt)."""
-        return self.embedder.embed([query], query=True)[0]
+    def _candidates(self, query: Query, documents: list[str] | None) -> Candidates:
+        """The store's dense and lexical top-``candidate_k`` lists (each best first), only
+        among the passages of ``documents`` when given."""
+        return self.index.store.search(query, self.settings.candidate_k, documents)
 
-    def search(self, query: str, k: int | None = None, documents: list[str] | None = None,
-               query_vector: np.ndarray | None = None, language: str | None = None
-               ) -> list[Hit]:
-        """Top-``k`` passages for ``query``, optionally restricted to some documents
-        (``language``: the question's, when already known)."""
-        k = k or self.settings.top_k
-        ids = None if not documents else list(dict.fromkeys(map(self.resolve_document,
-                                                                documents)))
-        qv = self.embed_query(query) if query_vector is None else query_vector
-        analyzer, lexical_weight = self.lexical_mode(query, language)
-        found = self.index.store.search(Query(qv, query, analyzer), self.settings.candidate_k,
-                                        ids)
-        dense_list = [row for row, _ in found.dense]
-        lexical_ids = [row for row, _ in found.lexical]
-        fused = rrf([(dense_list, self.settings.dense_weight),
-                     (lexical_ids, lexical_weight)], self.settings.rrf_k)
-        dense_pos = {row: r for r, row in enumerate(dense_list, start=1)}
-        dense_val = dict(found.dense)
-        lexical_pos = {row: r for r, row in enumerate(lexical_ids, start=1)}
-        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [self._hit(row, score, dense_val, dense_pos, found, lexical_pos)
-                for row, score in best]
+    def _fuse(self, found: Candidates, lexical_weight: float) -> list[tuple[int, float]]:
+        """Every candidate row with its weighted RRF score, best first (ties: lower row)."""
+        fused = rrf([([row for row, _ in found.dense], self.settings.dense_weight),
+                     ([row for row, _ in found.lexical], lexical_weight)], self.settings.rrf_k)
+        return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def _hit(self, row: int, score: float, dense_val: dict[int, float],
-             dense_pos: dict[int, int], found: Candidates,
-             lexical_pos: dict[int, int]) -> Hit:
-        passage = self.index.passages[row]
-        return Hit(
-            passage=passage, document=self.index.documents[passage.doc_id], score=score,
-            dense_score=dense_val.get(row), lexical_score=found.lexical_score(row),
-            dense_rank=dense_pos.get(row), lexical_rank=lexical_pos.get(row),
-        )
-
+    def _hits(self, ranked: list[tuple[int, float]], found: Candidates) -> list[Hit]:
+        """One hit per ``(row, fused score)``, with the dense and lexical scores and ranks
+        that the row had among the candidates (None where it was not a candidate)."""
+        dense_score, dense_rank = dict(found.dense), _ranks(found.dense)
+        lexical_rank = _ranks(found.lexical)
+        hits = []
+        for row, score in ranked:
+            passage = self.index.passages[row]
+            hits.append(Hit(
+                passage=passage, document=self.index.documents[passage.doc_id], score=score,
+                dense_score=dense_score.get(row), lexical_score=found.lexical_score(row),
+                dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row),
+            ))
+        return hits

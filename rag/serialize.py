@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rag.citations import citation_label, paragraph_reference
-from rag.records import DocumentMeta, Passage
-from rag.retrieval import Hit
+from rag.records import DocumentMeta, Hit, Passage
 
 
 def document_json(doc: DocumentMeta) -> dict[str, Any]:

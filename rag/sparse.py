@@ -1,4 +1,4 @@
-"""BM25 as sparse vectors, with the analyzers of :mod:`rag.lexical`, for vector stores that
+"""BM25 as sparse vectors, with the analyzers of :mod:`rag.analysis`, for vector stores that
 score sparse vectors themselves (Qdrant).
 
 A passage's vector holds, for each of its terms, BM25's term-frequency part
@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.lexical import ANALYZERS, Analyzer, analyze
+from rag.analysis import ANALYZERS, Analyzer, analyze
 
 K1, B = 1.5, 0.75  # bm25s defaults, as LexicalIndex builds with
 

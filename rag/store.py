@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from rag.lexical import Analyzer
+from rag.analysis import Analyzer
 
 Backend = Literal["faiss", "qdrant"]
 

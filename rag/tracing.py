@@ -20,11 +20,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 TRACER_NAME = "unrag"
 
 
-def tracing_available() -> bool:
-    """Whether ``opentelemetry-api`` is installed."""
-    return _trace is not None
-
-
 class _NoSpan:
     """Stands in for a span without OpenTelemetry."""
 

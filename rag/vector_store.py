@@ -1,35 +1,41 @@
 """Dense vector search over passage embeddings with FAISS (inner product on normalised
-vectors = cosine). The index type is chosen by corpus size unless configured."""
+vectors = cosine): build, save and load an index (its kind chosen by corpus size unless
+configured, see :class:`rag.records.IndexSpec`), search it with or without a filter on rows,
+and read its stored vectors back."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import faiss
 import numpy as np
 
-IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
+from rag.records import IndexSpec
+
 FLAT_MAX = 50_000  # exact search stays fast below this many vectors (≈ 4 ms on 2 cores)
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """Which FAISS structure to build and its tuning knobs."""
-
-    kind: IndexKind = "auto"
-    nlist: int | None = None  # IVF cells; default ≈ 4·√n
-    nprobe: int | None = None  # IVF cells visited per query; default nlist/16 (≥ 8)
-    hnsw_m: int = 32
-    hnsw_ef_search: int = 512  # efSearch 128 gave recall@10 0.90 at 1M (bench/README.md)
+# IVF cells default to CELLS_PER_SQRT·√n, the low end of FAISS's 4–16·√n guideline: more
+# cells are faster to search but need more probes for the same recall.
+CELLS_PER_SQRT = 4
+# FAISS's k-means wants at least 39 training points per centroid (it warns below that), so a
+# corpus of n vectors gets at most n // 39 cells.
+MIN_POINTS_PER_CELL = 39
+# IVF probes nlist / PROBE_DIVISOR cells per query, at least MIN_NPROBE: recall@10 ≥ 0.999
+# at 100k and 1M vectors in bench/scale.py.
+PROBE_DIVISOR = 16
+MIN_NPROBE = 8
+# HNSW build breadth (efConstruction): twice the graph degree, at least FAISS's default 40.
+EF_CONSTRUCTION_PER_M = 2
+MIN_EF_CONSTRUCTION = 40
+# Rows reconstructed per FAISS call: batch reconstruction starts threads above ≈ 1000 rows,
+# which cost more than they save on a busy 2-core machine.
+RECONSTRUCT_CHUNK = 1000
 
 
 def choose_kind(n: int, spec: IndexSpec) -> str:
-    """``flat`` (exact) up to 50k vectors, ``ivf`` beyond, unless set explicitly: IVF kept
-    recall@10 ≥ 0.999 up to 1M in bench/scale.py at 6 ms, with the smallest memory; HNSW is
-    faster per query but costlier to build and needs a large efSearch for recall."""
+    """``flat`` (exact) up to ``FLAT_MAX`` vectors, ``ivf`` beyond, unless set explicitly:
+    IVF kept recall@10 ≥ 0.999 up to 1M in bench/scale.py at 6 ms, with the smallest memory;
+    HNSW is faster per query but costlier to build and needs a large efSearch for recall."""
     if spec.kind != "auto":
         return spec.kind
     return "flat" if n <= FLAT_MAX else "ivf"
@@ -44,14 +50,16 @@ def build_faiss(vectors: np.ndarray, spec: IndexSpec | None = None) -> faiss.Ind
     if kind == "flat":
         index: faiss.Index = faiss.IndexFlatIP(dim)
     elif kind == "ivf":
-        nlist = spec.nlist or max(1, min(int(4 * math.sqrt(n)), n // 39 or 1))
+        nlist = spec.nlist or max(1, min(int(CELLS_PER_SQRT * math.sqrt(n)),
+                                         n // MIN_POINTS_PER_CELL or 1))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors)
-        index.nprobe = spec.nprobe or max(8, nlist // 16)
+        index.nprobe = spec.nprobe or max(MIN_NPROBE, nlist // PROBE_DIVISOR)
         index.make_direct_map()  # lets answers reconstruct passage vectors
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, spec.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = max(40, spec.hnsw_m * 2)
+        index.hnsw.efConstruction = max(MIN_EF_CONSTRUCTION,
+                                        spec.hnsw_m * EF_CONSTRUCTION_PER_M)
         index.hnsw.efSearch = spec.hnsw_ef_search
     else:
         raise ValueError(f"Unknown index kind {kind!r}; choose one of auto, flat, ivf, hnsw")
@@ -164,7 +172,8 @@ def _exact_rows(index: faiss.Index, query: np.ndarray, k: int, rows: np.ndarray
     return scores[top], rows[top]
 
 
-def stored_vectors(index: faiss.Index, rows: np.ndarray, chunk: int = 1000) -> np.ndarray:
+def stored_vectors(index: faiss.Index, rows: np.ndarray, chunk: int = RECONSTRUCT_CHUNK
+                   ) -> np.ndarray:
     """The stored vectors of ``rows``: read in place from a flat index or an HNSW graph's
     flat storage, reconstructed through the direct map of an IVF index."""
     rows = np.asarray(rows, dtype=np.int64)
@@ -176,5 +185,5 @@ def stored_vectors(index: faiss.Index, rows: np.ndarray, chunk: int = 1000) -> n
         return np.ascontiguousarray(stored.reshape(real.ntotal, real.d)[rows])
     if not len(rows):
         return np.zeros((0, index.d), dtype=np.float32)
-    return np.vstack([index.reconstruct_batch(rows[i:i + chunk])  # chunks stay one thread
+    return np.vstack([index.reconstruct_batch(rows[i:i + chunk])
                       for i in range(0, len(rows), chunk)])

@@ -15,10 +15,11 @@ from rag.corpus import add_documents, build_embedder, list_documents, remove_doc
 from rag.documents import seed_files
 from rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from rag.errors import DocumentRejected, UnknownDocument
-from rag.index import build_index, load_index, read_manifest, vectors_of
+from rag.index import build_index, load_index, read_manifest
 from rag.settings import Settings
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
+from tests.helpers import vectors_of
 
 SEED_FILES = sorted(p for p in SEEDS.glob("*.txt"))
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from rag.faiss_store import FaissStore
+from rag.records import IndexSpec
 from rag.store import Points, Query
-from rag.vector_store import IndexSpec, build_faiss, search, stored_vectors
+from rag.vector_store import build_faiss, search, stored_vectors
 
 N, DIM, DOC = 10_000, 64, 50
 

@@ -10,8 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import Evidence
 from rag.answer.llm import LLMComposer, build_messages, check_markers, shown_passages
 from rag.question import Part, QuestionPlan
-from rag.records import DocumentMeta, Passage
-from rag.retrieval import Hit
+from rag.records import DocumentMeta, Hit, Passage
 from rag.settings import Settings
 
 DOC = DocumentMeta(id="d", file="d.txt", symbol="A/75/345-S/2020/898", title="Rapport")

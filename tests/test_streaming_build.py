@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.index import MANIFEST, SENTENCE_VECTORS, load_index, vectors_of
+from rag.index import MANIFEST, SENTENCE_VECTORS, load_index
 from rag.settings import PROJECT_ROOT, Settings
 from rag.vector_files import embed_to_file
+from tests.helpers import vectors_of
 
 SEEDS = PROJECT_ROOT / "seeds"
 SUBSET = ["000_f2da49a2d68de082.txt", "002_b093fe27a274807f.txt"]

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from rag.citations import citation_label
-from rag.records import DocumentMeta, Passage
-from rag.retrieval import Hit
+from rag.records import DocumentMeta, Hit, Passage
 from rag.serialize import document_json, hit_json
 
 if TYPE_CHECKING:

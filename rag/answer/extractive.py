@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from rag.analysis import tokenize
 from rag.answer import Answer, Citation, Evidence, merge_hits
 from rag.answer.calibration import Calibrator
 from rag.answer.expectations import evidence_has
@@ -40,7 +41,6 @@ from rag.answer.summary import (
 )
 from rag.citations import document_reference
 from rag.index import Index
-from rag.lexical import tokenize
 from rag.question import QuestionPlan, document_year, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula

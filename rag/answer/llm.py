@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from rag.analysis import tokenize
 from rag.answer import Answer, Citation, Evidence, merge_hits
 from rag.citations import citation_label, document_reference
 from rag.errors import ModelUnavailable
-from rag.lexical import tokenize
 from rag.question import QuestionPlan
-from rag.retrieval import Hit
+from rag.records import Hit
 from rag.sentences import split_sentences
 from rag.settings import Settings
 

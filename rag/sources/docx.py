@@ -372,8 +372,3 @@ def read_docx_source(path: Path) -> tuple[str, str | None]:
         raise DocumentRejected(path.name, f"corrupt Word document, cannot be parsed "
                                f"({type(exc).__name__})") from None
     return render(_blocks(paragraphs), notes, headers), title
-
-
-def read_docx(path: Path) -> str:
-    """Seed-shaped text of a ``.docx`` file (``DocumentRejected`` if it cannot be parsed)."""
-    return read_docx_source(path)[0]

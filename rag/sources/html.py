@@ -203,8 +203,3 @@ def parse_html(text: str) -> tuple[str, str | None]:
     collector = _Collector()
     collector.walk(soup.body or soup)
     return render(collector.blocks, notes, headers), title
-
-
-def read_html(text: str) -> str:
-    """Seed-shaped text of an HTML page."""
-    return parse_html(text)[0]
