@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,10 +64,14 @@ class MicroBatcher:
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._stats_lock = threading.Lock()
         self._closed = False
-        self._threads = [threading.Thread(target=self._serve, name=f"rag-embed-{i}",
-                                          daemon=True) for i in range(threads)]
+        # the threads hold the batcher only while running a batch: a batcher nobody uses
+        # any more is collected (its model with it), and its threads are told to stop
+        self._threads = [threading.Thread(target=_serve, args=(self._queue, weakref.ref(self)),
+                                          name=f"rag-embed-{i}", daemon=True)
+                         for i in range(threads)]
         for thread in self._threads:
             thread.start()
+        weakref.finalize(self, _stop, self._queue, threads)
 
     @property
     def tokenizer(self) -> Any:
@@ -90,16 +95,6 @@ class MicroBatcher:
             self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout=10)
-
-    def _serve(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch, stop = self._collect(first)
-            self._run(batch)
-            if stop:
-                return
 
     def _collect(self, first: _Call) -> tuple[list[_Call], bool]:
         """The first call plus those queued behind it; waits for more only under load."""
@@ -146,3 +141,24 @@ class MicroBatcher:
             self.stats.calls += 1
             self.stats.texts += len(texts)
             self.stats.largest = max(self.stats.largest, len(texts))
+
+
+def _serve(calls: queue.SimpleQueue[_Call | None], ref: weakref.ref[MicroBatcher]) -> None:
+    """An inference thread: batches of waiting calls until told to stop."""
+    while True:
+        first = calls.get()
+        if first is None:
+            return
+        batcher = ref()
+        if batcher is None:  # collected meanwhile: nobody waits for an answer
+            return
+        batch, stop = batcher._collect(first)
+        batcher._run(batch)
+        del batcher
+        if stop:
+            return
+
+
+def _stop(calls: queue.SimpleQueue[_Call | None], threads: int) -> None:
+    for _ in range(threads):
+        calls.put(None)

@@ -125,3 +125,19 @@ def test_settings_wire_the_batcher_under_the_question_cache() -> None:
     plain = load_embedder(Settings(query_batch_size=1, query_cache_size=0))
     assert not isinstance(plain, MicroBatcher)
     assert (vectors[0] * plain.embed(["Quelle ville ?"], query=True)[0]).sum() > 0.9999
+
+
+def test_an_unused_batcher_is_collected_with_its_model_and_threads() -> None:
+    import gc
+    import weakref
+
+    model = SlowEmbedder(delay=0)
+    batcher = MicroBatcher(model, threads=2)
+    batcher.embed(["q"], query=True)
+    threads, model_ref = batcher._threads, weakref.ref(model)
+    del batcher, model
+    gc.collect()
+    assert model_ref() is None  # the inference threads do not keep the model alive
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in threads)
