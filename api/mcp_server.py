@@ -35,7 +35,8 @@ from api.responses import AskResult, DocumentList, PassageDetail, SearchResult
 from api.routes.documents import document_detail, document_summary
 from api.validation import clean_question
 from rag import __version__
-from rag.answer import Answer, answer_json, format_answer
+from rag.answer.render import answer_json, format_answer
+from rag.answer.types import Answer
 from rag.errors import RagError, UnknownDocument, UnknownPassage, redact_paths
 from rag.pipeline import Pipeline
 from rag.serialize import hit_json, passage_json

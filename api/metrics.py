@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import HTTP_ERROR_CODES
 from api.middleware import route_template
-from rag.answer import Answer
+from rag.answer.types import Answer
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: request latency buckets, seconds: health probes (ms) to slow LLM answers (tens of s)

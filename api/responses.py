@@ -314,6 +314,8 @@ class Readiness(BaseModel):
     documents: int
     index_created: str
     faiss_index: str
+    notes: list[str] = Field(default_factory=list, description="Caveats that hold for every "
+                             "answer, e.g. no confidence calibration for this embedding model.")
 
 
 class ReloadResult(BaseModel):

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.registry import ComposerName, composer_help
+
 
 class AskRequest(BaseModel):
     """``POST /v1/ask``."""
@@ -15,7 +17,8 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(None, ge=1, le=50, description="Passages returned.")
     documents: list[str] | None = Field(None, max_length=50,
                                         description="Restrict to these document ids/symbols.")
-    composer: Literal["extractive", "llm"] | None = None
+    composer: ComposerName | None = Field(  # the enum is the registry's names
+        None, description=f"Default: RAG_COMPOSER. {composer_help()}.")
 
 
 class SearchRequest(BaseModel):

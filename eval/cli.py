@@ -6,6 +6,9 @@ export and validate.
     rag eval compare RUN_A RUN_B [--out FILE]
     rag eval export RUN --format ragas|deepeval --out FILE
     rag eval validate [FILE...]
+
+``rag`` knows this module only by name (``rag.cli.PLUGIN_COMMANDS``) and hands it the
+arguments after ``eval``: ``eval`` imports ``rag``, never the reverse.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from eval.dataset import DEV_SET, GoldQuestion
 from eval.retrieval_metrics import RetrievalOutcome, score_ranking
 from eval.tables import CI_NOTE, by_attribute, retrieval_table
 from eval.validate import load_validated, validate_files
+from rag.answer.registry import COMPOSER_NAMES
 from rag.errors import RagError
 from rag.settings import Settings
 
@@ -114,6 +118,31 @@ def run_export(paths: list[Path], fmt: str | None, out: Path | None) -> int:
     count = export_run(load_run(paths[0]), fmt, out)
     print(f"{count} questions written to {out} ({fmt})")
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments of ``rag eval``."""
+    p = argparse.ArgumentParser(
+        prog="rag eval", description="Run gold questions through the real pipeline and report "
+        "metrics; compare, export and validate (see eval/README.md).")
+    p.add_argument("what", nargs="?", default="answers",
+                   choices=["answers", "retrieval", "compare", "export", "validate"])
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="compare: RUN_A RUN_B; export: RUN; validate: gold files")
+    p.add_argument("--qa", type=Path, action="append", help="gold question file(s)")
+    p.add_argument("--composer", default=None, choices=COMPOSER_NAMES)
+    p.add_argument("--out", type=Path, default=None,
+                   help="report folder (compare, export: output file)")
+    p.add_argument("--check", action="store_true", help="fail below eval/floors.json")
+    p.add_argument("--warmup", type=int, default=3, metavar="N",
+                   help="first N questions kept out of the latency percentiles")
+    p.add_argument("--format", choices=["ragas", "deepeval"], help="export format")
+    return p
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    """``rag eval ARGS``: ``argv`` is what follows ``eval`` on the command line."""
+    return run_eval(build_parser().parse_args(argv), settings)
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:

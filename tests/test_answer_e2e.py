@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer import answer_json, format_answer
+from rag.answer.render import answer_json, format_answer
 
 
 def test_answer_cites_every_sentence_with_consecutive_markers(backend_pipeline):

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from rag.answer.registry import composer_spec
 from rag.settings import Settings
 
 OPTIONAL = {"param", "request_id"}  # error fields beside code and message
@@ -102,7 +103,9 @@ def test_health_ready_models_and_unknown_route(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["passages"] > 200
-    assert "unrag" in [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert ready["notes"] == []  # the bundled model has its confidence calibration
+    models = [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert models == list(composer_spec("extractive").chat_models)  # no LLM configured
     assert error_of(client.get("/v1/nothing")) == "not_found"
     assert client.get("/").status_code == 200 and "<form" in client.get("/").text
 

@@ -30,7 +30,7 @@ from api.responses import (
     SearchResponse,
 )
 from api.routes.documents import document_detail, document_summary
-from rag.answer import answer_json
+from rag.answer.render import answer_json
 from rag.corpus import Change, ChangeReport
 from rag.serialize import hit_json, passage_json
 

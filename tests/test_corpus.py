@@ -221,7 +221,7 @@ def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_incremental_index_answers_like_a_full_build(pipeline, shared_root: Path,
                                                      tmp_path: Path):
-    from rag.answer import answer_json
+    from rag.answer.render import answer_json
     from rag.pipeline import Pipeline
 
     model = pipeline.embedder

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import Evidence
 from rag.answer.llm import LLMComposer, build_messages, check_markers, shown_passages
+from rag.answer.options import LLMOptions
+from rag.answer.types import Evidence
 from rag.question import Part, QuestionPlan
 from rag.records import DocumentMeta, Hit, Passage
-from rag.settings import Settings
 
 DOC = DocumentMeta(id="d", file="d.txt", symbol="A/75/345-S/2020/898", title="Rapport")
 OTHER = DocumentMeta(id="e", file="e.txt", symbol="S/2021/297", title="Lettre")
@@ -40,7 +40,7 @@ def plan_of(text: str, language: str = "fr", kind: str = "factoid",
 
 
 def compose(output: str, language: str = "fr", judge=None):
-    composer = LLMComposer(FakeListChatModel(responses=[output]), Settings(), judge)
+    composer = LLMComposer(FakeListChatModel(responses=[output]), LLMOptions(), judge)
     plan = plan_of("Dans quelle ville ?", language)
     return composer.compose(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)])
 
@@ -115,7 +115,7 @@ def test_the_model_gets_the_plan_part_by_part():
     assert first < user.content.index("[1] (") < user.content.index("[2] (") < second
     assert second < user.content.index("[3] (A/75/345-S/2020/898, par. 11)")
     composer = LLMComposer(FakeListChatModel(responses=[
-        "À Moscou [1]. Avec 14 groupes armés [3]."]), Settings(), lambda p, e: 0.8)
+        "À Moscou [1]. Avec 14 groupes armés [3]."]), LLMOptions(), lambda p, e: 0.8)
     answer = composer.compose(plan, evidence)
     assert [c.passage.id for c in answer.citations] == ["d#p40", "d#p11"]
     assert answer.kind == "multi_part" and answer.confidence == 0.8
@@ -132,7 +132,7 @@ def test_comparisons_group_passages_by_document():
 
 def test_a_judged_off_topic_question_is_declined_without_calling_the_model():
     model = FakeListChatModel(responses=["Moscou [1]."])
-    composer = LLMComposer(model, Settings(), lambda p, e: 0.0)
+    composer = LLMComposer(model, LLMOptions(), lambda p, e: 0.0)
     plan = plan_of("bonjour")
     answer = composer.compose(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)])
     assert answer.abstained and answer.citations == ()
@@ -154,4 +154,4 @@ def test_missing_provider_package_gives_install_hint(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ModelUnavailable, match="pip install langchain-openai"):
-        chat_model(Settings(llm_model="m"))
+        chat_model(LLMOptions(model="m"))

@@ -10,7 +10,7 @@ from api.metrics import count_answer
 from api.responses import ANY_ROUTE, GUARDED, WITH_BODY, AskResponse, error_responses
 from api.schemas import AskRequest
 from api.validation import clean_question
-from rag.answer import answer_json
+from rag.answer.render import answer_json
 
 router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Authorized])
 

@@ -40,13 +40,15 @@ from api.responses import (
 )
 from api.schemas import ChatMessage, ChatRequest
 from api.validation import clean_question, clean_turn
-from rag.answer import Answer, citation_json, sources_block
+from rag.answer.registry import COMPOSERS, chat_models
+from rag.answer.render import citation_json, sources_block
+from rag.answer.types import Answer
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.tokens import TokenCounter, token_counter
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Authorized])
-MODELS = {"unrag": "extractive", "unrag-extractive": "extractive", "unrag-llm": "llm"}
+MODELS = chat_models()  # model id → composer (rag.answer.registry)
 _HISTORY_TURNS = 8  # earlier turns passed to the question analysis
 
 
@@ -201,19 +203,20 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: S
 
 
 def available_models(pipeline: Pipeline | None) -> list[str]:
-    """The model ids that can answer now: none without a loaded index; the extractive ones;
-    ``unrag-llm`` only when an LLM is configured (``RAG_LLM_MODEL`` or ``RAG_LLM_BASE_URL``)
-    and its client can be built (the endpoint itself is not called)."""
+    """The model ids that can answer now: none without a loaded index; those of each
+    composer whose settings are set (``unrag-llm``: ``RAG_LLM_MODEL`` or
+    ``RAG_LLM_BASE_URL``) and that can be built (an LLM endpoint itself is not called)."""
     if pipeline is None:
         return []
-    names = [name for name, composer in MODELS.items() if composer == "extractive"]
-    settings = pipeline.settings
-    if settings.llm_model or settings.llm_base_url:
+    names = []
+    for spec in COMPOSERS:
+        if not spec.configured(pipeline.settings):
+            continue
         try:
-            pipeline.composer("llm")
+            pipeline.composer(spec.name)
         except RagError:
-            return names
-        names += [name for name, composer in MODELS.items() if composer == "llm"]
+            continue
+        names += spec.chat_models
     return names
 
 

@@ -24,4 +24,5 @@ async def readyz(request: Request) -> Readiness:
         raise unavailable(request.app)
     m = pipeline.index.manifest
     return Readiness(status="ready", model=m.model, passages=m.passages,
-                     documents=m.documents, index_created=m.created, faiss_index=m.faiss_index)
+                     documents=m.documents, index_created=m.created, faiss_index=m.faiss_index,
+                     notes=list(getattr(pipeline, "caveats", ())))

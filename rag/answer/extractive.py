@@ -12,6 +12,7 @@ cited sentences of the documents, chosen by the kind of question.
 Titles, letterheads, signatures, footnotes and cover-letter formulas are evidence only for
 questions about the document itself. ``confidence`` is the calibrated probability that the
 answer is right (:mod:`rag.answer.calibration`); below its threshold the composer abstains.
+Its tuning knobs and their defaults: :class:`rag.answer.options.ExtractiveOptions`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from rag.analysis import tokenize
-from rag.answer import Answer, Citation, Evidence, merge_hits
 from rag.answer.calibration import Calibrator
 from rag.answer.expectations import evidence_has
 from rag.answer.names import common_words
+from rag.answer.options import ExtractiveOptions
 from rag.answer.signals import (
     CorpusVocabulary,
     EvidenceView,
@@ -39,12 +40,12 @@ from rag.answer.summary import (
     central_sentences,
     topical,
 )
+from rag.answer.types import Answer, Citation, ComposerInputs, Evidence, merge_hits
 from rag.citations import document_reference
 from rag.index import Index
 from rag.question import QuestionPlan, document_year, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
-from rag.settings import Settings
 
 LEAD_IN = {"en": "From the documents (quoted in the original French):"}
 NOT_FOUND = {
@@ -66,6 +67,10 @@ _REASONS = {
            "place": "no place"},
 }
 _SECTION_SENTENCES = 2  # sentences per document in a comparison
+_EXTRA_SENTENCES = 1  # lists, explanations and comparisons take answer_max_sentences + this
+_DOCUMENT_HITS = 2  # "who signed it?": the front and back of the best two hits' documents
+_ITEM_HITS = 3  # a list introduction among this many best hits brings its items
+_DENSE_HITS = 5  # each pass's hits whose dense scores give top_dense and second_dense
 _ABOUT_QUESTIONS = re.compile(r"\bquestions?\b|\binterrogations?\b", re.I)
 
 
@@ -99,10 +104,10 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, index: Index, settings: Settings,
+    def __init__(self, index: Index, options: ExtractiveOptions | None = None,
                  calibrator: Calibrator | None = None) -> None:
         self.index = index
-        self.settings = settings
+        self.options = options or ExtractiveOptions()
         self.calibrator = calibrator or Calibrator.load()
         self.common = common_words(index)
         self.vocabulary = CorpusVocabulary.from_texts(p.text for p in index.passages)
@@ -113,6 +118,11 @@ class ExtractiveComposer:
             fold(w) for d in index.documents.values()
             for name in (*d.aliases, d.author or "", d.kind or "")
             for w in re.split(r"[\s’'-]+", name) if w)
+
+    @classmethod
+    def build(cls, inputs: ComposerInputs) -> ExtractiveComposer:
+        """The composer over ``inputs.index`` with the settings' options (registry factory)."""
+        return cls(inputs.index, inputs.settings.extractive_options(), inputs.calibrator)
 
     def _idf(self, token: str) -> float:
         """Inverse passage frequency: "débat" in every paragraph says less than "buts"."""
@@ -129,13 +139,13 @@ class ExtractiveComposer:
     def candidates(self, plan: QuestionPlan, evidence: Evidence) -> list[Candidate]:
         """Scored sentences of the pass's top passages (content passages only, unless the
         question is about the document itself; a list introduction brings its items)."""
-        s = self.settings
+        s = self.options
         part = evidence.part
         q_tokens = set(tokenize(part.query))
         q_weight = sum(self._idf(t) for t in q_tokens) or 1.0
         rows: list[tuple[int, int]] = []
         if plan.about_document:  # who signed, when dated: the document's own front and back
-            for doc_id in dict.fromkeys(h.passage.doc_id for h in evidence.hits[:2]):
+            for doc_id in dict.fromkeys(h.passage.doc_id for h in evidence.hits[:_DOCUMENT_HITS]):
                 rows.extend((0, r) for r, p in enumerate(self.index.passages)
                             if p.doc_id == doc_id and p.role in ("signature", "title"))
         depth = s.answer_passages + (s.list_extra_passages if part.kind == "list" else 0)
@@ -143,7 +153,7 @@ class ExtractiveComposer:
             row = self.index.positions[hit.passage.id]
             if self._usable(row, plan):
                 rows.append((rank, row))
-            for item in hit.passage.items if rank < 3 else ():
+            for item in hit.passage.items if rank < _ITEM_HITS else ():
                 rows.append((rank, self.index.positions[item]))
         seen: set[int] = set()
         rows = [(r, row) for r, row in rows if not (row in seen or seen.add(row))]
@@ -190,7 +200,7 @@ class ExtractiveComposer:
         ``answer_score_margin`` of the best; one that adds a citation must be within
         ``new_passage_margin`` (``multi_passage_margin`` when the answer should ``spread``
         over several passages: lists, explanations, comparisons)."""
-        s = self.settings
+        s = self.options
         chosen: list[Candidate] = []
         pool = sorted(candidates, key=lambda c: -c.score)
         if not pool:
@@ -225,15 +235,15 @@ class ExtractiveComposer:
         that does, if it comes from one of the top passages."""
         if not chosen or any(c.fits for c in chosen):
             return chosen
-        fitting = [c for c in candidates if c.fits and c.hit_rank < self.settings.fit_top_passages]
+        fitting = [c for c in candidates if c.fits and c.hit_rank < self.options.fit_top_passages]
         if not fitting:
             return chosen
         best = max(fitting, key=lambda c: c.score)
-        return [best, *chosen[: self.settings.answer_max_sentences - 1]]
+        return [best, *chosen[: self.options.answer_max_sentences - 1]]
 
     def _topic_section(self, evidence: Evidence, doc_id: str) -> list[int]:
         """Content rows of the section holding two or more of the pass's top passages."""
-        top = [h.passage.section for h in evidence.hits[: self.settings.answer_passages]
+        top = [h.passage.section for h in evidence.hits[: self.options.answer_passages]
                if h.passage.doc_id == doc_id and h.passage.section]
         if not top:
             return []
@@ -261,7 +271,7 @@ class ExtractiveComposer:
         for items in by_list.values():
             if len({c.row for c in items}) >= 2:
                 top = max(items, key=lambda c: c.score)
-                if top.score >= chosen[0].score - self.settings.list_switch_margin and (
+                if top.score >= chosen[0].score - self.options.list_switch_margin and (
                         not best or top.score > best[0].score):
                     best = [top, *(c for c in items if c is not top)]
         return best or chosen
@@ -296,12 +306,12 @@ class ExtractiveComposer:
         if item_scores and not intro_answers:
             # the introduction itself does not answer: only the items that do
             top = max(item_scores)
-            rows = [r for r in rows if best.get(r, -1.0) >= top - self.settings.list_item_margin]
-        return head, rows[: self.settings.list_max_items]
+            rows = [r for r in rows if best.get(r, -1.0) >= top - self.options.list_item_margin]
+        return head, rows[: self.options.list_max_items]
 
     def answer_section(self, plan: QuestionPlan, evidence: Evidence) -> Section:
         """The sentences answering one pass, chosen by the kind of its part."""
-        s = self.settings
+        s = self.options
         kind = evidence.part.kind
         if kind == "summary" and evidence.hits:
             doc_id = evidence.document or evidence.hits[0].passage.doc_id
@@ -331,12 +341,13 @@ class ExtractiveComposer:
                       for si in picked]
             return Section(evidence, chosen, named_topic=named_topic)
         candidates = self.candidates(plan, evidence)
+        longer = s.answer_max_sentences + _EXTRA_SENTENCES
         if kind == "comparison" and evidence.document:
             chosen = self.select(candidates, spread=False, limit=_SECTION_SENTENCES)
         elif kind in ("list", "comparison"):
-            chosen = self.select(candidates, spread=True, limit=s.answer_max_sentences + 1)
+            chosen = self.select(candidates, spread=True, limit=longer)
         elif kind == "explanation":  # reasons sit together: more sentences, few passages
-            chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences + 1)
+            chosen = self.select(candidates, spread=False, limit=longer)
         else:
             chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences)
             chosen = self._lead_with_expected(chosen, candidates)
@@ -359,8 +370,8 @@ class ExtractiveComposer:
                     for si in self.index.sentences_of.get(r, [])]
         item_sentences = [self.index.sentences[si].text for si, _ in item_ids]
         item_sims = [float(self.index.sentence_vectors[si] @ v) for si, v in item_ids]
-        dense = sorted((h.dense_score or 0.0 for sec in sections for h in sec.evidence.hits[:5]),
-                       reverse=True)
+        dense = sorted((h.dense_score or 0.0 for sec in sections
+                        for h in sec.evidence.hits[:_DENSE_HITS]), reverse=True)
         fits = all(any(c.fits for c in sec.chosen) or not sec.evidence.part.expected
                    for sec in sections if sec.chosen)
         return EvidenceView(
@@ -409,7 +420,7 @@ class ExtractiveComposer:
             threshold = 0.0  # the named document has what is asked: nothing to abstain on
         for sec in sections:  # a part is covered when it is about as sure as the whole
             sec.covered = bool(sec.chosen or sec.items) and sec.probability >= min(
-                threshold, confidence) * self.settings.part_confidence_ratio
+                threshold, confidence) * self.options.part_confidence_ratio
         answered = [sec for sec in sections if sec.covered]
         if confidence < threshold or not answered:
             reason = self._missing_kind(plan, sections)

@@ -3,25 +3,25 @@ Ollama). The model gets the same question plan as the extractive composer: the n
 passages of each part of the question (or of each document of a comparison), and is told
 to answer part by part and to say when a part is not covered. Its ``[n]`` markers are then
 checked against the passages it was shown, renumbered by first use, and sentences left
-without a valid citation are flagged."""
+without a valid citation are flagged. Endpoint and sizes: :class:`rag.answer.options.LLMOptions`
+(``RAG_LLM_*``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.analysis import tokenize
-from rag.answer import Answer, Citation, Evidence, merge_hits
+from rag.answer.options import LLMOptions
+from rag.answer.types import Answer, Citation, ComposerInputs, Evidence, Judge, merge_hits
 from rag.citations import citation_label, document_reference
 from rag.errors import ModelUnavailable
 from rag.question import QuestionPlan
 from rag.records import Hit
 from rag.sentences import split_sentences
-from rag.settings import Settings
 
 NOT_FOUND_TOKEN = "NOT_FOUND"
 SYSTEM_PROMPT = """You answer questions about United Nations documents using ONLY the numbered \
@@ -37,6 +37,8 @@ do not cover, write one sentence saying that the documents do not say it.
 _MARKER = re.compile(r"\[(\d+)\]")
 _UNSOURCED = {"fr": "(sans source)", "en": "(no source)"}
 _LANGUAGES = {"fr": "French", "en": "English"}
+DEFAULT_OLLAMA_MODEL = "llama3.1"  # Ollama's when RAG_LLM_MODEL is unset
+UNJUDGED_CONFIDENCE = 0.5  # without a judge of the evidence: as likely right as wrong
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,6 @@ class CheckedSentence:
     text: str  # without markers
     markers: tuple[int, ...]
     dropped: tuple[int, ...]  # markers that pointed at no passage
-
-
-Judge = Callable[[QuestionPlan, list[Evidence]], float]
 
 
 def shown_passages(evidence: list[Evidence], per_pass: int) -> list[tuple[int, Hit]]:
@@ -110,29 +109,30 @@ class LLMComposer:
 
     name = "llm"
 
-    def __init__(self, model: BaseChatModel, settings: Settings, judge: Judge | None = None
-                 ) -> None:
+    def __init__(self, model: BaseChatModel, options: LLMOptions | None = None,
+                 judge: Judge | None = None) -> None:
         self.model = model
-        self.settings = settings
+        self.options = options or LLMOptions()
         self.judge = judge  # calibrated probability of the evidence (extractive composer's)
 
     @classmethod
-    def from_settings(cls, settings: Settings, judge: Judge | None = None) -> LLMComposer:
-        """The chat model configured by ``RAG_LLM_*`` settings."""
-        return cls(chat_model(settings), settings, judge)
+    def build(cls, inputs: ComposerInputs) -> LLMComposer:
+        """The chat model configured by the ``RAG_LLM_*`` settings (registry factory)."""
+        options = inputs.settings.llm_options()
+        return cls(chat_model(options), options, inputs.judge)
 
     def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:
         """Ask the model, then keep only citations that point at the passages shown."""
         from rag.answer.extractive import NOT_FOUND
 
         hits = tuple(merge_hits(evidence))
-        shown = shown_passages(evidence, self.settings.answer_passages)
-        confidence = self.judge(plan, evidence) if self.judge else 0.5
+        shown = shown_passages(evidence, self.options.passages)
+        confidence = self.judge(plan, evidence) if self.judge else UNJUDGED_CONFIDENCE
         if not shown or confidence <= 0.0:
             return Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
                           plan.language, self.name, kind=plan.kind)
         reply = self.model.invoke(build_messages(plan, evidence, shown,
-                                                 self.settings.answer_max_sentences))
+                                                 self.options.max_sentences))
         output = str(reply.content).strip()
         if NOT_FOUND_TOKEN in output:
             return Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
@@ -161,24 +161,24 @@ class LLMComposer:
                       plan.language, self.name, notes=tuple(notes), kind=plan.kind)
 
 
-def chat_model(settings: Settings) -> BaseChatModel:
-    """Build the LangChain chat model named by the settings (lazy optional imports)."""
-    provider = settings.llm_provider
+def chat_model(options: LLMOptions) -> BaseChatModel:
+    """Build the LangChain chat model named by the options (lazy optional imports)."""
+    provider = options.provider
     if provider == "openai":
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as exc:
             raise ModelUnavailable("The LLM composer needs: pip install langchain-openai") from exc
-        if not settings.llm_model:
+        if not options.model:
             raise ModelUnavailable("Set RAG_LLM_MODEL (and RAG_LLM_BASE_URL) for the LLM composer")
-        return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url,
-                          api_key=settings.llm_api_key or "not-needed", temperature=0,
-                          timeout=settings.llm_timeout, max_retries=1)
+        return ChatOpenAI(model=options.model, base_url=options.base_url,
+                          api_key=options.api_key or "not-needed", temperature=0,
+                          timeout=options.timeout, max_retries=1)
     if provider == "ollama":
         try:
             from langchain_ollama import ChatOllama
         except ImportError as exc:
             raise ModelUnavailable("The LLM composer needs: pip install langchain-ollama") from exc
-        return ChatOllama(model=settings.llm_model or "llama3.1", base_url=settings.llm_base_url,
-                          temperature=0)
+        return ChatOllama(model=options.model or DEFAULT_OLLAMA_MODEL,
+                          base_url=options.base_url, temperature=0)
     raise ModelUnavailable(f"Unknown RAG_LLM_PROVIDER {provider!r}; choose openai or ollama")

@@ -7,8 +7,12 @@ from collections import Counter
 
 from rag.index import Index
 
+# A capitalised word used more often than this in the corpus belongs to institution names
+# ("Unies", "Conseil"), not to a person's: people are named a few times at most.
+MAX_NAME_COUNT = 5
 
-def common_words(index: Index, max_name_count: int = 5) -> frozenset[str]:
+
+def common_words(index: Index, max_name_count: int = MAX_NAME_COUNT) -> frozenset[str]:
     """Lower-cased words that cannot be part of a person's name: words written in lower case
     somewhere in the corpus, and capitalised words frequent enough to belong to institution
     names (``Unies``, ``Conseil``); people are named rarely."""

@@ -1,0 +1,69 @@
+"""The JSON and text renderings of an :class:`~rag.answer.types.Answer`, shared by the CLI,
+the HTTP API and the MCP tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.answer.types import Answer, Citation
+from rag.citations import citation_label
+from rag.serialize import document_json, hit_json
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    """A citation as the API and ``--json`` print it."""
+    return {
+        "marker": c.marker,
+        "passage_id": c.passage.id,
+        "role": c.passage.role,
+        "document": document_json(c.document),
+        "paragraph": c.passage.label,
+        "reference": citation_label(c.document, c.passage),
+        "section": list(c.passage.section),
+        "quote": c.quote,
+        "text": c.passage.text,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The response object of ``rag ask --json`` and ``POST /v1/ask``."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": round(answer.confidence, 3),
+        "language": answer.language,
+        "kind": answer.kind,
+        "composer": answer.composer,
+        "citations": [citation_json(c) for c in answer.citations],
+        "passages": [hit_json(h) for h in answer.hits],
+        "timings_ms": {k: round(v, 1) for k, v in answer.timings_ms.items()},
+        "notes": list(answer.notes),
+    }
+
+
+def sources_block(answer: Answer, *, quotes: bool = False) -> str:
+    """"Sources :" and one ``[n] document, par. x`` line per citation (with the quoted
+    sentence when ``quotes``); empty when the answer cites nothing."""
+    if not answer.citations:
+        return ""
+    lines = ["Sources :" if answer.language == "fr" else "Sources:"]
+    for c in answer.citations:
+        line = f"[{c.marker}] {citation_label(c.document, c.passage)}"
+        lines.append(f"{line} — « {c.quote} »" if quotes else line)
+    return "\n".join(lines)
+
+
+def format_answer(answer: Answer) -> str:
+    """Human-readable answer with its numbered sources."""
+    lines = [answer.text, ""]
+    if answer.citations:
+        lines.append(sources_block(answer, quotes=True))
+    elif answer.hits:
+        lines.append("Passages les plus proches :" if answer.language == "fr"
+                     else "Closest passages:")
+        for h in answer.hits[:3]:
+            lines.append(f"- {citation_label(h.document, h.passage)} — {h.passage.text[:160]}…")
+    total = answer.timings_ms.get("total", 0)
+    lines.append(f"(confidence {answer.confidence:.2f}, {total:.0f} ms)")
+    return "\n".join(lines)
