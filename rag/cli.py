@@ -17,8 +17,8 @@ from typing import Any, get_args
 
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, composer_help
 from rag.errors import RagError
-from rag.settings import Settings, get_settings
-from rag.vector_store import IndexKind
+from rag.records import IndexKind
+from rag.settings import PROJECT_ROOT, Settings, get_settings
 
 #: Commands that packages built on ``rag`` provide: name → (help, module). The module is
 #: imported by name only when its command runs, and gets the arguments after the command:
@@ -210,6 +210,9 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_plugin(args: argparse.Namespace, settings: Settings) -> int:
     _, module = PLUGIN_COMMANDS[args.command]
+    if str(PROJECT_ROOT) not in sys.path and (PROJECT_ROOT / module.partition(".")[0]).is_dir():
+        # eval/ is part of the checkout (with its gold files), not an installed package
+        sys.path.append(str(PROJECT_ROOT))
     try:
         plugin = importlib.import_module(module)
     except ModuleNotFoundError as exc:

@@ -28,8 +28,8 @@ from rag.answer.registry import (
     composer_spec,
 )
 from rag.errors import RagError
+from rag.records import IndexKind
 from rag.settings import DEFAULT_MODEL, PROJECT_ROOT, Settings
-from rag.vector_store import IndexKind
 
 from .conftest import SEEDS
 from .fakes import HashEmbedder
