@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.atomic_folder import install, remove_stale, staging
+from rag.settings import E5_PROMPTS
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -60,7 +61,7 @@ QK = 32
 _BLOCK_BYTES = 2 + QK // 2
 _DTYPES = {0: "f32", 1: "q4_0"}
 METASPACE = "▁"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
+PROMPTS = E5_PROMPTS  # written into the converted model's sentence-transformers config
 # Inserted after every mapped code point and deleted by the charsmap itself; it stops
 # ``Precompiled`` from treating "mapped char + combining mark" as one grapheme (it would
 # replace the whole grapheme by the char's mapping and drop the mark; e5.c keeps it).

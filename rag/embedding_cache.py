@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embeddings import Embedder, EncoderChoice, encoder_of
+from rag.settings import E5_PROMPTS
 
 log = logging.getLogger(__name__)
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vec BLOB)"
@@ -96,7 +97,7 @@ class CachedEmbedder:
     """
 
     def __init__(self, model_id: str, make_embedder: Callable[[], Embedder],
-                 cache: EmbeddingCache, prompt: str = "passage: ",
+                 cache: EmbeddingCache, prompt: str = E5_PROMPTS["passage"],
                  encoder: EncoderChoice | None = None) -> None:
         self.model_id = model_id
         self.prompt = prompt

