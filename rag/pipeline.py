@@ -62,7 +62,7 @@ class Pipeline:
         if calibrator is None:
             calibrator, note = calibrator_for(settings.embedding_model)
             caveats = (note,) if note else ()
-        retriever = Retriever(index, embedder, settings)
+        retriever = Retriever(index, embedder, settings.retrieval_options())
         inputs = ComposerInputs(settings, index, calibrator)
         extractive = composer_spec(EXTRACTIVE).load_factory()(inputs)
         analyzer = QuestionAnalyzer(index.documents,

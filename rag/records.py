@@ -140,3 +140,16 @@ class IndexSpec:
     nprobe: int | None = None  # IVF cells visited per query; default nlist/16 (≥ 8)
     hnsw_m: int = 32  # graph degree M, the value measured in bench/scale.py
     hnsw_ef_search: int = 512  # recall@10 0.967 at 1M; 128 gave 0.90 (bench/README.md)
+
+
+@dataclass(frozen=True)
+class RetrievalOptions:
+    """How :class:`rag.retrieval.Retriever` ranks passages (the ``RAG_…`` settings of the
+    same names default to these values)."""
+
+    top_k: int = 5  # passages returned by search / ask
+    candidate_k: int = 40  # candidates taken from each list (dense, lexical) before fusion
+    dense_weight: float = 1.0  # weight of the dense list in the fusion
+    lexical_weight: float = 0.5  # weight of the BM25 list (French stems) in the fusion
+    lexical_weight_en: float = 0.5  # weight of the character 4-gram BM25 list (English)
+    rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. use 60)

@@ -20,8 +20,7 @@ from rag.embeddings import Embedder
 from rag.errors import UnknownDocument
 from rag.index import Index
 from rag.language import detect_language
-from rag.records import Hit
-from rag.settings import Settings
+from rag.records import Hit, RetrievalOptions
 from rag.store import Candidates, Query
 
 
@@ -42,10 +41,10 @@ def _ranks(candidates: list[tuple[int, float]]) -> dict[int, int]:
 class Retriever:
     """Finds the passages that best answer a question."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: Index, embedder: Embedder, options: RetrievalOptions) -> None:
         self.index = index
         self.embedder = embedder
-        self.settings = settings
+        self.options = options
 
     def search(self, query: str, k: int | None = None, documents: list[str] | None = None,
                query_vector: np.ndarray | None = None, language: str | None = None
@@ -57,7 +56,7 @@ class Retriever:
         analyzer, lexical_weight = self.lexical_mode(query, language)
         found = self._candidates(Query(vector, query, analyzer), allowed)
         ranked = self._fuse(found, lexical_weight)
-        return self._hits(ranked[:k or self.settings.top_k], found)
+        return self._hits(ranked[:k or self.options.top_k], found)
 
     def _allowed_documents(self, documents: Sequence[str] | None) -> list[str] | None:
         """The ids of the documents named in ``documents`` (ids, file names or symbols),
@@ -84,18 +83,18 @@ class Retriever:
         """French questions use stemmed words; English ones character 4-grams, which match
         the cognates of the French text (see :mod:`rag.lexical`)."""
         if (language or detect_language(query)) == "en":
-            return "grams", self.settings.lexical_weight_en
-        return "words", self.settings.lexical_weight
+            return "grams", self.options.lexical_weight_en
+        return "words", self.options.lexical_weight
 
     def _candidates(self, query: Query, documents: list[str] | None) -> Candidates:
         """The store's dense and lexical top-``candidate_k`` lists (each best first), only
         among the passages of ``documents`` when given."""
-        return self.index.store.search(query, self.settings.candidate_k, documents)
+        return self.index.store.search(query, self.options.candidate_k, documents)
 
     def _fuse(self, found: Candidates, lexical_weight: float) -> list[tuple[int, float]]:
         """Every candidate row with its weighted RRF score, best first (ties: lower row)."""
-        fused = rrf([([row for row, _ in found.dense], self.settings.dense_weight),
-                     ([row for row, _ in found.lexical], lexical_weight)], self.settings.rrf_k)
+        fused = rrf([([row for row, _ in found.dense], self.options.dense_weight),
+                     ([row for row, _ in found.lexical], lexical_weight)], self.options.rrf_k)
         return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def _hits(self, ranked: list[tuple[int, float]], found: Candidates) -> list[Hit]:

