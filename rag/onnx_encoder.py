@@ -194,12 +194,10 @@ class ExportedEmbedder(BatchedEncoder):
         _set_offline(Path(path).exists(), settings.allow_model_download)
         self.folder = export_dir(path, settings.cache_dir)
         fingerprint = source_fingerprint(path)
-        opened = self._open() if _valid(self.folder, fingerprint) else None
-        if opened is None:
+        if not (_valid(self.folder, fingerprint) and self._opened()):
             log.info("exporting %s to ONNX in %s (once)", settings.embedding_model, self.folder)
             export(_load(path, show_progress), self.folder, fingerprint)
-            opened = self._open()
-            if opened is None:
+            if not self._opened():
                 raise OnnxUnsupported(f"the exported model in {self.folder} does not load")
         marker = json.loads((self.folder / MARKER).read_text())
         self.inputs: list[str] = marker["inputs"]
@@ -208,8 +206,18 @@ class ExportedEmbedder(BatchedEncoder):
         self.dim = int(marker["dim"])
         self.tokenizer = _tokenizer(self.folder)
 
-    def _open(self) -> bool | None:
-        """Load the exported model; ``None`` when the file is corrupt (exported again)."""
+    def _opened(self) -> bool:
+        """Whether the runtime loads the exported file (a corrupt one is exported again)."""
+        try:
+            self._open(str(self.folder / MODEL_FILE))
+        except Exception as exc:  # the runtimes raise their own kinds for damaged files
+            log.warning("%s cannot load %s (%s); exporting again", self.backend,
+                        self.folder / MODEL_FILE, exc)
+            return False
+        return True
+
+    def _open(self, model_file: str) -> None:
+        """Load the exported model into the runtime (raising when it does not load)."""
         raise NotImplementedError
 
     def _forward(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -237,7 +245,7 @@ class OnnxEmbedder(ExportedEmbedder):
         self._ort = _import_ort(settings.cache_dir)
         super().__init__(settings, show_progress=show_progress)
 
-    def _open(self) -> bool | None:
+    def _open(self, model_file: str) -> None:
         ort = self._ort
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
@@ -245,14 +253,8 @@ class OnnxEmbedder(ExportedEmbedder):
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(self.folder / MODEL_FILE), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # corrupt or truncated file: export again
-            log.warning("ONNX model %s does not load (%s); exporting again",
-                        self.folder / MODEL_FILE, exc)
-            return None
-        return True
+        self.session = ort.InferenceSession(model_file, options,
+                                            providers=["CPUExecutionProvider"])
 
     def _forward(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, feeds)[0]

@@ -9,7 +9,6 @@ model (cosine ≥ 0.9999 against fp32 on every seed passage and dev question, sa
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from pathlib import Path
@@ -17,10 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.onnx_encoder import MODEL_FILE, ExportedEmbedder, OnnxUnsupported
+from rag.onnx_encoder import ExportedEmbedder, OnnxUnsupported
 from rag.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def openvino_available() -> bool:
@@ -84,20 +81,13 @@ class OpenVinoEmbedder(ExportedEmbedder):
         self._local = threading.local()
         super().__init__(settings, show_progress=show_progress)
 
-    def _open(self) -> bool | None:
+    def _open(self, model_file: str) -> None:
         config = {
             "INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_NUM_THREADS": os.cpu_count() or 1,
         }
-        try:
-            self.compiled = self._ov.Core().compile_model(
-                str(self.folder / MODEL_FILE), "CPU", config)
-        except Exception as exc:  # corrupt or truncated file: export again
-            log.warning("OpenVINO cannot load %s (%s); exporting again",
-                        self.folder / MODEL_FILE, exc)
-            return None
-        return True
+        self.compiled = self._ov.Core().compile_model(model_file, "CPU", config)
 
     def _forward(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         request = getattr(self._local, "request", None)
