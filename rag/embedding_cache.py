@@ -124,6 +124,15 @@ class CachedEmbedder:
         precision = self.encoder.precision
         return [cache_key(self.model_id, self.prompt, t, precision) for t in texts]
 
+    def _lookup(self, texts: list[str]
+                ) -> tuple[list[bytes], dict[bytes, np.ndarray], list[str]]:
+        """Each text's key, the cached vectors among them, and the texts not cached (once)."""
+        keys = self._keys(texts)
+        found = self.cache.get(list(dict.fromkeys(keys)))
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
+                                     if k not in found))
+        return keys, found, missing
+
     @property
     def dim(self) -> int:
         """Vector dimension (from the cache when the model is not loaded)."""
@@ -133,15 +142,9 @@ class CachedEmbedder:
         """Vectors of ``texts``: cached ones read back, the others embedded and stored."""
         if query:
             return self.embedder.embed(texts, query=True)
-        keys = self._keys(texts)
-        found = self.cache.get(list(dict.fromkeys(keys)))
-        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
-                                     if k not in found))
+        keys, found, missing = self._lookup(texts)
         if missing and self._embedder is None and encoder_of(self.embedder) != self._expected:
-            keys = self._keys(texts)  # the model fell back to another precision: its keys
-            found = self.cache.get(list(dict.fromkeys(keys)))
-            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
-                                         if k not in found))
+            keys, found, missing = self._lookup(texts)  # the model fell back: its own keys
         if missing:
             vectors = self.embedder.embed(missing)
             fresh = dict(zip(self._keys(missing), vectors, strict=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,10 @@ def import_openvino(cache_dir: Path) -> Any:
     return openvino
 
 
+@cache
 def native_bf16(cache_dir: Path) -> bool:
-    """Whether OpenVINO computes bf16 natively on this CPU."""
+    """Whether OpenVINO computes bf16 natively on this CPU (asked once per process: the
+    backend choice and the encoder both need it)."""
     try:
         ov = import_openvino(cache_dir)
         capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
