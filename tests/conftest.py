@@ -65,29 +65,11 @@ def by_id(items: list[Passage]) -> dict[str, Passage]:
 @pytest.fixture(scope="session")
 def live_server(built_settings: Settings, pipeline):
     """The real app served by uvicorn on a free local port (in a thread); yields its URL."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from api.main import create_app
+    from tests.helpers import serve_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(built_settings, pipeline=pipeline), host="127.0.0.1",
-                            port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(built_settings, pipeline=pipeline)) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.main import STATIC, create_app
 from api.server import TimedH11Protocol, uvicorn_options
 from rag.settings import Settings
+from tests.helpers import serve_app
 
 OPTIONAL = {"param", "request_id"}  # error fields beside code and message
 
@@ -44,23 +45,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture()
 def server(settings: Settings) -> Iterator[tuple[str, int]]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", **uvicorn_options(settings))
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield "127.0.0.1", port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(settings), **uvicorn_options(settings)) as address:
+        yield address
 
 
 def connect(addr: tuple[str, int]) -> socket.socket:

@@ -4,10 +4,7 @@ stdio, and ``/mcp`` of the real app served by uvicorn (API key, middleware, life
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +12,6 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -23,6 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from api.main import create_app
 from api.server import uvicorn_options
 from rag.settings import PROJECT_ROOT, Settings
+from tests.helpers import serve_app
 
 QUESTION = "Dans quelle ville la Secrétaire générale adjointe a-t-elle mené des consultations " \
            "avec l'OTSC en novembre 2018 ?"
@@ -37,22 +34,8 @@ MCP_HEADERS = {"accept": "application/json, text/event-stream"}
 @contextmanager
 def serve(app: Any, settings: Settings) -> Iterator[str]:
     """``app`` served by uvicorn as ``rag serve`` does, on a free port, in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", **uvicorn_options(settings)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(app, **uvicorn_options(settings)) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 @pytest.fixture(scope="module")
