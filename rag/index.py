@@ -38,6 +38,7 @@ from rag.documents import Source, document_id, parse_corpus, read_corpus, seed_f
 from rag.embeddings import Embedder, encoder_of
 from rag.errors import DocumentRejected, IndexCorrupt, IndexMismatch, IndexNotBuilt, RagError
 from rag.faiss_store import FaissStore
+from rag.gazetteer import Entry, Gazetteer, build_gazetteer
 from rag.lexical import LexicalIndex
 from rag.records import Document, DocumentMeta, IndexSpec, Passage, Sentence, SourceRecord
 from rag.sentences import split_sentences
@@ -49,7 +50,7 @@ from rag.vector_store import build_faiss, check_faiss, describe, load_faiss, sav
 log = logging.getLogger(__name__)
 # 2: the manifest lists every file with its size and BLAKE2b hash (``files``); format 1 had
 # the sizes of four files (``file_sizes``) and is refused with the rebuild hint.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: gazetteer
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
@@ -57,6 +58,8 @@ DOCUMENTS = "documents.json"
 LEXICAL = "bm25"
 SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentences.npy"
+GAZETTEER = "gazetteer.json"  # the names the corpus uses (rag.gazetteer)
+GAZETTEER_VECTORS = "gazetteer.npy"  # one vector per gazetteer entry
 SOURCES = "sources.json"
 STORE = "store.json"  # instead of VECTORS and LEXICAL: the Qdrant collection of the build
 KEEP_BUILDS = 2  # the new build and the one before (a reader may still have it mapped)
@@ -116,6 +119,7 @@ class Index:
     sentence_vectors: np.ndarray
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     store: VectorStore = None  # type: ignore[assignment]  # default: FAISS over vectors
+    gazetteer: Gazetteer | None = None  # the names of the corpus (rag.gazetteer)
     positions: dict[str, int] = field(init=False)
     sentences_of: dict[int, list[int]] = field(init=False)
 
@@ -255,6 +259,8 @@ def build_index(settings: Settings, embedder: Embedder, *,
             del vectors
             scratch.unlink()
             _write_parts(tmp, passages, sentences, docs, records)
+            step("gazetteer")
+            write_gazetteer(tmp, build_gazetteer(passages), embedder)
             manifest = Manifest(
                 model=embedder.model_id, dim=dim,
                 corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
@@ -290,6 +296,16 @@ def passage_vector_texts(docs: list[Document], passages: list[Passage]) -> list[
     titles = {d.id: d.meta.title for d in docs}
     texts = {p.id: p.text for p in passages}
     return [_with_items(p, p.embedding_text(titles[p.doc_id]), texts) for p in passages]
+
+
+def write_gazetteer(folder: Path, gazetteer: Gazetteer, embedder: Embedder) -> None:
+    """Write the gazetteer and its name vectors (embedded as passages, so that the
+    embedding cache keeps them; questions' names are embedded the same way)."""
+    names = gazetteer.names()
+    vectors = (embedder.embed(names) if names
+               else np.zeros((0, getattr(embedder, "dim", 0)), np.float32))
+    _write_jsonl(folder / GAZETTEER, (e.to_json() for e in gazetteer.entries))
+    np.save(folder / GAZETTEER_VECTORS, np.asarray(vectors, dtype=np.float16))
 
 
 def _write_parts(folder: Path, passages: list[Passage], sentences: list[Sentence],
@@ -600,13 +616,20 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
             sentence_vectors = _matrix(np.load(folder / SENTENCE_VECTORS, allow_pickle=False))
         with _reading(path, SOURCES):
             sources = _sources(json.loads((folder / SOURCES).read_text("utf-8")))
+        with _reading(path, GAZETTEER):
+            gazetteer = Gazetteer([Entry.from_json(row) for row in _jsonl(folder / GAZETTEER)],
+                                  _names_matrix(np.load(folder / GAZETTEER_VECTORS,
+                                                        allow_pickle=False)))
+            if len(gazetteer.vectors) != len(gazetteer.entries):
+                raise ValueError(f"{len(gazetteer.vectors)} name vectors for "
+                                 f"{len(gazetteer.entries)} names")
         _cross_check(path, manifest, vectors, lexical, passages, documents, sentences,
                      sentence_vectors, sources)
         if _seeds_changed(settings, manifest):
             log.warning("Index at %s was built from other seed files; rebuild with: rag index",
                         path)
         return Index(folder, manifest, vectors, lexical, passages, documents, sentences,
-                     sentence_vectors, sources, store)
+                     sentence_vectors, sources, store, gazetteer)
 
 
 def _check_backend(path: Path, folder: Path, settings: Settings) -> None:
@@ -723,6 +746,13 @@ def _passage(row: object) -> Passage:
 
 def _sentence(row: object) -> Sentence:
     return Sentence(**_fields(row, "sentence", ("text",), ("passage", "ordinal")))  # type: ignore[arg-type]
+
+
+def _names_matrix(array: np.ndarray) -> np.ndarray:
+    """The gazetteer's name vectors as float32 (an empty gazetteer has none)."""
+    if array.ndim == 2 and array.shape[0] == 0:
+        return array.astype(np.float32)
+    return _matrix(array)
 
 
 def _matrix(array: np.ndarray) -> np.ndarray:

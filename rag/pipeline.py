@@ -18,6 +18,7 @@ from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable
 from rag.index import Index, load_index, read_manifest
+from rag.query.coverage import CoverageChecker
 from rag.query_cache import normalise
 from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
 from rag.records import Hit
@@ -35,6 +36,7 @@ class Pipeline:
     index: Index
     retriever: Retriever
     analyzer: QuestionAnalyzer
+    coverage: CoverageChecker
     load_seconds: float = 0.0
     composers: dict[str, Composer] = field(default_factory=dict)
     answers: LRU = field(default_factory=lambda: LRU(0))  # per index snapshot: a reload empties it
@@ -67,7 +69,9 @@ class Pipeline:
         extractive = composer_spec(EXTRACTIVE).load_factory()(inputs)
         analyzer = QuestionAnalyzer(index.documents,
                                     acronym_expansions(p.text for p in index.passages))
-        return cls(settings, embedder, index, retriever, analyzer, load_seconds,
+        coverage = CoverageChecker(index.passages, index.documents, index.gazetteer,
+                                   settings.coverage_options())
+        return cls(settings, embedder, index, retriever, analyzer, coverage, load_seconds,
                    {EXTRACTIVE: extractive}, LRU(settings.answer_cache_size), caveats)
 
     def reloaded(self, settings: Settings | None = None) -> Pipeline:
@@ -105,7 +109,8 @@ class Pipeline:
         """The analysis of ``question`` (a follow-up is completed from ``history``)."""
         turns = [(str(t["role"]), str(t["content"])) if isinstance(t, dict) else (t[0], t[1])
                  for t in history or ()]
-        return self.analyzer.analyse(question, turns)
+        plan = self.analyzer.analyse(question, turns)
+        return replace(plan, coverage=self.coverage.check(plan, self.embedder.embed))
 
     def gather(self, plan: QuestionPlan, depth: int, documents: list[str] | None = None
                ) -> list[Evidence]:

@@ -14,12 +14,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rag.analysis import tokenize
 from rag.answer.expectations import Expectation, expected_answer
 from rag.language import detect_language
 from rag.records import DocumentMeta
+
+if TYPE_CHECKING:
+    from rag.query.coverage import Coverage
 
 
 def fold(text: str) -> str:
@@ -178,6 +181,7 @@ class QuestionPlan:
     about_document: bool = False  # asks who signed / when a document is dated
     follow_up: bool = False  # completed from the conversation
     context: tuple[str, ...] = field(default=())  # words taken from earlier turns
+    coverage: Coverage | None = None  # what the corpus knows of its names (rag.query.coverage)
 
     @property
     def expected(self) -> Expectation | None:

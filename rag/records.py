@@ -153,3 +153,12 @@ class RetrievalOptions:
     lexical_weight: float = 0.5  # weight of the BM25 list (French stems) in the fusion
     lexical_weight_en: float = 0.5  # weight of the character 4-gram BM25 list (English)
     rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. use 60)
+
+
+@dataclass(frozen=True)
+class CoverageOptions:
+    """How :class:`rag.query.coverage.CoverageChecker` decides that the corpus names what a
+    question names (the ``RAG_…`` settings of the same names default to these values)."""
+
+    name_match_threshold: float = 0.9  # cosine of a name to a gazetteer name to be "the same"
+    common_share: float = 0.2  # a name in more than this share of passages constrains nothing

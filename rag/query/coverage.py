@@ -1,0 +1,347 @@
+"""What the corpus covers, checked before composing: the names, acronyms and years a
+question mentions are looked up in the corpus (its text and its gazetteer). A mention the
+corpus never names, or a year after the documents' dates, is reported so that the answer
+says so instead of quoting a paragraph about something else.
+
+A mention is *known* when its words occur together in one passage, in any order and with a
+few words between them (``Ligue arabe`` ↔ ``Ligue des États arabes``); English words match
+their French cognates (same first letters) or a small table of institutional words
+(``council`` ↔ ``conseil``); an acronym matches an acronym of the corpus with the same
+letters in another order (``CSTO`` ↔ ``OTSC``); what remains is compared with the
+gazetteer's name vectors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from rag.gazetteer import Gazetteer, names_in
+from rag.question import FUNCTION_WORDS, QuestionPlan, document_year, fold
+from rag.records import CoverageOptions, DocumentMeta, Passage
+
+MentionKind = Literal["name", "acronym", "year"]
+_TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_ACRONYM = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,9}(?![\w-])")
+_SKIP = frozenset(fold(w) for w in (
+    "de du des la le les l d et en pour sur of the and for in on to a an s"
+).split())
+_CALENDAR = frozenset(fold(w) for w in (
+    "January February March April May June July August September October November December "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday").split())
+_PREFIX = 5
+_WINDOW_SLACK = 3  # words allowed between a mention's words beyond its own length
+#: generic institutional vocabulary, English → French (folded): words whose French form is
+#: not a cognate. Not a list of names: what a UN organisation's name is made of.
+INSTITUTIONAL_WORDS: dict[str, tuple[str, ...]] = {
+    "council": ("conseil",), "treaty": ("traite",), "league": ("ligue",),
+    "states": ("etats",), "state": ("etat",), "community": ("communaute",),
+    "commonwealth": ("communaute",), "court": ("cour",), "assembly": ("assemblee",),
+    "agreement": ("accord",), "office": ("bureau",), "peace": ("paix",),
+    "rights": ("droits",), "human": ("homme", "humains", "humaine"), "united": ("unies",),
+    "fund": ("fonds",), "bank": ("banque",), "food": ("alimentaire",),
+    "world": ("mondial", "mondiale"), "labour": ("travail",), "labor": ("travail",),
+    "trade": ("commerce",), "chemical": ("chimiques",), "weapons": ("armes",),
+    "arms": ("armes",), "drugs": ("drogue",), "high": ("haut",), "committee": ("comite",),
+    "western": ("occidentale",), "west": ("ouest",), "east": ("est",), "south": ("sud",),
+    "north": ("nord",), "southeast": ("sud-est",), "caribbean": ("caraibes",),
+    "asia": ("asie",), "arab": ("arabes", "arabe"), "women": ("femmes",),
+    "children": ("enfants",), "refugees": ("refugies",), "health": ("sante",),
+    "secretary": ("secretaire",), "general": ("general", "generale"),
+    "special": ("special", "speciale"), "envoy": ("envoye", "envoyee"),
+    "representative": ("representant", "representante"), "mission": ("mission",),
+    "horn": ("corne",), "lake": ("lac",), "islands": ("iles",), "island": ("ile",),
+}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name, acronym or year of the question, and what the corpus knows of it."""
+
+    text: str
+    kind: MentionKind
+    known: bool
+    how: str = ""  # phrase, cognates, acronym, vector, document, year; "" when unknown
+    resolved: str = ""  # the corpus form it was matched to, when not the same
+    words: tuple[tuple[str, ...], ...] = ()  # per word of the mention: folded corpus forms
+    common: bool = False  # named in so many passages that it tells none apart
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The verdict on a question's mentions."""
+
+    mentions: tuple[Mention, ...] = ()
+    after_date: tuple[str, str] | None = None  # (year asked, date of the latest document)
+
+    @property
+    def unknown(self) -> tuple[Mention, ...]:
+        """Mentions the corpus never names."""
+        return tuple(m for m in self.mentions if not m.known)
+
+    @property
+    def constraints(self) -> tuple[Mention, ...]:
+        """Known mentions the evidence of an answer must hold: not the named documents, not
+        names too common in the corpus to tell passages apart (``ONU``)."""
+        return tuple(m for m in self.mentions if m.known and not m.common
+                     and m.how not in ("document", "unverified"))
+
+
+@dataclass
+class CorpusText:
+    """Folded tokens of every passage, with an inverted index, for phrase lookups."""
+
+    tokens: list[list[str]]
+    rows_of: dict[str, set[int]] = field(default_factory=dict)
+    by_prefix: dict[str, set[str]] = field(default_factory=dict)
+    by_short_prefix: dict[str, set[str]] = field(default_factory=dict)
+    cased: list[list[str]] = field(default_factory=list)  # words as written, for initials
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> CorpusText:
+        """Index ``texts`` (one per passage)."""
+        tokens = [tokens_of(t) for t in texts]
+        rows_of: dict[str, set[int]] = defaultdict(set)
+        for row, words in enumerate(tokens):
+            for w in words:
+                rows_of[w].add(row)
+        by_prefix: dict[str, set[str]] = defaultdict(set)
+        by_short: dict[str, set[str]] = defaultdict(set)
+        for w in rows_of:
+            if len(w) >= _PREFIX:
+                by_prefix[w[:_PREFIX]].add(w)
+                by_short[w[:_PREFIX - 1]].add(w)
+        return cls(tokens, dict(rows_of), dict(by_prefix), dict(by_short))
+
+    def spelled_out(self, acronym: str, texts: Sequence[str]) -> str | None:
+        """A name of ``texts`` whose capitalised or content words give the acronym's
+        letters in any order (``UNESCO`` ↔ ``Organisation des Nations Unies pour
+        l’éducation, la science et la culture``)."""
+        letters = sorted(acronym.upper())
+        n = len(letters)
+        for text in texts:
+            if acronym[0].lower() not in fold(text):
+                continue
+            words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", text)
+                     if fold(w).strip("'") not in _SKIP and not re.fullmatch(r"[a-z][’']", w)]
+            for i, w in enumerate(words[: len(words) - n + 1]):
+                if not w[0].isupper():
+                    continue
+                window = words[i:i + n]
+                if sorted(fold(x)[0].upper() for x in window) == letters:
+                    return " ".join(window)
+        return None
+
+    def forms(self, word: str, *, cognates: bool) -> tuple[str, ...]:
+        """Corpus words that ``word`` (folded) may be written as: itself, its plural or
+        feminine; with ``cognates`` also words sharing its first letters, and the French
+        words of :data:`INSTITUTIONAL_WORDS`."""
+        variants = {word, word + "s", word + "e", word + "es", word.rstrip("s")}
+        if cognates:
+            variants.update(INSTITUTIONAL_WORDS.get(word, ()))
+            if len(word) >= _PREFIX:  # Libya / Libye, cooperation / coopération
+                variants.update(w for w in self.by_prefix.get(word[:_PREFIX], ()))
+                variants.update(w for w in self.by_short_prefix.get(word[:_PREFIX - 1], ())
+                                if len(w) <= len(word) + 1)
+        return tuple(sorted(v for v in variants if v in self.rows_of))
+
+    def together(self, words: Sequence[Sequence[str]], rows: Iterable[int] | None = None
+                 ) -> list[int]:
+        """Rows holding one form of every word within a short window."""
+        if not words or any(not forms for forms in words):
+            return []
+        candidates = set.intersection(*(set().union(*(self.rows_of[f] for f in forms))
+                                        for forms in words))
+        if rows is not None:
+            candidates &= set(rows)
+        span = 2 * len(words) + _WINDOW_SLACK
+        return sorted(r for r in candidates if _within(self.tokens[r], words, span))
+
+
+def tokens_of(text: str) -> list[str]:
+    """Folded words of ``text``, elided articles split off (``l’OTSC`` → ``otsc``)."""
+    return [t for t in _TOKEN.findall(fold(text).replace("'", " ").replace("-", " ")) if t]
+
+
+def initials(name: str) -> str:
+    """The sorted initials of a name's content words (``Nations Unies`` → ``NU``), to
+    match an acronym written in another language's word order (``UN``, ``SCO``)."""
+    return "".join(sorted(w[0].upper() for w in tokens_of(name) if w not in _SKIP))
+
+
+def _within(tokens: list[str], words: Sequence[Sequence[str]], span: int) -> bool:
+    sets = [set(forms) for forms in words]
+    if not all(s & set(tokens) for s in sets):
+        return False
+    positions = [[i for i, t in enumerate(tokens) if t in s] for s in sets]
+    for start in positions[0]:
+        if all(any(abs(p - start) <= span for p in ps) for ps in positions[1:]):
+            return True
+    return False
+
+
+def question_mentions(text: str, ordinary: frozenset[str]) -> list[tuple[str, MentionKind]]:
+    """Names, acronyms and years written in a question (its first word only if it cannot be
+    an ordinary word)."""
+    found: list[tuple[str, MentionKind]] = []
+    first = tokens_of(text)[:1]  # "Describe…", "Summarise…": a verb, not a name
+    for name in names_in(text, ordinary | frozenset(first) | _CALENDAR):
+        name = re.sub(r"[’']s$", "", name)
+        name = " ".join(w for w in name.split() if fold(w) not in _CALENDAR)
+        if not name:
+            continue
+        if _ACRONYM.fullmatch(name):
+            found.append((name, "acronym"))
+            continue
+        words = [w for w in tokens_of(name) if w not in _SKIP]
+        if words and not all(w in FUNCTION_WORDS for w in words):
+            found.append((name, "name"))
+    for acronym in _ACRONYM.findall(text):
+        if (acronym, "acronym") not in found and not re.fullmatch(r"[IVXLC]+", acronym):
+            found.append((acronym, "acronym"))
+    found.extend((y, "year") for y in dict.fromkeys(_YEAR.findall(text)))
+    return list(dict.fromkeys(found))
+
+
+class CoverageChecker:
+    """Looks up a question's mentions in the corpus and its gazetteer."""
+
+    def __init__(self, passages: list[Passage], documents: dict[str, DocumentMeta],
+                 gazetteer: Gazetteer | None, options: CoverageOptions | None = None) -> None:
+        self.passages = passages
+        self.documents = documents
+        self.gazetteer = gazetteer or Gazetteer([])
+        self.options = options or CoverageOptions()
+        titles = {d.id: d.title for d in documents.values()}
+        self.texts = [p.text for p in passages]
+        self.text = CorpusText.of(
+            " ".join([titles.get(p.doc_id, ""), *p.section, p.text]) for p in passages)
+        self.ordinary = frozenset(FUNCTION_WORDS | {
+            fold(w) for p in passages for w in re.findall(r"[\w’'-]+", p.text) if w.islower()})
+        self.acronyms = {a for p in passages for a in _ACRONYM.findall(p.text)}
+        self.initials = {initials(form): e.name for e in reversed(self.gazetteer.entries)
+                         for form in (e.name, *e.forms) if len(tokens_of(form)) >= 2}
+        self.document_names = {fold(n) for d in documents.values()
+                               for n in (*d.aliases, d.symbol or "") if n}
+        self.corpus_years = {y for p in passages for y in _YEAR.findall(p.text)} | {
+            y for d in documents.values() for y in _YEAR.findall(f"{d.date or ''} {d.title}")}
+
+    # -- one mention ------------------------------------------------------------------
+
+    def _words(self, name: str, cognates: bool) -> tuple[tuple[str, ...], ...]:
+        return tuple(self.text.forms(w, cognates=cognates)
+                     for w in tokens_of(name) if w not in _SKIP)
+
+    def lookup(self, text: str, kind: MentionKind, language: str) -> Mention:
+        """What the corpus knows of one mention (without vectors)."""
+        if kind == "year":
+            return Mention(text, kind, text in self.corpus_years, "year")
+        if fold(text) in self.document_names:
+            return Mention(text, kind, True, "document")
+        if kind == "acronym":
+            if text in self.acronyms:
+                return Mention(text, kind, True, "acronym", words=((fold(text),),))
+            letters = "".join(sorted(text))
+            for other in self.acronyms:  # CSTO ↔ OTSC: the same letters in another order
+                if len(other) >= 3 and "".join(sorted(other)) == letters:
+                    return Mention(text, kind, True, "acronym", other, ((fold(other),),))
+            if name := self.initials.get(letters):  # SCO ↔ Organisation de Shanghai pour la…
+                return Mention(text, kind, True, "acronym", name,
+                               self._words(name, cognates=False))
+            if name := self.text.spelled_out(text, self.texts):
+                return Mention(text, kind, True, "acronym", name,
+                               self._words(name, cognates=False))
+            # an English acronym of a French name may use other letters (OAS ↔ OEA):
+            # not known, not known to be absent either
+            return Mention(text, kind, language == "en", "" if language != "en" else
+                           "unverified")
+        own = " ".join(w for w in text.split()
+                       if not _ACRONYM.fullmatch(re.sub(r"[’']s$", "", w)))
+        # "Secrétariat de l’OTSC": the acronym is checked on its own
+        if own != text and (not own.strip() or all(self._words(own, cognates=language == "en"))):
+            return Mention(text, kind, True, "unverified")
+        exact = self._words(text, cognates=False)
+        if self.text.together(exact):
+            return Mention(text, kind, True, "phrase", words=exact)
+        if language == "en" or not any(exact):
+            loose = self._words(text, cognates=True)
+            if self.text.together(loose):
+                return Mention(text, kind, True, "cognates", words=loose)
+            if language == "en" and all(loose):  # every word known, in other words order
+                return Mention(text, kind, True, "unverified")
+        return Mention(text, kind, False)
+
+    def by_vector(self, mention: Mention, vector: np.ndarray, language: str) -> Mention:
+        """An unknown name resolved by the gazetteer's name vectors, when one is close."""
+        mine = self._words(mention.text, cognates=True)
+        for i, sim in self.gazetteer.nearest(vector, k=3):
+            entry = self.gazetteer.entries[i]
+            theirs = set(tokens_of(entry.name))
+            shared = sum(bool(set(forms) & theirs) for forms in mine)
+            # close vectors alone are not enough (e5 puts "Union économique eurasiatique"
+            # next to "Union européenne"): most of the words must match too, or, for a
+            # name written in English, at least one
+            enough = shared >= 1 if language == "en" else 2 * shared > len(mine)
+            if sim >= self.options.name_match_threshold and mine and enough:
+                words = self._words(entry.name, cognates=False)
+                return Mention(mention.text, mention.kind, True, "vector", entry.name, words)
+        return mention
+
+    # -- a question -------------------------------------------------------------------
+
+    def check(self, plan: QuestionPlan,
+              embed: Callable[[list[str]], np.ndarray] | None = None) -> Coverage:
+        """The mentions of ``plan`` looked up (unknown names through ``embed``, the query
+        encoder, when the gazetteer has vectors), and whether it asks about a year after
+        the documents it is about."""
+        mentions = [self._rated(self.lookup(t, k, plan.language))
+                    for t, k in question_mentions(plan.text, self.ordinary)]
+        unknown = [i for i, m in enumerate(mentions) if not m.known and m.kind != "year"]
+        if unknown and embed is not None and len(self.gazetteer.vectors):
+            vectors = embed([mentions[i].text for i in unknown])
+            for i, vector in zip(unknown, vectors, strict=True):
+                mentions[i] = self.by_vector(mentions[i], vector, plan.language)
+        return Coverage(tuple(mentions), self._after_date(plan, mentions))
+
+    def _rated(self, mention: Mention) -> Mention:
+        """The mention marked common when more than ``common_share`` of the passages name
+        it (years never are: a year is what near-miss questions get wrong)."""
+        if mention.kind == "year" or not mention.words:
+            return mention
+        rows = set.intersection(*(set().union(*(self.text.rows_of[f] for f in forms))
+                                  for forms in mention.words)) if all(mention.words) else set()
+        share = len(rows) / max(len(self.passages), 1)  # an upper bound: no window check
+        return replace(mention, common=share > self.options.common_share)
+
+    def _after_date(self, plan: QuestionPlan, mentions: list[Mention]
+                    ) -> tuple[str, str] | None:
+        docs = [self.documents[d] for d in plan.documents if d in self.documents] or list(
+            self.documents.values())
+        dated = [(document_year(d) or "", d.date or document_year(d) or "") for d in docs]
+        if not dated:
+            return None
+        latest_year, latest = max(dated)
+        for m in mentions:
+            if m.kind == "year" and latest_year and m.text > latest_year and (
+                    not m.known or plan.documents):
+                return m.text, latest
+        return None
+
+
+def evidence_holds(mention: Mention, texts: Iterable[str],
+                   tokens: Sequence[str] | None = None) -> bool:
+    """Whether the evidence ``texts`` (or its folded ``tokens``, when already computed)
+    name the mention, in one of its matched forms."""
+    if tokens is None:
+        tokens = [t for text in texts for t in tokens_of(text)]
+    if mention.kind == "year":
+        return mention.text in tokens
+    if not mention.words:
+        return False
+    return _within(list(tokens), mention.words, 2 * len(mention.words) + _WINDOW_SLACK)
