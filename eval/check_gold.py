@@ -1,7 +1,8 @@
 """Check gold question files: fields, ids, types, and that every gold quote exists in the
 seed documents (after the normalisation of eval/MATCHING.md).
 
-    python eval/check_gold.py [FILES...]      (default: dev, extra, dev chat, tune, test)
+    python eval/check_gold.py [FILES...]      (default: dev, extra, dev chat, tune, test,
+                                               cover tune, cover test)
     rag eval validate [FILES...]              (the same checks)
 
 A quote must be found in the cleaned text of one of its ``doc`` files (page headers,
@@ -18,6 +19,15 @@ Optional fields (tune_qa.jsonl, test_qa.jsonl):
 * ``turns`` (or ``history``, its older name): earlier chat turns before the final question,
   a list of ``{"role": "user"|"assistant", "content": "..."}`` alternating from a user turn
   and ending with an assistant turn.
+* ``short_answer`` and ``answer_type`` (cover_tune_qa.jsonl, cover_test_qa.jsonl), given
+  together on an answerable row: the acceptable short spans of the answer as the document
+  writes them, each found (normalised) in the cleaned text of the row's documents, and their
+  kind (ANSWER_TYPES); a ``yes_no`` answer is oui/non/yes/no instead.
+
+Category ``document`` (a question about the document itself: symbol, distribution date,
+original language, signatory…) may take its answer facts and short answers from the
+masthead, which the cleaner keeps out of the passages: they are looked up in the raw text
+too. Its gold quotes, like every other, must be in the cleaned text.
 """
 
 from __future__ import annotations
@@ -30,15 +40,16 @@ SEEDS = HERE.parent / "seeds"
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from eval.dataset import normalize  # noqa: E402
+from eval.dataset import ANSWER_TYPES, normalize  # noqa: E402
 from rag.documents import load_corpus  # noqa: E402
 
 LANGS = {"fr", "en"}
 TYPES = {"factoid", "list", "explanation", "multi_doc", "unanswerable"}
 DEFAULT_FILES = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "dev_chat_qa.jsonl",
-                 HERE / "tune_qa.jsonl", HERE / "test_qa.jsonl"]
-UNANSWERABLE_CATEGORIES = {"near_miss", "after_date", "gibberish", "greeting",
-                           "general_knowledge", "injection", "off_topic"}
+                 HERE / "tune_qa.jsonl", HERE / "test_qa.jsonl", HERE / "cover_tune_qa.jsonl",
+                 HERE / "cover_test_qa.jsonl"]
+UNANSWERABLE_CATEGORIES = {"near_miss", "after_date", "unknown_entity", "gibberish",
+                           "greeting", "general_knowledge", "injection", "off_topic"}
 ANSWERABLE_TYPES = TYPES - {"unanswerable"}
 CATEGORY_TYPES: dict[str, set[str]] = {
     "list": {"list"},
@@ -49,8 +60,12 @@ CATEGORY_TYPES: dict[str, set[str]] = {
     "multi_part": ANSWERABLE_TYPES,
     "yes_no": {"factoid", "explanation"},
     "factoid": {"factoid"},
+    "document": {"factoid"},
     **{c: {"unanswerable"} for c in UNANSWERABLE_CATEGORIES},
 }
+# Categories whose facts may come from the masthead (raw text), see the module docstring.
+MASTHEAD_CATEGORIES = {"document"}
+YES_NO = {"oui", "non", "yes", "no"}
 CATEGORIES = set(CATEGORY_TYPES)
 ROLES = ("user", "assistant")
 
@@ -98,7 +113,9 @@ def check_question(row: dict, raw: dict[str, str], clean: dict[str, str]) -> lis
                                                              for a in fact):
             problems.append(f"{qid}: answer fact {i} needs at least one non-empty alternative")
     if "category" in row:
-        problems += _check_category(row, clean)
+        problems += _check_category(row, raw, clean)
+    if "short_answer" in row or "answer_type" in row:
+        problems += _check_short_answer(row, raw, clean)
     given = [key for key in ("turns", "history") if key in row]
     if len(given) > 1:
         problems.append(f"{qid}: give the earlier chat turns as 'turns' or 'history', not both")
@@ -107,7 +124,16 @@ def check_question(row: dict, raw: dict[str, str], clean: dict[str, str]) -> lis
     return problems
 
 
-def _check_category(row: dict, clean: dict[str, str]) -> list[str]:
+def _fact_texts(row: dict, raw: dict[str, str], clean: dict[str, str]) -> list[str]:
+    """Normalised texts in which the answer facts and short answers of ``row`` may be found:
+    the cleaned text of its documents, plus their raw text for the masthead categories."""
+    texts = [clean.get(d, "") for d in row["doc"]]
+    if row.get("category") in MASTHEAD_CATEGORIES:
+        texts += [raw.get(d, "") for d in row["doc"]]
+    return texts
+
+
+def _check_category(row: dict, raw: dict[str, str], clean: dict[str, str]) -> list[str]:
     """The optional ``category`` and the stricter rules that come with it."""
     qid = row.get("id", "?")
     category = row["category"]
@@ -125,12 +151,40 @@ def _check_category(row: dict, clean: dict[str, str]) -> list[str]:
             if not any(normalize(q) and normalize(q) in text for q in row["gold_quotes"]):
                 problems.append(f"{qid}: no gold quote from {doc} (each document of a "
                                 f"multi-document question needs one)")
+    fact_texts = _fact_texts(row, raw, clean)
     for i, fact in enumerate(row["answer_facts"]):
         if isinstance(fact, list) and fact and not any(
                 isinstance(a, str) and normalize(a) and normalize(a) in t
-                for a in fact for t in texts):
+                for a in fact for t in fact_texts):
             problems.append(f"{qid}: answer fact {i} has no alternative found in its "
                             f"documents: {fact[:3]!r}")
+    return problems
+
+
+def _check_short_answer(row: dict, raw: dict[str, str], clean: dict[str, str]) -> list[str]:
+    """``short_answer`` and ``answer_type``: together, on an answerable row; each short
+    answer is in its documents (or oui/non/yes/no for a ``yes_no`` answer)."""
+    qid = row.get("id", "?")
+    short, kind = row.get("short_answer"), row.get("answer_type")
+    if short is None or kind is None:
+        return [f"{qid}: give 'short_answer' and 'answer_type' together"]
+    problems = []
+    if kind not in ANSWER_TYPES:
+        problems.append(f"{qid}: answer_type {kind!r} not in {sorted(ANSWER_TYPES)}")
+    if row["type"] == "unanswerable":
+        problems.append(f"{qid}: an unanswerable question has no short answer")
+    if not isinstance(short, list) or not short or not all(
+            isinstance(a, str) and a.strip() for a in short):
+        return [*problems, f"{qid}: short_answer must be a non-empty list of non-empty "
+                           f"strings"]
+    texts = _fact_texts(row, raw, clean)
+    for answer in short:
+        if kind == "yes_no":
+            if normalize(answer) not in YES_NO:
+                problems.append(f"{qid}: a yes_no short answer is one of {sorted(YES_NO)}, "
+                                f"not {answer!r}")
+        elif not any(normalize(answer) in t for t in texts):
+            problems.append(f"{qid}: short answer not found in its documents: {answer!r}")
     return problems
 
 

@@ -24,18 +24,26 @@ def normalize(text: str) -> str:
 
 TYPES = frozenset({"factoid", "list", "explanation", "multi_doc", "unanswerable"})
 # ``category`` refines ``type``; a question without one takes its type as category.
+# ``document``: a question about a document itself (symbol, dates, signatory, original
+# language, presidency, the meeting it announces); ``unknown_entity``: an unanswerable
+# question about an organisation, place or person the corpus never names.
 CATEGORIES = TYPES | {
-    "summary", "comparison", "multi_part", "yes_no", "near_miss", "after_date",
-    "gibberish", "greeting", "general_knowledge", "injection", "off_topic"}
+    "summary", "comparison", "multi_part", "yes_no", "document", "near_miss", "after_date",
+    "unknown_entity", "gibberish", "greeting", "general_knowledge", "injection", "off_topic"}
 # Questions that are not about the documents at all: the service should decline them.
+# (``near_miss``, ``after_date`` and ``unknown_entity`` are on the documents' subject: the
+# service should abstain, not decline.)
 OFFTOPIC_CATEGORIES = frozenset({"gibberish", "greeting", "general_knowledge", "injection",
                                  "off_topic"})
+# ``answer_type`` of a question with a ``short_answer`` (the short spans that answer it).
+ANSWER_TYPES = frozenset({"place", "date", "count", "person", "organisation", "amount",
+                          "yes_no"})
 HISTORY_ROLES = ("user", "assistant")
 # Earlier chat turns: ``turns`` (``history`` is the older name, kept by tune/test).
 HISTORY_FIELDS = ("turns", "history")
 _REQUIRED = ("id", "lang", "type", "question")
 _KNOWN = {*_REQUIRED, "category", *HISTORY_FIELDS, "doc", "gold_quotes", "answer_facts",
-          "notes"}
+          "notes", "short_answer", "answer_type"}
 
 
 @dataclass(frozen=True)
@@ -44,8 +52,9 @@ class GoldQuestion:
 
     ``category`` defaults to ``type``; ``history`` holds the (role, content) turns of a chat
     before the question (the ``turns`` or ``history`` field; empty for a standalone
-    question); ``split`` is the stem of the file the question was read from (set by
-    :func:`load_questions`)."""
+    question); ``short_answer`` lists the acceptable short spans of a typed factoid and
+    ``answer_type`` their kind (ANSWER_TYPES; both empty when not given); ``split`` is the
+    stem of the file the question was read from (set by :func:`load_questions`)."""
 
     id: str
     lang: str
@@ -58,6 +67,8 @@ class GoldQuestion:
     extra: dict[str, object] = field(default_factory=dict)
     category: str = ""
     history: tuple[tuple[str, str], ...] = ()
+    short_answer: tuple[str, ...] = ()
+    answer_type: str = ""
     split: str = ""
 
     def __post_init__(self) -> None:
@@ -131,6 +142,10 @@ def parse_question(row: object, split: str = "") -> GoldQuestion:
                          f"(known: {', '.join(sorted(CATEGORIES))})")
     if all(k in row for k in HISTORY_FIELDS):
         raise ValueError("give the earlier chat turns as 'turns' or 'history', not both")
+    answer_type = row.get("answer_type", "")
+    if not isinstance(answer_type, str) or (answer_type and answer_type not in ANSWER_TYPES):
+        raise ValueError(f"unknown answer_type {answer_type!r} "
+                         f"(known: {', '.join(sorted(ANSWER_TYPES))})")
     facts = row.get("answer_facts") or []
     if not isinstance(facts, list) or not all(
             isinstance(f, list) and f and all(isinstance(a, str) for a in f) for f in facts):
@@ -140,7 +155,8 @@ def parse_question(row: object, split: str = "") -> GoldQuestion:
         doc=_strings(row, "doc"), gold_quotes=_strings(row, "gold_quotes"),
         answer_facts=tuple(tuple(f) for f in facts), notes=row.get("notes", ""),
         extra={k: v for k, v in row.items() if k not in _KNOWN}, category=category,
-        history=parse_history(row.get("turns", row.get("history"))), split=split,
+        history=parse_history(row.get("turns", row.get("history"))),
+        short_answer=_strings(row, "short_answer"), answer_type=answer_type, split=split,
     )
 
 

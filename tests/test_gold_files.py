@@ -1,8 +1,11 @@
-"""eval/check_gold.py: the optional ``category`` and ``history`` fields, on made-up rows."""
+"""eval/check_gold.py: the optional ``category``, ``history``, ``short_answer`` and
+``answer_type`` fields, on made-up rows."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from eval.check_gold import (
     CATEGORIES,
@@ -11,15 +14,17 @@ from eval.check_gold import (
     check_files,
     check_question,
 )
-from eval.dataset import normalize
+from eval.dataset import ANSWER_TYPES, OFFTOPIC_CATEGORIES, normalize, parse_question
 
-# A made-up corpus of two documents (the checker compares normalised text).
+# A made-up corpus of two documents (the checker compares normalised text); the raw text of
+# a.txt also has a masthead that the cleaned text lacks.
 DOCS = {
     "a.txt": "La réunion imaginaire se tiendra le 3 mars à Genève, présidée par la Lune.",
     "b.txt": "Le rapport fictif recommande trois mesures : écouter, noter, répéter.",
 }
-RAW = {name: normalize(text) for name, text in DOCS.items()}
-CLEAN = dict(RAW)
+MASTHEAD = "Distr. générale 1er février. Original : klingon. "
+CLEAN = {name: normalize(text) for name, text in DOCS.items()}
+RAW = {**CLEAN, "a.txt": normalize(MASTHEAD + DOCS["a.txt"])}
 
 
 def row(**changes) -> dict:
@@ -94,7 +99,58 @@ def test_history_turns_are_checked():
 def test_default_files_keep_dev_and_extra_first_and_include_the_new_sets():
     names = [p.name for p in DEFAULT_FILES]
     assert names[:2] == ["dev_qa.jsonl", "extra_qa.jsonl"]
-    assert {"tune_qa.jsonl", "test_qa.jsonl"} <= set(names)
+    assert {"tune_qa.jsonl", "test_qa.jsonl", "cover_tune_qa.jsonl",
+            "cover_test_qa.jsonl"} <= set(names)
+
+
+def test_unknown_entity_is_an_unanswerable_category_but_not_off_topic():
+    empty = {"doc": [], "gold_quotes": [], "answer_facts": []}
+    assert problems(type="unanswerable", category="unknown_entity", **empty) == []
+    assert any("does not go with type" in p for p in problems(category="unknown_entity"))
+    assert parse_question(row(type="unanswerable", category="unknown_entity", **empty)
+                          ).category == "unknown_entity"
+    assert "unknown_entity" not in OFFTOPIC_CATEGORIES
+
+
+def test_document_questions_may_take_their_facts_from_the_masthead():
+    masthead = dict(category="document", question="Dans quelle langue est l’original ?",
+                    answer_facts=[["klingon", "Klingon"]])
+    assert problems(**masthead) == []
+    assert any("no alternative found" in p for p in problems(**{**masthead,
+                                                               "category": "factoid"}))
+    # The quotes still come from the cleaned text: no passage holds the masthead.
+    assert any("only across a page header" in p
+               for p in problems(**masthead, gold_quotes=["Original : klingon. La réunion"]))
+    assert any("does not go with type" in p for p in problems(**masthead, type="list"))
+
+
+def test_short_answer_and_answer_type():
+    typed = dict(short_answer=["Genève"], answer_type="place")
+    assert problems(**typed) == []
+    assert parse_question(row(**typed)).short_answer == ("Genève",)
+    assert parse_question(row(**typed)).answer_type == "place"
+    assert "short_answer" not in parse_question(row(**typed)).extra
+    assert any("short answer not found" in p
+               for p in problems(short_answer=["Paris"], answer_type="place"))
+    assert any("together" in p for p in problems(short_answer=["Genève"]))
+    assert any("together" in p for p in problems(answer_type="place"))
+    assert any("not in" in p for p in problems(short_answer=["Genève"], answer_type="city"))
+    assert any("non-empty list" in p for p in problems(short_answer=[], answer_type="place"))
+    assert problems(short_answer=["oui", "yes"], answer_type="yes_no") == []
+    assert any("yes_no short answer" in p
+               for p in problems(short_answer=["peut-être"], answer_type="yes_no"))
+    assert "klingon" not in CLEAN["a.txt"]
+    assert problems(category="document", short_answer=["klingon"], answer_type="organisation",
+                    answer_facts=[["klingon"]]) == []
+    assert any("no short answer" in p for p in problems(
+        type="unanswerable", category="near_miss", doc=[], gold_quotes=[], answer_facts=[],
+        short_answer=["Genève"], answer_type="place"))
+    assert {"place", "date", "count", "person", "organisation", "amount",
+            "yes_no"} == ANSWER_TYPES
+    with pytest.raises(ValueError, match="answer_type"):
+        parse_question(row(short_answer=["Genève"], answer_type="city"))
+    with pytest.raises(ValueError, match="short_answer"):
+        parse_question(row(short_answer="Genève", answer_type="place"))
 
 
 def test_check_files_reports_a_bad_category_by_file(tmp_path):
