@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from rag.analysis import tokenize
@@ -44,6 +45,8 @@ from rag.answer.signals import (
     offtopic_reason,
     signals,
 )
+from rag.answer.spans import lead as lead_span
+from rag.answer.spans import short_answer
 from rag.answer.summary import (
     RELEVANCE_WEIGHT,
     TOPICAL_RELEVANCE_WEIGHT,
@@ -554,7 +557,23 @@ class ExtractiveComposer:
             blocks.append(body)
         text = "\n".join(blocks)
         lead = LEAD_IN.get(plan.language)
-        return (f"{lead} {text}" if lead else text), citations
+        text = f"{lead} {text}" if lead else text
+        direct = self._direct_reply(plan, sections, cite)
+        return (f"{direct}\n{text}" if direct else text), citations
+
+    def _direct_reply(self, plan: QuestionPlan, sections: list[Section],
+                      cite: Callable[[int, str], str]) -> str | None:
+        """"À Moscou [1]." for a one-part question expecting a place, a date, a number or a
+        person, taken verbatim from the quoted sentence that holds it."""
+        if len(sections) != 1 or not sections[0].covered:
+            return None
+        part = sections[0].evidence.part
+        if part.kind not in ("factoid", "yes_no") or not part.expected:
+            return None
+        for c in sections[0].chosen:
+            if c.fits and (span := short_answer(part.expected, c.text, part.text)):
+                return f"{lead_span(span)} {cite(c.row, c.text)}."
+        return None
 
     def _doc(self, c: Candidate) -> str:
         return self.index.passages[c.row].doc_id

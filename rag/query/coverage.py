@@ -71,6 +71,7 @@ class Mention:
     resolved: str = ""  # the corpus form it was matched to, when not the same
     words: tuple[tuple[str, ...], ...] = ()  # per word of the mention: folded corpus forms
     common: bool = False  # named in so many passages that it tells none apart
+    expansion: tuple[tuple[str, ...], ...] = ()  # an acronym's name spelled out, its words
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,11 @@ class Coverage:
 
     @property
     def constraints(self) -> tuple[Mention, ...]:
-        """Known mentions the evidence of an answer must hold: not the named documents, not
-        names too common in the corpus to tell passages apart (``ONU``)."""
+        """Known mentions the evidence of an answer must hold: those found as written (not
+        through cognates or vectors, which may have picked a neighbour), not the named
+        documents, not names too common to tell passages apart (``ONU``)."""
         return tuple(m for m in self.mentions if m.known and not m.common
-                     and m.how not in ("document", "unverified"))
+                     and m.how in ("phrase", "acronym", "year"))
 
 
 @dataclass
@@ -220,6 +222,9 @@ class CoverageChecker:
         self.options = options or CoverageOptions()
         titles = {d.id: d.title for d in documents.values()}
         self.texts = [p.text for p in passages]
+        self.expansions = {form.upper(): e.name for e in self.gazetteer.entries
+                           if len(e.forms) > 1 for form in e.forms
+                           if " " not in form and fold(e.name) != form}
         self.text = CorpusText.of(
             " ".join([titles.get(p.doc_id, ""), *p.section, p.text]) for p in passages)
         self.ordinary = frozenset(FUNCTION_WORDS | {
@@ -246,7 +251,9 @@ class CoverageChecker:
             return Mention(text, kind, True, "document")
         if kind == "acronym":
             if text in self.acronyms:
-                return Mention(text, kind, True, "acronym", words=((fold(text),),))
+                long = self.expansions.get(text)
+                return Mention(text, kind, True, "acronym", words=((fold(text),),),
+                               expansion=self._words(long, cognates=False) if long else ())
             letters = "".join(sorted(text))
             for other in self.acronyms:  # CSTO ↔ OTSC: the same letters in another order
                 if len(other) >= 3 and "".join(sorted(other)) == letters:
@@ -342,6 +349,5 @@ def evidence_holds(mention: Mention, texts: Iterable[str],
         tokens = [t for text in texts for t in tokens_of(text)]
     if mention.kind == "year":
         return mention.text in tokens
-    if not mention.words:
-        return False
-    return _within(list(tokens), mention.words, 2 * len(mention.words) + _WINDOW_SLACK)
+    return any(words and _within(list(tokens), words, 2 * len(words) + _WINDOW_SLACK)
+               for words in (mention.words, mention.expansion))

@@ -1,0 +1,92 @@
+"""The short answer a factoid question expects (a place, a date, a number, a person…),
+taken verbatim from the sentence that will be quoted, so that the answer can begin with it
+("À Moscou [1].") before the supporting quote. Nothing is ever made up: no span of the
+expected kind in the sentence, no short answer."""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.expectations import (
+    _CURRENCY,
+    _DATE_EXPR,
+    _MONTH_YEAR,
+    _NUMBER_WORDS,
+    _PERCENT,
+    _PERSON,
+    _PLACE,
+    _PLACE_PREPOSITION,
+    _YEAR_ONLY,
+    Expectation,
+    _strip_references,
+    counted_noun,
+)
+from rag.question import fold
+
+_SIGNED = re.compile(r"\(Signé\)\s*\**\s*([A-ZÀ-Ý][\w.’' -]+?)\**\s*$", re.M)
+_COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
+                    re.I)
+_EN_COUNTED = re.compile(r"\bhow many\s+(?:\w+\s+)?(\w{3,})", re.I)
+
+
+def _new(span: str, question: str) -> bool:
+    """The span says something the question does not already say."""
+    return fold(span.strip()) not in fold(question)
+
+
+def _first(pattern: re.Pattern[str], sentence: str, question: str) -> str | None:
+    for m in pattern.finditer(sentence):
+        if _new(m.group(0), question):
+            return m.group(0).strip(" ,;")
+    return None
+
+
+def _count(sentence: str, question: str) -> str | None:
+    noun = counted_noun(question)
+    if noun is None and (m := _EN_COUNTED.search(question)):
+        noun = m.group(1).lower()
+    text = _strip_references(sentence)
+    for m in _COUNT.finditer(text):
+        words = re.findall(r"[^\W\d_][\w’'-]*", m.group(0))
+        if re.fullmatch(r"(?:19|20)\d{2}", m.group(0).split()[0]):
+            continue  # a year, not a count
+        if noun is None or any(fold(w)[:4] == fold(noun)[:4] for w in words):
+            return m.group(0).strip()
+    return None
+
+
+def _person(sentence: str, question: str) -> str | None:
+    if m := _SIGNED.search(sentence):
+        return m.group(1).strip()
+    for m in _PERSON.finditer(sentence):
+        if _PLACE_PREPOSITION.search(sentence[: m.start()]) or not _new(m.group(0), question):
+            continue
+        return m.group(0)
+    return None
+
+
+def short_answer(expected: Expectation, sentence: str, question: str) -> str | None:
+    """The span of ``sentence`` answering a question that expects ``expected``, as
+    written, or None when the sentence holds none that the question does not already
+    state."""
+    if expected == "place":
+        return _first(_PLACE, sentence, question)
+    if expected == "day":
+        return _first(_DATE_EXPR, sentence, question)
+    if expected == "date":
+        return (_first(_DATE_EXPR, sentence, question) or _first(_MONTH_YEAR, sentence, question)
+                or _first(_YEAR_ONLY, _strip_references(sentence), question))
+    if expected == "amount":
+        return _first(_CURRENCY, sentence, question)
+    if expected == "percent":
+        return _first(_PERCENT, sentence, question)
+    if expected == "count":
+        return _count(sentence, question)
+    if expected == "person":
+        return _person(sentence, question)
+    return None
+
+
+def lead(span: str) -> str:
+    """The span as the opening of an answer: capitalised first letter."""
+    return span[:1].upper() + span[1:]
