@@ -34,10 +34,11 @@ _CONNECTOR = (r"(?:de la|de l[’']|de|du|des|d[’']|pour la|pour le|pour l[’
               r"et du|et des|et|of the|of|for the|for)")
 _ADJECTIVE = (r"(?![\w-]*-t?-?(?:il|elle|ils|elles|on)\b)[a-zà-ÿ-]+(?:aine|ain|ique|ienne|"
               r"ien|ale|al|aux|ive|if|elle|el|aise|ais|oise|ois|éenne|éen|aire|iste)s?")
+_STARTS = r"(?:(?<=\b[lLdD][’'])|(?<![\w’'-]))"  # a word start, after an elided article or not
 # a capitalised word, then (connector? capitalised word)*, then one optional adjective
-_NAME = re.compile(rf"(?:(?<=\b[lLdD][’'])|(?<![\w’'-])){_CAP}(?:\s+(?:{_CONNECTOR}\s*)?{_CAP})*"
+_NAME = re.compile(rf"{_STARTS}{_CAP}(?:\s+(?:{_CONNECTOR}\s*)?{_CAP})*"
                    rf"(?:\s+{_ADJECTIVE}(?=[\s,.;:)»?]|$)){{0,2}}")
-_EXTENDED = re.compile(rf"(?<![\w’'-]){_CAP}(?:\s+(?:{_CONNECTOR}\s*)?{_CAP})*\s+"
+_EXTENDED = re.compile(rf"{_STARTS}{_CAP}(?:\s+(?:{_CONNECTOR}\s*)?{_CAP})*\s+"
                        r"(?:pour la|pour le|pour l[’']|de la|de l[’']|du|de|des|d[’'])\s*"
                        r"[a-zà-ÿ-]{4,}(?:\s+[a-zà-ÿ]+(?:ive|if|elle|el|ale|al|ique|aine|ain)s?)"
                        r"{0,2}")

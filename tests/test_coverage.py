@@ -1,0 +1,140 @@
+"""The corpus gazetteer, the coverage check of a question's names and years, the messages
+saying what the corpus does not cover and the direct reply: hand-made passages, no model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answer.messages import after_date, human_date, not_mentioned, unstated
+from rag.answer.spans import short_answer
+from rag.gazetteer import build_gazetteer, names_in
+from rag.query.coverage import CoverageChecker, evidence_holds, question_mentions
+from rag.question import QuestionAnalyzer
+from rag.records import CoverageOptions, DocumentMeta, Passage
+
+TEXTS = [
+    "En novembre 2018, la Secrétaire générale adjointe a tenu des consultations à Moscou "
+    "avec le Secrétariat de l’Organisation du Traité de sécurité collective (OTSC).",
+    "L’OTSC et l’Organisation de Shanghai pour la coopération ont coopéré avec l’ONU.",
+    "La Ligue des États arabes et l’Union africaine coprésident un groupe de travail.",
+    "L’Organisation de Shanghai pour la coopération a tenu un sommet en 2019.",
+    "Le Conseil de sécurité a examiné la situation en Libye en juin 2020.",
+]
+DOC = DocumentMeta(id="d1", file="d1.txt", title="Rapport du Secrétaire général",
+                   date="2020-09-01", aliases=("Secrétaire général", "Secretary-General"))
+
+
+def passages() -> list[Passage]:
+    return [Passage(id=f"d1#p{i}", doc_id="d1", kind="paragraph", label=str(i), text=t,
+                    order=i) for i, t in enumerate(TEXTS, 1)]
+
+
+def checker() -> CoverageChecker:
+    rows = passages()
+    # a corpus of five passages: every name is "common" at the default share
+    return CoverageChecker(rows, {"d1": DOC}, build_gazetteer(rows),
+                           CoverageOptions(common_share=1.0))
+
+
+def plan(text: str):
+    return QuestionAnalyzer({"d1": DOC}).analyse(text)
+
+
+def test_gazetteer_ties_acronyms_to_their_names_and_passages():
+    gazetteer = build_gazetteer(passages())
+    entry = gazetteer.entries[gazetteer.by_form["otsc"]]
+    assert entry.name == "Organisation du Traité de sécurité collective"
+    assert "organisation du traite de securite collective" in entry.forms
+    assert {"d1#p1", "d1#p2"} <= set(entry.passages)
+    names = {e.name for e in gazetteer.entries}
+    assert {"Moscou", "Ligue des États", "Union africaine", "Libye"} <= names
+
+
+def test_names_in_keeps_names_not_sentence_openers():
+    ordinary = frozenset({"quels", "le", "la"})
+    assert names_in("Quels liens l’ONU entretient-elle avec l’Union économique "
+                    "eurasiatique ?", ordinary) == ["ONU", "Union économique eurasiatique"]
+    assert names_in("What about the Gulf Cooperation Council?", frozenset({"what"})) == [
+        "Gulf Cooperation Council"]
+
+
+def test_question_mentions_skip_the_opening_verb_and_months():
+    found = question_mentions("Describe the Council of Europe webinar of June 2020.",
+                              frozenset())
+    assert ("Council of Europe", "name") in found and ("2020", "year") in found
+    assert not any(t in ("Describe", "June") for t, _ in found)
+
+
+def test_known_names_in_french_english_and_other_letters():
+    check = checker()
+    cases = {
+        "Quel rôle joue la Ligue arabe ?": "Ligue",
+        "What does the League of Arab States co-chair?": "League of Arab States",
+        "How does the UN cooperate with the CSTO?": "CSTO",  # OTSC in another order
+        "What did the SCO summit decide?": "SCO",  # initials of the French name
+        "What happened in Libya in June 2020?": "Libya",
+    }
+    for question, name in cases.items():
+        mentions = {m.text: m for m in check.check(plan(question)).mentions}
+        assert mentions[name].known, (question, mentions)
+
+
+def test_unknown_names_and_years_after_the_documents():
+    check = checker()
+    coverage = check.check(plan("Que dit le rapport sur le Conseil de coopération du Golfe ?"))
+    assert [m.text for m in coverage.unknown] == ["Golfe"]  # "Conseil" alone is known
+    coverage = check.check(plan("Quels liens l’ONU a-t-elle avec l’Union économique "
+                                "eurasiatique ?"))
+    assert [m.text for m in coverage.unknown] == ["Union économique eurasiatique"]
+    coverage = check.check(plan("Qu'a décidé le sommet de l'OCS à Samarcande en 2022 ?"))
+    assert "Samarcande" in [m.text for m in coverage.unknown]
+    assert coverage.after_date == ("2022", "2020-09-01")
+    assert check.check(plan("What did the SCO summit decide in 2019?")).after_date is None
+
+
+def test_unknown_names_found_by_close_vectors_need_shared_words():
+    rows = passages()
+    gazetteer = build_gazetteer(rows)
+    gazetteer.vectors = np.eye(len(gazetteer.entries), dtype=np.float32)
+    check = CoverageChecker(rows, {"d1": DOC}, gazetteer)
+    target = gazetteer.by_form["union africaine"]
+    near = np.eye(len(gazetteer.entries), dtype=np.float32)[target]
+    mention = check.lookup("Union continentale", "name", "fr")
+    assert not mention.known
+    assert not check.by_vector(mention, near, "fr").known  # 1 word of 2: not enough
+    english = check.lookup("African Continental Union", "name", "en")
+    assert check.by_vector(english, near, "en").resolved == "Union africaine"
+
+
+def test_evidence_must_hold_the_names_and_years_asked():
+    check = checker()
+    coverage = check.check(plan("Dans quelle ville a-t-on consulté l’OTSC en novembre 2018 ?"))
+    otsc, year = (m for m in coverage.constraints)
+    assert evidence_holds(otsc, [TEXTS[0]]) and evidence_holds(year, [TEXTS[0]])
+    assert not evidence_holds(year, [TEXTS[1]])
+    spelled = "consultations avec l’Organisation du Traité de sécurité collective"
+    assert evidence_holds(otsc, [spelled])  # the acronym or its name
+
+
+def test_messages_in_both_languages():
+    assert not_mentioned(["le Mercosur"], "fr") == "Les documents ne mentionnent pas le Mercosur."
+    assert not_mentioned(["A", "B"], "fr") == "Les documents ne mentionnent ni A ni B."
+    assert not_mentioned(["GCC"], "en") == "The documents do not mention GCC."
+    assert human_date("2021-10-19", "fr") == "19 octobre 2021"
+    assert after_date("2022", None, "2021-10-19", "fr") == (
+        "Le document le plus récent date de 19 octobre 2021 ; il ne couvre pas 2022.")
+    assert "do not state what is asked (no number in the evidence)" in unstated(
+        ["ASEAN"], "no number", "en")
+
+
+def test_short_answers_are_spans_of_the_sentence():
+    sentence = TEXTS[0]
+    question = "Dans quelle ville a-t-on consulté l’OTSC en novembre 2018 ?"
+    assert short_answer("place", sentence, question) == "à Moscou"
+    assert short_answer("count", "un accord entre le Gouvernement et 14 groupes armés.",
+                        "How many armed groups signed it?") == "14 groupes armés"
+    assert short_answer("count", "un accord signé en 2019.", "Combien de groupes ?") is None
+    assert short_answer("person", "L’Ambassadeur,\n(Signé) V. Churkin", "Qui a signé ?") == (
+        "V. Churkin")
+    assert short_answer("date", sentence, "Quand a-t-on consulté l’OTSC ?") == "novembre 2018"
+    assert short_answer("place", "Aucun lieu ici.", "Où ?") is None
