@@ -10,6 +10,7 @@ import re
 from rag.answer.expectations import (
     _CURRENCY,
     _DATE_EXPR,
+    _DETERMINERS,
     _MONTH_YEAR,
     _NUMBER_WORDS,
     _PERCENT,
@@ -55,19 +56,25 @@ def _count(sentence: str, question: str) -> str | None:
     return None
 
 
-def _person(sentence: str, question: str) -> str | None:
+def _person(sentence: str, question: str, common: frozenset[str]) -> str | None:
     if m := _SIGNED.search(sentence):
         return m.group(1).strip()
     for m in _PERSON.finditer(sentence):
         if _PLACE_PREPOSITION.search(sentence[: m.start()]) or not _new(m.group(0), question):
             continue
-        return m.group(0)
+        tokens = m.group(0).split()
+        # a name has a word the corpus does not use otherwise ("Le Secrétaire" has none)
+        if any(t.lower().strip(".") not in common and not t.isupper() and len(t) > 2
+               for t in tokens) and tokens[0].lower() not in _DETERMINERS:
+            return m.group(0)
     return None
 
 
-def short_answer(expected: Expectation, sentence: str, question: str) -> str | None:
+def short_answer(expected: Expectation, sentence: str, question: str,
+                 common: frozenset[str] = frozenset()) -> str | None:
     """The span of ``sentence`` answering a question that expects ``expected``, as
-    written, or None when the sentence holds none that the question does not already
+    written (a person's name must hold a word not in ``common``, the corpus's ordinary
+    words), or None when the sentence holds none that the question does not already
     state."""
     if expected == "place":
         return _first(_PLACE, sentence, question)
@@ -83,7 +90,7 @@ def short_answer(expected: Expectation, sentence: str, question: str) -> str | N
     if expected == "count":
         return _count(sentence, question)
     if expected == "person":
-        return _person(sentence, question)
+        return _person(sentence, question, common)
     return None
 
 

@@ -130,8 +130,9 @@ class CorpusText:
         for text in texts:
             if acronym[0].lower() not in fold(text):
                 continue
-            words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", text)
-                     if fold(w).strip("'") not in _SKIP and not re.fullmatch(r"[a-z][’']", w)]
+            words = [w for w in (re.sub(r"^[lLdD][’']", "", x)
+                                 for x in re.findall(r"[^\W\d_][\w’'-]*", text))
+                     if w and fold(w).strip("'") not in _SKIP]
             for i, w in enumerate(words[: len(words) - n + 1]):
                 if not w[0].isupper():
                     continue
@@ -268,8 +269,8 @@ class CoverageChecker:
             # not known, not known to be absent either
             return Mention(text, kind, language == "en", "" if language != "en" else
                            "unverified")
-        own = " ".join(w for w in text.split()
-                       if not _ACRONYM.fullmatch(re.sub(r"[’']s$", "", w)))
+        own = " ".join(w for w in text.split() if not _ACRONYM.fullmatch(
+            re.sub(r"^[lLdD][’']|[’']s$", "", w)))
         # "Secrétariat de l’OTSC": the acronym is checked on its own
         if own != text and (not own.strip() or all(self._words(own, cognates=language == "en"))):
             return Mention(text, kind, True, "unverified")
