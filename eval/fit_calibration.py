@@ -5,7 +5,8 @@ rag/answer/calibration.json for the bundled model, calibration-<model>.json for 
 
     python eval/fit_calibration.py [--qa FILE ...] [--out FILE]
 
-Training questions: the dev, extra and tuning sets plus the negatives written for the fit
+Training questions: the dev, extra, tuning and coverage-tuning sets plus the negatives
+written for the fit
 (eval/offtopic_train.jsonl, eval/unanswerable_train.jsonl) — never
 eval/test_qa.jsonl or eval/cover_test_qa.jsonl, the frozen splits the report is judged on
 (refused here). Every question is answered with abstention switched off; an answer is
@@ -34,7 +35,8 @@ from rag.answer.calibration import calibration_path  # noqa: E402
 from rag.answer.signals import FEATURES  # noqa: E402
 
 TRAINING = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
-            HERE / "offtopic_train.jsonl", HERE / "unanswerable_train.jsonl"]
+            HERE / "cover_tune_qa.jsonl", HERE / "offtopic_train.jsonl",
+            HERE / "unanswerable_train.jsonl"]
 FROZEN = ("test_qa.jsonl", "cover_test_qa.jsonl")
 
 
@@ -52,7 +54,10 @@ def collect(pipeline, questions: list[GoldQuestion]) -> tuple[np.ndarray, np.nda
     for q in questions:
         answer = pipeline.ask(q.question, history=[{"role": r, "content": c}
                                                    for r, c in q.history] or None)
-        if not answer.signals:  # declined before retrieval (off-topic gate)
+        if not answer.signals or answer.abstained:
+            # declined before retrieval (off-topic gate), or by the closed-world checks
+            # (names the corpus lacks, a date after the document, the asked fact or names
+            # absent from every candidate passage): the confidence model never judges these
             continue
         rows.append([answer.signals[f] for f in FEATURES])
         labels.append(is_right(q, answer.text, [c.passage.text for c in answer.citations]))

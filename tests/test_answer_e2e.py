@@ -23,15 +23,19 @@ def test_answer_cites_every_sentence_with_consecutive_markers(backend_pipeline):
 def test_count_question_answered_with_the_number(backend_pipeline):
     answer = backend_pipeline.ask("With how many armed groups did the Central African Republic "
                                   "Government sign the political agreement supported by MINUSCA?")
-    assert not answer.abstained and "14 groupes armés" in answer.text
-    assert answer.text.startswith("From the documents")
+    assert not answer.abstained
+    # the short answer first, verbatim from the quote, then the quote with its lead-in
+    first, rest = answer.text.split("\n", 1)
+    assert first == "14 groupes armés [1]."
+    assert rest.startswith("From the documents") and "14 groupes armés. [1]" in rest
 
 
 def test_near_miss_question_abstains_and_lists_closest_passages(backend_pipeline):
     answer = backend_pipeline.ask("Combien de pays ont versé des fonds au Centre régional pour la "
                                   "diplomatie préventive en Asie centrale en 2019 ?")
     assert answer.abstained and answer.citations == ()
-    assert answer.text.startswith("Je n’ai pas trouvé la réponse dans les documents")
+    assert answer.text.startswith(("Je n’ai pas trouvé la réponse dans les documents",
+                                   "Les documents mentionnent"))
     assert answer.hits and "Sources" not in format_answer(answer)
 
 

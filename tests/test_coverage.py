@@ -122,7 +122,7 @@ def test_messages_in_both_languages():
     assert not_mentioned(["GCC"], "en") == "The documents do not mention GCC."
     assert human_date("2021-10-19", "fr") == "19 octobre 2021"
     assert after_date("2022", None, "2021-10-19", "fr") == (
-        "Le document le plus récent date de 19 octobre 2021 ; il ne couvre pas 2022.")
+        "Le document le plus récent date du 19 octobre 2021 ; il ne couvre pas 2022.")
     assert "do not state what is asked (no number in the evidence)" in unstated(
         ["ASEAN"], "no number", "en")
 

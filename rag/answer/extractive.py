@@ -56,11 +56,25 @@ from rag.answer.summary import (
 from rag.answer.types import Answer, Citation, ComposerInputs, Evidence, merge_hits
 from rag.citations import document_reference
 from rag.index import Index
-from rag.query.coverage import Coverage, Mention, evidence_holds, tokens_of
+from rag.query.coverage import (
+    Coverage,
+    Mention,
+    asks_about_plans,
+    evidence_holds,
+    later_than,
+    question_dates,
+    tokens_of,
+)
 from rag.question import QuestionPlan, document_year, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
 
+# a sentence that only reads with the one before it, and first-person sentences
+_ANAPHOR = re.compile(r"^(?:C[’']est (?:\w+ment )?(?:dans|pour|à|en|ce|cette|là)\b|"
+                      r"(?:Cette|Ces|Cet|Celle-ci|Celui-ci|Ceux-ci|Celles-ci|Il|Elle|Ils|Elles|"
+                      r"This|These|It|They)\b|À cet égard|Dans ce (?:cadre|contexte|domaine)|"
+                      r"De ce fait|Pour ce faire)")
+_FIRST_PERSON = re.compile(r"(?<![\w’'])(?:je|j[’']|me|m[’']|mon|ma|mes|moi)(?![\w’'])", re.I)
 _OUTSIDE_CONFIDENCE = 0.05  # at most this sure of evidence for what the corpus lacks
 _SECTION_SENTENCES = 2  # sentences per document in a comparison
 _EXTRA_SENTENCES = 1  # lists, explanations and comparisons take answer_max_sentences + this
@@ -461,6 +475,10 @@ class ExtractiveComposer:
                     and sec.evidence.part.expected and not any(c.fits for c in sec.chosen):
                 sec.covered = False
         answered = [sec for sec in sections if sec.covered]
+        if answered and (late := self._after_evidence(plan, answered)):
+            return Answer(plan.text, late, True, min(confidence, _OUTSIDE_CONFIDENCE), (),
+                          hits, language, self.name, kind=plan.kind, signals=values,
+                          notes=("after the date of the document",))
         if confidence < threshold or not answered:
             reason = self._missing_kind(plan, sections)
             named = [n for sec in sections for n in sec.unmet] or [
@@ -489,6 +507,27 @@ class ExtractiveComposer:
             return after_date(year, who, date, plan.language)
         years = [m.text for m in coverage.unknown if m.kind == "year"]
         return not_mentioned(years, plan.language) if years else None
+
+    def _after_evidence(self, plan: QuestionPlan, sections: list[Section]) -> str | None:
+        """A question about what happened on a date after the document that would answer
+        it was written (the outcome of a debate its letter announces): say what the
+        document covers instead of quoting its announcement."""
+        if asks_about_plans(plan.text) or plan.about_document:
+            return None
+        docs = {self.index.passages[c.row].doc_id for sec in sections for c in sec.chosen}
+        docs |= {self.index.passages[r].doc_id for sec in sections for r in sec.items}
+        if len(docs) != 1:
+            return None
+        doc = self.index.documents[docs.pop()]
+        if not doc.date:
+            return None
+        for written, parts in question_dates(plan.text):
+            # a day, or a later year: "en novembre 2021" may name the month a letter of
+            # October announces, not an event after it
+            precise = parts[2] is not None or (parts[0] or 0) > int(doc.date[:4])
+            if precise and later_than(parts, doc.date):
+                return after_date(written, document_reference(doc), doc.date, plan.language)
+        return None
 
     def _document_request(self, plan: QuestionPlan, sections: list[Section]) -> bool:
         """A request about named documents as wholes, which they always satisfy: a summary
@@ -548,7 +587,11 @@ class ExtractiveComposer:
                                                        self.index.sentences[c.sentence].ordinal))
             else:
                 chosen = sorted(chosen, key=lambda c: c.sentence)
-            lines = [" ".join(f"{c.text} {cite(c.row, c.text)}" for c in chosen)]
+            shown: set[int] = set()
+            quotes = [f"{self._readable(c, shown, plan.language)} {cite(c.row, c.text)}"
+                      for c in chosen]
+            one_per_line = sec.evidence.part.kind == "list" and len({c.row for c in chosen}) > 1
+            lines = [f"- {q}" for q in quotes] if one_per_line else [" ".join(quotes)]
             lines += [f"- {self.index.passages[r].text} {cite(r, self.index.passages[r].text)}"
                       for r in sec.items]
             body = "\n".join(line for line in lines if line)
@@ -562,6 +605,36 @@ class ExtractiveComposer:
         text = f"{lead} {text}" if lead else text
         direct = self._direct_reply(plan, sections, cite)
         return (f"{direct}\n{text}" if direct else text), citations
+
+    def _readable(self, c: Candidate, shown: set[int], language: str) -> str:
+        """The quote of ``c`` made to read on its own: a sentence opening on an anaphor
+        ("Cette initiative…") brings the sentence before it; a first-person sentence is
+        attributed to the document's author. The sentences stay verbatim."""
+        text = c.text
+        if _ANAPHOR.match(text):
+            ordinal = self.index.sentences[c.sentence].ordinal
+            before = [si for si in self.index.sentences_of.get(c.row, [])
+                      if self.index.sentences[si].ordinal == ordinal - 1 and si not in shown]
+            if before:
+                text = f"{self.index.sentences[before[0]].text} {text}"
+                shown.add(before[0])
+        shown.add(c.sentence)
+        if _FIRST_PERSON.search(text) and (who := self._author(c.row)):
+            return f"{who} écrit : « {text} »" if language == "fr" else \
+                f"{who} writes: “{text}”"
+        return text
+
+    def _author(self, row: int) -> str | None:
+        """"Le Secrétaire général", "Le Représentant permanent du Mexique": the author's
+        role as the document's metadata gives it."""
+        author = self.index.documents[self.index.passages[row].doc_id].author
+        if not author:
+            return None
+        role = author.split(",", 1)[-1].strip()
+        first = role.split()[:2]
+        article = "La" if any(w.endswith(("ale", "ente", "ée")) for w in first) else "Le"
+        return f"{article} {role[:1].lower()}{role[1:]}" if role[:1].isupper() and not \
+            role.isupper() else role
 
     def _direct_reply(self, plan: QuestionPlan, sections: list[Section],
                       cite: Callable[[int, str], str]) -> str | None:

@@ -69,14 +69,16 @@ def human_date(iso: str, language: str) -> str:
     return f"{day} {_MONTHS[_lang(language)][month - 1]} {year}"
 
 
-def after_date(year: str, document: str | None, date: str, language: str) -> str:
-    """The question asks about ``year``, after the date of the document(s) it is about."""
+def after_date(asked: str, document: str | None, date: str, language: str) -> str:
+    """The question asks about ``asked`` (a year or a date), after the date of the
+    document(s) it is about."""
     when = human_date(date, language)
     if _lang(language) == "en":
-        who = document or "The most recent document"
-        return f"{who} dates from {when}; it does not cover {year}."
-    who = document or "Le document le plus récent"
-    return f"{who} date de {when} ; il ne couvre pas {year}."
+        who = f"The document ({document})" if document else "The most recent document"
+        return f"{who} dates from {when}; it does not cover {asked}."
+    who = f"Le document ({document})" if document else "Le document le plus récent"
+    of = "du" if len(date) == 10 else "de"
+    return f"{who} date {of} {when} ; il ne couvre pas {asked}."
 
 
 def unstated(names: Sequence[str], reason: str, language: str) -> str:

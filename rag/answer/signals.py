@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rag.query.coverage import evidence_holds, tokens_of
 from rag.question import FUNCTION_WORDS, QuestionPlan, acronym_expansions, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -116,7 +117,7 @@ _ANNOUNCED = re.compile(
 
 FEATURES = ("top_dense", "best_sentence", "dense_margin", "key_coverage", "key_unknown",
             "word_coverage", "word_unknown", "fits", "expects", "n_words", "composite",
-            "outcome_announced")
+            "outcome_announced", "constraints_held", "names_loose")
 
 
 def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
@@ -146,4 +147,22 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
         "outcome_announced": float(bool(_OUTCOME_QUESTION.search(plan.text)) and bool(
             view.sentences) and sum(bool(_ANNOUNCED.search(t)) for t in view.sentences)
             >= len(view.sentences) / 2),
+        **_coverage_signals(plan, view),
     }
+
+
+def _coverage_signals(plan: QuestionPlan, view: EvidenceView) -> dict[str, float]:
+    """How much of what the question names the cited passages hold (the names found as
+    written: :attr:`Coverage.constraints`), and how many of its names the corpus knows
+    only loosely (through cognates, vectors, or words found apart)."""
+    coverage = plan.coverage
+    if coverage is None:
+        return {"constraints_held": 1.0, "names_loose": 0.0}
+    constraints = coverage.constraints
+    tokens = [t for text in view.passages for t in tokens_of(text)]
+    held = (sum(evidence_holds(m, (), tokens) for m in constraints) / len(constraints)
+            if constraints else 1.0)
+    names = [m for m in coverage.mentions if m.kind != "year" and m.how != "document"]
+    loose = (sum(m.how in ("cognates", "vector", "unverified") for m in names) / len(names)
+             if names else 0.0)
+    return {"constraints_held": held, "names_loose": loose}

@@ -49,14 +49,15 @@ INSTITUTIONAL_WORDS: dict[str, tuple[str, ...]] = {
     "world": ("mondial", "mondiale"), "labour": ("travail",), "labor": ("travail",),
     "trade": ("commerce",), "chemical": ("chimiques",), "weapons": ("armes",),
     "arms": ("armes",), "drugs": ("drogue",), "high": ("haut",), "committee": ("comite",),
-    "western": ("occidentale",), "west": ("ouest",), "east": ("est",), "south": ("sud",),
-    "north": ("nord",), "southeast": ("sud-est",), "caribbean": ("caraibes",),
+    "western": ("occidentale",), "west": ("ouest",), "east": ("est", "orient"), "south": ("sud",),
+    "north": ("nord",), "southeast": ("sud", "est"), "caribbean": ("caraibes",),
     "asia": ("asie",), "arab": ("arabes", "arabe"), "women": ("femmes",),
     "children": ("enfants",), "refugees": ("refugies",), "health": ("sante",),
     "secretary": ("secretaire",), "general": ("general", "generale"),
     "special": ("special", "speciale"), "envoy": ("envoye", "envoyee"),
     "representative": ("representant", "representante"), "mission": ("mission",),
     "horn": ("corne",), "lake": ("lac",), "islands": ("iles",), "island": ("ile",),
+    "far": ("extreme",), "middle": ("moyen",), "near": ("proche",), "orient": ("orient",),
 }
 
 
@@ -241,8 +242,15 @@ class CoverageChecker:
     # -- one mention ------------------------------------------------------------------
 
     def _words(self, name: str, cognates: bool) -> tuple[tuple[str, ...], ...]:
-        return tuple(self.text.forms(w, cognates=cognates)
-                     for w in tokens_of(name) if w not in _SKIP)
+        words = []
+        for compound in re.findall(r"[\w’'-]+", fold(name)):
+            parts = [w for w in tokens_of(compound) if w not in _SKIP]
+            joined = "".join(parts)
+            if len(parts) > 1 and (whole := self.text.forms(joined, cognates=cognates)):
+                words.append(whole)  # "anti-terrorist" → "antiterroriste"
+            else:
+                words.extend(self.text.forms(w, cognates=cognates) for w in parts)
+        return tuple(words)
 
     def lookup(self, text: str, kind: MentionKind, language: str) -> Mention:
         """What the corpus knows of one mention (without vectors)."""
@@ -352,3 +360,57 @@ def evidence_holds(mention: Mention, texts: Iterable[str],
         return mention.text in tokens
     return any(words and _within(list(tokens), words, 2 * len(words) + _WINDOW_SLACK)
                for words in (mention.words, mention.expansion))
+
+
+_MONTH_NAMES = ("janvier février mars avril mai juin juillet août septembre octobre "
+                "novembre décembre", "January February March April May June July August "
+                "September October November December")
+_MONTH_NUMBERS = {fold(m): i for names in _MONTH_NAMES for i, m in enumerate(names.split(), 1)}
+_MONTH_WORD = "|".join(sorted((m for names in _MONTH_NAMES for m in names.split()),
+                              key=len, reverse=True))
+_DATE = re.compile(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({_MONTH_WORD})"
+                   rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?,?)?(?:\s+((?:19|20)\d{{2}}))?\b"
+                   rf"|\b((?:19|20)\d{{2}})\b", re.I)
+# a question about what was planned or announced, which a document written before the
+# event does answer ("Quand le débat devait-il se tenir ?")
+_PLANNED = re.compile(
+    r"\b(?:pr[ée]vu\w*|pr[ée]voy\w*|dev(?:ait|aient|rait|raient)|compt(?:ait|aient)|"
+    r"envisag\w*|annon[cç]\w*|planned|planning|scheduled|expected|intended|due to|"
+    r"was to|were to|will|would|should|announced)\b", re.I)
+
+DateParts = tuple[int | None, int | None, int | None]  # year, month, day
+
+
+def question_dates(text: str) -> list[tuple[str, DateParts]]:
+    """The dates a question names, as written and as (year, month, day) with the parts it
+    leaves out as None: ``16 novembre 2021``, ``June 2020``, ``2022``."""
+    found: list[tuple[str, DateParts]] = []
+    for m in _DATE.finditer(text):
+        if m.group(5):
+            found.append((m.group(5), (int(m.group(5)), None, None)))
+            continue
+        day = m.group(1) or m.group(3)
+        found.append((m.group(0).strip(" ,"), (int(m.group(4)) if m.group(4) else None,
+                                              _MONTH_NUMBERS[fold(m.group(2))],
+                                              int(day) if day else None)))
+    return found
+
+
+def asks_about_plans(text: str) -> bool:
+    """The question asks what was planned or announced, not what happened."""
+    return bool(_PLANNED.search(text))
+
+
+def later_than(date: DateParts, iso: str) -> bool:
+    """``date`` (parts may be None) falls after the ISO date ``iso``, as far as its parts
+    tell (a date without a year is taken in the document's year)."""
+    try:
+        year, month, day = (int(x) for x in iso.split("-"))
+    except ValueError:
+        return False
+    asked = (date[0] or year, date[1], date[2])
+    if asked[0] != year:
+        return asked[0] > year
+    if asked[1] is None or (asked[1] == month and asked[2] is None):
+        return False
+    return (asked[1], asked[2] or 0) > (month, day)
