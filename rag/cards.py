@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from rag.documents import DATE_LINE, LANGUAGES, MONTHS, french_date_to_iso
 from rag.records import CardField, CardFieldName, Document, DocumentCard, DocumentMeta, Passage
+from rag.sentences import split_sentences
 
 #: the order of the fields on a card
 FIELD_ORDER: tuple[CardFieldName, ...] = (
@@ -54,6 +55,9 @@ _MEETING_DATE = re.compile(
 _THEME = re.compile(r"\b(?:th[èe]me|intitulée?)\s*(?::\s*)?«\s*(.+?)\s*»")
 _PRESIDENCY = re.compile(r"\b(?:sous\s+la|sa|la|leur|notre)\s+(présidence\s+(?:du|de\s+la|de\s+l’"
                          r"|des|au|à\s+la)\s+[^,.;:«»()]+)")
+_HEADING_END = re.compile(r"^(.{20,300}?\b(?:Organisation des Nations Unies|United Nations"
+                          r"|Nations Unies))(?=[\s,.]|$)")
+_MAX_TITLE_CHARS = 300  # a first sentence longer than this is not a heading
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«])")
 _FRONT_BODY_PASSAGES = 3  # body passages read with the titles and the cover letter
 _LANGUAGE_NAMES = {code: name for name, code in LANGUAGES.items()}
@@ -129,9 +133,19 @@ def _title(document: Document, passages: list[Passage]) -> tuple[str, str] | Non
         return None
     if choice.kind == "paragraph":
         pid = next((p.id for p in passages if p.text.startswith(choice.text[:80])), None)
+        title = _heading_of(choice.text)
     else:
-        pid = _section_passage(passages, choice.text)
-    return (pid, choice.text) if pid else None
+        pid, title = _section_passage(passages, choice.text), choice.text
+    return (pid, title) if pid and title else None
+
+
+def _heading_of(text: str) -> str | None:
+    """The heading a plain-text letter opens its first paragraph with: up to the sender's
+    ``… auprès de l’Organisation des Nations Unies``, else its first sentence."""
+    if m := _HEADING_END.match(text):
+        return m.group(1)
+    first = split_sentences(text)[:1]
+    return first[0] if first and len(first[0]) <= _MAX_TITLE_CHARS else None
 
 
 def _date_field(name: CardFieldName, value: str, passage_id: str | None,
