@@ -147,7 +147,9 @@ def build_server(pipeline: PipelineSource, settings: Settings, *,
 
     @server.tool(annotations=READ_ONLY)
     async def list_documents() -> DocumentList:
-        """The indexed documents: id, symbol, title, date and number of passages."""
+        """The indexed documents: id, symbol, title, date, number of passages and card (symbols,
+        dates, original language, sender, signatory, addressee, agenda item, meeting date
+        and theme, presidency, each field with the passage id it was read from)."""
         with failures(ToolError):
             pipe = await pipeline()
         return DocumentList.model_validate(

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from rag.corpus import Action
-from rag.records import PassageKind, PassageRole
+from rag.records import CardFieldName, CardSource, PassageKind, PassageRole
 
 # -- passages, hits, answers -----------------------------------------------------------
 
@@ -135,6 +135,30 @@ class AskResponse(AskResult):
 # -- documents and corpus changes ------------------------------------------------------
 
 
+class CardFieldOut(BaseModel):
+    """One fact of a document card, with the passage it was read from."""
+
+    name: CardFieldName
+    value: str = Field(description="As the document prints it: 'S/2021/297', '25 mars 2021', "
+                                   "'anglais', 'Dang Dinh Quy'.")
+    passage_id: str | None = Field(description="The passage it was read from (get_passage); "
+                                               "null only when it comes from the catalogue "
+                                               "alone.")
+    source: CardSource = Field(description="text: read from the document; catalogue: given "
+                                           "by the catalogue; inferred: see note.")
+    iso: str | None = Field(description="ISO date (or year) of a date field.")
+    note: str = Field(description="How it was inferred ('year from the symbol S/2020/898'), "
+                                  "or what the text prints where the catalogue overrides it.")
+
+
+class DocumentCardOut(BaseModel):
+    """What a document says about itself: symbols, title, date, distribution date, original
+    language, sender, signatory, addressee, agenda item, meeting date and theme, presidency
+    (each field as often as the document gives it, in that order)."""
+
+    fields: list[CardFieldOut]
+
+
 class DocumentInfo(BaseModel):  # MCP list_documents
     """An indexed document."""
 
@@ -146,6 +170,7 @@ class DocumentInfo(BaseModel):  # MCP list_documents
     kind: str | None
     language: str
     passages: int = Field(description="Number of passages indexed.")
+    card: DocumentCardOut
 
 
 class DocumentList(BaseModel):  # MCP list_documents

@@ -3,8 +3,9 @@
 Numbered paragraphs keep their number (``12``); lettered sub-items stay with their parent
 when short, else become ``12 a)``; unnumbered paragraphs get ordinals (``§3``), bullets
 ``bullet 7``; long document titles, the signature block and footnotes are passages of their
-own. Paragraphs longer than the window size are split at sentence boundaries into windows
-that keep the paragraph's label.
+own, and so is the masthead (symbol, distribution date, ``Original :`` line: ``#masthead``,
+cited for questions about the document). Paragraphs longer than the window size are split
+at sentence boundaries into windows that keep the paragraph's label.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rag.records import Block, Document, Passage
 from rag.roles import assign_roles
 from rag.sentences import split_sentences
 
-CHUNKER_VERSION = "3"  # in the manifest; bump it when passages change (forces a rebuild)
+CHUNKER_VERSION = "4"  # in the manifest; bump it when passages change (forces a rebuild)
 _TITLE_LEVELS = (0, 1)  # heading levels of document titles (rag.layout: part and sub-part)
 _MIN_TITLE_PASSAGE = 40  # shorter titles ("Document de réflexion") only name a section
 
@@ -108,6 +109,9 @@ class _Walker:
     def signature(self, block: Block) -> None:
         self.add("signature", "sig", "signature", block.text, block.footnotes)
 
+    def masthead(self, block: Block) -> None:
+        self.add("masthead", "masthead", "masthead", block.text)
+
 
 def _group(blocks: tuple[Block, ...]) -> list[tuple[Block, list[Block]]]:
     """Attach each run of lettered sub-items to the paragraph before it."""
@@ -152,6 +156,8 @@ def chunk_document(doc: Document, options: ChunkOptions | None = None) -> list[P
             walker.bullet(block)
         elif block.kind == "signature":
             walker.signature(block)
+        elif block.kind == "masthead":
+            walker.masthead(block)
         else:
             walker.paragraph(block, items)
 

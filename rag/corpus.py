@@ -25,7 +25,7 @@ from rag.documents import document_id, read_file, seed_files
 from rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from rag.embeddings import Embedder, choose_encoder, encoder_of, load_embedder
 from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
-from rag.index import DOCUMENTS, PASSAGES, build_index, read_manifest, read_sources
+from rag.index import CARDS, DOCUMENTS, PASSAGES, build_index, read_manifest, read_sources
 from rag.settings import Settings
 from rag.sources import SUPPORTED_SUFFIXES
 
@@ -309,6 +309,7 @@ class DocumentInfo:
     format: str | None = None
     pages: int | None = None
     added: str | None = None
+    card: dict[str, Any] | None = None  # {"fields": [...]}: see rag.serialize.card_json
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -323,11 +324,13 @@ def list_documents(settings: Settings) -> list[DocumentInfo]:
                 doc = json.loads(line)["doc_id"]
                 counts[doc] = counts.get(doc, 0) + 1
     sources = read_sources(path)
+    cards = {c["doc_id"]: {"fields": c["fields"]}
+             for c in json.loads((path / CARDS).read_text("utf-8"))}
     out = []
     for meta in json.loads((path / DOCUMENTS).read_text("utf-8")):
         src = sources.get(meta["id"])
         out.append(DocumentInfo(meta["id"], meta.get("symbol"), meta.get("title", ""),
                                 meta.get("date"), counts.get(meta["id"], 0), meta["file"],
                                 src.format if src else None, src.pages if src else None,
-                                src.added if src else None))
+                                src.added if src else None, cards.get(meta["id"])))
     return out

@@ -19,15 +19,15 @@ from rag.sources import SUPPORTED_SUFFIXES, read_source
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
-_MONTHS = {
+MONTHS = {
     "janvier": 1, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
 }
-_LANGUAGES = {"anglais": "en", "espagnol": "es", "russe": "ru", "français": "fr",
+LANGUAGES = {"anglais": "en", "espagnol": "es", "russe": "ru", "français": "fr",
               "arabe": "ar", "chinois": "zh"}
-_FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})\b")
-_DATE_LINE = re.compile(r"^(?:[^\W\d][^,\d]{0,40},\s*(?:le\s+)?)?\d{1,2}(?:er)?\s+(?:"
-                        + "|".join(_MONTHS) + r")\s+\d{4}\.?$", re.IGNORECASE)
+_FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(MONTHS) + r")\s+(\d{4})\b")
+DATE_LINE = re.compile(r"^(?:[^\W\d][^,\d]{0,40},\s*(?:le\s+)?)?\d{1,2}(?:er)?\s+(?:"
+                        + "|".join(MONTHS) + r")\s+\d{4}\.?$", re.IGNORECASE)
 _SIGNED_BY = re.compile(r"\(Signé\)\s*(.+)$")
 _REPRESENTATIVE = re.compile(r"Représentant(?:e)? permanent(?:e)? (?:de la |du |de l’|des |d’)?"
                              r"([^,(]+?)(?: auprès|,| \(|$)")
@@ -38,7 +38,7 @@ def french_date_to_iso(text: str) -> str | None:
     m = _FRENCH_DATE.search(text)
     if not m:
         return None
-    return f"{int(m.group(3)):04d}-{_MONTHS[m.group(2)]:02d}-{int(m.group(1)):02d}"
+    return f"{int(m.group(3)):04d}-{MONTHS[m.group(2)]:02d}-{int(m.group(1)):02d}"
 
 
 def title_from_file_name(file: str) -> str:
@@ -49,7 +49,7 @@ def title_from_file_name(file: str) -> str:
 def _date_line(blocks: list[Block]) -> str | None:
     """A date standing alone near the top (``12 septembre 2024``, ``Genève, le 3 mars 2025``)."""
     for block in blocks:
-        if _DATE_LINE.match(block.text.strip()):
+        if DATE_LINE.match(block.text.strip()):
             return french_date_to_iso(block.text)
     return None
 
@@ -62,8 +62,9 @@ def derive_meta(doc_id: str, file: str, layout: Layout,
     title = headings[0] if headings else (file_title or title_from_file_name(file))
     symbols = list(dict.fromkeys(layout.page_symbols))
     symbol = layout.masthead.symbol or ("-".join(symbols) if symbols else None)
+    text_blocks = [b for b in layout.blocks if b.kind != "masthead"]
     date = (french_date_to_iso(layout.masthead.distributed or "") or french_date_to_iso(title)
-            or _date_line(list(layout.blocks[:6])))
+            or _date_line(text_blocks[:6]))
     author = None
     for block in layout.blocks:
         if block.kind == "signature":
@@ -78,7 +79,7 @@ def derive_meta(doc_id: str, file: str, layout: Layout,
     original = layout.masthead.original_language
     return DocumentMeta(
         id=doc_id, file=file, symbol=symbol, title=title, date=date, author=author,
-        original_language=_LANGUAGES.get(original or "", original),
+        original_language=LANGUAGES.get(original or "", original),
     )
 
 
@@ -165,7 +166,7 @@ def parse_source(source: Source, vocabulary: Counter[str] | None = None,
     name = source.path.name
     meta = apply_catalog(derive_meta(document_id(source.path), name, layout, source.title),
                          catalog_entry(catalog or {}, source.path))
-    if not layout.blocks:
+    if all(b.kind == "masthead" for b in layout.blocks):
         raise DocumentRejected(name, "no text paragraphs found in it")
     return Document(meta=meta, blocks=tuple(layout.blocks), footnotes=layout.footnotes)
 

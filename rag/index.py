@@ -1,6 +1,7 @@
 """Build and load the on-disk index: FAISS vectors and BM25 (or a Qdrant collection),
-passages, sentences and their vectors, documents, source records, manifest. The records it
-stores are defined in :mod:`rag.records`; :class:`Manifest` is the index format.
+passages, sentences and their vectors, documents and their cards, source records, manifest.
+The records it stores are defined in :mod:`rag.records`; :class:`Manifest` is the index
+format.
 
 A build writes a fresh versioned folder, then atomically repoints the index name (a symlink)
 at it, so readers never see a half-written index and an interrupted build changes nothing.
@@ -25,23 +26,44 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args
 
 import faiss
 import numpy as np
 
 from rag.atomic_folder import remove_stale, staging
+from rag.cards import FIELD_ORDER, build_card, card_meta
 from rag.chunking import CHUNKER_VERSION, ChunkOptions, chunk_corpus
-from rag.documents import Source, document_id, parse_corpus, read_corpus, seed_files
+from rag.documents import (
+    Source,
+    catalog_entry,
+    document_id,
+    load_catalog,
+    parse_corpus,
+    read_corpus,
+    seed_files,
+)
 from rag.embeddings import Embedder, encoder_of
 from rag.errors import DocumentRejected, IndexCorrupt, IndexMismatch, IndexNotBuilt, RagError
 from rag.faiss_store import FaissStore
 from rag.gazetteer import Entry, Gazetteer, build_gazetteer
 from rag.lexical import LexicalIndex
-from rag.records import Document, DocumentMeta, IndexSpec, Passage, Sentence, SourceRecord
+from rag.records import (
+    CardField,
+    CardSource,
+    Document,
+    DocumentCard,
+    DocumentMeta,
+    IndexSpec,
+    Passage,
+    Sentence,
+    SourceRecord,
+)
 from rag.sentences import split_sentences
+from rag.serialize import card_json
 from rag.settings import Settings
 from rag.store import VectorStore
 from rag.vector_files import embed_to_file
@@ -50,7 +72,8 @@ from rag.vector_store import build_faiss, check_faiss, describe, load_faiss, sav
 log = logging.getLogger(__name__)
 # 2: the manifest lists every file with its size and BLAKE2b hash (``files``); format 1 had
 # the sizes of four files (``file_sizes``) and is refused with the rebuild hint.
-FORMAT_VERSION = 3  # 3: gazetteer
+# 3: a gazetteer (``gazetteer.json``, ``gazetteer.npy``) and a card per document (``cards.json``).
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
@@ -61,6 +84,7 @@ SENTENCE_VECTORS = "sentences.npy"
 GAZETTEER = "gazetteer.json"  # the names the corpus uses (rag.gazetteer)
 GAZETTEER_VECTORS = "gazetteer.npy"  # one vector per gazetteer entry
 SOURCES = "sources.json"
+CARDS = "cards.json"
 STORE = "store.json"  # instead of VECTORS and LEXICAL: the Qdrant collection of the build
 KEEP_BUILDS = 2  # the new build and the one before (a reader may still have it mapped)
 # A list introduction is embedded and indexed with its items' text, cut at this many
@@ -119,6 +143,7 @@ class Index:
     sentence_vectors: np.ndarray
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     store: VectorStore = None  # type: ignore[assignment]  # default: FAISS over vectors
+    cards: dict[str, DocumentCard] = field(default_factory=dict)  # doc id → card
     gazetteer: Gazetteer | None = None  # the names of the corpus (rag.gazetteer)
     positions: dict[str, int] = field(init=False)
     sentences_of: dict[int, list[int]] = field(init=False)
@@ -222,6 +247,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     options = chunk_options(settings)
     passages = chunk_corpus(docs, options)
     _check_sizes(docs, passages, settings.max_document_passages)
+    docs, cards = document_cards(docs, passages, load_catalog(settings.catalog_path))
     step(f"{len(docs)} documents, {len(passages)} passages")
     sentences = passage_sentences(passages)
     records = _source_records(sources, read_sources(settings.index_dir))
@@ -258,7 +284,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
                 del lexical
             del vectors
             scratch.unlink()
-            _write_parts(tmp, passages, sentences, docs, records)
+            _write_parts(tmp, passages, sentences, docs, records, cards)
             step("gazetteer")
             write_gazetteer(tmp, build_gazetteer(passages), embedder)
             manifest = Manifest(
@@ -290,6 +316,23 @@ def build_index(settings: Settings, embedder: Embedder, *,
     return root / settings.index_name
 
 
+def document_cards(docs: list[Document], passages: list[Passage],
+                   catalog: dict[str, dict[str, object]]
+                   ) -> tuple[list[Document], list[DocumentCard]]:
+    """The card of each document (:mod:`rag.cards`), and the documents with the metadata the
+    catalogue does not give taken from their card (title as printed, symbols, date)."""
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    out_docs, cards = [], []
+    for doc in docs:
+        entry = catalog_entry(catalog, Path(doc.meta.file))
+        card = build_card(doc, by_doc.get(doc.id, []), entry)
+        cards.append(card)
+        out_docs.append(replace(doc, meta=card_meta(doc.meta, card, entry)))
+    return out_docs, cards
+
+
 def passage_vector_texts(docs: list[Document], passages: list[Passage]) -> list[str]:
     """What the encoder embeds for each passage: document title, context and text, with a
     list introduction's items appended."""
@@ -309,7 +352,8 @@ def write_gazetteer(folder: Path, gazetteer: Gazetteer, embedder: Embedder) -> N
 
 
 def _write_parts(folder: Path, passages: list[Passage], sentences: list[Sentence],
-                 docs: list[Document], records: list[SourceRecord]) -> None:
+                 docs: list[Document], records: list[SourceRecord],
+                 cards: list[DocumentCard]) -> None:
     """Write what every index folder holds besides the vectors and the manifest."""
     _write_jsonl(folder / PASSAGES, (asdict(p) for p in passages))
     _write_jsonl(folder / SENTENCES, (asdict(x) for x in sentences))
@@ -317,6 +361,9 @@ def _write_parts(folder: Path, passages: list[Passage], sentences: list[Sentence
                                                ensure_ascii=False, indent=1), "utf-8")
     (folder / SOURCES).write_text(json.dumps([asdict(r) for r in records],
                                              ensure_ascii=False, indent=1), "utf-8")
+    (folder / CARDS).write_text(json.dumps([{"doc_id": c.doc_id, **card_json(c)}
+                                            for c in cards], ensure_ascii=False, indent=1),
+                                "utf-8")
 
 
 def lexical_texts(passages: list[Passage]) -> list[str]:
@@ -616,6 +663,8 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
             sentence_vectors = _matrix(np.load(folder / SENTENCE_VECTORS, allow_pickle=False))
         with _reading(path, SOURCES):
             sources = _sources(json.loads((folder / SOURCES).read_text("utf-8")))
+        with _reading(path, CARDS):
+            cards = _cards(json.loads((folder / CARDS).read_text("utf-8")))
         with _reading(path, GAZETTEER):
             gazetteer = Gazetteer([Entry.from_json(row) for row in _jsonl(folder / GAZETTEER)],
                                   _names_matrix(np.load(folder / GAZETTEER_VECTORS,
@@ -625,11 +674,12 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
                                  f"{len(gazetteer.entries)} names")
         _cross_check(path, manifest, vectors, lexical, passages, documents, sentences,
                      sentence_vectors, sources)
+        _check_cards(path, cards, documents, passages)
         if _seeds_changed(settings, manifest):
             log.warning("Index at %s was built from other seed files; rebuild with: rag index",
                         path)
         return Index(folder, manifest, vectors, lexical, passages, documents, sentences,
-                     sentence_vectors, sources, store, gazetteer)
+                     sentence_vectors, sources, store, cards, gazetteer)
 
 
 def _check_backend(path: Path, folder: Path, settings: Settings) -> None:
@@ -689,6 +739,19 @@ def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index | None,
                                  f"{sentences[bad].passage}, out of range 0–{n - 1}")
     if set(sources) != set(documents):
         raise IndexCorrupt(path, f"{SOURCES} and {DOCUMENTS} list different documents")
+
+
+def _check_cards(path: Path, cards: dict[str, DocumentCard],
+                 documents: dict[str, DocumentMeta], passages: list[Passage]) -> None:
+    """Every document has a card, and every field cites a passage of its own document."""
+    if set(cards) != set(documents):
+        raise IndexCorrupt(path, f"{CARDS} and {DOCUMENTS} list different documents")
+    owner = {p.id: p.doc_id for p in passages}
+    for card in cards.values():
+        for f in card.fields:
+            if f.passage_id is not None and owner.get(f.passage_id) != card.doc_id:
+                raise IndexCorrupt(path, f"{CARDS}: the {f.name} of {card.doc_id} cites "
+                                         f"{f.passage_id!r}, not a passage of that document")
 
 
 def _seeds_changed(settings: Settings, manifest: Manifest) -> bool:
@@ -764,6 +827,33 @@ def _matrix(array: np.ndarray) -> np.ndarray:
     if not np.isfinite(matrix).all():
         raise ValueError("it holds values that are not finite numbers")
     return matrix
+
+
+def _card_field(row: object) -> CardField:
+    row = _fields(row, "card field", ("name", "value", "source", "note"))
+    for key in ("passage_id", "iso"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            raise ValueError(f"card field {row.get('name')!r}: {key} is not a string")
+    if row.get("name") not in FIELD_ORDER or row.get("source") not in get_args(CardSource):
+        raise ValueError(f"card field {row.get('name')!r} of source {row.get('source')!r} "
+                         "is not a card field")
+    return CardField(**row)  # type: ignore[arg-type]
+
+
+def _cards(rows: object) -> dict[str, DocumentCard]:
+    """The cards by document id, every field checked."""
+    if not isinstance(rows, list):
+        raise ValueError("not a JSON list")
+    cards = {}
+    for row in rows:
+        if not (isinstance(row, dict) and set(row) == {"doc_id", "fields"}
+                and isinstance(row["doc_id"], str) and isinstance(row["fields"], list)):
+            raise ValueError("a card is not an object of doc_id and fields")
+        cards[row["doc_id"]] = DocumentCard(row["doc_id"],
+                                            tuple(map(_card_field, row["fields"])))
+    if len(cards) != len(rows):
+        raise ValueError("document ids repeat")
+    return cards
 
 
 def _sources(rows: object) -> dict[str, SourceRecord]:

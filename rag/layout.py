@@ -3,7 +3,13 @@ headers, footnotes, headings, numbered paragraphs, sub-items, bullets and signat
 
 :func:`parse_layout` reads the masthead, sets footnotes and running headers apart, then
 :class:`_BlockBuilder` decides line by line where each block starts, and ``_finish`` repairs
-the text of each block into a :class:`rag.records.Block`."""
+the text of each block into a :class:`rag.records.Block`.
+
+The lines that say what the document is stay out of the text but not out of the document:
+the first-page masthead (symbol, organ, distribution date, languages) with the symbols of
+the running headers becomes a ``masthead`` block first, and an annex's ``[Original : …]``
+line a ``masthead`` block where it stands, so that a document card (:mod:`rag.cards`) can
+cite them like any other passage."""
 
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ _MASTHEAD = re.compile(
 _ORIGINAL = re.compile(r"^\s*\[?\s*Original\s*:\s*([^\]\s]+)\s*\]?\s*$")
 _DISTR_DATE = re.compile(r"^\s*(\d{1,2}(?:er)?\s+\w+\s+\d{4})\s*$")
 _SYMBOL_IN_MASTHEAD = re.compile(r"(?:Nations Unies|United Nations)\s+(\S+/\S+)")
+_HEADER_SYMBOL = re.compile(r"^\s*[A-Z]+/")  # a running header that is a symbol (not a job number)
 _PARA_NUMBER = re.compile(r"^(\d{1,3})\.\s+(?=\S)")
 _ITEM_LETTER = re.compile(r"^([a-z])\)\s+(?=\S)")
 _BULLET = re.compile(r"^[-•–]\s+(?=\S)")
@@ -62,6 +69,7 @@ class Masthead:
     symbol: str | None = None
     distributed: str | None = None
     original_language: str | None = None
+    lines: list[str] = field(default_factory=list)  # as printed (no job number, no barcode)
 
 
 @dataclass
@@ -106,10 +114,13 @@ def read_masthead(lines: list[str]) -> tuple[Masthead, int]:
         line = lines[i]
         stripped = line.strip().strip("*").strip()
         if not stripped or is_page_header(line):
+            if _HEADER_SYMBOL.match(line):
+                head.lines.append(" ".join(stripped.split()))
             i += 1
             continue
         if not (_MASTHEAD.match(line) or (head.distributed is None and _DISTR_DATE.match(line))):
             break
+        head.lines.append(" ".join(stripped.split()))
         if m := _SYMBOL_IN_MASTHEAD.search(stripped):
             head.symbol = m.group(1)
         if m := _ORIGINAL.match(stripped):
@@ -132,7 +143,7 @@ def split_footnotes(lines: list[str]) -> tuple[list[str], dict[int, str], list[s
     current: int | None = None
     for line in lines:
         if is_page_header(line):
-            if re.match(r"^\s*[A-Z]+/", line):
+            if _HEADER_SYMBOL.match(line):
                 symbols.append(line.strip())
             in_notes = False
             continue
@@ -206,7 +217,8 @@ class _BlockBuilder:
 
     def _previous_ended(self) -> bool:
         cur = self.current
-        if cur is None or cur.kind == "heading" or (cur.kind == "signature" and cur.closed):
+        if cur is None or cur.kind in ("heading", "masthead") or (cur.kind == "signature"
+                                                                  and cur.closed):
             return True
         return bool(_SENTENCE_END.search(cur.lines[-1]))
 
@@ -235,6 +247,9 @@ class _BlockBuilder:
 
     def feed(self, line: _Line) -> None:
         text, cur = line.text, self.current
+        if _ORIGINAL.match(text):  # an annex's [Original : …]: a masthead line of its own
+            self._open("masthead", text, closed=True)
+            return
         if cur is not None and cur.kind == "signature" and not cur.closed:
             cur.lines.append(text)
             cur.closed = bool(_SIGNED.match(text))
@@ -266,7 +281,7 @@ class _BlockBuilder:
         assert cur is not None
         if cur.kind == "heading" and (line.after_break or cur.closed):
             return True
-        if cur.kind == "signature" or (not self.double_spaced and line.after_break):
+        if cur.kind in ("signature", "masthead") or (not self.double_spaced and line.after_break):
             return True
         if not self.double_spaced:
             return False
@@ -295,6 +310,9 @@ def _finish(drafts: list[_Draft], vocabulary: Counter[str], notes: set[int]) -> 
     blocks: list[Block] = []
     seen_heading = False
     for d in drafts:
+        if d.kind == "masthead":
+            blocks.append(Block("masthead", " ".join(" ".join(d.lines).split())))
+            continue
         text = repair_text(join_wrapped_lines(d.lines, vocabulary), vocabulary)
         text, refs = strip_footnote_markers(text, notes)
         if not text:
@@ -319,7 +337,18 @@ def parse_layout(raw_text: str, vocabulary: Counter[str] | None = None) -> Layou
     original = [m.group(1).lower() for ln in body if (m := _ORIGINAL.match(ln))]
     if original and masthead.original_language is None:
         masthead.original_language = original[0]
-    body = [ln for ln in body if not _ORIGINAL.match(ln)]
     drafts = build_blocks(_to_lines(body, double_spaced), double_spaced)
     blocks = _finish(drafts, vocabulary or Counter(), set(footnotes))
+    if front := front_masthead(masthead, symbols):
+        blocks.insert(0, Block("masthead", "\n".join(front)))
     return Layout(masthead, blocks, footnotes, symbols)
+
+
+def front_masthead(masthead: Masthead, page_symbols: list[str]) -> list[str]:
+    """The lines of the first-page masthead, then the running-header symbols it does not
+    already print (a report without masthead prints its symbols only there)."""
+    lines = list(masthead.lines)
+    for symbol in dict.fromkeys(" ".join(s.split()) for s in page_symbols):
+        if not any(symbol in line for line in lines):
+            lines.append(symbol)
+    return lines

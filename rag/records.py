@@ -1,7 +1,9 @@
 """The data types that flow between modules: plain values with no heavy imports (no FAISS,
 BM25, numpy or torch), so that any module can name them cheaply:
 
-- documents: :class:`Block`, :class:`DocumentMeta`, :class:`Document`, :class:`SourceRecord`;
+- documents: :class:`Block`, :class:`DocumentMeta`, :class:`Document`, :class:`SourceRecord`,
+  and what a document says about itself, field by field: :class:`CardField`,
+  :class:`DocumentCard`;
 - what is indexed and retrieved: :class:`Passage`, :class:`Sentence`, :class:`Hit`;
 - the options of the FAISS build, :class:`IndexSpec` (here rather than in
   :mod:`rag.vector_store`, which loads FAISS, so that settings can read its defaults).
@@ -12,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-BlockKind = Literal["heading", "paragraph", "item", "bullet", "signature"]
-PassageKind = Literal["paragraph", "item", "bullet", "title", "footnote", "signature"]
+# ``masthead``: the lines that say what the document is (symbol, distribution date,
+# ``Original :`` line), which the cleaner keeps out of the text (rag.layout)
+BlockKind = Literal["heading", "paragraph", "item", "bullet", "signature", "masthead"]
+PassageKind = Literal["paragraph", "item", "bullet", "title", "footnote", "signature",
+                      "masthead"]
 # What a passage does in its document (rag.roles): only body text, list items and list
 # introductions are evidence for questions about content.
 PassageRole = Literal["body", "list_item", "list_intro", "title", "letterhead", "signature",
-                      "footnote"]
+                      "footnote", "masthead"]
 CONTENT_ROLES: frozenset[str] = frozenset({"body", "list_item", "list_intro"})
 
 
@@ -104,6 +109,41 @@ class SourceRecord:
     format: str
     pages: int | None
     added: str
+
+
+CardFieldName = Literal["symbol", "title", "date", "distribution_date", "original_language",
+                        "sender", "signatory", "addressee", "agenda_item", "meeting_date",
+                        "meeting_theme", "presidency"]
+CardSource = Literal["text", "catalogue", "inferred"]
+
+
+@dataclass(frozen=True)
+class CardField:
+    """One fact of a document card (:mod:`rag.cards`), with the passage it was read from."""
+
+    name: CardFieldName
+    value: str  # as the document prints it ("S/2021/297", "25 mars 2021", "anglais")
+    passage_id: str | None  # the passage it was read from; None only from the catalogue alone
+    source: CardSource
+    iso: str | None = None  # ISO date (or year) for date fields
+    note: str = ""  # how it was inferred ("year from the symbol S/2020/898")
+
+
+@dataclass(frozen=True)
+class DocumentCard:
+    """What a document says about itself (symbols, dates, sender, signatory, meeting…),
+    each field with its passage; built at index time by :func:`rag.cards.build_card`."""
+
+    doc_id: str
+    fields: tuple[CardField, ...]
+
+    def get(self, name: str) -> CardField | None:
+        """The first field of that name (the document's own, or the catalogue's)."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    def all(self, name: str) -> tuple[CardField, ...]:
+        """Every field of that name, in the card's order."""
+        return tuple(f for f in self.fields if f.name == name)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """What each passage does in its document, read off the layout: body text, list items and
 the paragraph that introduces them, titles, cover-letter formulas, signatures, footnotes.
 
-Only body text and lists answer questions about content; titles, letterheads and signatures
-answer questions about the document itself (who signed it, when it is dated).
+Only body text and lists answer questions about content; titles, letterheads, signatures
+and the masthead answer questions about the document itself (who signed it, when it is
+dated, its original language).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _LETTER_PART = re.compile(r"^(?:Lettre datée|Letter dated)", re.I)
 _ANNEX_PART = re.compile(r"^(?:Annexe|Annex|Pièce jointe|Enclosure)\b", re.I)
 _ROLE_OF_KIND: dict[str, PassageRole] = {
     "footnote": "footnote", "signature": "signature", "title": "title",
-    "item": "list_item", "bullet": "list_item",
+    "item": "list_item", "bullet": "list_item", "masthead": "masthead",
 }
 
 

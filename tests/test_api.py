@@ -99,6 +99,22 @@ def test_documents_and_passages(client):
     assert error_of(client.get("/v1/passages/004_69fee26534a39183%23p999")) == "unknown_passage"
 
 
+def test_a_documents_card_cites_its_own_passages(client):
+    doc = client.get("/v1/documents/001_72201535bd96dd17").json()
+    fields = {f["name"]: f for f in reversed(doc["card"]["fields"])}  # the first of each name
+    assert fields["symbol"]["value"] == "S/2021/297"
+    assert (fields["distribution_date"]["value"], fields["distribution_date"]["iso"]) == (
+        "26 mars 2021", "2021-03-26")
+    assert fields["signatory"]["value"] == "Dang Dinh Quy"
+    assert fields["original_language"]["value"] == "anglais"
+    assert all(f["passage_id"] in doc["passage_ids"] for f in doc["card"]["fields"]
+               if f["passage_id"])
+    masthead = client.get("/v1/passages/001_72201535bd96dd17/masthead").json()
+    assert masthead["kind"] == "masthead" and "Original : anglais" in masthead["text"]
+    listed = {d["id"]: d for d in client.get("/v1/documents").json()["documents"]}
+    assert listed["001_72201535bd96dd17"]["card"] == doc["card"]
+
+
 def test_health_ready_models_and_unknown_route(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()

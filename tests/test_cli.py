@@ -59,6 +59,22 @@ def test_missing_index_message_names_the_rebuild_command(tmp_path, monkeypatch, 
     assert "Rebuild it with: rag index" in capsys.readouterr().err
 
 
+def test_documents_json_carries_each_documents_card(use_index, capsys):
+    assert cli.main(["documents", "--json"]) == 0
+    docs = {d["id"]: d for d in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert len(docs) == 5 and all(d["card"]["fields"] for d in docs.values())
+    fields = docs["001_72201535bd96dd17"]["card"]["fields"]
+    assert set(fields[0]) == {"name", "value", "passage_id", "source", "iso", "note"}
+    signatory = next(f for f in fields if f["name"] == "signatory")
+    assert signatory == {"name": "signatory", "value": "Dang Dinh Quy",
+                         "passage_id": "001_72201535bd96dd17#sig", "source": "text",
+                         "iso": None, "note": ""}
+    report = docs["004_69fee26534a39183"]["card"]["fields"]
+    assert {"name": "date", "value": "2020", "passage_id": "004_69fee26534a39183#masthead",
+            "source": "inferred", "iso": "2020", "note": "year from the symbol S/2020/898"
+            } in report
+
+
 def test_passages_command_lists_labels(capsys):
     assert cli.main(["passages", "--doc", "S/2021/297"]) == 0
     out = capsys.readouterr().out

@@ -97,6 +97,14 @@ def test_upload_is_answerable_at_once_then_delete(client: TestClient, sibling: T
     listed = {d["id"]: d for d in sibling.get("/v1/documents", headers=AUTH).json()
               ["documents"]}["islande-2026"]
     assert listed["format"] == "text" and listed["added"] and listed["file"] == "islande-2026.txt"
+    card = {f["name"]: f for f in reversed(listed["card"]["fields"])}  # read from its text
+    assert (card["symbol"]["value"], card["symbol"]["passage_id"]) == (
+        "S/2026/999", "islande-2026#masthead")
+    assert (card["date"]["iso"], card["distribution_date"]["iso"]) == ("2026-11-02",
+                                                                       "2026-11-03")
+    assert card["sender"]["value"] == ("le Représentant permanent de l’Islande auprès de "
+                                       "l’Organisation des Nations Unies")
+    assert listed["title"].startswith("Lettre datée du 2 novembre 2026, adressée au ")
 
     same = client.post("/v1/documents", headers=AUTH,
                        files={"file": ("islande 2026.txt", NEW_DOC.encode(), "text/plain")})
@@ -172,6 +180,11 @@ def test_pdf_upload_is_cited_by_paragraph(client: TestClient, tmp_path: Path):
     assert r.status_code == 201, r.text
     doc = client.get("/v1/documents/rapport-sg", headers=AUTH).json()
     assert doc["symbol"] == "A/75/345-S/2020/898" and doc["format"] == "pdf"
+    card = doc["card"]["fields"]
+    assert [f["value"] for f in card if f["name"] == "symbol"] == ["A/75/345", "S/2020/898"]
+    assert {"name": "date", "value": "2020", "passage_id": "rapport-sg#masthead",
+            "source": "inferred", "iso": "2020", "note": "year from the symbol S/2020/898"
+            } in card
     assert doc["pages"] == 4
     labels = [p["paragraph"] for p in doc["passage_list"]]
     assert {"1", "2", "3"} <= set(labels)

@@ -28,7 +28,7 @@ MANIFEST = "manifest.json"
 # list equal to what a build writes, so that a new file cannot escape the matrix.
 INDEX_FILES = sorted([
     MANIFEST, "vectors.faiss", "passages.jsonl", "documents.json", "sentences.jsonl",
-    "sentences.npy", "sources.json",
+    "sentences.npy", "sources.json", "cards.json",
     *(f"bm25/{analyzer}/{name}" for analyzer in ("words", "grams")
       for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy",
                    "params.index.json", "vocab.index.json")),
@@ -281,7 +281,7 @@ def test_sentence_vectors_rolled_by_one_row_are_detected(fresh: Settings):
         load_index(fresh)
 
 
-@pytest.mark.parametrize("name", ["documents.json", "sources.json",
+@pytest.mark.parametrize("name", ["documents.json", "sources.json", "cards.json",
                                   "bm25/grams/params.index.json"])
 def test_same_size_edit_of_any_file_is_detected(fresh: Settings, name: str):
     path = folder_of(fresh) / name
@@ -328,17 +328,17 @@ def _set(row: dict, **values: object) -> dict:
 CROSS: dict[str, tuple[Callable[[Path], None], str]] = {
     "passage_dropped": (
         lambda f: _rewrite_jsonl(f / "passages.jsonl", lambda rows: rows[:-1]),
-        r"230 vectors for 229 passages"),
+        r"236 vectors for 235 passages"),
     "passage_count_in_manifest": (
-        lambda f: edit_manifest(f, passages=231),
-        r"230 vectors for 230 passages, manifest says 231"),
+        lambda f: edit_manifest(f, passages=237),
+        r"236 vectors for 236 passages, manifest says 237"),
     "sentence_dropped": (
         lambda f: _rewrite_jsonl(f / "sentences.jsonl", lambda rows: rows[:-1]),
         r"sentences\.npy holds \d+ vectors of 64 dimensions for \d+ sentences"),
     "sentence_of_no_passage": (
         lambda f: _rewrite_jsonl(f / "sentences.jsonl",
-                                 lambda rows: [*rows[:-1], _set(rows[-1], passage=230)]),
-        r"belongs to passage row 230, out of range"),
+                                 lambda rows: [*rows[:-1], _set(rows[-1], passage=236)]),
+        r"belongs to passage row 236, out of range"),
     "sentence_passage_text": (
         lambda f: _rewrite_jsonl(f / "sentences.jsonl",
                                  lambda rows: [_set(rows[0], passage="0"), *rows[1:]]),
@@ -365,6 +365,23 @@ CROSS: dict[str, tuple[Callable[[Path], None], str]] = {
     "documents_not_a_list": (
         lambda f: _rewrite_json(f / "documents.json", lambda rows: {"rows": rows}),
         r"documents\.json: ValueError: not a JSON list"),
+    "card_dropped": (
+        lambda f: _rewrite_json(f / "cards.json", lambda rows: rows[1:]),
+        r"cards\.json and documents\.json list different documents"),
+    "card_cites_another_document": (
+        lambda f: _rewrite_json(f / "cards.json", lambda rows: [
+            {**rows[0], "fields": [_set(rows[0]["fields"][0],
+                                        passage_id=rows[1]["fields"][0]["passage_id"])]},
+            *rows[1:]]),
+        r"cards\.json: the title of 000_\w+ cites '001_\w+#\w+', not a passage of that"),
+    "card_field_unknown": (
+        lambda f: _rewrite_json(f / "cards.json", lambda rows: [
+            {**rows[0], "fields": [_set(rows[0]["fields"][0], name="colour")]}, *rows[1:]]),
+        r"cards\.json: ValueError: card field 'colour' of source '\w+' is not a card field"),
+    "card_field_value_not_text": (
+        lambda f: _rewrite_json(f / "cards.json", lambda rows: [
+            {**rows[0], "fields": [_set(rows[0]["fields"][0], value=12)]}, *rows[1:]]),
+        r"cards\.json: ValueError: card field .*: value is not a string"),
     "source_dropped": (
         lambda f: _rewrite_json(f / "sources.json", lambda rows: rows[1:]),
         r"sources\.json and documents\.json list different documents"),
@@ -375,7 +392,7 @@ CROSS: dict[str, tuple[Callable[[Path], None], str]] = {
     "lexical_counts_agree_but_differ": (
         lambda f: [_rewrite_json(f / f"bm25/{a}/params.index.json",
                                  lambda p: {**p, "num_docs": 1000}) for a in ("words", "grams")],
-        r"the BM25 index \(bm25/\) covers 1000 passages, not 230"),
+        r"the BM25 index \(bm25/\) covers 1000 passages, not 236"),
     "lexical_pointer": (
         lambda f: np.save(f / "bm25/grams/indptr.csc.index.npy",
                           np.load(f / "bm25/grams/indptr.csc.index.npy")[::-1]),
@@ -383,7 +400,7 @@ CROSS: dict[str, tuple[Callable[[Path], None], str]] = {
     "lexical_passage_beyond": (
         lambda f: np.save(f / "bm25/words/indices.csc.index.npy",
                           np.load(f / "bm25/words/indices.csc.index.npy") + 1000),
-        r"bm25/: ValueError: words: score matrix refers to passages beyond 230"),
+        r"bm25/: ValueError: words: score matrix refers to passages beyond 236"),
     "lexical_vocabulary": (
         lambda f: _rewrite_json(f / "bm25/words/vocab.index.json",
                                 lambda v: {**v, "zzz": 10**6}),

@@ -108,6 +108,10 @@ async def test_http_server_gives_cited_answers(keyed_url, pipeline):
         docs = (await session.call_tool("list_documents", {})).structured_content["documents"]
         assert {d["id"] for d in docs} == set(pipeline.index.documents)
         assert sum(d["passages"] for d in docs) == len(pipeline.index.passages)
+        cards = {d["symbol"]: d["card"]["fields"] for d in docs}
+        assert {"name": "signatory", "value": "Dang Dinh Quy",
+                "passage_id": "001_72201535bd96dd17#sig", "source": "text", "iso": None,
+                "note": ""} in cards["S/2021/297"]
 
         listed = {str(r.uri) for r in (await session.list_resources()).resources}
         doc_id = next(d["id"] for d in docs if d["symbol"] == doc)

@@ -280,6 +280,32 @@ def test_3_document_items_are_focusable_and_open_with_enter(page):
     assert page.inner_text("#document-title") == "S/2021/297"
 
 
+def test_the_document_card_links_each_field_to_its_passage(page):
+    page.click("#browse")
+    page.locator(".doc-item", has_text="S/2021/297").click()
+    page.wait_for_selector("#card-box:not([hidden]) #document-card dd")
+    card = page.locator("#document-card")
+    assert card.locator("dt").all_inner_texts()[:4] == ["Cote", "Titre", "Date",
+                                                         "Date de distribution"]
+    signatory = card.locator("button", has_text="Dang Dinh Quy")
+    signatory.click()
+    page.wait_for_selector("#passage:not([hidden]) mark")
+    assert page.inner_text("#passage-text mark") == "Dang Dinh Quy"
+    assert page.inner_text("#passage-ref") == "S/2021/297, bloc de signature"
+    page.keyboard.press("Escape")
+    assert signatory.evaluate("e => e === document.activeElement")
+    card.locator("button", has_text="26 mars 2021").click()  # the masthead passage
+    assert page.inner_text("#passage-ref") == "S/2021/297, en-tête"
+    assert page.inner_text("#passage-text mark") == "26 mars 2021"
+    page.click("#open-document")
+    page.wait_for_selector(".para.masthead.current mark")
+    assert page.inner_text("#doc-back") == "← Tous les documents"
+    page.click("#browse")
+    page.locator(".doc-item", has_text=SG_REPORT).click()
+    page.wait_for_selector("#document-card dd")
+    assert "déduit — year from the symbol S/2020/898" in card.inner_text()
+
+
 def test_3_documents_after_an_answer_shows_the_list_in_view(page):
     ask(page, Q_LIST)
     page.click("#browse")

@@ -36,24 +36,27 @@ from rag.citations import document_reference
 from rag.corpus import ChangeReport, add_documents, remove_documents
 from rag.errors import UnknownDocument, UnknownPassage
 from rag.pipeline import Pipeline
-from rag.serialize import passage_json
+from rag.records import DocumentCard
+from rag.serialize import card_json, passage_json
 from rag.sources import SUPPORTED_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 
 
 def document_summary(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
-    """A document's metadata, reference and passage count (the API's and MCP's listing)."""
+    """A document's metadata, reference, passage count and card (the API's and MCP's
+    listing)."""
     meta = pipeline.index.documents[doc_id]
     count = sum(1 for p in pipeline.index.passages if p.doc_id == doc_id)
     source = pipeline.index.sources.get(doc_id)
+    card = pipeline.index.cards.get(doc_id) or DocumentCard(doc_id, ())
     return {"id": meta.id, "symbol": meta.symbol, "title": meta.title, "date": meta.date,
             "author": meta.author, "kind": meta.kind, "presidency": meta.presidency,
             "language": meta.language, "original_language": meta.original_language,
             "reference": document_reference(meta), "passages": count, "file": meta.file,
             "format": source.format if source else None,
             "pages": source.pages if source else None,
-            "added": source.added if source else None}
+            "added": source.added if source else None, "card": card_json(card)}
 
 
 @router.get("/documents", responses=error_responses(*ANY_ROUTE, *GUARDED, 503))

@@ -40,7 +40,14 @@ const I18N = {
     passages: "{n} passages", docsLoading: "Chargement…",
     par: "par.", unnumbered: "paragraphe non numéroté", listItem: "élément de liste",
     titleLabel: "titre", signature: "bloc de signature", footnote: "note de bas de page {n}",
-    noteShort: "Note {n}",
+    noteShort: "Note {n}", masthead: "en-tête",
+    card: "Fiche du document", inferred: "déduit", fromCatalogue: "catalogue",
+    openField: "{field} : {value}, ouvrir le passage",
+    field_symbol: "Cote", field_title: "Titre", field_date: "Date",
+    field_distribution_date: "Date de distribution", field_original_language: "Langue originale",
+    field_sender: "Expéditeur", field_signatory: "Signataire", field_addressee: "Destinataire",
+    field_agenda_item: "Point de l’ordre du jour", field_meeting_date: "Date de la séance",
+    field_meeting_theme: "Thème de la séance", field_presidency: "Présidence",
     errNetwork: "Impossible de joindre le serveur. Vérifiez la connexion puis réessayez.",
     errInvalid: "Le serveur a renvoyé une réponse illisible. Réessayez.",
     err400: "La demande n’a pas été acceptée.", err401: "Cette instance demande une clé d’API : saisissez-la en haut de la page puis réessayez.",
@@ -87,7 +94,14 @@ const I18N = {
     passages: "{n} passages", docsLoading: "Loading…",
     par: "para.", unnumbered: "unnumbered paragraph", listItem: "list item",
     titleLabel: "title", signature: "signature block", footnote: "footnote {n}",
-    noteShort: "Footnote {n}",
+    noteShort: "Footnote {n}", masthead: "masthead",
+    card: "Document card", inferred: "inferred", fromCatalogue: "catalogue",
+    openField: "{field}: {value}, open the passage",
+    field_symbol: "Symbol", field_title: "Title", field_date: "Date",
+    field_distribution_date: "Distribution date", field_original_language: "Original language",
+    field_sender: "Sender", field_signatory: "Signatory", field_addressee: "Addressee",
+    field_agenda_item: "Agenda item", field_meeting_date: "Meeting date",
+    field_meeting_theme: "Meeting theme", field_presidency: "Presidency",
     errNetwork: "Cannot reach the server. Check the connection and try again.",
     errInvalid: "The server sent an unreadable reply. Try again.",
     err400: "The request was not accepted.", err401: "This server needs an API key: enter it at the top of the page and try again.",
@@ -230,6 +244,7 @@ function humanLabel(label) {
   if (/^bullet \d+$/.test(raw)) return t("listItem");
   if (/^title \d+$/.test(raw)) return t("titleLabel");
   if (raw === "signature") return t("signature");
+  if (/^masthead(-\d+)?$/.test(raw)) return t("masthead");
   if ((m = raw.match(/^note (\d+)$/))) return t("footnote", { n: m[1] });
   return raw;
 }
@@ -695,15 +710,18 @@ function showPassage(p, ranges, trigger) {
   }
 }
 
-/** Where a passage was opened from ({turn, marker}), to go back there after re-rendering. */
+/** Where a passage was opened from ({turn, marker}), to go back there after re-rendering;
+ *  a trigger outside the answers (a document card field) only gets the focus back. */
 function originOf(trigger) {
   const turn = trigger && trigger.closest && trigger.closest(".turn");
-  return turn ? { turn: turn.id, marker: trigger.dataset.marker || "", el: trigger } : null;
+  if (!turn) return trigger && trigger.focus ? { turn: null, marker: "", el: trigger } : null;
+  return { turn: turn.id, marker: trigger.dataset.marker || "", el: trigger };
 }
 
 function findOrigin(origin) {
   if (!origin) return null;
   if (origin.el && origin.el.isConnected) return origin.el;
+  if (!origin.turn) return null;
   const turn = document.getElementById(origin.turn);
   if (!turn) return null;
   return (origin.marker && turn.querySelector(`.marker[data-marker="${origin.marker}"]`)) || turn;
@@ -797,6 +815,8 @@ async function showDocument(docId, passageId, ranges, returnTo) {
   $("document-title").textContent = "";
   $("reader-ref").textContent = "";
   $("document-meta").textContent = "";
+  $("document-card").replaceChildren();
+  $("card-box").hidden = true;
   $("doc-official").hidden = true;
   const token = ++readerLoads;
   state.reader = { d: null, passageId, ranges, returnTo, token };
@@ -840,6 +860,7 @@ function renderReader() {
     d.author]
     .filter(Boolean).join(" · ");
   setOfficial($("doc-official"), d.symbol, d.reference);
+  renderCard(d);
   const box = $("paragraphs");
   box.replaceChildren();
   let heading = "";
@@ -860,6 +881,53 @@ function renderReader() {
     div.append(text);
     box.append(div);
   }
+}
+
+/** The document card: a definition list of its fields, each value opening the passage it
+ *  was read from (the panel, as a citation opens), the printed value marked. */
+function renderCard(d) {
+  const list = $("document-card");
+  list.replaceChildren();
+  const fields = (d.card && Array.isArray(d.card.fields)) ? d.card.fields : [];
+  const passages = new Map((d.passage_list || []).map((p) => [p.passage_id, p]));
+  let last = "";
+  for (const f of fields) {
+    const label = I18N[lang][`field_${f.name}`] || f.name;
+    if (f.name !== last) list.append(el("dt", "", label));
+    last = f.name;
+    const dd = el("dd");
+    const item = f.passage_id && passages.get(f.passage_id);
+    if (item) {
+      const b = el("button", "ref-button", f.value);
+      b.type = "button";
+      b.setAttribute("aria-label", t("openField", { field: label, value: f.value }));
+      b.addEventListener("click", () => showPassage(cardPassage(d, item), fieldRanges(f, item), b));
+      dd.append(b);
+    } else {
+      dd.append(document.createTextNode(f.value));
+    }
+    const how = [f.source === "inferred" ? t("inferred") : "",
+      f.source === "catalogue" ? t("fromCatalogue") : "", f.note || ""].filter(Boolean);
+    if (how.length) dd.append(el("span", "card-note", ` (${how.join(" — ")})`));
+    list.append(dd);
+  }
+  $("card-box").hidden = fields.length === 0;
+}
+
+/** A passage of the reader's document in the shape the panel shows (a citation's). */
+function cardPassage(d, item) {
+  return { ...item, document: { id: d.id, symbol: d.symbol, title: d.title, date: d.date } };
+}
+
+/** Where the field's value (or, overridden by the catalogue, the printed one) is in the text. */
+function fieldRanges(f, item) {
+  const text = String(item.text || "");
+  const printed = (String(f.note || "").match(/« (.+) »/) || [])[1];
+  for (const value of [f.value, printed]) {
+    const at = value ? text.indexOf(value) : -1;
+    if (at >= 0) return [[at, at + value.length]];
+  }
+  return [];
 }
 
 function readerBack() {
@@ -971,7 +1039,8 @@ $("close-passage").addEventListener("click", () => closePassage(true));
 $("open-document").addEventListener("click", () => {
   const panel = state.panel;
   if (!panel) return;
-  showDocument(panel.p.document.id, panel.p.passage_id, panel.ranges, panel.origin);
+  const origin = panel.origin && panel.origin.turn ? panel.origin : null;
+  showDocument(panel.p.document.id, panel.p.passage_id, panel.ranges, origin);
 });
 $("doc-back").addEventListener("click", readerBack);
 $("nav-ask").addEventListener("click", () => {

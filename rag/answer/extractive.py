@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from rag.analysis import tokenize
 from rag.answer.calibration import Calibrator
+from rag.answer.document_facts import DocumentFact, document_fact
 from rag.answer.expectations import evidence_has
 from rag.answer.messages import (
     LEAD_IN,
@@ -75,7 +76,10 @@ _ANAPHOR = re.compile(r"^(?:C[’']est (?:\w+ment )?(?:dans|pour|à|en|ce|cette|
                       r"This|These|It|They)\b|À cet égard|Dans ce (?:cadre|contexte|domaine)|"
                       r"De ce fait|Pour ce faire)")
 _FIRST_PERSON = re.compile(r"(?<![\w’'])(?:je|j[’']|me|m[’']|mon|ma|mes|moi)(?![\w’'])", re.I)
-_OUTSIDE_CONFIDENCE = 0.05  # at most this sure of evidence for what the corpus lacks
+_OUTSIDE_CONFIDENCE = 0.05
+# a field of a document's card, read from its masthead, letter or signature: right on the
+# tuning document questions whenever the field and the document were the asked ones
+_CARD_CONFIDENCE = 0.9  # at most this sure of evidence for what the corpus lacks
 _SECTION_SENTENCES = 2  # sentences per document in a comparison
 _EXTRA_SENTENCES = 1  # lists, explanations and comparisons take answer_max_sentences + this
 _DOCUMENT_HITS = 2  # "who signed it?": the front and back of the best two hits' documents
@@ -454,6 +458,8 @@ class ExtractiveComposer:
         if (reason := self.offtopic(plan)) is not None or not evidence:
             return Answer(plan.text, OFFTOPIC[language], True, 0.0, (), (), language,
                           self.name, notes=(f"off-topic: {reason}",), kind=plan.kind)
+        if fact := self._document_fact(plan, evidence):
+            return self._fact_answer(plan, fact, hits)
         sections = [self.answer_section(plan, ev) for ev in evidence]
         confidence, values = self.judge(plan, sections)
         if plan.coverage is not None and (outside := self._outside(plan, plan.coverage)):
@@ -507,6 +513,33 @@ class ExtractiveComposer:
             return after_date(year, who, date, plan.language)
         years = [m.text for m in coverage.unknown if m.kind == "year"]
         return not_mentioned(years, plan.language) if years else None
+
+    def _document_fact(self, plan: QuestionPlan, evidence: list[Evidence]
+                       ) -> DocumentFact | None:
+        """A question about the document itself (its symbol, date, signatory…) that its
+        card answers: the document the question names, else the best passage's."""
+        if len(plan.parts) > 1 or len(plan.documents) > 1:
+            return None
+        doc_id = plan.documents[0] if plan.documents else next(
+            (h.passage.doc_id for ev in evidence for h in ev.hits[:1]), None)
+        if doc_id is None:
+            return None
+        return document_fact(plan.text, self.index.cards.get(doc_id))
+
+    def _fact_answer(self, plan: QuestionPlan, fact: DocumentFact, hits: tuple) -> Answer:
+        """"S/2021/297 [1]." and the line of the document it was read from."""
+        row = self.index.positions[fact.field.passage_id or ""]
+        passage = self.index.passages[row]
+        value = fold(fact.field.value)
+        quote = next((self.index.sentences[si].text for si in self.index.sentences_of.get(
+            row, []) if value in fold(self.index.sentences[si].text)), passage.text)
+        citation = Citation(1, passage, self.index.documents[passage.doc_id], quote)
+        lead = LEAD_IN.get(plan.language)
+        support = f"{lead} {quote} [1]" if lead else f"{quote} [1]"
+        text = f"{lead_span(fact.field.value)} [1].\n{support}"
+        return Answer(plan.text, text, False, _CARD_CONFIDENCE, (citation,), hits,
+                      plan.language, self.name, kind=plan.kind,
+                      notes=(f"from the document card: {fact.field.name}",))
 
     def _after_evidence(self, plan: QuestionPlan, sections: list[Section]) -> str | None:
         """A question about what happened on a date after the document that would answer
