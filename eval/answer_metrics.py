@@ -3,6 +3,7 @@ whether an answer is *right* (the event the confidence should predict)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ NONCONTENT_ROLES = frozenset({"title", "letterhead", "signature", "footnote"})
 RIGHT_MIN_FACT_COVERAGE = 0.5
 
 
+_DIRECT_REPLY_CHARS = 160  # a direct reply is a span, not a sentence
+
+
 @dataclass(frozen=True)
 class AnswerOutcome:
     """One question run through the whole pipeline."""
@@ -39,6 +43,20 @@ class AnswerOutcome:
     context_ids: tuple[str, ...] = ()  # the passages retrieved for the answer (and cited)
     context_texts: tuple[str, ...] = ()
     warmup: bool = False  # asked while warming up: kept out of the latency percentiles
+
+    @property
+    def short_answer_right(self) -> bool | None:
+        """For a question with a gold ``short_answer``: whether the answer's first line —
+        the direct reply ("À Moscou [1].") — holds one of them (None without one). A
+        yes/no question needs no span: its direct reply is the quote itself."""
+        if not self.question.short_answer or self.question.answer_type == "yes_no":
+            return None
+        if self.abstained:
+            return False
+        first = self.answer.split("\n", 1)[0]
+        if not re.search(r"\[\d+\]\.$", first) or len(first) > _DIRECT_REPLY_CHARS:
+            return False  # no direct reply: the answer opens with a quote
+        return fact_covered(first, list(self.question.short_answer))
 
     @property
     def facts_missed(self) -> list[list[str]]:

@@ -84,6 +84,24 @@ def mean_where(confidences: Sequence[float], right: Sequence[bool], value: bool
     return float(np.mean(picked)) if picked else None
 
 
+def roc_auc(confidences: Sequence[float], right: Sequence[bool]) -> float | None:
+    """Probability that a right answer gets a higher confidence than a wrong one (ties
+    count half): the area under the ROC curve; None without both kinds."""
+    conf, ok = _arrays(confidences, right)
+    pos, neg = conf[ok == 1], conf[ok == 0]
+    if not len(pos) or not len(neg):
+        return None
+    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(greater / (len(pos) * len(neg)))
+
+
+def right_above(confidences: Sequence[float], right: Sequence[bool], level: float
+                ) -> tuple[float | None, int]:
+    """Share right among the answers given at confidence ≥ ``level``, and their number."""
+    picked = [bool(r) for c, r in zip(confidences, right, strict=True) if c >= level]
+    return (float(np.mean(picked)) if picked else None), len(picked)
+
+
 def calibration_summary(outcomes: Sequence[Any], n_bins: int = N_BINS) -> dict[str, Any]:
     """Calibration of the confidence over the answered (non-abstained) questions: bins, ECE,
     Brier score, mean confidence of right and wrong answers (and of abstentions)."""
@@ -99,4 +117,6 @@ def calibration_summary(outcomes: Sequence[Any], n_bins: int = N_BINS) -> dict[s
         "mean_confidence_right": mean_where(conf, right, True),
         "mean_confidence_wrong": mean_where(conf, right, False),
         "mean_confidence_abstained": float(np.mean(abstained)) if abstained else None,
+        "auc": roc_auc(conf, right),
+        "right_at_90": right_above(conf, right, 0.9),
     }

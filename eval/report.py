@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from eval.answer_metrics import AnswerOutcome
-from eval.calibration import CalibrationBin
+from eval.calibration import CalibrationBin, calibration_summary
 from eval.dataset import GoldQuestion
 from eval.tables import CI_NOTE, answer_table, by_attribute, by_document, retrieval_table
 
@@ -26,7 +26,10 @@ def calibration_line(cal: dict[str, Any]) -> str:
             f"{fmt_number(cal['ece'])}, Brier {fmt_number(cal['brier'])}; mean confidence right "
             f"{fmt_number(cal['mean_confidence_right'])} (n={cal['n_right']}) vs wrong "
             f"{fmt_number(cal['mean_confidence_wrong'])} (n={wrong}); abstentions "
-            f"{fmt_number(cal['mean_confidence_abstained'])} (n={cal['n_abstained']})")
+            f"{fmt_number(cal['mean_confidence_abstained'])} (n={cal['n_abstained']}); "
+            f"AUC right vs wrong {fmt_number(cal.get('auc'))}; right at confidence ≥ 0.9: "
+            f"{fmt_number((cal.get('right_at_90') or (None, 0))[0])} "
+            f"(n={(cal.get('right_at_90') or (None, 0))[1]})")
 
 
 def calibration_table(bins: list[CalibrationBin]) -> str:
@@ -69,6 +72,19 @@ def imperfect_entry(o: AnswerOutcome) -> str:
     return "\n".join(lines)
 
 
+def short_answer_lines(outcomes: list[AnswerOutcome], splits: list[str]) -> list[str]:
+    """Per split: typed factoids (gold ``short_answer``) whose answer opens with a direct
+    reply holding a right span."""
+    lines = []
+    for split in splits:
+        scored = [o.short_answer_right for o in outcomes
+                  if o.question.split == split and o.short_answer_right is not None]
+        if scored:
+            lines.append(f"- {split}: {sum(scored)}/{len(scored)} typed factoids open with "
+                         f"a right short answer ({sum(scored) / len(scored):.3f})")
+    return lines or ["- no question with a gold short answer"]
+
+
 def latency_lines(outcomes: list[AnswerOutcome]) -> list[str]:
     """Percentiles of ``ask`` latency after the warm-up, and the warm-up questions apart."""
     warm = np.array([o.latency_ms for o in outcomes if not o.warmup])
@@ -99,6 +115,7 @@ def build_report(outcomes: list[AnswerOutcome], questions: list[GoldQuestion],
         "questions citing only titles, letterheads, signatures or footnotes (target 0). "
         "Latency columns: questions after the warm-up only.", "", CI_NOTE, "",
         "## Answers by file", answer_table(by_attribute(outcomes, "split"), "split"), "",
+        "## Direct replies", "", *short_answer_lines(outcomes, splits), "",
         "## Answers by question type", answer_table(by_attribute(outcomes, "type"), "type"), "",
         "## Answers by category",
         answer_table(by_attribute(outcomes, "category"), "category"), "",
@@ -116,6 +133,13 @@ def build_report(outcomes: list[AnswerOutcome], questions: list[GoldQuestion],
         "## Latency", "", *latency_lines(outcomes), "",
         "## Calibration (answered questions)", "", calibration_line(cal), "",
         calibration_table(cal["bins"]), "",
+        *([line for split in splits for line in (
+            f"### Calibration, {split}", "",
+            calibration_line(calibration_summary(
+                [o for o in outcomes if o.question.split == split])), "",
+            calibration_table(calibration_summary(
+                [o for o in outcomes if o.question.split == split])["bins"]), "")]
+          if len(splits) > 1 else []),
         "## Retrieval by file", retrieval_table(by_attribute(retrievals, "split"), "split"), "",
         "## Retrieval by language", retrieval_table(by_attribute(retrievals, "lang"), "lang"), "",
         "## Retrieval by question type",

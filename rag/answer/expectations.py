@@ -33,7 +33,7 @@ _RULES: list[tuple[Expectation, re.Pattern[str]]] = [
                           r"\bwho (?:signed|heads|headed|led|chairs|chaired)\b|\bname of\b|"
                           r"\bwhat is the name\b)", re.I)),
     ("place", re.compile(r"(?:^\s*où\b(?!\s+en\s+(?:est|sont|étai))|\bdans quelle ville|"
-                         r"\bdans quel pays|\ben quel lieu|"
+                         r"\b(?:dans )?quel pays|\ben quel lieu|\b(?:which|what) country|"
                          r"\bquel lieu|^\s*where\b|\bin which (?:city|country)|\bwhich city|"
                          r"\bwhat city|\bvenue\b)", re.I)),
 ]
@@ -59,6 +59,7 @@ _PERSON = re.compile(rf"\b{_NAME_TOKEN}(?:\s+(?:de la|de|van|von|bin|al-|el-)?\s
 _PLACE_PREPOSITION = re.compile(r"(?:\b(?:du|de|des|en|au|aux|à|in|of|at)|[dl]’)\s*$", re.I)
 _DETERMINERS = {"le", "la", "les", "l’", "un", "une", "des", "the", "a", "an", "ce", "cette",
                 "ces", "son", "sa", "ses", "leur", "leurs", "notre", "nos", "mon", "ma", "mes"}
+_SIGNED_NAME = re.compile(r"\(Signé\)\s*\**\s*([A-ZÀ-Ý][\w.’' -]+?)\**\s*$", re.M)
 _TITLE_BEFORE_NAME = re.compile(r"\b(?:M\.|Mme|Mr\.|Mrs\.|Ms\.|\(Signé\)|S\. E\.)\s+[A-ZÀ-Ý]")
 
 
@@ -105,22 +106,42 @@ def has_count(text: str, noun: str | None = None) -> bool:
     return False
 
 
-def has_person_name(text: str, common_words: frozenset[str] = frozenset()) -> bool:
-    """A person's name: an honorific or signature before a capitalised word, or two or more
-    capitalised words, not introduced by a preposition of place, at least one of which is
-    not an ordinary word of the corpus."""
-    if _TITLE_BEFORE_NAME.search(text):
-        return True
+# Titles and institutions are capitalised like names but name no one ("la Présidente de la
+# Cour", "le Secrétaire exécutif"): a span holding one of these words is not a person's name.
+_NOT_NAME_WORDS = frozenset((
+    "président présidente secrétaire représentant représentante ministre directeur directrice "
+    "envoyé envoyée ambassadeur ambassadrice chef commissaire conseiller conseillère "
+    "vice-président vice-présidente vice-secrétaire sous-secrétaire haut-commissaire cour "
+    "conseil commission organisation union comité bureau assemblée nations unies général "
+    "générale adjoint adjointe spécial spéciale exécutif exécutive permanent permanente "
+    "president secretary representative minister director envoy ambassador head "
+    "commissioner adviser advisor court council committee office assembly united general "
+    "special executive deputy").split())
+
+
+def person_names(text: str, common_words: frozenset[str] = frozenset()) -> list[str]:
+    """Persons' names in ``text``: a signed name, or two or more capitalised words not
+    introduced by a preposition of place nor a determiner, with a word that is not an
+    ordinary word of the corpus and no title or institution word."""
+    found = [m.group(1).strip() for m in _SIGNED_NAME.finditer(text)]
     for match in _PERSON.finditer(text):
         if _PLACE_PREPOSITION.search(text[: match.start()]):
             continue  # "du Viet Nam", "en Asie centrale": places, not people
         tokens = re.findall(r"[A-ZÀ-Ý][\w’'-]*", match.group(0))
         if tokens and tokens[0].lower() in _DETERMINERS:
             continue  # "La Fédération de Russie", "Le Conseil": institutions
+        if any(t.lower() in _NOT_NAME_WORDS for t in tokens):
+            continue
         if any(t.lower().strip(".") not in common_words and not t.isupper() and len(t) > 2
                for t in tokens[1:]):
-            return True
-    return False
+            found.append(match.group(0))
+    return found
+
+
+def has_person_name(text: str, common_words: frozenset[str] = frozenset()) -> bool:
+    """A person's name: an honorific or signature before a capitalised word, or a name
+    found by :func:`person_names`."""
+    return bool(_TITLE_BEFORE_NAME.search(text)) or bool(person_names(text, common_words))
 
 
 def evidence_has(kind: Expectation, text: str, common_words: frozenset[str] = frozenset(),

@@ -10,24 +10,21 @@ import re
 from rag.answer.expectations import (
     _CURRENCY,
     _DATE_EXPR,
-    _DETERMINERS,
     _MONTH_YEAR,
     _NUMBER_WORDS,
     _PERCENT,
-    _PERSON,
     _PLACE,
-    _PLACE_PREPOSITION,
     _YEAR_ONLY,
     Expectation,
     _strip_references,
     counted_noun,
+    person_names,
 )
 from rag.question import fold
 
-_SIGNED = re.compile(r"\(Signé\)\s*\**\s*([A-ZÀ-Ý][\w.’' -]+?)\**\s*$", re.M)
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)
-_EN_COUNTED = re.compile(r"\bhow many\s+(?:\w+\s+)?(\w{3,})", re.I)
+_EN_COUNTED = re.compile(r"\bhow many\s+(\w{3,})(?:\s+(\w{3,}))?", re.I)
 
 
 def _new(span: str, question: str) -> bool:
@@ -43,31 +40,21 @@ def _first(pattern: re.Pattern[str], sentence: str, question: str) -> str | None
 
 
 def _count(sentence: str, question: str) -> str | None:
-    noun = counted_noun(question)
-    if noun is None and (m := _EN_COUNTED.search(question)):
-        noun = m.group(1).lower()
+    nouns = [n for n in [counted_noun(question)] if n]
+    if not nouns and (m := _EN_COUNTED.search(question)):  # "how many (armed) groups"
+        nouns = [w.lower() for w in m.groups() if w]
     text = _strip_references(sentence)
     for m in _COUNT.finditer(text):
         words = re.findall(r"[^\W\d_][\w’'-]*", m.group(0))
         if re.fullmatch(r"(?:19|20)\d{2}", m.group(0).split()[0]):
             continue  # a year, not a count
-        if noun is None or any(fold(w)[:4] == fold(noun)[:4] for w in words):
+        if not nouns or any(fold(w)[:4] == fold(n)[:4] for w in words for n in nouns):
             return m.group(0).strip()
     return None
 
 
 def _person(sentence: str, question: str, common: frozenset[str]) -> str | None:
-    if m := _SIGNED.search(sentence):
-        return m.group(1).strip()
-    for m in _PERSON.finditer(sentence):
-        if _PLACE_PREPOSITION.search(sentence[: m.start()]) or not _new(m.group(0), question):
-            continue
-        tokens = m.group(0).split()
-        # a name has a word the corpus does not use otherwise ("Le Secrétaire" has none)
-        if any(t.lower().strip(".") not in common and not t.isupper() and len(t) > 2
-               for t in tokens) and tokens[0].lower() not in _DETERMINERS:
-            return m.group(0)
-    return None
+    return next((n for n in person_names(sentence, common) if _new(n, question)), None)
 
 
 def short_answer(expected: Expectation, sentence: str, question: str,

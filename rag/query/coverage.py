@@ -358,8 +358,17 @@ def evidence_holds(mention: Mention, texts: Iterable[str],
         tokens = [t for text in texts for t in tokens_of(text)]
     if mention.kind == "year":
         return mention.text in tokens
-    return any(words and _within(list(tokens), words, 2 * len(words) + _WINDOW_SLACK)
-               for words in (mention.words, mention.expansion))
+    tokens = list(tokens)
+    if mention.words and _within(tokens, mention.words, 2 * len(mention.words) + _WINDOW_SLACK):
+        return True
+    # an acronym's name is often shortened ("le Haut-Commissariat aux droits de l’homme" for
+    # the HCDH): most of its words, close together, will do
+    words = mention.expansion
+    if not words:
+        return False
+    present = [forms for forms in words if set(forms) & set(tokens)]
+    return 3 * len(present) >= 2 * len(words) and _within(
+        tokens, present, 2 * len(words) + _WINDOW_SLACK)
 
 
 _MONTH_NAMES = ("janvier février mars avril mai juin juillet août septembre octobre "
