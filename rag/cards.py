@@ -52,7 +52,10 @@ _MEETING = re.compile(r"\b(?:débat|réunion|séance|consultations?|sommet|conf�
                       r"|session)s?\b", re.I)
 _MEETING_DATE = re.compile(
     rf"\ble\s+((?:{_WEEKDAY}\s+)?\d{{1,2}}(?:er)?\s+{_MONTH}(?:\s+\d{{4}})?)\b", re.I)
-_THEME = re.compile(r"\b(?:th[èe]me|intitulée?)\s*(?::\s*)?«\s*(.+?)\s*»")
+# "sur le thème « … »", "un débat public intitulé « … »" (not "la question intitulée", the
+# agenda item)
+_THEME = re.compile(r"\b(?:th[èe]me|(?:débat|réunion|séance|dialogue)\b[^«».]{0,60}?\bintitulée?)"
+                    r"\s*(?::\s*)?«\s*(.+?)\s*»")
 _PRESIDENCY = re.compile(r"\b(?:sous\s+la|sa|la|leur|notre)\s+(présidence\s+(?:du|de\s+la|de\s+l’"
                          r"|des|au|à\s+la)\s+[^,.;:«»()]+)")
 _HEADING_END = re.compile(r"^(.{20,300}?\b(?:Organisation des Nations Unies|United Nations"

@@ -403,12 +403,20 @@ def test_footnotes_are_kept_apart_and_linked(report: tuple[Document, list[Passag
         assert "Canada, Danemark" not in p.text or p.kind == "footnote"
 
 
-def test_masthead_is_metadata_not_a_passage(report: tuple[Document, list[Passage], Typeset]
-                                            ) -> None:
+def test_masthead_is_metadata_and_a_passage_of_its_own(
+        report: tuple[Document, list[Passage], Typeset]) -> None:
+    from rag.cards import build_card
+
     doc, passages, _ = report
     assert doc.meta.symbol == SYMBOL and doc.meta.date == "2025-03-03"
     assert doc.meta.title == "Coopération dans l’Arctique"
-    for p in passages:
+    masthead = passages[0]  # cited by the document card, never content
+    assert (masthead.kind, masthead.role) == ("masthead", "masthead")
+    assert SYMBOL in masthead.text and "Distr. générale" in masthead.text
+    card = build_card(doc, passages, None)
+    assert card.get("symbol").value == SYMBOL
+    assert card.get("distribution_date").iso == "2025-03-03"
+    for p in passages[1:]:
         assert "Nations Unies A/80" not in p.text and "Distr." not in p.text, p.label
         assert not p.label.startswith("§"), (p.label, p.text)
         assert "Page " not in p.text
