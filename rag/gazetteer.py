@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.question import acronym_expansions, fold
+from rag.query.plan import acronym_expansions, fold
 from rag.records import Passage
 
 EntityKind = str  # "acronym", "organisation", "place_or_person", "name"

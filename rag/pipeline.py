@@ -19,8 +19,8 @@ from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable
 from rag.index import Index, load_index, read_manifest
 from rag.query.coverage import CoverageChecker
+from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
 from rag.query_cache import normalise
-from rag.question import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
 from rag.records import Hit
 from rag.retrieval import Retriever
 from rag.settings import Settings

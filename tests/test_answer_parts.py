@@ -20,7 +20,7 @@ from rag.answer.signals import (
 )
 from rag.answer.summary import central_sentences, topical
 from rag.errors import RagError
-from rag.question import Part, QuestionPlan, fold
+from rag.query.plan import Part, QuestionPlan, fold
 from rag.records import Passage
 from rag.roles import assign_roles, is_formula
 

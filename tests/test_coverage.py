@@ -9,7 +9,7 @@ from rag.answer.messages import after_date, human_date, not_mentioned, unstated
 from rag.answer.spans import short_answer
 from rag.gazetteer import build_gazetteer, names_in
 from rag.query.coverage import CoverageChecker, evidence_holds, question_mentions
-from rag.question import QuestionAnalyzer
+from rag.query.plan import QuestionAnalyzer
 from rag.records import CoverageOptions, DocumentMeta, Passage
 
 TEXTS = [

@@ -1,7 +1,7 @@
 """Question-type detection and evidence checks that drive abstention."""
 
-from rag.answer.expectations import evidence_has, expected_answer, has_count, has_person_name
 from rag.language import detect_language
+from rag.query.expectations import evidence_has, expected_answer, has_count, has_person_name
 from rag.sentences import split_sentences
 
 

@@ -24,7 +24,7 @@ def _loaded(module: str) -> set[str]:
 
 
 @pytest.mark.parametrize("module", ["rag.records", "rag.cleaning", "rag.layout",
-                                    "rag.citations", "rag.analysis", "rag.question",
+                                    "rag.citations", "rag.analysis", "rag.query.plan",
                                     "rag.serialize", "rag.chunking"])
 def test_light_modules_load_nothing_heavy(module: str) -> None:
     assert _loaded(module) == set()
@@ -35,3 +35,14 @@ def test_analysis_loads_stemmer_and_stopwords_on_first_use() -> None:
 
     assert tokenize("Les opérations de maintien de la paix") == ["oper", "maintien", "paix"]
     assert char_grams("the cooperation")[:3] == ["#coo", "coop", "oope"]
+
+
+@pytest.mark.parametrize("module", ["rag.query.plan", "rag.query.coverage",
+                                    "rag.query.expectations"])
+def test_query_stage_imports_no_later_stage(module: str) -> None:
+    """The question stage comes before answering: none of its modules loads rag.answer."""
+    code = (f"import sys, {module}; "
+            "print(' '.join(m for m in sys.modules if m.startswith('rag.answer')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.split() == []

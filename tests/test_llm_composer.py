@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer.llm import LLMComposer, build_messages, check_markers, shown_passages
 from rag.answer.options import LLMOptions
 from rag.answer.types import Evidence
-from rag.question import Part, QuestionPlan
+from rag.query.plan import Part, QuestionPlan
 from rag.records import DocumentMeta, Hit, Passage
 
 DOC = DocumentMeta(id="d", file="d.txt", symbol="A/75/345-S/2020/898", title="Rapport")

@@ -1,4 +1,4 @@
-"""Question analysis (rag.question) on paraphrases written for these tests — none of them is
+"""Question analysis (rag.query.plan) on paraphrases written for these tests — none of them is
 an evaluation question (the last test checks that)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.dataset import normalize
-from rag.question import QuestionAnalyzer, key_terms, question_kind, split_parts
+from rag.query.plan import QuestionAnalyzer, key_terms, question_kind, split_parts
 from rag.records import DocumentMeta
 
 DOCS = {
@@ -146,7 +146,7 @@ def test_examples_are_not_evaluation_questions():
 
 
 def test_acronyms_are_spelled_out_as_the_corpus_defines_them():
-    from rag.question import acronym_expansions
+    from rag.query.plan import acronym_expansions
 
     acronyms = acronym_expansions([
         "avec l’Organisation du Traité de sécurité collective (OTSC) à Moscou",

@@ -191,9 +191,9 @@ def test_rag_imports_no_eval_module_and_rag_eval_still_dispatches(tmp_path, caps
 
 
 def test_answer_types_do_not_import_question_analysis_back():
-    code = ("import sys; import rag.question, rag.settings; "
+    code = ("import sys; import rag.query.plan, rag.settings; "
             "print(*(m for m in sys.modules if m.startswith('rag.answer.')))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PROJECT_ROOT, check=True)
     loaded = set(run.stdout.split())  # settings and question analysis load no composer
-    assert loaded <= {"rag.answer.expectations", "rag.answer.options", "rag.answer.registry"}
+    assert loaded <= {"rag.query.expectations", "rag.answer.options", "rag.answer.registry"}

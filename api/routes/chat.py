@@ -1,7 +1,7 @@
 """OpenAI Chat Completions compatible endpoint, for chatbot front ends.
 
 The last user message is answered; the earlier user and assistant turns go along as the
-conversation, from which the question analysis (:mod:`rag.question`) completes a
+conversation, from which the question analysis (:mod:`rag.query.plan`) completes a
 follow-up ("et pour l’OSCE ?", "when was it signed?"): the entities and documents in play.
 The follow-up's own words decide what kind of answer it asks for. Citations are appended to
 the message as a numbered source list and returned in the top-level ``citations`` extension

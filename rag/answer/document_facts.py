@@ -6,7 +6,7 @@ passage each field was read from.
 Which field a question asks for is read from the words that name the field (in French and
 English: "cote" / "symbol", "langue originale" / "original language"…): the vocabulary of
 document metadata, not of particular questions. Which document: the one the question names
-(:class:`rag.question.QuestionPlan` ``documents``), else the best retrieved passage's.
+(:class:`rag.query.plan.QuestionPlan` ``documents``), else the best retrieved passage's.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from rag.analysis import tokenize
 from rag.answer.calibration import Calibrator
 from rag.answer.document_facts import DocumentFact, document_fact
-from rag.answer.expectations import evidence_has
 from rag.answer.messages import (
     LEAD_IN,
     NOT_COVERED,
@@ -66,7 +65,8 @@ from rag.query.coverage import (
     question_dates,
     tokens_of,
 )
-from rag.question import QuestionPlan, document_year, fold, key_terms
+from rag.query.expectations import evidence_has
+from rag.query.plan import QuestionPlan, document_year, fold, key_terms
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
 

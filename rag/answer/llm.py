@@ -19,7 +19,7 @@ from rag.answer.options import LLMOptions
 from rag.answer.types import Answer, Citation, ComposerInputs, Evidence, Judge, merge_hits
 from rag.citations import citation_label, document_reference
 from rag.errors import ModelUnavailable
-from rag.question import QuestionPlan
+from rag.query.plan import QuestionPlan
 from rag.records import Hit
 from rag.sentences import split_sentences
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rag.query.coverage import evidence_holds, tokens_of
-from rag.question import FUNCTION_WORDS, QuestionPlan, acronym_expansions, fold
+from rag.query.plan import FUNCTION_WORDS, QuestionPlan, acronym_expansions, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")

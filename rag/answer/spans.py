@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.expectations import (
+from rag.query.expectations import (
     _CURRENCY,
     _DATE_EXPR,
     _MONTH_YEAR,
@@ -20,7 +20,7 @@ from rag.answer.expectations import (
     counted_noun,
     person_names,
 )
-from rag.question import fold
+from rag.query.plan import fold
 
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.index import Index
-from rag.question import GENRES, fold
+from rag.query.plan import GENRES, fold
 
 RELEVANCE_WEIGHT = 0.3  # question relevance vs. centrality (whole-document summaries)
 TOPICAL_RELEVANCE_WEIGHT = 0.6  # … for summaries about a topic

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from rag.answer.calibration import Calibrator
     from rag.index import Index
-    from rag.question import Part, QuestionPlan
+    from rag.query.plan import Part, QuestionPlan
     from rag.records import DocumentMeta, Hit, Passage
     from rag.settings import Settings
 
@@ -53,7 +53,7 @@ class Answer:
     composer: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # e.g. sentences an LLM left without a valid citation
-    kind: str = "factoid"  # the question's kind (rag.question)
+    kind: str = "factoid"  # the question's kind (rag.query.plan)
     signals: dict[str, float] = field(default_factory=dict)  # inputs of the confidence model
 
 

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from rag.gazetteer import Gazetteer, names_in
-from rag.question import FUNCTION_WORDS, QuestionPlan, document_year, fold
+from rag.query.plan import FUNCTION_WORDS, QuestionPlan, document_year, fold
 from rag.records import CoverageOptions, DocumentMeta, Passage
 
 MentionKind = Literal["name", "acronym", "year"]

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from rag.analysis import tokenize
-from rag.answer.expectations import Expectation, expected_answer
 from rag.language import detect_language
+from rag.query.expectations import Expectation, expected_answer
 from rag.records import DocumentMeta
 
 if TYPE_CHECKING:
