@@ -385,31 +385,47 @@ def _same(a: CardField, value: str, iso: str | None) -> bool:
 
 def apply_catalogue(card: DocumentCard, entry: dict[str, object] | None,
                     passages: list[Passage]) -> DocumentCard:
-    """The catalogue fills a field the text lacks (citing a passage of the document's front
-    that prints the value, if any) and overrides one the text gives differently (citing
-    the passage the text gave it in, the printed value in ``note``)."""
+    """The catalogue's values come first. Where the text gives the same value, its field
+    stays (the text's other values of that name after it: an annex's own ``Original :``);
+    where the text gives only other values, the catalogue overrides them (citing the
+    passage the text gave the field in, the printed value in ``note``); a field the text
+    lacks is filled (citing a passage of the document's front that prints the value, if
+    any)."""
     if not entry:
         return card
     fields = list(card.fields)
     front = [p for p in passages if p.role in ("masthead", "title", "signature", "letterhead")]
     for name, values in catalogue_values(entry, card):
         given = [f for f in fields if f.name == name]
+        wanted = [_catalogue_value(name, value) for value in values]
+        matches = [next((f for f in given if _same(f, shown, iso)), None)
+                   for shown, iso in wanted]
+        overridden = given[0] if given and given[0].source == "text" and not any(matches) \
+            else None
         kept: list[CardField] = []
-        for value in values:
-            iso = (value if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else
-                   french_date_to_iso(value)) if name in _DATE_FIELDS else None
-            shown = french_date(value) if iso == value else value
-            same = next((f for f in given if _same(f, shown, iso)), None)
+        for (shown, iso), same in zip(wanted, matches, strict=True):
             if same is not None:
                 kept.append(same)
-            elif given and given[0].source == "text":
-                kept.append(CardField(name, shown, given[0].passage_id, "catalogue", iso,
-                                      f"the text prints « {given[0].value} »"))
+            elif overridden is not None:
+                kept.append(CardField(name, shown, overridden.passage_id, "catalogue", iso,
+                                      f"the text prints « {overridden.value} »"))
+                overridden = None
             else:
                 printed = next((p.id for p in front if _fold(shown) in _fold(p.text)), None)
                 kept.append(CardField(name, shown, printed, "catalogue", iso))
+        if any(matches):
+            kept += [f for f in given if f not in kept and f.source == "text"]
         fields = [f for f in fields if f.name != name] + kept
     return DocumentCard(card.doc_id, _ordered(fields))
+
+
+def _catalogue_value(name: str, value: str) -> tuple[str, str | None]:
+    """(value shown, ISO date): a catalogue date ``2021-10-19`` shows as ``19 octobre 2021``."""
+    if name not in _DATE_FIELDS:
+        return value, None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return french_date(value), value
+    return value, french_date_to_iso(value)
 
 
 # -- metadata from the card ------------------------------------------------------------

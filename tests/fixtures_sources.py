@@ -51,7 +51,8 @@ def seed_structure(path: Path) -> SeedStructure:
     symbols = list(dict.fromkeys(layout.page_symbols))
     symbol = layout.masthead.symbol or ("-".join(symbols) if symbols else None)
     job = _JOB.search("\n".join(lines[:60]))
-    return SeedStructure(path.stem, masthead, list(layout.blocks), dict(layout.footnotes),
+    blocks = [b for b in layout.blocks if b.kind != "masthead"]  # rendered from ``masthead``
+    return SeedStructure(path.stem, masthead, blocks, dict(layout.footnotes),
                          symbol, job.group(1) if job else None)
 
 

@@ -211,6 +211,12 @@ def test_catalogue_fills_and_overrides_fields(tmp_path: Path):
     assert (presidency.source, presidency.passage_id) == ("catalogue", f"{VIET_NAM}#s1")
     assert presidency.note == ("the text prints « présidence du Conseil de sécurité au mois "
                                "d’avril 2021 »")
+    # the catalogue agrees with the letter's original language: the annex's stays after it
+    mexico = load_document(SEEDS / f"{MEXICO_2003}.txt")
+    card = build_card(mexico, chunk_document(mexico),
+                      catalog_entry(seed, SEEDS / f"{MEXICO_2003}.txt"))
+    assert [(f.value, f.source) for f in card.all("original_language")] == [
+        ("espagnol", "text"), ("anglais", "text")]
 
 
 @pytest.mark.parametrize("doc_id", [VIET_NAM, REPORT, MEXICO_2003])

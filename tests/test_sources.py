@@ -193,6 +193,19 @@ def test_rendering_keeps_labels_and_text(readings: dict[tuple[str, str], list[Pa
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("seed", ROUND_TRIP_SEEDS, ids=lambda p: p.stem[:3])
+def test_rendering_keeps_the_masthead_passages(readings: dict[tuple[str, str], list[Passage]],
+                                               fmt: str, seed: Path) -> None:
+    """Symbol, distribution date and Original lines: the passage a document card cites (a
+    joint symbol may be printed on one running-header line or two)."""
+    def mastheads(passages: list[Passage]) -> list[tuple[str, str]]:
+        return [(p.id, re.sub(r"(?<=\d)-(?=[A-Z]+/)", "\n", p.text)) for p in passages
+                if p.kind == "masthead"]
+
+    assert mastheads(readings[(fmt, seed.stem)]) == mastheads(readings[("text", seed.stem)])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("seed", ROUND_TRIP_SEEDS, ids=lambda p: p.stem[:3])
 def test_no_running_text_in_passages(readings: dict[tuple[str, str], list[Passage]],
                                      fmt: str, seed: Path) -> None:
     patterns = furniture(seed_structure(seed), fmt)
