@@ -384,7 +384,7 @@ _DATE = re.compile(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({_MONTH_WORD})"
 # event does answer ("Quand le débat devait-il se tenir ?")
 _PLANNED = re.compile(
     r"\b(?:pr[ée]vu\w*|pr[ée]voy\w*|dev(?:ait|aient|rait|raient)|compt(?:ait|aient)|"
-    r"envisag\w*|annon[cç]\w*|planned|planning|scheduled|expected|intended|due to|"
+    r"envisag\w*|annon[cç]\w*|planned|planning|schedul\w*|expected|intended|due to|"
     r"was to|were to|will|would|should|announced)\b", re.I)
 
 DateParts = tuple[int | None, int | None, int | None]  # year, month, day
