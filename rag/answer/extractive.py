@@ -60,6 +60,7 @@ from rag.query.coverage import (
     Coverage,
     Mention,
     asks_about_plans,
+    asks_outcome,
     evidence_holds,
     later_than,
     question_dates,
@@ -552,15 +553,26 @@ class ExtractiveComposer:
         if len(docs) != 1:
             return None
         doc = self.index.documents[docs.pop()]
-        if not doc.date:
+        date = self._document_date(doc.id)
+        if not date:
             return None
         for written, parts in question_dates(plan.text):
-            # a day, or a later year: "en novembre 2021" may name the month a letter of
-            # October announces, not an event after it
-            precise = parts[2] is not None or (parts[0] or 0) > int(doc.date[:4])
-            if precise and later_than(parts, doc.date):
-                return after_date(written, document_reference(doc), doc.date, plan.language)
+            # a day, or a later year asked about as an outcome: "en novembre 2021" may name
+            # the month a letter of October announces, "2021-2025" a plan's period
+            precise = parts[2] is not None or (
+                asks_outcome(plan.text) and (parts[0] or 0) > int(date[:4]))
+            if precise and later_than(parts, date):
+                return after_date(written, document_reference(doc), date, plan.language)
         return None
+
+    def _document_date(self, doc_id: str) -> str | None:
+        """The document's date (ISO, or a year when only that is known): its metadata's,
+        else its card's (a year inferred from its symbol, say)."""
+        if date := self.index.documents[doc_id].date:
+            return date
+        card = self.index.cards.get(doc_id)
+        fields = [card.get(n) for n in ("date", "distribution_date")] if card else []
+        return next((f.iso for f in fields if f is not None and f.iso), None)
 
     def _document_request(self, plan: QuestionPlan, sections: list[Section]) -> bool:
         """A request about named documents as wholes, which they always satisfy: a summary

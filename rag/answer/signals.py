@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rag.query.coverage import evidence_holds, tokens_of
+from rag.query.coverage import asks_outcome, evidence_holds, tokens_of
 from rag.query.plan import FUNCTION_WORDS, QuestionPlan, acronym_expansions, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -105,12 +105,6 @@ class EvidenceView:
 # An outcome asked in the past ("a-t-il finalement été adopté ?", "did it eventually…")
 # while the evidence only announces it (future, conditional, plans): the documents were
 # written before the event.
-_OUTCOME_QUESTION = re.compile(
-    r"\b(?:finalement|en fin de compte|au final|effectivement|eventually|finally|in the end|"
-    r"ultimately|actually)\b|\b(?:a|ont)-t-(?:il|elle|ils|elles)\s+(?:\w+\s+)?(?:été|pu|"
-    r"réussi|abouti|obtenu)\b|\bdid (?:it|they|the \w+) (?:succeed|happen|take place)\b|"
-    r"\bwhat (?:was|were) the (?:outcome|result)s?\b|\bquel (?:a été|fut) (?:le résultat|"
-    r"l[’']issue)\b", re.I)
 _ANNOUNCED = re.compile(
     r"\b\w{3,}(?:era|ra|ront|rait|raient)\b|\bdevr(?:a|ait|aient|ont)\b|\bprévu|\benvisag|"
     r"\bwill\b|\bwould\b|\bshould\b|\bplanned\b|\bexpected to\b", re.I)
@@ -144,7 +138,7 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
         "expects": float(any(p.expected for p in plan.parts)),
         "n_words": math.log1p(len(words)),
         "composite": float(plan.composite or plan.kind in ("list", "summary", "explanation")),
-        "outcome_announced": float(bool(_OUTCOME_QUESTION.search(plan.text)) and bool(
+        "outcome_announced": float(asks_outcome(plan.text) and bool(
             view.sentences) and sum(bool(_ANNOUNCED.search(t)) for t in view.sentences)
             >= len(view.sentences) / 2),
         **_coverage_signals(plan, view),

@@ -387,6 +387,15 @@ _PLANNED = re.compile(
     r"envisag\w*|annon[cç]\w*|planned|planning|schedul\w*|expected|intended|due to|"
     r"was to|were to|will|would|should|announced)\b", re.I)
 
+# an outcome asked ("a-t-il finalement été adopté ?", "did it eventually…"): what happened
+# after the documents that announce it were written
+_OUTCOME = re.compile(
+    r"\b(?:finalement|en fin de compte|au final|effectivement|eventually|finally|in the end|"
+    r"ultimately|actually)\b|\b(?:a|ont)-t-(?:il|elle|ils|elles)\s+(?:\w+\s+)?(?:été|pu|"
+    r"réussi|abouti|obtenu)\b|\bdid (?:it|they|the \w+) (?:succeed|happen|take place)\b|"
+    r"\bwhat (?:was|were) the (?:outcome|result)s?\b|\bquel (?:a été|fut) (?:le résultat|"
+    r"l[’']issue)\b", re.I)
+
 DateParts = tuple[int | None, int | None, int | None]  # year, month, day
 
 
@@ -410,11 +419,19 @@ def asks_about_plans(text: str) -> bool:
     return bool(_PLANNED.search(text))
 
 
+def asks_outcome(text: str) -> bool:
+    """The question asks how something turned out, not what was planned."""
+    return bool(_OUTCOME.search(text))
+
+
 def later_than(date: DateParts, iso: str) -> bool:
     """``date`` (parts may be None) falls after the ISO date ``iso``, as far as its parts
     tell (a date without a year is taken in the document's year)."""
+    parts = iso.split("-")
+    if len(parts) == 1 and parts[0].isdigit():  # only the year is known
+        return (date[0] or 0) > int(parts[0])
     try:
-        year, month, day = (int(x) for x in iso.split("-"))
+        year, month, day = (int(x) for x in parts)
     except ValueError:
         return False
     asked = (date[0] or year, date[1], date[2])
