@@ -138,3 +138,39 @@ def test_short_answers_are_spans_of_the_sentence():
         "V. Churkin")
     assert short_answer("date", sentence, "Quand a-t-on consulté l’OTSC ?") == "novembre 2018"
     assert short_answer("place", "Aucun lieu ici.", "Où ?") is None
+
+
+def test_question_dates_and_what_comes_after_a_document():
+    from rag.query.coverage import asks_about_plans, asks_outcome, later_than, question_dates
+
+    dates = question_dates("Qu’a adopté le Conseil le 16 novembre 2021, et en juin 2022 ?")
+    assert dates == [("16 novembre 2021", (2021, 11, 16)), ("juin 2022", (2022, 6, None))]
+    assert question_dates("What happened on 19 April?") == [("19 April", (None, 4, 19))]
+    assert later_than((2021, 11, 16), "2021-10-19")
+    assert later_than((None, 11, 16), "2021-10-19")  # the document's year
+    assert not later_than((2021, 10, None), "2021-10-19")  # the same month: can't tell
+    assert later_than((2021, None, None), "2020") and not later_than((2020, 12, 1), "2020")
+    assert asks_about_plans("Quand le débat devait-il se tenir ?")
+    assert asks_about_plans("When was the debate scheduled?")
+    assert not asks_about_plans("Qu’a décidé le Conseil ?")
+    assert asks_outcome("Le plan a-t-il finalement été mené à bien ?")
+    assert not asks_outcome("Quels sont les objectifs du plan ?")
+
+
+def test_document_questions_name_a_card_field():
+    from rag.answer.document_facts import asked_field, document_fact
+    from rag.records import CardField, DocumentCard
+
+    assert asked_field("Quelle est la cote du document du Viet Nam ?") == "symbol"
+    assert asked_field("What was the original language of the concept note?") == (
+        "original_language")
+    assert asked_field("Qui a signé la lettre russe ?") == "signatory"
+    assert asked_field("Quel était le thème de la séance publique du 11 avril 2003 ?") == (
+        "meeting_theme")
+    assert asked_field("When was the letter distributed?") == "distribution_date"
+    assert asked_field("Quels accords l’OTSC a-t-elle signés avec l’ONU ?") is None  # content
+    card = DocumentCard("d1", (CardField("symbol", "S/2021/297", "d1#masthead", "text"),
+                               CardField("signatory", "Dang Dinh Quy", None, "catalogue")))
+    fact = document_fact("Quelle est la cote de cette lettre ?", card)
+    assert fact is not None and fact.field.value == "S/2021/297"
+    assert document_fact("Qui a signé cette lettre ?", card) is None  # no passage to cite
