@@ -28,7 +28,7 @@ MANIFEST = "manifest.json"
 # list equal to what a build writes, so that a new file cannot escape the matrix.
 INDEX_FILES = sorted([
     MANIFEST, "vectors.faiss", "passages.jsonl", "documents.json", "sentences.jsonl",
-    "sentences.npy", "sources.json", "cards.json",
+    "sentences.npy", "sources.json", "cards.json", "gazetteer.json", "gazetteer.npy",
     *(f"bm25/{analyzer}/{name}" for analyzer in ("words", "grams")
       for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy",
                    "params.index.json", "vocab.index.json")),

@@ -235,14 +235,14 @@ def test_1_an_error_belongs_to_its_question_not_to_the_old_answer(page):
 # -- 2. the highlighted sentence --------------------------------------------------------
 
 def test_2_each_marker_highlights_its_own_sentence(page):
-    ask(page, Q_MOSCOW)  # two sentences of par. 40, both cited [1]
+    ask(page, Q_MOSCOW)  # "À Moscou [1]." then two sentences of par. 40, both cited [1]
     markers = last_turn(page).locator(".answer-text .marker")
-    assert markers.count() == 2
-    markers.nth(1).click()
+    assert markers.count() == 3
+    markers.nth(2).click()
     mark = page.inner_text("#passage-text mark")
     assert mark.startswith("En avril 2019") and "novembre 2018" not in mark
     page.keyboard.press("Escape")
-    markers.nth(0).click()
+    markers.nth(1).click()
     mark = page.inner_text("#passage-text mark")
     assert mark.startswith("En novembre 2018") and "avril 2019" not in mark
 
@@ -415,7 +415,8 @@ def test_5_language_follows_the_browser_with_a_switch(open_page):
     assert page.inner_text("#submit") == "Ask" and page.title().startswith("UN")
     assert page.inner_text("#lang").startswith("FR")
     ask(page, Q_NONE_EN)
-    assert page.inner_text(".not-found").startswith("Not found in the documents.")
+    assert page.inner_text(".not-found").startswith(("Not found in the documents.",
+                                                     "The documents mention"))
     assert "Closest passages" in last_turn(page).inner_text()
     page.click("#lang")
     assert page.inner_text("#submit") == "Demander"
@@ -574,7 +575,7 @@ def test_copy_puts_the_answer_and_its_references_on_the_clipboard(open_page):
     last_turn(page).locator(".copy").click()
     page.wait_for_selector(".copy >> text=Copié")
     text = page.evaluate("navigator.clipboard.readText()")
-    assert text.startswith("En novembre 2018") and "Moscou" in text
+    assert text.startswith("À Moscou [1].\nEn novembre 2018")  # the direct reply first
     assert "\nSources :\n" in text
     assert (f"[1] {SG_REPORT}, par. 40 — « En novembre 2018" in text
             and f"https://undocs.org/fr/{SG_REPORT}" in text), text

@@ -27,6 +27,7 @@ from rag.records import CoverageOptions, DocumentMeta, Passage
 
 MentionKind = Literal["name", "acronym", "year"]
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+_ACRONYMS = re.compile(r"[A-Z][A-Z0-9]{1,9}(?:-[A-Z][A-Z0-9]{1,9})*")  # "OTSC", "ONU-OTSC"
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _ACRONYM = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,9}(?![\w-])")
 _SKIP = frozenset(fold(w) for w in (
@@ -206,6 +207,8 @@ def question_mentions(text: str, ordinary: frozenset[str]) -> list[tuple[str, Me
         words = [w for w in tokens_of(name) if w not in _SKIP]
         if words and not all(w in FUNCTION_WORDS for w in words):
             found.append((name, "name"))
+    for compound in re.findall(r"\b[A-Z][A-Z0-9]{1,9}(?:-[A-Z][A-Z0-9]{1,9})+\b", text):
+        found.extend((part, "acronym") for part in compound.split("-"))  # "ONU-OTSC"
     for acronym in _ACRONYM.findall(text):
         if (acronym, "acronym") not in found and not re.fullmatch(r"[IVXLC]+", acronym):
             found.append((acronym, "acronym"))
@@ -224,6 +227,7 @@ class CoverageChecker:
         self.options = options or CoverageOptions()
         titles = {d.id: d.title for d in documents.values()}
         self.texts = [p.text for p in passages]
+        self._spelled_cache: dict[str, str | None] = {}
         self.expansions = {form.upper(): e.name for e in self.gazetteer.entries
                            if len(e.forms) > 1 for form in e.forms
                            if " " not in form and fold(e.name) != form}
@@ -260,7 +264,7 @@ class CoverageChecker:
             return Mention(text, kind, True, "document")
         if kind == "acronym":
             if text in self.acronyms:
-                long = self.expansions.get(text)
+                long = self.expansions.get(text) or self._spelled(text)
                 return Mention(text, kind, True, "acronym", words=((fold(text),),),
                                expansion=self._words(long, cognates=False) if long else ())
             letters = "".join(sorted(text))
@@ -277,7 +281,7 @@ class CoverageChecker:
             # not known, not known to be absent either
             return Mention(text, kind, language == "en", "" if language != "en" else
                            "unverified")
-        own = " ".join(w for w in text.split() if not _ACRONYM.fullmatch(
+        own = " ".join(w for w in text.split() if not _ACRONYMS.fullmatch(
             re.sub(r"^[lLdD][’']|[’']s$", "", w)))
         # "Secrétariat de l’OTSC": the acronym is checked on its own
         if own != text and (not own.strip() or all(self._words(own, cognates=language == "en"))):
@@ -292,6 +296,16 @@ class CoverageChecker:
             if language == "en" and all(loose):  # every word known, in other words order
                 return Mention(text, kind, True, "unverified")
         return Mention(text, kind, False)
+
+    def _spelled(self, acronym: str) -> str | None:
+        """A name the corpus writes for an acronym it never defines (``ONU`` →
+        ``Organisation des Nations Unies``): its gazetteer name with the same initials, else
+        a run of words with them (looked up once per acronym)."""
+        if acronym not in self._spelled_cache:
+            letters = "".join(sorted(acronym))
+            self._spelled_cache[acronym] = self.initials.get(letters) or \
+                self.text.spelled_out(acronym, self.texts)
+        return self._spelled_cache[acronym]
 
     def by_vector(self, mention: Mention, vector: np.ndarray, language: str) -> Mention:
         """An unknown name resolved by the gazetteer's name vectors, when one is close."""
