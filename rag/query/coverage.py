@@ -236,8 +236,10 @@ class CoverageChecker:
         self.ordinary = frozenset(FUNCTION_WORDS | {
             fold(w) for p in passages for w in re.findall(r"[\w’'-]+", p.text) if w.islower()})
         self.acronyms = {a for p in passages for a in _ACRONYM.findall(p.text)}
-        self.initials = {initials(form): e.name for e in reversed(self.gazetteer.entries)
-                         for form in (e.name, *e.forms) if len(tokens_of(form)) >= 2}
+        # the most used name of given initials ("Shanghai", not a misspelt "Shangai")
+        self.initials = {initials(form): e.name for e in sorted(
+            self.gazetteer.entries, key=lambda e: e.count)
+            for form in (e.name, *e.forms) if len(tokens_of(form)) >= 2}
         self.document_names = {fold(n) for d in documents.values()
                                for n in (*d.aliases, d.symbol or "") if n}
         self.corpus_years = {y for p in passages for y in _YEAR.findall(p.text)} | {
@@ -271,12 +273,11 @@ class CoverageChecker:
             for other in self.acronyms:  # CSTO ↔ OTSC: the same letters in another order
                 if len(other) >= 3 and "".join(sorted(other)) == letters:
                     return Mention(text, kind, True, "acronym", other, ((fold(other),),))
-            if name := self.initials.get(letters):  # SCO ↔ Organisation de Shanghai pour la…
-                return Mention(text, kind, True, "acronym", name,
-                               self._words(name, cognates=False))
-            if name := self.text.spelled_out(text, self.texts):
-                return Mention(text, kind, True, "acronym", name,
-                               self._words(name, cognates=False))
+            if name := self.initials.get(letters) or self.text.spelled_out(text, self.texts):
+                # SCO ↔ Organisation de Shanghai pour la coopération; most of the name's
+                # words will do in the evidence, as for a defined acronym
+                words = self._words(name, cognates=False)
+                return Mention(text, kind, True, "acronym", name, words, expansion=words)
             # an English acronym of a French name may use other letters (OAS ↔ OEA):
             # not known, not known to be absent either
             return Mention(text, kind, language == "en", "" if language != "en" else
