@@ -200,5 +200,5 @@ class CoverageOptions:
     """How :class:`rag.query.coverage.CoverageChecker` decides that the corpus names what a
     question names (the ``RAG_…`` settings of the same names default to these values)."""
 
-    name_match_threshold: float = 0.9  # cosine of a name to a gazetteer name to be "the same"
+    name_match_threshold: float = 0.93  # cosine of a name to a gazetteer name to be "the same"
     common_share: float = 0.2  # a name in more than this share of passages constrains nothing

@@ -59,6 +59,7 @@ INSTITUTIONAL_WORDS: dict[str, tuple[str, ...]] = {
     "representative": ("representant", "representante"), "mission": ("mission",),
     "horn": ("corne",), "lake": ("lac",), "islands": ("iles",), "island": ("ile",),
     "far": ("extreme",), "middle": ("moyen",), "near": ("proche",), "orient": ("orient",),
+    "counter": ("contre", "lutte"),
 }
 
 
