@@ -93,6 +93,7 @@ _ADJECTIVE_WORDS = frozenset("arabe arabes commun commune communs communes perma
                              "permanente permanents permanentes indépendant indépendante "
                              "indépendants indépendantes russe suisse belge turque".split())
 _DE = frozenset({"de", "du", "des", "d’", "of"})
+_INFINITIVE = re.compile(r"[a-zéèêîô]{2,}(?:er|ir|re)")
 _ARTICLES = frozenset({"la", "le", "les", "l’", "the"})
 #: connectors that carry a name on (``Organisation pour la sécurité``); ``à``, ``au``,
 #: ``dans`` are left out: in running text they start the verb's complement
@@ -335,6 +336,9 @@ def _extend(w: list[str], i: int, as_head: bool = False, loose: bool = True) -> 
                 k += 1  # ``chargé des questions``, ``auprès de l’Union africaine``
             if w[k - 1] == "de" and k < n and w[k] in ("la", "l’"):
                 k += 1
+            if connector.startswith("charg") and k + 1 < n and _INFINITIVE.fullmatch(w[k]) \
+                    and w[k + 1] in _ARTICLES:
+                k += 1  # ``Groupe … chargé d’étudier les opérations de paix``
         elif k == j:
             break
         if k < n and w[k] in _ARTICLES and w[k - 1] not in _ARTICLES:
@@ -524,6 +528,20 @@ def names_in(text: str, common: frozenset[str] = frozenset()) -> list[str]:
     head nouns alone are left out."""
     _, found = _names(text, common)
     return [name for _, _, name, _ in found]
+
+
+def actors_in(text: str, common: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+    """Who may act in ``text``: its names and its role titles with their complements
+    (``Vice-Secrétaire générale``, ``Représentante spéciale chargée de la question…``), as
+    (start offset, text as written), in order. A name inside a title is not repeated."""
+    tokens = _tokens(text.replace("'", "’"))
+    w = [t[0] for t in tokens]
+    spans = [(i, _extend(w, i, as_head=True, loose=False)) for i, x in enumerate(w)
+             if x in _ROLES and (i == 0 or w[i - 1] not in _ROLES)]
+    spans += [(i, j) for i, j, _, _ in _names(text, common)[1]
+              if not any(a <= i and j <= b for a, b in spans)]
+    found = {tokens[i][1]: text[tokens[i][1]:tokens[j - 1][2]] for i, j in sorted(spans)}
+    return sorted(found.items())
 
 
 def _definitions(w: list[str], spans: list[tuple[int, int, str, bool]]

@@ -201,4 +201,5 @@ class CoverageOptions:
     question names (the ``RAG_…`` settings of the same names default to these values)."""
 
     name_match_threshold: float = 0.93  # cosine of a name to a gazetteer name to be "the same"
+    agreeing_name_threshold: float = 0.9  # the same, for an English name whose words agree
     common_share: float = 0.2  # a name in more than this share of passages constrains nothing

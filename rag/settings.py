@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         "gazetteer name when their vectors are at least this similar (cosine)."
     )
 
+    agreeing_name_threshold: float = Field(
+        CoverageOptions.agreeing_name_threshold, ge=0, le=1,
+        description="The same, for an English name every word of which that has a French "
+        "form agrees with the gazetteer name (at least two words)."
+    )
+
     common_share: float = Field(
         CoverageOptions.common_share, ge=0, le=1,
         description="A name of the question found in more than this share of the passages "

@@ -239,3 +239,57 @@ def test_document_questions_name_a_card_field():
     fact = document_fact("Quelle est la cote de cette lettre ?", card)
     assert fact is not None and fact.field.value == "S/2021/297"
     assert document_fact("Qui a signé cette lettre ?", card) is None  # no passage to cite
+
+
+def test_completed_tense_asks_what_happened_not_what_was_planned():
+    from rag.query.coverage import asks_completed
+
+    assert asks_completed("Les élections prévues en décembre 2020 se sont-elles déroulées "
+                          "dans le calme ?")  # "prévues" qualifies; the verb asks the outcome
+    assert asks_completed("When did the mission complete its mandate?")
+    assert asks_completed("What came out of the meeting?")
+    assert not asks_completed("Quand le débat devait-il se tenir ?")
+    assert not asks_completed("Le débat a-t-il été prévu en ligne ?")
+    assert not asks_completed("Has the Council planned a debate?")
+    assert not asks_completed("Quels sont les objectifs du plan ?")
+
+
+def test_relation_words_bind_the_quoted_fact_to_the_question():
+    from rag.query.coverage import tokens_of
+    from rag.query.relation import relation_of
+
+    rel = relation_of("Quand l’OTSC a-t-elle été créée, selon le rapport ?", "fr",
+                      ["OTSC"])
+    assert rel.words == ("creee",)  # names, question words and "rapport" set aside
+    assert rel.bound(tokens_of("L’OTSC a été créée en 2002."))
+    assert not rel.bound(tokens_of("L’OTSC est entrée en vigueur en 2003."))
+    assert rel.positions("L’OTSC a été créée en 2002.") == [13]
+    english = relation_of("When did the mission complete its mandate?", "en", [],
+                          {"mandate": ("mandat",), "mission": ("mission",)})
+    assert english.words == ("mission", "mandate")  # "complete": no French form given
+    assert english.bound(tokens_of("La mission a achevé son mandat fin 2020."))
+    assert not english.bound(tokens_of("Le Conseil s’est réuni en février 2020."))
+    assert relation_of("Who launched it?", "en", [], {}).bound(["anything"])  # unverifiable
+
+
+def test_who_questions_open_with_the_name_or_title_the_question_lacks():
+    from rag.answer.spans import actor
+    from rag.query.expectations import asks_actor
+
+    assert asks_actor("Qui a dirigé la mission ?") and asks_actor("With whom did it meet?")
+    assert asks_actor("Quelle organisation d’Afrique centrale a été saluée ?")
+    assert not asks_actor("Quels sont les domaines qui ont été retenus ?")
+    sentence = ("La Vice-Secrétaire générale et l’Envoyée spéciale de l’Union africaine ont "
+                "dirigé la troisième mission conjointe.")
+    question = "Qui a dirigé la mission conjointe avec l’Envoyée spéciale de l’Union africaine ?"
+    assert actor(sentence, question, [sentence.index("dirigé")]) == "Vice-Secrétaire générale"
+    efforts = ("Les efforts de l’Union africaine, de la CEDEAO et de la Communauté économique "
+               "des États d’Afrique centrale (CEEAC) ont été salués.")
+    cedeao = frozenset("communaute economique etats afrique ouest".split())
+    assert actor(efforts, "Outre l’Union africaine et la CEDEAO, quelle organisation "
+                 "d’Afrique centrale a été saluée ?", [], named=(cedeao,)) == (
+        "Communauté économique des États d’Afrique centrale")
+    assert actor("Le Conseil a été salué.", "Le Conseil a-t-il été salué ?", []) is None
+    assert names_in("le Groupe indépendant de haut niveau chargé d’étudier les opérations "
+                    "de paix a souligné") == [
+        "Groupe indépendant de haut niveau chargé d’étudier les opérations de paix"]

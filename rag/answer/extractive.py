@@ -45,8 +45,8 @@ from rag.answer.signals import (
     offtopic_reason,
     signals,
 )
+from rag.answer.spans import actor, short_answer
 from rag.answer.spans import lead as lead_span
-from rag.answer.spans import short_answer
 from rag.answer.summary import (
     RELEVANCE_WEIGHT,
     TOPICAL_RELEVANCE_WEIGHT,
@@ -60,14 +60,16 @@ from rag.query.coverage import (
     Coverage,
     Mention,
     asks_about_plans,
+    asks_completed,
     asks_outcome,
     evidence_holds,
     later_than,
     question_dates,
     tokens_of,
 )
-from rag.query.expectations import evidence_has
+from rag.query.expectations import asks_actor, evidence_has
 from rag.query.plan import QuestionPlan, document_year, fold, key_terms
+from rag.query.relation import Relation
 from rag.records import CONTENT_ROLES
 from rag.roles import is_formula
 
@@ -179,6 +181,9 @@ class ExtractiveComposer:
         terms = [t for t in key_terms(part.query) if self.vocabulary.knows_term(t)]
         asks_questions = bool(_ABOUT_QUESTIONS.search(part.query))
         constraints = self.constraints(plan, evidence)
+        relation = plan.coverage.relation if plan.coverage is not None and len(
+            plan.parts) == 1 and part.kind == "factoid" and part.expected and \
+            not plan.about_document else None
         out: list[Candidate] = []
         for (rank, row), passage_sim in zip(rows, sims, strict=True):
             held = fold(self._evidence_text(row))
@@ -199,6 +204,8 @@ class ExtractiveComposer:
                 overlap = sum(self._idf(t) for t in shared) / q_weight
                 fits = part.expected is None or evidence_has(part.expected, text, self.common,
                                                              part.text)
+                if fits and relation is not None:  # the fact of the relation asked
+                    fits = relation.bound(tokens_of(text))
                 if plan.about_document and part.expected == "person":
                     fits = fits and self.index.passages[row].role == "signature"
                 score = (s.sentence_weight * sim + (1 - s.sentence_weight) * float(passage_sim)
@@ -481,6 +488,9 @@ class ExtractiveComposer:
             if sec.covered and not plan.about_document and sec.evidence.part.kind == "factoid" \
                     and sec.evidence.part.expected and not any(c.fits for c in sec.chosen):
                 sec.covered = False
+        for sec in sections:  # "qui…?", "quelle organisation…?": a name or title not given
+            if sec.covered and self._asks_actor(plan, sec) and not self._actor(plan, sec):
+                sec.covered = False
         answered = [sec for sec in sections if sec.covered]
         if answered and (late := self._after_evidence(plan, answered)):
             return Answer(plan.text, late, True, min(confidence, _OUTSIDE_CONFIDENCE), (),
@@ -546,7 +556,8 @@ class ExtractiveComposer:
         """A question about what happened on a date after the document that would answer
         it was written (the outcome of a debate its letter announces): say what the
         document covers instead of quoting its announcement."""
-        if asks_about_plans(plan.text) or plan.about_document:
+        completed = asks_completed(plan.text)  # "se sont-elles déroulées ?"
+        if plan.about_document or (asks_about_plans(plan.text) and not completed):
             return None
         docs = {self.index.passages[c.row].doc_id for sec in sections for c in sec.chosen}
         docs |= {self.index.passages[r].doc_id for sec in sections for r in sec.items}
@@ -559,7 +570,7 @@ class ExtractiveComposer:
         for written, parts in question_dates(plan.text):
             # a day, or a later year asked about as an outcome: "en novembre 2021" may name
             # the month a letter of October announces, "2021-2025" a plan's period
-            precise = parts[2] is not None or (
+            precise = parts[2] is not None or completed or (
                 asks_outcome(plan.text) and (parts[0] or 0) > int(date[:4]))
             if precise and later_than(parts, date):
                 return after_date(written, document_reference(doc), date, plan.language)
@@ -596,6 +607,8 @@ class ExtractiveComposer:
 
     def _missing_kind(self, plan: QuestionPlan, sections: list[Section]) -> str:
         for sec in sections:
+            if sec.chosen and self._asks_actor(plan, sec) and not self._actor(plan, sec):
+                return REASONS["en" if plan.language == "en" else "fr"]["actor"]
             exp = sec.evidence.part.expected
             if exp and sec.chosen and not any(c.fits for c in sec.chosen):
                 return REASONS["en" if plan.language == "en" else "fr"][exp]
@@ -688,12 +701,37 @@ class ExtractiveComposer:
         if len(sections) != 1 or not sections[0].covered:
             return None
         part = sections[0].evidence.part
+        if self._asks_actor(plan, sections[0]):
+            found = self._actor(plan, sections[0])
+            return f"{lead_span(found[1])} {cite(found[0].row, found[0].text)}." if found \
+                else None
         if part.kind not in ("factoid", "yes_no") or not part.expected:
             return None
         for c in sections[0].chosen:
             if c.fits and (span := short_answer(part.expected, c.text, part.text,
                                                 self.common)):
                 return f"{lead_span(span)} {cite(c.row, c.text)}."
+        return None
+
+    @staticmethod
+    def _asks_actor(plan: QuestionPlan, sec: Section) -> bool:
+        """A one-part factoid asking who did something, or which body."""
+        part = sec.evidence.part
+        return len(plan.parts) == 1 and part.kind == "factoid" and not part.expected and \
+            not plan.about_document and asks_actor(part.text)
+
+    def _actor(self, plan: QuestionPlan, sec: Section) -> tuple[Candidate, str] | None:
+        """The first chosen sentence stating the question's relation with a name or title
+        the question does not already give ("Qui a dirigé… ?" → "Vice-Secrétaire
+        générale"), and that name."""
+        relation = plan.coverage.relation if plan.coverage is not None else Relation()
+        named = tuple(frozenset(f for forms in (*m.expansion, *m.words) for f in forms)
+                      for m in (plan.coverage.mentions if plan.coverage else ()))
+        for c in sec.chosen:
+            if relation.states_act(tokens_of(c.text)) and (span := actor(
+                    c.text, sec.evidence.part.text, relation.positions(c.text), self.common,
+                    named)):
+                return c, span
         return None
 
     def _doc(self, c: Candidate) -> str:

@@ -26,10 +26,11 @@ OFFTOPIC = {
 REASONS = {
     "fr": {"amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
            "day": "aucune date précise", "date": "aucune date",
-           "person": "aucun nom de personne", "place": "aucun lieu"},
+           "person": "aucun nom de personne", "place": "aucun lieu",
+           "actor": "aucun nom ni titre qui réponde"},
     "en": {"amount": "no amount", "count": "no number", "percent": "no percentage",
            "day": "no exact date", "date": "no date", "person": "no person's name",
-           "place": "no place"},
+           "place": "no place", "actor": "no name or title that answers it"},
 }
 IN_EVIDENCE = {"fr": "dans les passages", "en": "in the evidence"}
 

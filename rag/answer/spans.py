@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from rag.gazetteer import actors_in
+from rag.query.coverage import tokens_of
 from rag.query.expectations import (
     _CURRENCY,
     _DATE_EXPR,
@@ -20,7 +22,7 @@ from rag.query.expectations import (
     counted_noun,
     person_names,
 )
-from rag.query.plan import fold
+from rag.query.plan import FUNCTION_WORDS, fold
 
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)
@@ -55,6 +57,29 @@ def _count(sentence: str, question: str) -> str | None:
 
 def _person(sentence: str, question: str, common: frozenset[str]) -> str | None:
     return next((n for n in person_names(sentence, common) if _new(n, question)), None)
+
+
+def actor(sentence: str, question: str, near: list[int], common: frozenset[str] = frozenset(),
+          named: tuple[frozenset[str], ...] = ()) -> str | None:
+    """The name or title in ``sentence`` that answers a *who* or *which body* question: one
+    the question does not already name (all its words in the question, or in one of
+    ``named``: the words of each name the question's acronyms stand for), the closest to
+    the offsets ``near`` (where the sentence states the question's relation), else the
+    first."""
+    asked = [frozenset(tokens_of(question)), *named]
+    found = [(start, span) for start, span in actors_in(sentence, common)
+             if not any(set(tokens_of(span)) - FUNCTION_WORDS <= words for words in asked)]
+    if not found:
+        return None
+    if not near:
+        return found[0][1]
+    # the subject: the closest name ending before the verb; else the closest after it
+    # ("… ont été salués par X")
+    before = [(n - (start + len(span)), span) for start, span in found for n in near
+              if start + len(span) <= n]
+    if before:
+        return min(before)[1]
+    return min(found, key=lambda f: min(abs(f[0] - n) for n in near))[1]
 
 
 def short_answer(expected: Expectation, sentence: str, question: str,

@@ -23,6 +23,7 @@ import numpy as np
 
 from rag.gazetteer import Gazetteer, names_in
 from rag.query.plan import FUNCTION_WORDS, QuestionPlan, document_year, fold
+from rag.query.relation import Relation, relation_of
 from rag.records import CoverageOptions, DocumentMeta, Passage
 
 MentionKind = Literal["name", "acronym", "year"]
@@ -83,6 +84,7 @@ class Coverage:
 
     mentions: tuple[Mention, ...] = ()
     after_date: tuple[str, str] | None = None  # (year asked, date of the latest document)
+    relation: Relation = field(default_factory=Relation)  # what a factoid asks about
 
     @property
     def unknown(self) -> tuple[Mention, ...]:
@@ -254,7 +256,9 @@ class CoverageChecker:
             parts = [w for w in tokens_of(compound) if w not in _SKIP]
             joined = "".join(parts)
             if len(parts) > 1 and (whole := self.text.forms(joined, cognates=cognates)):
-                words.append(whole)  # "anti-terrorist" → "antiterroriste"
+                # "anti-terrorist" → "antiterroriste", or its last part ("terrorisme")
+                words.append(tuple(sorted({*whole, *self.text.forms(parts[-1],
+                                                                    cognates=cognates)})))
             else:
                 words.extend(self.text.forms(w, cognates=cognates) for w in parts)
         return tuple(words)
@@ -295,8 +299,6 @@ class CoverageChecker:
             loose = self._words(text, cognates=True)
             if self.text.together(loose):
                 return Mention(text, kind, True, "cognates", words=loose)
-            if language == "en" and all(loose):  # every word known, in other words order
-                return Mention(text, kind, True, "unverified")
         return Mention(text, kind, False)
 
     def _spelled(self, acronym: str) -> str | None:
@@ -317,10 +319,16 @@ class CoverageChecker:
             theirs = set(tokens_of(entry.name))
             shared = sum(bool(set(forms) & theirs) for forms in mine)
             # close vectors alone are not enough (e5 puts "Union économique eurasiatique"
-            # next to "Union européenne"): most of the words must match too, or, for a
-            # name written in English, at least one
-            enough = shared >= 1 if language == "en" else 2 * shared > len(mine)
-            if sim >= self.options.name_match_threshold and mine and enough:
+            # next to "Union européenne"): most of the words must match too (for a name
+            # written in English, most of those with a French form)
+            translatable = sum(map(bool, mine))  # words with a French form
+            enough = 2 * shared > (translatable if language == "en" else len(mine))
+            # an English name whose every word with a French form agrees with the corpus
+            # name ("OAS Department of Sustainable Democracy" ↔ "Département de la
+            # démocratie durable… de l’OEA") needs a less close vector
+            agrees = language == "en" and shared >= 2 and shared == translatable
+            if mine and ((sim >= self.options.name_match_threshold and enough) or (
+                    agrees and sim >= self.options.agreeing_name_threshold)):
                 words = self._words(entry.name, cognates=False)
                 return Mention(mention.text, mention.kind, True, "vector", entry.name, words)
         return mention
@@ -339,7 +347,16 @@ class CoverageChecker:
             vectors = embed([mentions[i].text for i in unknown])
             for i, vector in zip(unknown, vectors, strict=True):
                 mentions[i] = self.by_vector(mentions[i], vector, plan.language)
-        return Coverage(tuple(mentions), self._after_date(plan, mentions))
+        return Coverage(tuple(mentions), self._after_date(plan, mentions),
+                        self.relation(plan, mentions))
+
+    def relation(self, plan: QuestionPlan, mentions: Sequence[Mention]) -> Relation:
+        """The relation the question asks about (its words beyond names and dates)."""
+        aside = [*(m.text for m in mentions), *(w for w, _ in question_dates(plan.text)),
+                 *plan.key_terms]
+        english = {w: self.text.forms(w, cognates=True)
+                   for w in tokens_of(plan.text)} if plan.language == "en" else None
+        return relation_of(plan.text, plan.language, aside, english)
 
     def _rated(self, mention: Mention) -> Mention:
         """The mention marked common when more than ``common_share`` of the passages name
@@ -411,6 +428,25 @@ _OUTCOME = re.compile(
     r"réussi|abouti|obtenu)\b|\bdid (?:it|they|the \w+) (?:succeed|happen|take place)\b|"
     r"\bwhat (?:was|were) the (?:outcome|result)s?\b|\bquel (?:a été|fut) (?:le résultat|"
     r"l[’']issue)\b", re.I)
+
+# a question in a completed tense ("se sont-elles déroulées ?", "a-t-il eu lieu ?", "When
+# did it complete…?"): it asks what happened, which a document written before the date it
+# names cannot tell, unless the verb is itself one of planning ("a-t-il été prévu ?")
+_COMPLETED = re.compile(
+    r"\b(?:a|ont|est|sont)-(?:t-)?(?:il|elle|ils|elles|on)\b|\b(?:did|has|have|had)\b|"
+    r"\bwhat (?:came|happened|resulted)\b", re.I)
+_VERB_REACH = 6  # words after the auxiliary where a planning verb would stand
+
+
+def asks_completed(text: str) -> bool:
+    """The question's verb is in a completed tense and is not one of planning: it asks
+    what happened, not what was planned."""
+    for m in _COMPLETED.finditer(text):
+        following = re.findall(r"[\w’'-]+", text[m.end():])[:_VERB_REACH]
+        if not any(_PLANNED.fullmatch(w) for w in following):
+            return True
+    return False
+
 
 DateParts = tuple[int | None, int | None, int | None]  # year, month, day
 

@@ -63,6 +63,22 @@ _SIGNED_NAME = re.compile(r"\(Signé\)\s*\**\s*([A-ZÀ-Ý][\w.’' -]+?)\**\s*$"
 _TITLE_BEFORE_NAME = re.compile(r"\b(?:M\.|Mme|Mr\.|Mrs\.|Ms\.|\(Signé\)|S\. E\.)\s+[A-ZÀ-Ý]")
 
 
+# who did something, or which body: answered by a name or a title, which the evidence need
+# not hold in a form a pattern can check, so it is not an expectation that gates the answer
+_ACTOR = re.compile(
+    r"^\s*(?:et\s+)?(?:(?:avec|par|à|pour|de|auprès de)\s+)?qui\b|^\s*(?:and\s+)?(?:(?:with|by|to|"
+    r"for|from)\s+)?(?:who|whom)\b|\b(?:quel(?:le)?s?|lequel|laquelle)\s+(?:autre\s+)?"
+    r"(?:organisations?|organes?|entités?|institutions?|organismes?|instances?|"
+    r"personnalités?|responsables?|hauts? fonctionnaires?)\b|\b(?:which|what)\s+(?:other\s+)?"
+    r"(?:organi[sz]ations?|bod(?:y|ies)|entit(?:y|ies)|institutions?|agenc(?:y|ies)|"
+    r"officials?)\b", re.I)
+
+
+def asks_actor(question: str) -> bool:
+    """The question asks who did something, or which body or organisation."""
+    return bool(_ACTOR.search(question))
+
+
 def expected_answer(question: str) -> Expectation | None:
     """The kind of answer ``question`` asks for, or None for open questions."""
     for kind, pattern in _RULES:
