@@ -169,6 +169,11 @@ def test_unknown_names_found_by_close_vectors_need_shared_words():
     assert not check.by_vector(mention, near, "fr").known  # 1 word of 2: not enough
     english = check.lookup("African Continental Union", "name", "en")
     assert check.by_vector(english, near, "en").resolved == "Union africaine"
+    # less close, but every word with a French form agrees ("continental" has none here)
+    assert check.by_vector(english, 0.91 * near, "en").resolved == "Union africaine"
+    assert not check.by_vector(english, 0.85 * near, "en").known
+    other = check.lookup("Security Union", "name", "en")  # one of its two words: not the same
+    assert not other.known and not check.by_vector(other, near, "en").known
 
 
 def test_evidence_must_hold_the_names_and_years_asked():
