@@ -24,7 +24,8 @@ from rag.sentences import split_sentences
 #: the order of the fields on a card
 FIELD_ORDER: tuple[CardFieldName, ...] = (
     "symbol", "title", "date", "distribution_date", "original_language", "sender",
-    "signatory", "addressee", "agenda_item", "meeting_date", "meeting_theme", "presidency")
+    "signatory", "addressee", "enclosure", "agenda_item", "meeting_date", "meeting_theme",
+    "presidency")
 _DATE_FIELDS = frozenset({"date", "distribution_date", "meeting_date"})
 
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
@@ -45,6 +46,16 @@ _GENERIC_HEADING = re.compile(
     r"|Table des matières|Nations Unies|United Nations|Conseil de sécurité|Assemblée générale"
     r"|Conseil économique et social)\b", re.I)
 _SIGNED = re.compile(r"\((?:Signé|Signed|Firmado)\)\s*(.+?)(?=\s*\((?:Signé|Signed|Firmado)\)|$)")
+# what a cover letter transmits: "J’ai l’honneur de vous faire tenir ci-joint le résumé de
+# la séance…", "vous transmettre ci-joint…", "I have the honour to transmit herewith…"
+_ENCLOSURE = re.compile(r"\b(?:faire tenir|transmettre|communiquer|adresser)\s+(?:ci-joint|"
+                        r"ci-après|en annexe)e?s?\s+(.+?)(?=\s+(?:qui|que|dont|établie?s?|"
+                        r"concernant|sur le thème|en vue|pour|à l’occasion)\b|[,;:.(]|$)|"
+                        r"\btransmit(?:ting)?\s+(?:herewith|attached)\s+(.+?)(?=\s+(?:which|"
+                        r"that|on|for)\b|[,;:.(]|$)", re.I)
+# "…a établi la note de cadrage ci-jointe": the noun phrase right before "ci-joint"
+_ENCLOSED = re.compile(r"\b((?:le|la|les|l’)\s*(?:(?!\b(?:le|la|les|l’))[^,.;:()])+?)\s+"
+                       r"ci-jointe?s?\b", re.I)
 _AGENDA_QUESTION = re.compile(r"\bau titre de la question intitulée\s*«\s*(.+?)\s*»")
 _AGENDA_POINT = re.compile(r"\bPoints?\s+\d+[a-z]?(?:\s*(?:,|et)\s*\d+[a-z]?)*\s+de\s+"
                            r"(?:l’ordre du jour|la liste préliminaire)(?:\s+provisoire)?")
@@ -93,6 +104,7 @@ def read_fields(document: Document, passages: list[Passage]) -> Iterator[CardFie
     fields += _sender_and_addressee(document, passages, heading, title[0] if title else None)
     fields += _signatories(passages)
     front = _front(passages)
+    fields += _enclosure(front)
     fields += _agenda_items(front + mastheads)
     fields += _meeting(front, fields)
     fields += _first(front, "presidency", _PRESIDENCY)
@@ -255,6 +267,16 @@ def _first(passages: Iterable[Passage], name: CardFieldName, pattern: re.Pattern
     for p in passages:
         if m := pattern.search(p.text):
             return [CardField(name, _clean(m.group(1)), p.id, "text")]
+    return []
+
+
+def _enclosure(front: list[Passage]) -> list[CardField]:
+    """What the cover letter transmits ("le résumé de la séance publique…")."""
+    for pattern in (_ENCLOSURE, _ENCLOSED):
+        for p in front:
+            if m := pattern.search(p.text):
+                value = next(g for g in m.groups() if g)
+                return [CardField("enclosure", _clean(value), p.id, "text")]
     return []
 
 

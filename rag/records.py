@@ -112,8 +112,8 @@ class SourceRecord:
 
 
 CardFieldName = Literal["symbol", "title", "date", "distribution_date", "original_language",
-                        "sender", "signatory", "addressee", "agenda_item", "meeting_date",
-                        "meeting_theme", "presidency"]
+                        "sender", "signatory", "addressee", "enclosure", "agenda_item",
+                        "meeting_date", "meeting_theme", "presidency"]
 CardSource = Literal["text", "catalogue", "inferred"]
 
 

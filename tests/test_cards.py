@@ -116,6 +116,16 @@ def test_mexico_2003_letter_has_two_original_languages(corpus, passages):
         "Le Conseil de sécurité et les organisations régionales face aux nouveaux défis à la "
         "paix et à la sécurité internationales")
     assert values(card, "presidency") == ["présidence du Mexique"]
+    # "J’ai l’honneur de vous faire tenir ci-joint le résumé de la séance publique que…"
+    assert values(card, "enclosure") == ["le résumé de la séance publique"]
+
+
+def test_what_a_cover_letter_transmits(corpus, passages):
+    assert values(text_card(corpus, passages, RUSSIA), "enclosure") == [
+        "un document de réflexion"]  # "…ci-joint un document de réflexion en vue de…"
+    assert values(text_card(corpus, passages, VIET_NAM), "enclosure") == [
+        "la note de cadrage"]  # "…a établi la note de cadrage ci-jointe (voir annexe)"
+    assert text_card(corpus, passages, REPORT).get("enclosure") is None
 
 
 def test_russian_letter(corpus, passages):

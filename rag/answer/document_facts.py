@@ -26,6 +26,10 @@ FIELD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                                      r"|\bin what language\b|\ben quelle langue\b", re.I)),
     ("distribution_date", re.compile(r"\bdistribu(?:é|ée|tion)\b|\bdistributed\b|"
                                      r"\bcirculated\b|\bissued\b", re.I)),
+    ("enclosure", re.compile(r"\bci-joint|\bjoint(?:e|s|es)? à (?:la|sa) lettre\b|"
+                             r"\btransmis(?:e|es)? (?:avec|par) (?:la|sa) lettre\b|"
+                             r"\benclos(?:e|ed|ing|ure)\b|\battached to (?:the|his|her) letter\b|"
+                             r"\btransmitted with\b", re.I)),
     ("agenda_item", re.compile(r"\bordre du jour\b|\bagenda\b", re.I)),
     ("meeting_theme", re.compile(r"\bthème\b|\btheme\b|\bsur le thème\b|\bintitulé\b", re.I)),
     ("signatory", re.compile(r"\bsign(?:é|ée|és|ées|ataire|ed|atory|er)\b|\bsigna", re.I)),
@@ -58,7 +62,8 @@ def asked_field(question: str) -> str | None:
             continue
         if name == "meeting_theme" and _MEETING.search(question):
             return name
-        if _DOCUMENT_WORDS.search(question) or name in ("symbol", "original_language"):
+        if _DOCUMENT_WORDS.search(question) or name in ("symbol", "original_language",
+                                                         "agenda_item"):
             return name
     return None
 
