@@ -187,6 +187,12 @@ def test_evidence_must_hold_the_names_and_years_asked():
 
 
 def test_messages_in_both_languages():
+    from rag.answer.messages import field_absent
+
+    assert field_absent("Lettre datée du 19 octobre 2021", "symbol", "fr") == (
+        "Le document (Lettre datée du 19 octobre 2021) ne porte pas de cote.")
+    assert field_absent("Letter", "agenda_item", "en") == (
+        "The document (Letter) does not state its agenda item.")
     assert not_mentioned(["le Mercosur"], "fr") == "Les documents ne mentionnent pas le Mercosur."
     assert not_mentioned(["A", "B"], "fr") == "Les documents ne mentionnent ni A ni B."
     assert not_mentioned(["GCC"], "en") == "The documents do not mention GCC."
@@ -257,6 +263,8 @@ def test_completed_tense_asks_what_happened_not_what_was_planned():
     assert not asks_completed("Le débat a-t-il été prévu en ligne ?")
     assert not asks_completed("Has the Council planned a debate?")
     assert not asks_completed("Quels sont les objectifs du plan ?")
+    assert asks_completed("Le Conseil a-t-il finalement adopté la déclaration envisagée à "
+                          "l’issue du débat ?")  # the verb is "adopté", not "envisagée"
 
 
 def test_relation_words_bind_the_quoted_fact_to_the_question():

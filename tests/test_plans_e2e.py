@@ -106,3 +106,25 @@ def test_every_citation_is_verbatim_and_numbered_in_order(pipeline):
         assert sorted(set(markers)) == list(range(1, len(answer.citations) + 1))
         for c in answer.citations:
             assert c.quote in c.passage.text
+
+
+def test_document_fields_come_from_the_card_or_are_said_to_be_absent(pipeline):
+    enclosed = pipeline.ask("Qu’est-ce que la lettre du Mexique de 2003 transmettait ci-joint ?")
+    assert not enclosed.abstained
+    assert enclosed.text.startswith("Le résumé de la séance publique [1].")
+    assert enclosed.citations[0].passage.doc_id == MEXICO_2003
+    # the 2021 letter of Mexico prints no symbol: said so, nothing else quoted as its symbol
+    absent = pipeline.ask("Quelle est la cote de la lettre du Mexique du 19 octobre 2021 ?")
+    assert absent.abstained and "ne porte pas de cote" in absent.text
+
+
+def test_who_questions_open_with_the_name_or_title_and_abstain_without_one(pipeline):
+    answer = pipeline.ask("Qui a dirigé, avec l’Envoyée spéciale de l’Union africaine, la "
+                          "mission conjointe de solidarité de haut niveau ?")
+    assert not answer.abstained
+    assert answer.text.split(" [")[0] == "Vice-Secrétaire générale", answer.text
+    # the documents say that INTERPOL was one of two entities, not which was the other
+    other = pipeline.ask("Outre INTERPOL, quelle autre entité extérieure au système des "
+                         "Nations Unies a signé le Pacte mondial de coordination contre le "
+                         "terrorisme ?")
+    assert other.abstained, other.text

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field, replace
 
 from rag.analysis import tokenize
 from rag.answer.calibration import Calibrator
-from rag.answer.document_facts import DocumentFact, document_fact
+from rag.answer.document_facts import DocumentFact, asked_field, document_fact
 from rag.answer.messages import (
     LEAD_IN,
     NOT_COVERED,
     OFFTOPIC,
     REASONS,
     after_date,
+    field_absent,
     not_found,
     not_mentioned,
     unstated,
@@ -468,6 +469,9 @@ class ExtractiveComposer:
                           self.name, notes=(f"off-topic: {reason}",), kind=plan.kind)
         if fact := self._document_fact(plan, evidence):
             return self._fact_answer(plan, fact, hits)
+        if absent := self._field_absent(plan):
+            return Answer(plan.text, absent, True, 0.0, (), hits, language, self.name,
+                          kind=plan.kind, notes=("not on the document card",))
         sections = [self.answer_section(plan, ev) for ev in evidence]
         confidence, values = self.judge(plan, sections)
         if plan.coverage is not None and (outside := self._outside(plan, plan.coverage)):
@@ -536,6 +540,18 @@ class ExtractiveComposer:
         if doc_id is None:
             return None
         return document_fact(plan.text, self.index.cards.get(doc_id))
+
+    def _field_absent(self, plan: QuestionPlan) -> str | None:
+        """A question about a field of the one document it names (its symbol, its
+        signatory…) that the document's text does not give: say so."""
+        name = asked_field(plan.text)
+        if name is None or len(plan.documents) != 1 or len(plan.parts) > 1:
+            return None
+        card = self.index.cards.get(plan.documents[0])
+        if card is None or card.get(name) is not None:
+            return None
+        return field_absent(document_reference(self.index.documents[plan.documents[0]]), name,
+                            plan.language)
 
     def _fact_answer(self, plan: QuestionPlan, fact: DocumentFact, hits: tuple) -> Answer:
         """"S/2021/297 [1]." and the line of the document it was read from."""

@@ -95,3 +95,31 @@ def not_found(language: str, reason: str) -> str:
     """Nothing in the evidence answers (with what kind of answer was missing)."""
     base = NOT_FOUND[_lang(language)]
     return f"{base} ({reason} {IN_EVIDENCE[_lang(language)]})" if reason else base
+
+
+#: what each document card field is called in an answer (rag.cards)
+FIELD_NAMES = {
+    "fr": {"symbol": "de cote", "title": "de titre", "date": "de date",
+           "distribution_date": "de date de distribution",
+           "original_language": "de langue originale", "sender": "d’expéditeur",
+           "signatory": "de signataire", "addressee": "de destinataire",
+           "enclosure": "de pièce transmise", "agenda_item": "de point de l’ordre du jour",
+           "meeting_date": "de date de séance", "meeting_theme": "de thème de séance",
+           "presidency": "de présidence"},
+    "en": {"symbol": "symbol", "title": "title", "date": "date",
+           "distribution_date": "distribution date", "original_language": "original language",
+           "sender": "sender", "signatory": "signatory", "addressee": "addressee",
+           "enclosure": "enclosure", "agenda_item": "agenda item",
+           "meeting_date": "meeting date", "meeting_theme": "meeting theme",
+           "presidency": "presidency"},
+}
+
+
+def field_absent(document: str, field: str, language: str) -> str:
+    """"Le document (…) ne porte pas de cote." when a question asks a field of a document
+    whose text does not give it."""
+    lang = _lang(language)
+    name = FIELD_NAMES[lang].get(field, field)
+    if lang == "fr":
+        return f"Le document ({document}) ne porte pas {name}."
+    return f"The document ({document}) does not state its {name}."

@@ -111,7 +111,7 @@ _ANNOUNCED = re.compile(
 
 FEATURES = ("top_dense", "best_sentence", "dense_margin", "key_coverage", "key_unknown",
             "word_coverage", "word_unknown", "fits", "expects", "n_words", "composite",
-            "outcome_announced", "constraints_held", "names_loose")
+            "outcome_announced", "constraints_held", "names_loose", "relation_held")
 
 
 def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
@@ -147,11 +147,12 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
 
 def _coverage_signals(plan: QuestionPlan, view: EvidenceView) -> dict[str, float]:
     """How much of what the question names the cited passages hold (the names found as
-    written: :attr:`Coverage.constraints`), and how many of its names the corpus knows
-    only loosely (through cognates, vectors, or words found apart)."""
+    written: :attr:`Coverage.constraints`), how many of its names the corpus knows only
+    loosely (through cognates, vectors, or words found apart), and how many quoted sentences
+    state the relation it asks about."""
     coverage = plan.coverage
     if coverage is None:
-        return {"constraints_held": 1.0, "names_loose": 0.0}
+        return {"constraints_held": 1.0, "names_loose": 0.0, "relation_held": 1.0}
     constraints = coverage.constraints
     tokens = [t for text in view.passages for t in tokens_of(text)]
     held = (sum(evidence_holds(m, (), tokens) for m in constraints) / len(constraints)
@@ -159,4 +160,9 @@ def _coverage_signals(plan: QuestionPlan, view: EvidenceView) -> dict[str, float
     names = [m for m in coverage.mentions if m.kind != "year" and m.how != "document"]
     loose = (sum(m.how in ("cognates", "vector", "unverified") for m in names) / len(names)
              if names else 0.0)
-    return {"constraints_held": held, "names_loose": loose}
+    # the share of quoted sentences stating the question's relation (its words beyond the
+    # names and dates: "investie", "signed", "reconstruire")
+    relation = coverage.relation
+    stated = (sum(relation.bound(tokens_of(t)) for t in view.sentences) / len(view.sentences)
+              if view.sentences else 0.0)
+    return {"constraints_held": held, "names_loose": loose, "relation_held": stated}

@@ -26,6 +26,7 @@ from rag.query.plan import FUNCTION_WORDS, fold
 
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)
+_OPENING_WORDS = 3  # a name whose first words the question holds is the one it names
 _EN_COUNTED = re.compile(r"\bhow many\s+(\w{3,})(?:\s+(\w{3,}))?", re.I)
 
 
@@ -62,13 +63,19 @@ def _person(sentence: str, question: str, common: frozenset[str]) -> str | None:
 def actor(sentence: str, question: str, near: list[int], common: frozenset[str] = frozenset(),
           named: tuple[frozenset[str], ...] = ()) -> str | None:
     """The name or title in ``sentence`` that answers a *who* or *which body* question: one
-    the question does not already name (all its words in the question, or in one of
-    ``named``: the words of each name the question's acronyms stand for), the closest to
-    the offsets ``near`` (where the sentence states the question's relation), else the
-    first."""
-    asked = [frozenset(tokens_of(question)), *named]
-    found = [(start, span) for start, span in actors_in(sentence, common)
-             if not any(set(tokens_of(span)) - FUNCTION_WORDS <= words for words in asked)]
+    the question does not already name (all its words in the question or in one of
+    ``named``, the words of each name the question's acronyms stand for; or its first words
+    in the question, which may shorten it), the closest to the offsets ``near`` (where the
+    sentence states the question's relation), else the first."""
+    question_words = frozenset(tokens_of(question))
+    asked = [question_words, *named]
+
+    def given(span: str) -> bool:
+        words = [w for w in tokens_of(span) if w not in FUNCTION_WORDS]
+        return any(set(words) <= a for a in asked) or set(
+            words[:_OPENING_WORDS]) <= question_words
+
+    found = [(start, span) for start, span in actors_in(sentence, common) if not given(span)]
     if not found:
         return None
     if not near:

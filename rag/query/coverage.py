@@ -432,17 +432,25 @@ _OUTCOME = re.compile(
 # a question in a completed tense ("se sont-elles déroulées ?", "a-t-il eu lieu ?", "When
 # did it complete…?"): it asks what happened, which a document written before the date it
 # names cannot tell, unless the verb is itself one of planning ("a-t-il été prévu ?")
-_COMPLETED = re.compile(
-    r"\b(?:a|ont|est|sont)-(?:t-)?(?:il|elle|ils|elles|on)\b|\b(?:did|has|have|had)\b|"
-    r"\bwhat (?:came|happened|resulted)\b", re.I)
-_VERB_REACH = 6  # words after the auxiliary where a planning verb would stand
+_COMPLETED_FR = re.compile(r"\b(?:a|ont|est|sont)-(?:t-)?(?:il|elle|ils|elles|on)\b", re.I)
+_COMPLETED_EN = re.compile(r"\b(?:did|has|have|had)\b|\bwhat (?:came|happened|resulted)\b",
+                           re.I)
+_BEFORE_PARTICIPLE = frozenset({"finalement", "effectivement", "deja", "bien", "ete", "eu",
+                                "pu", "reellement", "vraiment", "jamais", "pas"})
+_SUBJECT_REACH = 6  # English: words after the auxiliary where a planning verb would stand
 
 
 def asks_completed(text: str) -> bool:
     """The question's verb is in a completed tense and is not one of planning: it asks
-    what happened, not what was planned."""
-    for m in _COMPLETED.finditer(text):
-        following = re.findall(r"[\w’'-]+", text[m.end():])[:_VERB_REACH]
+    what happened, not what was planned (``Le débat a-t-il eu lieu ?``, not ``A-t-il été
+    prévu ?``; ``When did it end?``, not ``Has the Council planned a debate?``)."""
+    for m in _COMPLETED_FR.finditer(text):
+        words = re.findall(r"[\w’'-]+", text[m.end():])
+        verb = next((w for w in words if fold(w) not in _BEFORE_PARTICIPLE), "")
+        if not _PLANNED.fullmatch(verb):
+            return True
+    for m in _COMPLETED_EN.finditer(text):
+        following = re.findall(r"[\w’'-]+", text[m.end():])[:_SUBJECT_REACH]
         if not any(_PLANNED.fullmatch(w) for w in following):
             return True
     return False
