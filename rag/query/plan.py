@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from rag.analysis import tokenize
@@ -25,9 +26,13 @@ if TYPE_CHECKING:
     from rag.query.coverage import Coverage
 
 
+@lru_cache(maxsize=1 << 16)  # the same passages and sentences are folded question after question
 def fold(text: str) -> str:
     """Lower case without accents, apostrophes unified: for matching names."""
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    text = text.lower().replace("’", "'")
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
