@@ -81,8 +81,13 @@ VOCABULARY = CorpusVocabulary.from_texts([
 
 def _plan(text: str, *, terms: tuple[str, ...] = (), expected=None, kind="factoid",
           language: str = "fr") -> QuestionPlan:
+    from rag.query.coverage import Coverage
+    from rag.query.relation import relation_of
+
+    # as the pipeline gives it: what the question asks beyond its names (no corpus here)
+    coverage = Coverage(relation=relation_of(text, language, terms))
     return QuestionPlan(text, language, kind, (Part(text, text, kind, expected),),
-                        key_terms=terms)
+                        key_terms=terms, coverage=coverage)
 
 
 def test_vocabulary_knows_words_cognates_numbers_and_acronyms():
