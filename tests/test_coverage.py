@@ -306,3 +306,15 @@ def test_who_questions_open_with_the_name_or_title_the_question_lacks():
     assert names_in("le Groupe indépendant de haut niveau chargé d’étudier les opérations "
                     "de paix a souligné") == [
         "Groupe indépendant de haut niveau chargé d’étudier les opérations de paix"]
+
+
+def test_time_of_day_questions_open_with_the_time():
+    from rag.query.expectations import evidence_has, expected_answer
+
+    assert expected_answer("À quelle heure le débat commencera-t-il ?") == "time"
+    assert expected_answer("At what time was the debate due to begin?") == "time"
+    sentence = "Le débat se tiendra le 19 avril 2021 à 8 heures (heure de New York)."
+    assert short_answer("time", sentence, "À quelle heure ?") == "8 heures (heure de New York)"
+    assert short_answer("time", "La séance a repris à 15h00.", "When?") == "15h00"
+    assert not evidence_has("time", "Huit groupes et 8 hommes")  # no "8 h" in "8 hommes"
+    assert evidence_has("time", "à 10 h 30")

@@ -17,6 +17,7 @@ from rag.query.expectations import (
     _PERCENT,
     _PLACE,
     _YEAR_ONLY,
+    TIME_OF_DAY,
     Expectation,
     _strip_references,
     counted_noun,
@@ -97,6 +98,8 @@ def short_answer(expected: Expectation, sentence: str, question: str,
     state."""
     if expected == "place":
         return _first(_PLACE, sentence, question)
+    if expected == "time":
+        return _first(TIME_OF_DAY, sentence, question)
     if expected == "day":
         return _first(_DATE_EXPR, sentence, question)
     if expected == "date":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Expectation = Literal["count", "amount", "percent", "day", "date", "person", "place"]
+Expectation = Literal["count", "amount", "percent", "time", "day", "date", "person", "place"]
 
 _MONTHS_FR = ("janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
               "décembre")
@@ -22,6 +22,7 @@ _RULES: list[tuple[Expectation, re.Pattern[str]]] = [
     ("percent", re.compile(r"\b(?:quel taux|quel pourcentage|pourcentage|quelle proportion|"
                            r"what percentage|what share|what proportion|what rate)\b", re.I)),
     ("count", re.compile(r"\b(?:combien|how many|nombre de|quel nombre|number of)\b", re.I)),
+    ("time", re.compile(r"\b(?:à quelle heure|quelle heure|what time|at what hour)\b", re.I)),
     ("day", re.compile(r"\b(?:à quelle date|quelle date|quel jour|on what date|what date|"
                        r"which day|what day|on what day)\b", re.I)),
     ("date", re.compile(r"\b(?:quand|en quelle année|quelle année|depuis quand|when|"
@@ -52,6 +53,9 @@ _SYMBOL = re.compile(r"\b[A-Z]+(?:/[\w.()-]+)+")
 _RESOLUTION = re.compile(r"\b\d{2,4}\s*\(\d{4}\)|\b\d{2}/\d{2,3}\b")
 _CURRENCY = re.compile(r"\d[\d\s.,]*\s*(?:millions?|milliards?|billion|million)?\s*"
                        r"(?:de\s+)?(?:dollars|euros|francs|\$|€|USD|EUR)|[$€]\s?\d", re.I)
+TIME_OF_DAY = re.compile(r"\b\d{1,2}\s*(?:heures?|h)(?:\s*\d{2})?\b(?:\s*\([^)]{1,40}\))?|"
+                         r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am|pm)\b|"
+                         r"\bmidi\b|\bnoon\b|\bminuit\b|\bmidnight\b", re.I)
 _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|pour\s*cent|per\s*cent|percent)", re.I)
 _PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+(?:l[’'])?[A-ZÀ-Ý][\w’'-]+")
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ’'-]+|[A-ZÀ-Ý]\.)"
@@ -170,6 +174,8 @@ def evidence_has(kind: Expectation, text: str, common_words: frozenset[str] = fr
         return has_count(text, counted_noun(question))
     if kind == "percent":
         return bool(_PERCENT.search(text))
+    if kind == "time":
+        return bool(TIME_OF_DAY.search(text))
     if kind == "day":
         return bool(_DATE_EXPR.search(text))
     if kind == "date":
