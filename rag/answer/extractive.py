@@ -79,7 +79,8 @@ _ANAPHOR = re.compile(r"^(?:C[’']est (?:\w+ment )?(?:dans|pour|à|en|ce|cette|
                       r"(?:Cette|Ces|Cet|Celle-ci|Celui-ci|Ceux-ci|Celles-ci|Il|Elle|Ils|Elles|"
                       r"This|These|It|They)\b|À cet égard|Dans ce (?:cadre|contexte|domaine)|"
                       r"De ce fait|Pour ce faire)")
-_FIRST_PERSON = re.compile(r"(?<![\w’'])(?:je|j[’']|me|m[’']|mon|ma|mes|moi)(?![\w’'])", re.I)
+_FIRST_PERSON = re.compile(r"(?<![\w’'])(?:je|j[’']|me|m[’']|mon|ma|mes|moi|nous|notre|nos)"
+                           r"(?![\w’'])", re.I)
 _OUTSIDE_CONFIDENCE = 0.05
 # a field of a document's card, read from its masthead, letter or signature: right on the
 # tuning document questions whenever the field and the document were the asked ones
@@ -117,6 +118,21 @@ class Section:
     covered: bool = False  # the documents answer this part
     named_topic: bool = False  # a summary about names the documents' passages hold
     unmet: tuple[str, ...] = ()  # names and years of the question no candidate passage holds
+
+
+_ARTICLE_BEFORE = {"le": "le", "la": "la", "les": "les", "l’": "l’", "l'": "l’", "du": "le",
+                   "des": "les", "au": "le", "aux": "les", "the": "the"}
+
+
+def with_article(name: str, question: str) -> str:
+    """``name`` with the article the question puts before it ("sur le Conseil…" → "le
+    Conseil…", "du Mercosur" → "le Mercosur"), to name it in a sentence."""
+    m = re.search(r"(?:^|[\s(])(le|la|les|l[’']|du|des|au|aux|the)\s*" + re.escape(name),
+                  question, re.I)
+    if m is None:
+        return name
+    article = _ARTICLE_BEFORE[m.group(1).lower()]
+    return f"{article}{name}" if article.endswith("’") else f"{article} {name}"
 
 
 class ExtractiveComposer:
@@ -517,7 +533,7 @@ class ExtractiveComposer:
         """What the corpus does not cover in the question, said in its language: names it
         never uses, or a year after the documents the question is about; None when the
         corpus covers every name and year."""
-        names = [m.text for m in coverage.unknown if m.kind != "year"]
+        names = [with_article(m.text, plan.text) for m in coverage.unknown if m.kind != "year"]
         if names:
             return not_mentioned(names, plan.language)
         if coverage.after_date:
@@ -701,7 +717,11 @@ class ExtractiveComposer:
     def _author(self, row: int) -> str | None:
         """"Le Secrétaire général", "Le Représentant permanent du Mexique": the author's
         role as the document's metadata gives it."""
-        author = self.index.documents[self.index.passages[row].doc_id].author
+        doc_id = self.index.passages[row].doc_id
+        author = self.index.documents[doc_id].author
+        if not author and (card := self.index.cards.get(doc_id)) and (
+                sender := card.get("sender")):
+            author = sender.value  # "le Représentant permanent de la France auprès de…"
         if not author:
             return None
         role = author.split(",", 1)[-1].strip()

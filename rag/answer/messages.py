@@ -81,6 +81,8 @@ def after_date(asked: str, document: str | None, date: str, language: str) -> st
         return f"{who} dates from {when}; it does not cover {asked}."
     who = f"Le document ({document})" if document else "Le document le plus récent"
     of = "du" if len(date) == 10 else "de"
+    if asked[:1].isdigit() and not asked.isdigit():  # a day: "le 12 juillet 2019"
+        asked = f"le {asked}"
     return f"{who} date {of} {when} ; il ne couvre pas {asked}."
 
 
