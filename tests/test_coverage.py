@@ -283,6 +283,13 @@ def test_relation_words_bind_the_quoted_fact_to_the_question():
     assert english.bound(tokens_of("La mission a achevé son mandat fin 2020."))
     assert not english.bound(tokens_of("Le Conseil s’est réuni en février 2020."))
     assert relation_of("Who launched it?", "en", [], {}).bound(["anything"])  # unverifiable
+    from rag.query.relation import main_verb
+
+    assert main_verb("Qui présidait le Conseil ?") == "presidait"
+    assert main_verb("Quelle organisation d’Afrique centrale a été saluée ?") == "saluee"
+    assert main_verb("Avec qui le Bureau a-t-il coopéré ?") == "coopere"
+    # a light verb: the relation is in the noun after it
+    assert main_verb("Et qui devait figurer parmi les intervenants ?") == "intervenants"
 
 
 def test_who_questions_open_with_the_name_or_title_the_question_lacks():

@@ -425,6 +425,9 @@ class ExtractiveComposer:
         else:
             chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences)
             chosen = self._lead_with_expected(chosen, candidates)
+            if len(plan.parts) == 1 and kind == "factoid" and not evidence.part.expected \
+                    and not plan.about_document and asks_actor(evidence.part.text):
+                chosen = self._lead_with_actor(plan, evidence.part.text, chosen, candidates)
         if kind == "list" and chosen:
             chosen = self._prefer_list(chosen, candidates)
         section = Section(evidence, chosen)
@@ -760,15 +763,32 @@ class ExtractiveComposer:
         """The first chosen sentence stating the question's relation with a name or title
         the question does not already give ("Qui a dirigé… ?" → "Vice-Secrétaire
         générale"), and that name."""
+        return self._actor_in(plan, sec.evidence.part.text, sec.chosen)
+
+    def _actor_in(self, plan: QuestionPlan, question: str, candidates: list[Candidate]
+                  ) -> tuple[Candidate, str] | None:
         relation = plan.coverage.relation if plan.coverage is not None else Relation()
         named = tuple(frozenset(f for forms in (*m.expansion, *m.words) for f in forms)
                       for m in (plan.coverage.mentions if plan.coverage else ()))
-        for c in sec.chosen:
+        for c in candidates:
             if relation.states_act(tokens_of(c.text)) and (span := actor(
-                    c.text, sec.evidence.part.text, relation.positions(c.text), self.common,
-                    named)):
+                    c.text, question, relation.positions(c.text), self.common, named)):
                 return c, span
         return None
+
+    def _lead_with_actor(self, plan: QuestionPlan, part_text: str, chosen: list[Candidate],
+                         candidates: list[Candidate]) -> list[Candidate]:
+        """For a *who* question whose chosen sentences name no one new, lead with the best
+        sentence of the passages read that does (the act stated, a name or title not in
+        the question: a stricter test than the expected kinds', so it may come from any
+        passage read)."""
+        if not chosen or self._actor_in(plan, part_text, chosen):
+            return chosen
+        top = sorted(candidates, key=lambda c: -c.score)
+        found = self._actor_in(plan, part_text, top)
+        if found is None:
+            return chosen
+        return [found[0], *chosen[: self.options.answer_max_sentences - 1]]
 
     def _doc(self, c: Candidate) -> str:
         return self.index.passages[c.row].doc_id

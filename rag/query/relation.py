@@ -96,7 +96,12 @@ _BEFORE_VERB = frozenset(fold(w) for w in (
     "has have had was were is are will would did does do been already also then first "
     "eventually actually not devait devaient doit doivent devrait devraient devra devront "
     "pouvait pouvaient peut peuvent pourrait allait allaient va vont compte comptait "
-    "entend entendait should could may might must can going expected supposed due"
+    "entend entendait should could may might must can going expected supposed due "
+    # light verbs: the relation is carried by the noun after them ("figurer parmi les
+    # intervenants", "be among the speakers")
+    "être etre figurer figurait figuraient figure figurent faire fait faisait partie "
+    "constituer constitue constituait devenir devenu rester reste be being become became "
+    "include included includes among parmi"
 ).split())
 _AUXILIARIES = frozenset(fold(w) for w in (
     "a ont avait avaient aura auront est sont était étaient sera seront fut furent "
