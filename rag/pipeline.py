@@ -18,8 +18,9 @@ from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable
 from rag.index import Index, load_index, read_manifest
+from rag.query.conversation import ConversationResolver, Resolved
 from rag.query.coverage import CoverageChecker
-from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions
+from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions, fold
 from rag.query_cache import normalise
 from rag.records import Hit
 from rag.retrieval import Retriever
@@ -41,6 +42,11 @@ class Pipeline:
     composers: dict[str, Composer] = field(default_factory=dict)
     answers: LRU = field(default_factory=lambda: LRU(0))  # per index snapshot: a reload empties it
     caveats: tuple[str, ...] = ()  # said in every answer's notes and by /readyz
+    conversation: ConversationResolver | None = None  # follow-ups (built from the analyzer)
+
+    def __post_init__(self) -> None:
+        if self.conversation is None:
+            self.conversation = ConversationResolver(self.analyzer, self.coverage.frequency)
 
     @classmethod
     def load(cls, settings: Settings, *, mmap: bool = False,
@@ -104,13 +110,33 @@ class Pipeline:
                                           f"here: {exc}") from exc
         return self.composers[spec.name]
 
+    def resolve(self, question: str, history: Sequence[Turn | dict[str, str]] | None = None
+                ) -> Resolved:
+        """``question`` as understood in its conversation (:mod:`rag.query.conversation`)."""
+        assert self.conversation is not None
+        return self.conversation.resolve(question, _turns(history))
+
     def plan(self, question: str, history: Sequence[Turn | dict[str, str]] | None = None
              ) -> QuestionPlan:
-        """The analysis of ``question`` (a follow-up is completed from ``history``)."""
-        turns = [(str(t["role"]), str(t["content"])) if isinstance(t, dict) else (t[0], t[1])
-                 for t in history or ()]
-        plan = self.analyzer.analyse(question, turns)
-        return replace(plan, coverage=self.coverage.check(plan, self.embedder.embed))
+        """The analysis of ``question``: a follow-up is first resolved against the earlier
+        turns into a self-contained question; one that keeps its own words ("Et qui l’a
+        présidée ?") is completed from the previous turn's resolved question."""
+        turns = _turns(history)
+        resolved = self.resolve(question, turns)
+        if resolved.how == "context" and resolved.previous:
+            answers = [t for t in turns if t[0] == "assistant"][-1:]
+            plan = self.analyzer.analyse(question, [("user", resolved.previous), *answers])
+        else:
+            plan = self.analyzer.analyse(resolved.question)
+        plan = replace(plan, resolved=resolved)
+        coverage = self.coverage.check(plan, self.embedder.embed)
+        # the corpus's own form of a name the question writes otherwise (SCO, OCS →
+        # Organisation de Shanghai pour la coopération) is searched for too
+        forms = [m.resolved for m in coverage.mentions if m.known and m.resolved]
+        parts = tuple(replace(p, query=" ".join([p.query, *(f for f in forms
+                                                           if fold(f) not in fold(p.query))]))
+                      for p in plan.parts)
+        return replace(plan, coverage=coverage, parts=parts)
 
     def gather(self, plan: QuestionPlan, depth: int, documents: list[str] | None = None
                ) -> list[Evidence]:
@@ -177,9 +203,16 @@ class Pipeline:
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "compose": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
-        return replace(answer, hits=answer.hits[: k or self.settings.top_k], timings_ms=timings,
+        understood = plan.resolved.understood if plan.resolved else None
+        return replace(answer, question=question, understood=understood,
+                       hits=answer.hits[: k or self.settings.top_k], timings_ms=timings,
                        notes=(*answer.notes, *self.caveats))
 
+
+
+def _turns(history: Sequence[Turn | dict[str, str]] | None) -> list[Turn]:
+    return [(str(t["role"]), str(t["content"])) if isinstance(t, dict) else (t[0], t[1])
+            for t in history or ()]
 
 
 class LRU:

@@ -770,6 +770,9 @@ class ExtractiveComposer:
         relation = plan.coverage.relation if plan.coverage is not None else Relation()
         named = tuple(frozenset(f for forms in (*m.expansion, *m.words) for f in forms)
                       for m in (plan.coverage.mentions if plan.coverage else ()))
+        if plan.resolved is not None and plan.resolved.how == "context" and \
+                plan.resolved.previous:  # a follow-up: the names of the turn before are given
+            question = f"{question} {plan.resolved.previous}"
         for c in candidates:
             if relation.states_act(tokens_of(c.text)) and (span := actor(
                     c.text, question, relation.positions(c.text), self.common, named)):

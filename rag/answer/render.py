@@ -29,6 +29,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     """The response object of ``rag ask --json`` and ``POST /v1/ask``."""
     return {
         "question": answer.question,
+        "resolved_question": answer.understood,
         "answer": answer.text,
         "abstained": answer.abstained,
         "confidence": round(answer.confidence, 3),
@@ -55,8 +56,13 @@ def sources_block(answer: Answer, *, quotes: bool = False) -> str:
 
 
 def format_answer(answer: Answer) -> str:
-    """Human-readable answer with its numbered sources."""
+    """Human-readable answer with its numbered sources (after how a follow-up was
+    understood)."""
     lines = [answer.text, ""]
+    if answer.understood:
+        label = "Compris comme" if answer.language == "fr" else "Understood as"
+        lines = [f"({label} : {answer.understood})" if answer.language == "fr"
+                 else f"({label}: {answer.understood})", *lines]
     if answer.citations:
         lines.append(sources_block(answer, quotes=True))
     elif answer.hits:

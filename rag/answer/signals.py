@@ -121,15 +121,20 @@ def signals(plan: QuestionPlan, view: EvidenceView, vocabulary: CorpusVocabulary
     # questions about the document itself are answered by its front and back matter
     sentences = evidence if plan.about_document else fold(" ".join(view.sentences))
     terms = list(plan.key_terms)
-    known_terms = [t for t in terms if vocabulary.knows_term(t)]
+    # a name the coverage check found under another form (OCS → Organisation de Shanghai
+    # pour la coopération) is known, and covered when that form is
+    corpus_form = {m.text: m.resolved for m in (plan.coverage.mentions if plan.coverage
+                                                 else ()) if m.known and m.resolved}
+    known_terms = [t for t in terms if vocabulary.knows_term(t) or t in corpus_form]
     words = list(dict.fromkeys(content_words(" ".join([plan.text, *plan.context]))))
     known_words = [w for w in words if vocabulary.knows(w)]
     return {
         "top_dense": view.top_dense,
         "best_sentence": max(view.sentence_similarities, default=0.0),
         "dense_margin": view.top_dense - view.second_dense,
-        "key_coverage": (sum(covers(t, evidence, vocabulary) for t in known_terms)
-                         / len(known_terms) if known_terms else 1.0),
+        "key_coverage": (sum(covers(t, evidence, vocabulary) or (
+            t in corpus_form and covers(corpus_form[t], evidence, vocabulary))
+            for t in known_terms) / len(known_terms) if known_terms else 1.0),
         "key_unknown": (len(terms) - len(known_terms)) / len(terms) if terms else 0.0,
         "word_coverage": (sum(w[:_PREFIX] in sentences for w in known_words) / len(known_words)
                           if known_words else 0.0),

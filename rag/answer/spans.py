@@ -27,6 +27,7 @@ from rag.query.plan import FUNCTION_WORDS, fold
 
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)
+_AGENT_AFTER = re.compile(r"\s+(?:du|de la|de l[’']|des|d[’']|of|by|par)\b", re.I)
 _OPENING_WORDS = 3  # a name whose first words the question holds is the one it names
 _EN_COUNTED = re.compile(r"\bhow many\s+(\w{3,})(?:\s+(\w{3,}))?", re.I)
 
@@ -81,6 +82,12 @@ def actor(sentence: str, question: str, near: list[int], common: frozenset[str] 
         return None
     if not near:
         return found[0][1]
+    # a noun of the act with its agent after it ("sous la présidence du Mexique", "led
+    # by X"): the closest name after it
+    after = [(start - n, span) for start, span in found for n in near
+             if start > n and _AGENT_AFTER.match(sentence, _word_end(sentence, n))]
+    if after:
+        return min(after)[1]
     # the subject: the closest name ending before the verb; else the closest after it
     # ("… ont été salués par X")
     before = [(n - (start + len(span)), span) for start, span in found for n in near
@@ -88,6 +95,11 @@ def actor(sentence: str, question: str, near: list[int], common: frozenset[str] 
     if before:
         return min(before)[1]
     return min(found, key=lambda f: min(abs(f[0] - n) for n in near))[1]
+
+
+def _word_end(text: str, start: int) -> int:
+    m = re.compile(r"[\w’'-]+").match(text, start)
+    return m.end() if m else start
 
 
 def short_answer(expected: Expectation, sentence: str, question: str,

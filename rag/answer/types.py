@@ -55,6 +55,7 @@ class Answer:
     notes: tuple[str, ...] = ()  # e.g. sentences an LLM left without a valid citation
     kind: str = "factoid"  # the question's kind (rag.query.plan)
     signals: dict[str, float] = field(default_factory=dict)  # inputs of the confidence model
+    understood: str | None = None  # a chat follow-up as understood, when not as typed
 
 
 def merge_hits(evidence: list[Evidence]) -> list[Hit]:

@@ -248,6 +248,13 @@ class CoverageChecker:
         self.corpus_years = {y for p in passages for y in _YEAR.findall(p.text)} | {
             y for d in documents.values() for y in _YEAR.findall(f"{d.date or ''} {d.title}")}
 
+    def frequency(self, name: str) -> int:
+        """How many passages hold every word of ``name`` (an upper bound: no window): the
+        more, the less the name tells passages apart."""
+        words = [w for w in tokens_of(name) if w not in _SKIP]
+        rows = [self.text.rows_of.get(w, set()) for w in words]
+        return len(set.intersection(*rows)) if rows else 0
+
     # -- one mention ------------------------------------------------------------------
 
     def _words(self, name: str, cognates: bool) -> tuple[tuple[str, ...], ...]:

@@ -23,6 +23,7 @@ from rag.query.expectations import Expectation, expected_answer
 from rag.records import DocumentMeta
 
 if TYPE_CHECKING:
+    from rag.query.conversation import Resolved
     from rag.query.coverage import Coverage
 
 
@@ -187,6 +188,7 @@ class QuestionPlan:
     follow_up: bool = False  # completed from the conversation
     context: tuple[str, ...] = field(default=())  # words taken from earlier turns
     coverage: Coverage | None = None  # what the corpus knows of its names (rag.query.coverage)
+    resolved: Resolved | None = None  # how a chat turn was understood (rag.query.conversation)
 
     @property
     def expected(self) -> Expectation | None:
@@ -394,7 +396,7 @@ class QuestionAnalyzer:
         language = detect_language(text)
         plan = self._plan(text, language)
         earlier = [c for r, c in history if r == "user" and c.strip()]
-        if earlier and self._is_follow_up(text, plan):
+        if earlier and self.is_follow_up(text, plan):
             plan = self._complete(plan, earlier, [c for r, c in history if r == "assistant"])
         return replace(plan, parts=tuple(replace(p, query=self._spell_out(p.query))
                                          for p in plan.parts))
@@ -434,7 +436,9 @@ class QuestionAnalyzer:
             about_document=bool(_ABOUT_DOCUMENT.search(text) and _DOCUMENT_WORD.search(text)),
         )
 
-    def _is_follow_up(self, text: str, plan: QuestionPlan) -> bool:
+    def is_follow_up(self, text: str, plan: QuestionPlan) -> bool:
+        """Whether ``text`` leans on the conversation: it opens on "Et…" / "And…", refers
+        back (a pronoun), or names nothing of its own in a few words."""
         own = _INVERSION.sub(" ", text)  # "a-t-il" is grammar, not a reference
         if _FOLLOW_UP_START.search(own) or _ANAPHORA.search(own):
             return True

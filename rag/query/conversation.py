@@ -1,0 +1,244 @@
+"""Conversations: each user turn resolved to a self-contained question, against the
+previous turn's *resolved* question (not its raw words), rebuilt from the messages the
+client sends (the server keeps no state).
+
+A follow-up that is an ellipsis replaces the matching constraint of the previous question
+and keeps the rest:
+
+- a year or a date: "Et en 2010 ?" after "Quel montant … en 2015 ?" → "Quel montant … en
+  2010 ?";
+- a document: "And the Viet Nam letter?" after "Who signed the 19 October 2021 letter?" →
+  "Who signed the Viet Nam letter?";
+- a name: "Et avec l’OCS ?" after "… entre l’ONU et l’OTSC ?" → "… entre l’ONU et l’OCS ?"
+  (the previous question's most specific name is replaced: the one the corpus names least);
+- "more detail", "why?", "how?" keep the previous question and ask for an explanation.
+
+Any other follow-up ("Et qui l’a présidée ?", "Who signed it?") keeps its own words and
+kind and is completed from the previous resolved question (its topic and documents: see
+:meth:`rag.query.plan.QuestionAnalyzer.analyse`). A complete new question starts afresh.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.language import detect_language
+from rag.query.coverage import DateParts, question_dates, question_mentions, tokens_of
+from rag.query.plan import FUNCTION_WORDS, QuestionAnalyzer, Turn, fold
+
+How = Literal["new", "date", "document", "name", "question_word", "detail", "context"]
+
+_LEAD = re.compile(
+    r"^\W*(?:(?:et|and|also|aussi|mais|but|or|ou|so|alors)\b\s*)?"
+    r"(?:(?:what|how) about|qu[’']en est-il(?:\s+(?:de|du|des|de la|de l[’']))?|"
+    r"même question(?:\s+(?:pour|sur|avec|dans))?|same question(?:\s+(?:for|about|with|in))?|"
+    r"(?:dans|pour|avec|sur|selon|d[’']après|en|au|aux|à|for|with|in|on|about|according to|"
+    r"regarding|from)\b)?\s*", re.I)
+_DETAIL = re.compile(
+    r"^(?:pourquoi|comment|why|how|plus de détails?|davantage de détails|en détail|"
+    r"more details?|in more detail|tell me more|can you elaborate|please elaborate|"
+    r"expliquez|explique|développez|précisez|explain|elaborate|details?)"
+    r"(?:\s+(?:s[’']il (?:te|vous) plaît|please|(?:sur|on|about) (?:ce point|that|this)))?\W*$",
+    re.I)
+_ENGLISH_DETAIL = re.compile(r"(?:why|how|more|in more|tell|can you|please|explain|elaborate|"
+                             r"details?)\b", re.I)  # too short for language detection
+_DETAIL_PREFIX = {"fr": "Expliquez en détail : ", "en": "Explain in more detail: "}
+_INTERROGATIVE = re.compile(r"\b(?:quel(?:le)?s?|quand|où|comment|pourquoi|combien|qui|que|"
+                            r"qu[’']|quoi|lequel|laquelle|what|which|when|where|how|why|who|"
+                            r"whom|whose)\b", re.I)
+# a bare question word, and the question phrase opening a question ("Dans quelle ville",
+# "In which year", "Où", "When did"… up to the verb)
+_QUESTION_WORD = re.compile(r"(?:quand|où|qui|combien|à quelle date|en quelle année|"
+                            r"dans quelle ville|when|where|who|how many|how much|"
+                            r"in (?:what|which) year|on what date)", re.I)
+_QUESTION_PHRASE = re.compile(
+    r"^\W*(?:(?:dans|en|à|de|pour|avec|sur|in|on|at|for|with)\s+)?"
+    r"(?:(?:quel(?:le)?s?|what|which)\s+[\w’'-]+|combien(?:\s+d[e’']\s*[\w’'-]+)?|"
+    r"how (?:many|much)(?:\s+[\w’'-]+)?|où|quand|qui|where|when|who)\b", re.I)
+_ELLIPSIS_WORDS = 8  # an ellipsis names a constraint in a few words; more is a question
+_GENRE = re.compile(r"\b(?:lettre|letter|note(?: de cadrage| conceptuelle)?|concept (?:note|"
+                    r"paper)|document de réflexion|document|rapport|report|résumé|summary|"
+                    r"paper)s?\b", re.I)
+_REFERENCE_WORD = re.compile(r"^(?:[A-ZÀ-Ý][\w’'-]*|\d[\w/.-]*|[A-Z]+/[\w/.-]+|du|de|des|de la|"
+                             r"d[’']|of|dated|datée?|the|la|le|l[’']|les|[\w]+[’']s|"
+                             r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+                             r"octobre|novembre|décembre)$")
+# an adjective right after a French genre word ("la note vietnamienne", "le rapport annuel")
+_ADJECTIVE_AFTER = re.compile(r"^[a-zà-ÿ]+(?:ienne|ien|aise|ais|aine|ain|ique|elle|el|ale|al|"
+                              r"ive|if|sse|ste|che)$")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One user turn as understood: the question the stages judge, and how it was read."""
+
+    asked: str  # the turn as the user wrote it
+    question: str  # self-contained (the rewrite), or the turn itself
+    how: How = "new"
+    previous: str | None = None  # the previous turn's resolved question, when it is used
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether the question differs from what was typed."""
+        return self.question != self.asked
+
+    @property
+    def understood(self) -> str | None:
+        """The follow-up as understood, to show the user (None for a question that stands
+        alone): the rewrite, or the turn with the question it continues."""
+        if self.how == "new":
+            return None
+        if self.rewritten:
+            return self.question
+        return f"{self.asked} ← {self.previous}" if self.previous else None
+
+
+class ConversationResolver:
+    """Resolves the last user turn of a conversation against the turns before it.
+    ``frequency`` (a name → how many passages name it) tells the most specific name of a
+    question apart: the one an ellipsis replaces."""
+
+    def __init__(self, analyzer: QuestionAnalyzer,
+                 frequency: Callable[[str], int] | None = None) -> None:
+        self.analyzer = analyzer
+        self.frequency = frequency or (lambda name: 0)
+
+    def resolve(self, question: str, history: Sequence[Turn] = ()) -> Resolved:
+        """``question`` resolved against the user turns of ``history`` (each one resolved
+        in turn against the one before, so that a third turn builds on the second's
+        rewrite)."""
+        state: Resolved | None = None
+        for turn in [c for r, c in history if r == "user" and c.strip()]:
+            state = self.resolve_one(turn, state)
+        return self.resolve_one(question, state)
+
+    def resolve_one(self, turn: str, previous: Resolved | None) -> Resolved:
+        """One turn against the previous turn's resolution (None: the first turn)."""
+        turn = turn.strip()
+        if previous is None:
+            return Resolved(turn, turn)
+        plan = self.analyzer.analyse(turn)
+        if not self.analyzer.is_follow_up(turn, plan):
+            return Resolved(turn, turn)
+        before = previous.question
+        core = _LEAD.sub("", turn, count=1).strip().rstrip("?!. ").strip()
+        language = plan.language
+        if not core or _DETAIL.match(core):
+            english = language == "en" or bool(_ENGLISH_DETAIL.match(core))
+            prefix = _DETAIL_PREFIX["en" if english else "fr"]
+            base = before.removeprefix(_DETAIL_PREFIX["fr"]).removeprefix(_DETAIL_PREFIX["en"])
+            return Resolved(turn, prefix + base, "detail", before)
+        if (asked := _QUESTION_WORD.fullmatch(core)) and (
+                frame := _QUESTION_PHRASE.match(before)):
+            # "Et quand ?" after "Où l’ONU a-t-elle organisé … ?": the same question, asked
+            # with the new question word
+            word = asked.group(0)
+            head = word[:1].upper() + word[1:]
+            return Resolved(turn, head + before[frame.end():], "question_word", before)
+        if not _is_ellipsis(core):
+            return Resolved(turn, turn, "context", before)
+        if (dates := question_dates(core)) and _only(core, [w for w, _ in dates]):
+            return Resolved(turn, _replace_dates(before, dates[0][1], detect_language(before)),
+                            "date", before)
+        if self.analyzer.named_documents(core):
+            return Resolved(turn, self._replace_document(before, core, language), "document",
+                            before)
+        names = [t for t, kind in question_mentions(core, frozenset()) if kind != "year"]
+        if names and _only(core, names):
+            return Resolved(turn, self._replace_name(before, names[0], language), "name",
+                            before)
+        return Resolved(turn, turn, "context", before)
+
+    def _replace_name(self, before: str, name: str, language: str) -> str:
+        """``before`` with its most specific name replaced by ``name`` (appended when it
+        names nothing)."""
+        mentions = [t for t, kind in question_mentions(before, frozenset()) if kind != "year"]
+        if not mentions:
+            return _append(before, name, language)
+        target = min(mentions, key=lambda m: (self.frequency(m), -before.index(m)))
+        return before.replace(target, name, 1)
+
+    def _replace_document(self, before: str, core: str, language: str) -> str:
+        """``before`` with the phrase naming its document replaced by ``core`` (the
+        follow-up's own reference to another document), or ``core`` appended."""
+        span = document_phrase(before)
+        if span is None:
+            return _append(before, core, language)
+        start, end = span
+        return before[:start] + core + before[end:]
+
+
+def document_phrase(text: str) -> tuple[int, int] | None:
+    """Start and end of the phrase of ``text`` that names a document: a genre word
+    ("lettre", "report", "note de cadrage") with the words around it that identify it (an
+    article, an author, a date, a symbol, "of", "du", a possessive)."""
+    m = _GENRE.search(text)
+    if m is None:
+        return None
+    tokens = [(t.start(), t.end(), t.group(0)) for t in re.finditer(r"[\w’'/.-]+", text)]
+    at = next(i for i, t in enumerate(tokens) if t[0] >= m.start())
+    end_at = next(i for i, t in enumerate(tokens) if t[1] >= m.end())
+    first = at
+    while first > 0 and _REFERENCE_WORD.match(tokens[first - 1][2]) and (
+            tokens[first - 1][2].lower() not in ("de", "du", "des")):
+        first -= 1
+    last = end_at
+    if last + 1 < len(tokens) and _ADJECTIVE_AFTER.match(tokens[last + 1][2]):
+        last += 1
+    while last + 1 < len(tokens) and _REFERENCE_WORD.match(tokens[last + 1][2]):
+        last += 1
+    while last > end_at and fold(tokens[last][2]) in FUNCTION_WORDS | {"of", "dated", "datee"}:
+        last -= 1  # never end on "du", "of"
+    return tokens[first][0], tokens[last][1]
+
+
+def _is_ellipsis(core: str) -> bool:
+    """A few words and no question word of their own: "en 2010", "la note du Viet Nam"."""
+    return len(core.split()) <= _ELLIPSIS_WORDS and not _INTERROGATIVE.search(core)
+
+
+def _only(core: str, spans: Sequence[str]) -> bool:
+    """``core`` says nothing but ``spans`` (and function words)."""
+    rest = core
+    for span in spans:
+        rest = rest.replace(span, " ")
+    return all(w in FUNCTION_WORDS for w in tokens_of(rest))
+
+
+_MONTHS = {"fr": ("janvier février mars avril mai juin juillet août septembre octobre "
+                  "novembre décembre").split(),
+           "en": ("January February March April May June July August September October "
+                  "November December").split()}
+
+
+def _written(parts: DateParts, language: str) -> str:
+    """A date (year, month, day; parts may be None) written in ``language``."""
+    year, month, day = parts
+    lang = "en" if language == "en" else "fr"
+    words = [str(day)] if day else []
+    if month:
+        words.append(_MONTHS[lang][month - 1])
+    if year:
+        words.append(str(year))
+    return " ".join(words)
+
+
+def _replace_dates(before: str, date: DateParts, language: str) -> str:
+    """``before`` (in ``language``) with its first date (or year) replaced by ``date``,
+    written in that language; appended when it has none."""
+    dates = question_dates(before)
+    new = _written(date, language)
+    if not dates:
+        return _append(before, new, language, "en" if language != "en" else "in")
+    return before.replace(dates[0][0], new, 1)
+
+
+def _append(before: str, words: str, language: str, preposition: str | None = None) -> str:
+    """``before`` with ``words`` added before its question mark ("…, en 2010 ?")."""
+    head = before.rstrip().rstrip("?").rstrip()
+    joined = f"{preposition} {words}" if preposition else words
+    mark = " ?" if language != "en" else "?"
+    return f"{head} ({joined}){mark}"

@@ -1,0 +1,95 @@
+"""Follow-up questions resolved against the previous turn's resolved question: ellipses of
+a date, a document or a name replace the matching constraint; "why?" asks for detail;
+other follow-ups keep their own words. Hand-made questions, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.query.conversation import ConversationResolver, document_phrase
+from rag.query.plan import QuestionAnalyzer
+from rag.records import DocumentMeta
+
+DOCS = {
+    "mx": DocumentMeta(id="mx", file="mx.txt", title="Lettre datée du 19 octobre 2021",
+                       date="2021-10-19", author="Représentant permanent (Mexique)",
+                       aliases=("Mexique", "Mexico", "mexicaine"), kind="lettre"),
+    "vn": DocumentMeta(id="vn", file="vn.txt", title="Lettre datée du 25 mars 2021",
+                       date="2021-03-25", symbol="S/2021/297",
+                       author="Représentant permanent (Viet Nam)",
+                       aliases=("Viet Nam", "vietnamienne", "Vietnam"), kind="lettre"),
+}
+COUNTS = {"ONU": 200, "UN": 200, "OTSC": 12, "OCS": 9, "CSTO": 12}
+
+
+@pytest.fixture(scope="module")
+def resolver() -> ConversationResolver:
+    return ConversationResolver(QuestionAnalyzer(DOCS), lambda name: COUNTS.get(name, 1))
+
+
+def ask(resolver: ConversationResolver, *turns: str):
+    history = []
+    for t in turns[:-1]:
+        history += [("user", t), ("assistant", "Réponse [1].")]
+    return resolver.resolve(turns[-1], history)
+
+
+def test_a_new_question_stands_alone(resolver):
+    got = ask(resolver, "Quand l’OTSC a-t-elle été créée ?",
+              "Quels sont les objectifs du débat public organisé par le Viet Nam ?")
+    assert got.how == "new" and not got.rewritten
+
+
+def test_an_ellipsis_replaces_the_date_and_keeps_the_rest(resolver):
+    got = ask(resolver, "Quel montant l’OTSC a-t-elle alloué en 2015 ?", "Et en 2010 ?")
+    assert (got.how, got.question) == ("date", "Quel montant l’OTSC a-t-elle alloué en 2010 ?")
+    english = ask(resolver, "What happened in November 2018 in Moscow?", "And in November 2019?")
+    assert english.question == "What happened in November 2019 in Moscow?"
+
+
+def test_an_ellipsis_replaces_the_most_specific_name(resolver):
+    got = ask(resolver, "Quels sont les domaines de coopération entre l’ONU et l’OTSC ?",
+              "Et avec l’OCS ?")
+    assert got.how == "name"
+    assert got.question == "Quels sont les domaines de coopération entre l’ONU et l’OCS ?"
+
+
+def test_an_ellipsis_replaces_the_document(resolver):
+    got = ask(resolver, "Who signed the 19 October 2021 letter?", "And the Viet Nam letter?")
+    assert (got.how, got.question) == ("document", "Who signed the Viet Nam letter?")
+    french = ask(resolver, "Quel résultat la lettre du Mexique attendait-elle du débat ?",
+                 "Et la note du Viet Nam ?")
+    assert french.question == "Quel résultat la note du Viet Nam attendait-elle du débat ?"
+
+
+def test_a_third_turn_builds_on_the_second_rewrite(resolver):
+    got = ask(resolver, "Quels sont les domaines de coopération entre l’ONU et l’OTSC en 2018 ?",
+              "Et avec l’OCS ?", "Et en 2019 ?")
+    assert got.question == "Quels sont les domaines de coopération entre l’ONU et l’OCS en 2019 ?"
+
+
+def test_why_and_more_detail_keep_the_topic(resolver):
+    got = ask(resolver, "Quel rôle joue l’OTSC ?", "Pourquoi ?")
+    assert (got.how, got.question) == ("detail", "Expliquez en détail : Quel rôle joue l’OTSC ?")
+    again = ask(resolver, "Quel rôle joue l’OTSC ?", "Pourquoi ?", "Tell me more")
+    assert again.question == "Explain in more detail: Quel rôle joue l’OTSC ?"
+
+
+def test_other_follow_ups_keep_their_own_words(resolver):
+    got = ask(resolver, "Quelle séance le Conseil a-t-il tenue le 11 avril 2003 ?",
+              "Et qui l’a présidée ?")
+    assert (got.how, got.question) == ("context", "Et qui l’a présidée ?")
+    assert got.previous == "Quelle séance le Conseil a-t-il tenue le 11 avril 2003 ?"
+
+
+def test_document_phrases():
+    text = "Who signed the 19 October 2021 letter?"
+    start, end = document_phrase(text)
+    assert text[start:end] == "the 19 October 2021 letter"
+    text = "Quelle est la date de la lettre du Mexique ?"
+    start, end = document_phrase(text)
+    assert text[start:end] == "la lettre du Mexique"
+    text = "Que prévoit la note vietnamienne ?"
+    start, end = document_phrase(text)
+    assert text[start:end] == "la note vietnamienne"
+    assert document_phrase("Quand l’OTSC a-t-elle été créée ?") is None
