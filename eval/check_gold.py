@@ -19,6 +19,10 @@ Optional fields (tune_qa.jsonl, test_qa.jsonl):
 * ``turns`` (or ``history``, its older name): earlier chat turns before the final question,
   a list of ``{"role": "user"|"assistant", "content": "..."}`` alternating from a user turn
   and ending with an assistant turn.
+* ``rewrite`` (chat_tune_qa.jsonl, chat_test_qa.jsonl): the explicit rewrite of a
+  multi-turn question, the self-contained question its follow-up means, used to compare
+  last-turn fact coverage with the rewrite's; a non-empty string (checked when the row is
+  read, :func:`eval.dataset.parse_question`).
 * ``short_answer`` and ``answer_type`` (cover_tune_qa.jsonl, cover_test_qa.jsonl), given
   together on an answerable row: the acceptable short spans of the answer as the document
   writes them, each found (normalised) in the cleaned text of the row's documents, and their

@@ -43,7 +43,7 @@ HISTORY_ROLES = ("user", "assistant")
 HISTORY_FIELDS = ("turns", "history")
 _REQUIRED = ("id", "lang", "type", "question")
 _KNOWN = {*_REQUIRED, "category", *HISTORY_FIELDS, "doc", "gold_quotes", "answer_facts",
-          "notes", "short_answer", "answer_type"}
+          "notes", "short_answer", "answer_type", "rewrite"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,10 @@ class GoldQuestion:
     before the question (the ``turns`` or ``history`` field; empty for a standalone
     question); ``short_answer`` lists the acceptable short spans of a typed factoid and
     ``answer_type`` their kind (ANSWER_TYPES; both empty when not given); ``split`` is the
-    stem of the file the question was read from (set by :func:`load_questions`)."""
+    stem of the file the question was read from (set by :func:`load_questions`);
+    ``rewrite`` is the explicit, self-contained question a multi-turn follow-up means
+    ("Et en 2010 ?" → "Quel montant … en 2010 ?"), used to compare last-turn fact coverage
+    with the rewrite's (None when not given)."""
 
     id: str
     lang: str
@@ -70,6 +73,7 @@ class GoldQuestion:
     short_answer: tuple[str, ...] = ()
     answer_type: str = ""
     split: str = ""
+    rewrite: str | None = None
 
     def __post_init__(self) -> None:
         if not self.category:
@@ -146,6 +150,9 @@ def parse_question(row: object, split: str = "") -> GoldQuestion:
     if not isinstance(answer_type, str) or (answer_type and answer_type not in ANSWER_TYPES):
         raise ValueError(f"unknown answer_type {answer_type!r} "
                          f"(known: {', '.join(sorted(ANSWER_TYPES))})")
+    rewrite = row.get("rewrite")
+    if rewrite is not None and (not isinstance(rewrite, str) or not rewrite.strip()):
+        raise ValueError("field 'rewrite' must be a non-empty string")
     facts = row.get("answer_facts") or []
     if not isinstance(facts, list) or not all(
             isinstance(f, list) and f and all(isinstance(a, str) for a in f) for f in facts):
@@ -157,6 +164,7 @@ def parse_question(row: object, split: str = "") -> GoldQuestion:
         extra={k: v for k, v in row.items() if k not in _KNOWN}, category=category,
         history=parse_history(row.get("turns", row.get("history"))),
         short_answer=_strings(row, "short_answer"), answer_type=answer_type, split=split,
+        rewrite=rewrite,
     )
 
 

@@ -159,3 +159,31 @@ def test_check_files_reports_a_bad_category_by_file(tmp_path):
         "id": "z9", "lang": "en", "type": "unanswerable", "category": "list",
         "question": "hello?", "doc": [], "gold_quotes": [], "answer_facts": []}) + "\n", "utf-8")
     assert any(p.startswith(f"{bad}:1: z9: category 'list'") for p in check_files([bad]))
+
+
+def test_rewrite_is_kept_on_the_question():
+    turns = [{"role": "user", "content": "Où se tiendra la réunion imaginaire ?"},
+             {"role": "assistant", "content": "À Genève [1]."}]
+    follow_up = row(turns=turns, question="Et quand ?",
+                    rewrite="Quand se tiendra la réunion imaginaire ?")
+    assert check_question(follow_up, RAW, CLEAN) == []
+    question = parse_question(follow_up)
+    assert question.rewrite == "Quand se tiendra la réunion imaginaire ?"
+    assert "rewrite" not in question.extra
+    assert parse_question(row()).rewrite is None
+    for bad in ("", "  ", ["Quand ?"]):
+        with pytest.raises(ValueError, match="rewrite"):
+            parse_question(row(turns=turns, rewrite=bad))
+
+
+def test_the_chat_gold_files_validate_and_every_follow_up_has_a_rewrite():
+    from eval.check_gold import HERE
+    from eval.dataset import load_questions
+
+    files = [HERE / "chat_tune_qa.jsonl", HERE / "chat_test_qa.jsonl"]
+    assert check_files(files) == []
+    for path, prefix in zip(files, ("ct", "cf"), strict=True):
+        questions = load_questions(path)
+        assert len(questions) >= 22
+        assert all(q.id.startswith(prefix) and q.history and q.rewrite for q in questions)
+        assert sum(q.type == "unanswerable" for q in questions) >= 5
