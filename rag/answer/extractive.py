@@ -248,6 +248,17 @@ class ExtractiveComposer:
         return tuple(m for m in plan.coverage.constraints
                      if len(plan.parts) == 1 or fold(m.text) in part)
 
+    @staticmethod
+    def _changed(plan: QuestionPlan) -> tuple[Mention, ...]:
+        """The year or name a chat follow-up changed ("Et en 2010 ?", "Et avec l’OCS ?"):
+        what the evidence must hold, whatever the kind of question."""
+        resolved = plan.resolved
+        if resolved is None or resolved.how not in ("date", "name") or plan.coverage is None:
+            return ()
+        asked = fold(resolved.asked)
+        return tuple(m for m in plan.coverage.mentions if m.known and m.how != "document"
+                     and fold(m.text) in asked)
+
     def _holds(self, mention: Mention, row: int) -> bool:
         if row not in self._row_tokens:
             p = self.index.passages[row]
@@ -409,6 +420,11 @@ class ExtractiveComposer:
                       for si in picked]
             return Section(evidence, chosen, named_topic=named_topic)
         candidates = self.candidates(plan, evidence)
+        if changed := self._changed(plan):  # "Et en 2010 ?": the new year must be there
+            held = [c for c in candidates if all(self._holds(m, c.row) for m in changed)]
+            if not held:
+                return Section(evidence, [], unmet=tuple(m.text for m in changed))
+            candidates = held
         if kind in ("factoid", "yes_no") and not all(c.bound for c in candidates):
             bound = [c for c in candidates if c.bound]
             if not bound:

@@ -148,36 +148,46 @@ class ConversationResolver:
                             before)
         names = [t for t, kind in question_mentions(core, frozenset()) if kind != "year"]
         if names and _only(core, names):
-            return Resolved(turn, self._replace_name(before, names[0], language), "name",
-                            before)
+            return Resolved(turn, self._replace_name(before, names[0], core), "name", before)
         return Resolved(turn, turn, "context", before)
 
-    def _replace_name(self, before: str, name: str, language: str) -> str:
-        """``before`` with its most specific name replaced by ``name`` (appended when it
-        names nothing)."""
+    def _replace_name(self, before: str, name: str, core: str) -> str:
+        """``before`` with its most specific name replaced by ``name`` (written in the
+        follow-up ``core`` with its article; appended when ``before`` names nothing)."""
         mentions = [t for t, kind in question_mentions(before, frozenset()) if kind != "year"]
         if not mentions:
-            return _append(before, name, language)
+            return _append(before, core, detect_language(before))
         target = min(mentions, key=lambda m: (self.frequency(m), -before.index(m)))
-        return before.replace(target, name, 1)
+        start = before.index(target)
+        end = start + len(target)
+        if m := _NAME_TAIL.match(before, end):  # "Système économique latino-américain…"
+            end = m.end()
+        return _with_article(before, start, end, name, core_article(core))
 
     def _replace_document(self, before: str, core: str, language: str) -> str:
         """``before`` with the phrase naming its document replaced by ``core`` (the
         follow-up's own reference to another document), or ``core`` appended."""
-        span = document_phrase(before)
+        span = document_phrase(before, self.analyzer.named_documents)
         if span is None:
             return _append(before, core, language)
         start, end = span
         return before[:start] + core + before[end:]
 
 
-def document_phrase(text: str) -> tuple[int, int] | None:
+def document_phrase(text: str, names: Callable[[str], Sequence[str]] | None = None
+                    ) -> tuple[int, int] | None:
     """Start and end of the phrase of ``text`` that names a document: a genre word
     ("lettre", "report", "note de cadrage") with the words around it that identify it (an
-    article, an author, a date, a symbol, "of", "du", a possessive)."""
-    m = _GENRE.search(text)
-    if m is None:
-        return None
+    article, an author, a date, a symbol, "of", "du", a possessive). With ``names`` (the
+    documents a phrase designates), the last such phrase that designates one ("Quel
+    rapport … la note de cadrage mexicaine … ?": the note, not the report asked about)."""
+    spans = [span for m in _GENRE.finditer(text) if (span := _phrase_at(text, m))]
+    if names is not None:
+        spans = [sp for sp in spans if names(text[sp[0]:sp[1]])] or spans[-1:]
+    return spans[-1] if spans else None
+
+
+def _phrase_at(text: str, m: re.Match[str]) -> tuple[int, int] | None:
     tokens = [(t.start(), t.end(), t.group(0)) for t in re.finditer(r"[\w’'/.-]+", text)]
     at = next(i for i, t in enumerate(tokens) if t[0] >= m.start())
     end_at = next(i for i, t in enumerate(tokens) if t[1] >= m.end())
@@ -193,6 +203,41 @@ def document_phrase(text: str) -> tuple[int, int] | None:
     while last > end_at and fold(tokens[last][2]) in FUNCTION_WORDS | {"of", "dated", "datee"}:
         last -= 1  # never end on "du", "of"
     return tokens[first][0], tokens[last][1]
+
+
+# lower-case adjectives that carry a name on ("Système économique latino-américain et
+# caribéen") where the question's name grammar stops
+_NAME_TAIL = re.compile(r"(?:\s+(?:et\s+)?[a-zà-ÿ-]+(?:ain|aine|ien|ienne|ique|al|ale|el|elle|"
+                        r"éen|éenne|ais|aise|if|ive|aux|ales|iens|iennes|iques))+")
+_ARTICLE = re.compile(r"^(?:(le|la|les|l[’'])\s*)", re.I)
+_CONTRACTED = {"au": ("à", "le"), "aux": ("à", "les"), "du": ("de", "le"), "des": ("de", "les")}
+_CONTRACT = {("à", "le"): "au", ("à", "les"): "aux", ("de", "le"): "du", ("de", "les"): "des"}
+
+
+def core_article(core: str) -> str | None:
+    """The article a follow-up puts before its name ("la" in "la CEEAC"), if any."""
+    m = _ARTICLE.match(core)
+    return m.group(1).lower().replace("'", "’") if m else None
+
+
+def _with_article(text: str, start: int, end: int, name: str, article: str | None) -> str:
+    """``text`` with ``text[start:end]`` replaced by ``name``, the article before it (and a
+    preposition it is contracted with: "au", "du") agreed with ``article``."""
+    head, tail = text[:start], text[end:]
+    if article is not None:
+        m = re.search(r"(\b(?:au|aux|du|des|le|la|les)\s+|\bl[’'])$", head, re.I)
+        if m:
+            old = m.group(1).strip().lower()
+            preposition = _CONTRACTED.get(old, (None, None))[0]
+            head = head[:m.start()]
+            joined = _CONTRACT.get((preposition, article)) if preposition else None
+            if joined:
+                head += f"{joined} "
+            elif preposition:
+                head += f"{preposition} {article}" + ("" if article.endswith("’") else " ")
+            else:
+                head += article + ("" if article.endswith("’") else " ")
+    return head + name + tail
 
 
 def _is_ellipsis(core: str) -> bool:

@@ -284,7 +284,9 @@ class CoverageChecker:
             letters = "".join(sorted(text))
             for other in self.acronyms:  # CSTO ↔ OTSC: the same letters in another order
                 if len(other) >= 3 and "".join(sorted(other)) == letters:
-                    return Mention(text, kind, True, "acronym", other, ((fold(other),),))
+                    long = self.expansions.get(other) or self._spelled(other)
+                    return Mention(text, kind, True, "acronym", other, ((fold(other),),),
+                                   expansion=self._words(long, cognates=False) if long else ())
             if name := self.initials.get(letters) or self.text.spelled_out(text, self.texts):
                 # SCO ↔ Organisation de Shanghai pour la coopération; most of the name's
                 # words will do in the evidence, as for a defined acronym

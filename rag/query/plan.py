@@ -131,7 +131,8 @@ _FOLLOW_UP_START = re.compile(
     r"^\W*(?:et|and|also|aussi|mais|but|what about|how about|qu[’']en est-il|même question)\b",
     re.I)
 _ANAPHORA = re.compile(
-    r"\b(?:il|elle|ils|elles|celle-ci|celui-ci|ceux-ci|celles-ci|lui|leur|leurs|"
+    r"(?<=\s)y\s+[\w’'-]+-t-(?:il|elle|ils|elles)\b|(?<=\s)y\s+(?:a|ont|avait|est|sont)\b|"
+    r"\b(?:il|elle|ils|elles|celle-ci|celui-ci|ceux-ci|celles-ci|lui|leur|leurs|son|sa|ses|"
     r"ce document|cette (?:organisation|réunion|note|lettre|initiative)|ces (?:organisations|"
     r"réunions)|it|its|they|them|their|this|that|these|those|he|she|his|her)\b", re.I)
 _INVERSION = re.compile(r"-t?-(?:il|elle|ils|elles|on)\b", re.I)
