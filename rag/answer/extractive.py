@@ -421,7 +421,10 @@ class ExtractiveComposer:
             return Section(evidence, chosen, named_topic=named_topic)
         candidates = self.candidates(plan, evidence)
         if changed := self._changed(plan):  # "Et en 2010 ?": the new year must be there
-            held = [c for c in candidates if all(self._holds(m, c.row) for m in changed)]
+            # in the passage's own words: a report of 2020 does not tell about 2020 by its
+            # date alone
+            held = [c for c in candidates if all(evidence_holds(
+                m, (self._evidence_text(c.row),)) for m in changed)]
             if not held:
                 return Section(evidence, [], unmet=tuple(m.text for m in changed))
             candidates = held

@@ -245,12 +245,16 @@ def _is_ellipsis(core: str) -> bool:
     return len(core.split()) <= _ELLIPSIS_WORDS and not _INTERROGATIVE.search(core)
 
 
+_STAND_INS = frozenset({"one", "ones", "celui", "celle", "ceux", "celles", "ci", "la", "same",
+                        "meme"})  # "the one with…", "celle avec…"
+
+
 def _only(core: str, spans: Sequence[str]) -> bool:
     """``core`` says nothing but ``spans`` (and function words)."""
     rest = core
     for span in spans:
         rest = rest.replace(span, " ")
-    return all(w in FUNCTION_WORDS for w in tokens_of(rest))
+    return all(w in FUNCTION_WORDS or w in _STAND_INS for w in tokens_of(rest))
 
 
 _MONTHS = {"fr": ("janvier février mars avril mai juin juillet août septembre octobre "
