@@ -32,10 +32,15 @@ _EXTRA_STOPWORDS = frozenset({
 })
 
 
+# combining marks left by NFKD decomposition (diacritics of Latin, Greek and Cyrillic)
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold_accents(text: str) -> str:
     """``sécurité`` → ``securite``: strip combining marks after NFKD decomposition."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +65,12 @@ def _content_words(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case words minus French/English stopwords, stemmed, accents folded."""
-    return [fold_accents(stem) for stem in _stemmer().stemWords(_content_words(text))]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=1 << 15)  # the same sentences are read question after question
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(fold_accents(stem) for stem in _stemmer().stemWords(_content_words(text)))
 
 
 def char_grams(text: str, n: int = GRAM) -> list[str]:

@@ -3,6 +3,9 @@ once per session with the real default model."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from rag.chunking import chunk_document
@@ -11,7 +14,9 @@ from rag.records import Document, Passage
 from rag.settings import PROJECT_ROOT, Settings
 
 SEEDS = PROJECT_ROOT / "seeds"
-MODEL_FIXTURES = {"built_settings", "pipeline", "live_server"}
+# (backend_pipeline asks for the pipelines by name, so they are not among its fixture names)
+MODEL_FIXTURES = {"session_model", "built_settings", "pipeline", "live_server",
+                  "backend_pipeline"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,23 +42,50 @@ def passages(corpus: dict[str, Document]) -> dict[str, list[Passage]]:
 
 
 @pytest.fixture(scope="session")
-def built_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def session_model():
+    """The default embedding model as the service loads it (backend, question batcher and
+    cache), loaded once per session: the session index is built with it and the session
+    pipeline answers with it."""
+    from rag.embeddings import load_embedder
+
+    return load_embedder(Settings(seeds_dir=SEEDS))
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory: pytest.TempPathFactory, session_model) -> Settings:
     """Settings whose index is built once per session from seeds/ with the default model."""
     from rag.corpus import build_embedder
     from rag.index import build_index
 
     root = tmp_path_factory.mktemp("index")
     settings = Settings(index_root=root, seeds_dir=SEEDS)
-    build_index(settings, build_embedder(settings))  # leaves a warm embedding cache in root
+    # the cache starts empty: every vector comes from the model; the build leaves a warm
+    # embedding cache in root (see warm_embedding_cache)
+    build_index(settings, build_embedder(settings, session_model))
     return settings
 
 
+def warm_embedding_cache(built: Settings, index_root: Path) -> Path:
+    """Copy the session index's embedding cache into ``index_root``, so that a build there
+    with the default model embeds only texts the session build did not (the cache is keyed
+    by model, prompt, text and precision, so what it returns is what the model would give).
+    Returns the copy's path."""
+    target = index_root / built.embedding_cache_path.relative_to(built.index_root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built.embedding_cache_path, target)
+    return target
+
+
 @pytest.fixture(scope="session")
-def pipeline(built_settings: Settings):
-    """The loaded pipeline over the session index."""
+def pipeline(built_settings: Settings, session_model):
+    """The pipeline over the session index, as ``Pipeline.load`` assembles it, on the session
+    model (not loaded a second time)."""
+    from rag.index import load_index, read_manifest
     from rag.pipeline import Pipeline
 
-    return Pipeline.load(built_settings)
+    read_manifest(built_settings.index_dir)
+    index = load_index(built_settings, dim=session_model.dim)
+    return Pipeline.from_parts(built_settings, session_model, index)
 
 
 def by_id(items: list[Passage]) -> dict[str, Passage]:
@@ -73,7 +105,7 @@ def live_server(built_settings: Settings, pipeline):
 
 
 @pytest.fixture(scope="session")
-def qdrant_settings(built_settings: Settings) -> Settings:
+def qdrant_settings(built_settings: Settings, session_model) -> Settings:
     """The session index built again into Qdrant's local mode (in memory), from the same
     seeds and the warm embedding cache."""
     from rag.corpus import build_embedder
@@ -82,7 +114,7 @@ def qdrant_settings(built_settings: Settings) -> Settings:
     settings = built_settings.model_copy(update={"index_name": "qdrant-e2e",
                                                  "vector_store": "qdrant",
                                                  "qdrant_url": ":memory:"})
-    build_index(settings, build_embedder(settings))
+    build_index(settings, build_embedder(settings, session_model))
     return settings
 
 
@@ -101,3 +133,26 @@ def backend_pipeline(request: pytest.FixtureRequest):
     """The session pipeline on each vector store."""
     return request.getfixturevalue("pipeline" if request.param == "faiss"
                                    else "qdrant_pipeline")
+
+
+@pytest.fixture(scope="session")
+def torch_reference():
+    """The reference the fast encoders are held to: sentence-transformers (torch fp32)
+    vectors of ``tests.helpers.encoder_texts(size)``, computed once per size and session
+    (the model is loaded on first use)."""
+    from rag.embeddings import SentenceTransformerEmbedder
+    from tests.helpers import encoder_texts
+
+    model: list[SentenceTransformerEmbedder] = []
+    done: dict[str, dict] = {}
+
+    def vectors(size: str) -> dict:
+        if size not in done:
+            if not model:
+                model.append(SentenceTransformerEmbedder(Settings(embedding_cache=False)))
+            texts = encoder_texts(size)
+            done[size] = {"passages": model[0].embed(texts["passages"]),
+                          "questions": model[0].embed(texts["questions"], query=True)}
+        return done[size]
+
+    return vectors

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from rag.index import Index
+from rag.settings import PROJECT_ROOT, Settings
+
+DEV_QA = PROJECT_ROOT / "eval" / "dev_qa.jsonl"
 
 
 def vectors_of(index: Index) -> np.ndarray:
@@ -41,3 +46,36 @@ def serve_app(app: Any, **options: Any) -> Iterator[tuple[str, int]]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def passage_texts(settings: Settings) -> list[str]:
+    """Every seed passage text exactly as ``rag.index.build_index`` embeds it."""
+    from rag.chunking import chunk_corpus
+    from rag.documents import load_corpus
+    from rag.index import chunk_options, passage_vector_texts
+
+    docs = load_corpus(settings.seeds_dir, settings.catalog_path)
+    return passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))
+
+
+def dev_questions() -> list[str]:
+    """The dev set's questions."""
+    return [json.loads(line)["question"] for line in DEV_QA.read_text().splitlines()
+            if line.strip()]
+
+
+@cache
+def encoder_texts(size: str) -> dict[str, list[str]]:
+    """What the encoder equivalence tests embed as passages and as questions: ``full``, every
+    seed passage (as the index embeds it) and every dev question; ``sample``, every 8th
+    passage with the 4 longest (truncation, padding) and every 4th question."""
+    passages = passage_texts(Settings(seeds_dir=PROJECT_ROOT / "seeds"))
+    questions = dev_questions()
+    if size == "full":
+        assert len(passages) > 100 and len(questions) >= 40
+        return {"passages": passages, "questions": questions}
+    assert size == "sample", size
+    longest = sorted(passages, key=len)[-4:]
+    sample = list(dict.fromkeys(passages[::8] + longest))
+    assert len(sample) >= 30 and len(questions[::4]) >= 10
+    return {"passages": sample, "questions": questions[::4]}

@@ -11,8 +11,14 @@ from rag.settings import get_settings
 
 
 @pytest.fixture()
-def use_index(built_settings, monkeypatch):
+def use_index(built_settings, session_model, monkeypatch):
+    """The commands read the session index (``Pipeline.load`` as always) and embed with the
+    session model, not one loaded per command (``test_commands_print_no_library_noise`` runs
+    the command line in its own process, model included)."""
+    import rag.pipeline
+
     monkeypatch.setenv("RAG_INDEX_ROOT", str(built_settings.index_root))
+    monkeypatch.setattr(rag.pipeline, "load_embedder", lambda settings: session_model)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -90,15 +96,22 @@ def test_commands_print_no_library_noise(built_settings, tmp_path):
 
     env = {**os.environ, "RAG_INDEX_ROOT": str(built_settings.index_root),
            "RAG_SEEDS_DIR": str(built_settings.seeds_dir)}
-    run = subprocess.run([sys.executable, "-m", "rag.cli", "search", "OSCE", "--k", "1"],
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert "DEBUG" not in run.stderr and "Loading weights" not in run.stderr
-    build = subprocess.run([sys.executable, "-m", "rag.cli", "index", "--quiet"],
-                           env={**env, "RAG_INDEX_NAME": "quiet"},  # warm cache: fast
-                           capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, build.stderr
-    assert "DEBUG" not in build.stderr and "Loading weights" not in build.stderr
+    # both commands at once (the build writes another index name: the search reads on)
+    run = subprocess.Popen([sys.executable, "-m", "rag.cli", "search", "OSCE", "--k", "1"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    build = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", "--quiet"],
+                             env={**env, "RAG_INDEX_NAME": "quiet"},  # warm cache: fast
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for process, timeout in ((run, 300), (build, 600)):
+            stderr = process.communicate(timeout=timeout)[1]
+            assert process.returncode == 0, stderr
+            assert "DEBUG" not in stderr and "Loading weights" not in stderr
+    finally:
+        for process in (run, build):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     tracked = subprocess.run(["git", "ls-files", "index"], capture_output=True, text=True,
                              cwd=built_settings.seeds_dir.parent)
     assert tracked.stdout.split() in ([], ["index/README.md"])

@@ -219,14 +219,20 @@ def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("corpus-index")
 
 
-def test_incremental_index_answers_like_a_full_build(pipeline, shared_root: Path,
-                                                     tmp_path: Path):
+def test_incremental_index_answers_like_a_full_build(built_settings, pipeline,
+                                                     shared_root: Path, tmp_path: Path):
     from rag.answer.render import answer_json
+    from rag.index import passage_vector_texts
     from rag.pipeline import Pipeline
+    from rag.records import Document
+    from tests.conftest import warm_embedding_cache
 
     model = pipeline.embedder
     inc = Settings(index_root=shared_root, index_name="incremental",
                    seeds_dir=_seeds(tmp_path / "inc", SEED_FILES[:1]))
+    # both builds start from the session build's embedding cache: the model embeds only the
+    # changed paragraph (the cache's own vectors are checked against the model below)
+    warm_embedding_cache(built_settings, inc.index_root)
     build_index(inc, build_embedder(inc, model))
     for f in SEED_FILES[1:]:
         add_documents(inc, [f], embedder=model)
@@ -238,9 +244,10 @@ def test_incremental_index_answers_like_a_full_build(pipeline, shared_root: Path
     remove_documents(inc, [SEED_FILES[3].stem], embedder=model)
 
     final_files = sorted(p for p in inc.seeds_dir.iterdir() if p.suffix == ".txt")
-    scratch = Settings(index_root=shared_root / "scratch", embedding_cache=False,
+    scratch = Settings(index_root=shared_root / "scratch",
                        seeds_dir=_seeds(tmp_path / "scratch", final_files))
-    build_index(scratch, model)
+    warm_embedding_cache(built_settings, scratch.index_root)
+    build_index(scratch, build_embedder(scratch, model))
 
     a, b = load_index(inc), load_index(scratch)
     assert [p.id for p in a.passages] == [p.id for p in b.passages]
@@ -249,6 +256,16 @@ def test_incremental_index_answers_like_a_full_build(pipeline, shared_root: Path
     # which texts share a batch): the fidelity bar every backend meets
     assert (vectors_of(a) * vectors_of(b)).sum(axis=1).min() >= 0.9999
     assert np.allclose(a.sentence_vectors, b.sentence_vectors, atol=2e-3)  # stored as float16
+    # the vectors the incremental index holds (cached or embedded by it) are the model's:
+    # a sample of its passages (as build_index embeds them) and sentences embedded afresh
+    rows = list(range(0, len(a.passages), 12))
+    texts = passage_vector_texts([Document(m, ()) for m in a.documents.values()],
+                                 a.passages)
+    fresh = model.embed([texts[i] for i in rows])
+    assert (vectors_of(a)[rows] * fresh).sum(axis=1).min() >= 0.9999
+    rows = list(range(0, len(a.sentences), 40))
+    fresh = model.embed([a.sentences[i].text for i in rows])
+    assert np.allclose(a.sentence_vectors[rows], fresh, atol=2e-3)
 
     pa = Pipeline.from_parts(inc, model, a)
     pb = Pipeline.from_parts(scratch, model, b)

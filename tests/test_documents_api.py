@@ -17,7 +17,7 @@ from rag.corpus import build_embedder
 from rag.index import build_index, load_index
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, warm_embedding_cache
 
 KEY = "k3y-for-the-documents-api-tests"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -41,7 +41,8 @@ QUESTION = "Où le Conseil nordique et l’ONU se sont-ils réunis sur la sécur
 
 
 @pytest.fixture(scope="module")
-def corpus_settings(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def corpus_settings(built_settings: Settings, pipeline,
+                    tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("docs-api")
     seeds = root / "seeds"
     seeds.mkdir()
@@ -50,6 +51,8 @@ def corpus_settings(pipeline, tmp_path_factory: pytest.TempPathFactory) -> Setti
         shutil.copy(f, seeds)
     settings = Settings(index_root=root / "index", seeds_dir=seeds, api_key=KEY,
                         reload_poll_seconds=0.2)
+    # the session build embedded these seeds already: only uploads are new to the model
+    warm_embedding_cache(built_settings, settings.index_root)
     build_index(settings, build_embedder(settings, pipeline.embedder))
     return settings
 

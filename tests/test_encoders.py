@@ -3,7 +3,10 @@
 the same top-5 dense retrieval on the dev questions (overlap ≥ 0.98). ONNX Runtime runs
 fp32; OpenVINO runs fp32 and, where the CPU computes it natively, bf16. The export is done
 once, atomically, and redone when the file is corrupt; ``RAG_EMBEDDING_BACKEND`` and
-``RAG_EMBEDDING_PRECISION`` pick the backend, with a clean fallback."""
+``RAG_EMBEDDING_PRECISION`` pick the backend, with a clean fallback.
+
+The default run holds each backend to that bar on a sample of the passages and questions
+(``tests.helpers.encoder_texts``); ``pytest -m slow`` on all of them."""
 
 from __future__ import annotations
 
@@ -14,8 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.chunking import chunk_corpus
-from rag.documents import load_corpus
 from rag.embeddings import (
     EncoderChoice,
     SentenceTransformerEmbedder,
@@ -23,43 +24,24 @@ from rag.embeddings import (
     load_embedder,
 )
 from rag.errors import ModelUnavailable
-from rag.index import chunk_options, passage_vector_texts
 from rag.onnx_encoder import MARKER, MODEL_FILE, OnnxEmbedder, export_dir
 from rag.openvino_encoder import OpenVinoEmbedder, native_bf16
 from rag.settings import PROJECT_ROOT, Settings
+from tests.helpers import encoder_texts
 
 pytestmark = pytest.mark.model  # loads the embedding model
 
 SEEDS = PROJECT_ROOT / "seeds"
-DEV_QA = PROJECT_ROOT / "eval" / "dev_qa.jsonl"
 MIN_COSINE = 0.9999
 MIN_OVERLAP = 0.98
 K = 5
 FAST = ["onnx", "openvino-fp32", "openvino-bf16"]
-
-
-def passage_texts(settings: Settings) -> list[str]:
-    """Every seed passage text exactly as ``rag.index.build_index`` embeds it."""
-    docs = load_corpus(settings.seeds_dir, settings.catalog_path)
-    return passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))
-
-
-def dev_questions() -> list[str]:
-    return [json.loads(line)["question"] for line in DEV_QA.read_text().splitlines()
-            if line.strip()]
+SIZES = ["sample", pytest.param("full", marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     return Settings(seeds_dir=SEEDS, embedding_cache=False)
-
-
-@pytest.fixture(scope="module")
-def reference(settings: Settings) -> dict[str, np.ndarray]:
-    model = SentenceTransformerEmbedder(settings)
-    texts, questions = passage_texts(settings), dev_questions()
-    assert len(texts) > 100 and len(questions) >= 40
-    return {"passages": model.embed(texts), "questions": model.embed(questions, query=True)}
 
 
 def make_fast(name: str, settings: Settings):
@@ -71,16 +53,25 @@ def make_fast(name: str, settings: Settings):
     return OpenVinoEmbedder(settings.model_copy(update={"embedding_precision": precision}))
 
 
-@pytest.fixture(scope="module", params=FAST)
-def fast(request, settings: Settings):
-    return make_fast(request.param, settings)
-
-
 @pytest.fixture(scope="module")
-def vectors(settings: Settings, reference, fast) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    texts, questions = passage_texts(settings), dev_questions()
-    return {"passages": (reference["passages"], fast.embed(texts)),
-            "questions": (reference["questions"], fast.embed(questions, query=True))}
+def fast_models() -> dict[str, object]:
+    """The fast encoders this module has loaded, by name (each loaded once, whichever order
+    the parametrised tests run in)."""
+    return {}
+
+
+@pytest.fixture(scope="module", params=FAST)
+def fast(request, settings: Settings, fast_models: dict[str, object]):
+    if request.param not in fast_models:
+        fast_models[request.param] = make_fast(request.param, settings)
+    return fast_models[request.param]
+
+
+@pytest.fixture(scope="module", params=SIZES)
+def vectors(request, torch_reference, fast) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    texts, reference = encoder_texts(request.param), torch_reference(request.param)
+    return {"passages": (reference["passages"], fast.embed(texts["passages"])),
+            "questions": (reference["questions"], fast.embed(texts["questions"], query=True))}
 
 
 @pytest.mark.parametrize("kind", ["passages", "questions"])
@@ -116,11 +107,49 @@ def test_batching_and_empty_input(fast) -> None:
     assert onnx_model.embed([]).shape == (0, onnx_model.dim)
 
 
-def test_export_is_reused_and_redone_when_corrupt(tmp_path: Path) -> None:
-    model_folder = str(_converted_folder())
-    settings = Settings(cache_dir=tmp_path, embedding_model=model_folder, embedding_cache=False)
+def tiny_model(folder: Path) -> Path:
+    """A sentence-transformers model of the default model's kind (BERT, a fast tokenizer,
+    mean pooling, normalisation) with a word-level vocabulary of a few words and one layer of
+    random weights: it loads and exports to ONNX in a second or two, where the default
+    model's export takes half a minute."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]",
+             *"passage query : chapitre viii de la charte exemple texte court".split()]
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, "[UNK]"))
+    tokenizer.normalizer = normalizers.Lowercase()
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    hf = folder / "hf"
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=512,
+                            pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+                            sep_token="[SEP]").save_pretrained(str(hf))
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=len(words), hidden_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=4096)
+              ).save_pretrained(str(hf))  # 4096: an ONNX file over 1 MB, like real ones
+    try:  # sentence-transformers 6 moved the modules
+        from sentence_transformers.sentence_transformer import modules as st
+    except ImportError:
+        from sentence_transformers import models as st
+    transformer = st.Transformer(str(hf), max_seq_length=512)
+    SentenceTransformer(modules=[transformer, st.Pooling(64, "mean"), st.Normalize()],
+                        device="cpu").save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.mark.parametrize("model", ["tiny", pytest.param("default", marks=pytest.mark.slow)])
+def test_export_is_reused_and_redone_when_corrupt(tmp_path: Path, model: str) -> None:
+    model_folder = str(tiny_model(tmp_path / "tiny") if model == "tiny"
+                       else _converted_folder())
+    cache = tmp_path / "cache"
+    settings = Settings(cache_dir=cache, embedding_model=model_folder, embedding_cache=False)
     first = OnnxEmbedder(settings)
-    folder = export_dir(model_folder, tmp_path)
+    folder = export_dir(model_folder, cache)
     assert first.folder == folder and (folder / MODEL_FILE).is_file()
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp left
     stamp = (folder / MODEL_FILE).stat().st_mtime_ns
@@ -134,6 +163,15 @@ def test_export_is_reused_and_redone_when_corrupt(tmp_path: Path) -> None:
     assert (vector * first.embed(["Chapitre VIII de la Charte"])).sum() >= MIN_COSINE
 
 
+@pytest.fixture(scope="module")
+def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the tiny model, for the tests of which backend is chosen (not of the
+    vectors): every backend loads it in a second."""
+    root = tmp_path_factory.mktemp("tiny")
+    return Settings(cache_dir=root / "cache", embedding_model=str(tiny_model(root / "model")),
+                    embedding_cache=False)
+
+
 def _converted_folder() -> Path:
     from rag.embeddings import resolve_model_path
 
@@ -145,8 +183,8 @@ def _converted_folder() -> Path:
                                                ("onnx", "OnnxEmbedder"),
                                                ("openvino", "OpenVinoEmbedder"),
                                                ("auto", "OpenVinoEmbedder")])
-def test_backend_setting(backend: str, kind: str, caplog) -> None:
-    settings = Settings(embedding_backend=backend, embedding_cache=False)
+def test_backend_setting(backend: str, kind: str, tiny_settings: Settings, caplog) -> None:
+    settings = tiny_settings.model_copy(update={"embedding_backend": backend})
     with caplog.at_level(logging.INFO, logger="rag.embeddings"):
         embedder = load_embedder(settings).embedder.embedder  # under cache and batcher
     assert type(embedder).__name__ == kind
@@ -154,12 +192,13 @@ def test_backend_setting(backend: str, kind: str, caplog) -> None:
     assert embedder.encoder == choose_encoder(settings)  # predicted without loading
 
 
-def test_auto_falls_back_to_onnx_then_torch(monkeypatch, caplog) -> None:
+def test_auto_falls_back_to_onnx_then_torch(tiny_settings: Settings, monkeypatch,
+                                            caplog) -> None:
     import rag.onnx_encoder
     import rag.openvino_encoder
 
-    settings = Settings(embedding_backend="auto", embedding_cache=False, query_batch_size=1,
-                        query_cache_size=0)
+    settings = tiny_settings.model_copy(update={"embedding_backend": "auto",
+                                                "query_batch_size": 1, "query_cache_size": 0})
     monkeypatch.setattr(rag.openvino_encoder, "openvino_available", lambda: False)
     assert isinstance(load_embedder(settings), OnnxEmbedder)
     assert choose_encoder(settings) == EncoderChoice("onnx")
@@ -170,14 +209,15 @@ def test_auto_falls_back_to_onnx_then_torch(monkeypatch, caplog) -> None:
     assert "embedding backend: torch" in caplog.text
 
 
-def test_auto_skips_a_backend_that_fails(monkeypatch, caplog) -> None:
+def test_auto_skips_a_backend_that_fails(tiny_settings: Settings, monkeypatch,
+                                         caplog) -> None:
     import rag.openvino_encoder
 
     def broken(*args, **kwargs):
         raise RuntimeError("plugin crashed")
 
     monkeypatch.setattr(rag.openvino_encoder.OpenVinoEmbedder, "__init__", broken)
-    settings = Settings(embedding_cache=False, query_batch_size=1, query_cache_size=0)
+    settings = tiny_settings.model_copy(update={"query_batch_size": 1, "query_cache_size": 0})
     with caplog.at_level(logging.WARNING, logger="rag.embeddings"):
         assert isinstance(load_embedder(settings), OnnxEmbedder)
     assert "openvino unavailable (plugin crashed)" in caplog.text

@@ -48,8 +48,13 @@ def test_follow_ups_are_asked_as_the_chat_endpoint_asks_them(pipeline, built_set
 
 
 @pytest.fixture()
-def use_index(built_settings, monkeypatch):
+def use_index(built_settings, session_model, monkeypatch):
+    """``rag eval`` loads the session index (``Pipeline.load`` as always) with the session
+    model, not a model of its own."""
+    import rag.pipeline
+
     monkeypatch.setenv("RAG_INDEX_ROOT", str(built_settings.index_root))
+    monkeypatch.setattr(rag.pipeline, "load_embedder", lambda settings: session_model)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

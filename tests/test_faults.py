@@ -67,12 +67,18 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
 @pytest.mark.model
 @pytest.mark.parametrize("missing", ["model.safetensors", "tokenizer.json"])
 def test_missing_or_damaged_model_cache_is_rebuilt_from_the_wheel(tmp_path, missing):
+    import shutil
+
     from rag.e5_convert import MARKER
     from rag.embeddings import resolve_model_path
 
     settings = Settings(cache_dir=tmp_path)
+    # a model cache holding a complete conversion: a copy of the default cache's (converted
+    # there once), so that only the rebuild below converts
+    shared = Path(resolve_model_path(settings.embedding_model, Settings().cache_dir))
+    shutil.copytree(shared, tmp_path / shared.relative_to(Settings().cache_dir))
     folder = Path(resolve_model_path(settings.embedding_model, settings.cache_dir))
-    assert (folder / MARKER).exists()
+    assert folder.is_relative_to(tmp_path) and (folder / MARKER).exists()
     (folder / missing).unlink()
     (folder / MARKER).unlink()
     again = Path(resolve_model_path(settings.embedding_model, settings.cache_dir))

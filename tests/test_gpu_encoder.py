@@ -13,11 +13,11 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embeddings import EncoderChoice, SentenceTransformerEmbedder, choose_encoder
+from rag.embeddings import EncoderChoice, choose_encoder
 from rag.errors import ModelUnavailable
 from rag.gpu_encoder import DeviceEmbedder, device_precision, resolve_device
 from rag.settings import Settings
-from tests.test_encoders import dev_questions, passage_texts
+from tests.helpers import encoder_texts
 
 pytestmark = pytest.mark.model  # loads the embedding model
 
@@ -32,10 +32,9 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def reference(settings: Settings) -> dict[str, np.ndarray]:
-    model = SentenceTransformerEmbedder(settings)
-    return {"passages": model.embed(passage_texts(settings)),
-            "questions": model.embed(dev_questions(), query=True)}
+def reference(torch_reference) -> dict[str, np.ndarray]:
+    """sentence-transformers' vectors of every seed passage and dev question."""
+    return torch_reference("full")
 
 
 @pytest.mark.skipif(HAS_CUDA, reason="a GPU is present")
@@ -69,11 +68,14 @@ def test_cpu_only_backends_refuse_a_gpu(monkeypatch) -> None:
         choose_encoder(Settings(embedding_backend="openvino"))
 
 
-def test_device_loop_reproduces_sentence_transformers_on_the_cpu(settings, reference) -> None:
+@pytest.mark.parametrize("size", ["sample", pytest.param("full", marks=pytest.mark.slow)])
+def test_device_loop_reproduces_sentence_transformers_on_the_cpu(settings, torch_reference,
+                                                                 size: str) -> None:
+    texts, reference = encoder_texts(size), torch_reference(size)
     model = DeviceEmbedder(settings, "cpu", "fp32")
     assert model.encoder == EncoderChoice("torch", "fp32", "cpu")
-    passages = model.embed(passage_texts(settings))
-    questions = model.embed(dev_questions(), query=True)
+    passages = model.embed(texts["passages"])
+    questions = model.embed(texts["questions"], query=True)
     assert (passages * reference["passages"]).sum(axis=1).min() >= 0.9999
     assert (questions * reference["questions"]).sum(axis=1).min() >= 0.9999
     assert model.embed([]).shape == (0, model.dim)
@@ -95,8 +97,9 @@ def test_gpu_half_precision_meets_the_fidelity_bar(settings, reference,
     choice = choose_encoder(gpu_settings)
     assert choice.device == "cuda" and choice.precision in ("bf16", "fp16")
     model = DeviceEmbedder(gpu_settings, "cuda", choice.precision)
-    passages = model.embed(passage_texts(settings))
-    questions = model.embed(dev_questions(), query=True)
+    texts = encoder_texts("full")
+    passages = model.embed(texts["passages"])
+    questions = model.embed(texts["questions"], query=True)
     assert (passages * reference["passages"]).sum(axis=1).min() >= 0.999
     assert (questions * reference["questions"]).sum(axis=1).min() >= 0.999
     assert _top5_overlap(reference, passages, questions) >= 0.98

@@ -496,11 +496,16 @@ def _path_is_a_file(settings: Settings) -> None:
                               "index_path_is_a_file"])
 @pytest.mark.model
 def test_app_on_a_damaged_index_starts_and_answers_503(real_model_pristine: Path,
-                                                       tmp_path: Path, damaging):
+                                                       tmp_path: Path, damaging,
+                                                       session_model, monkeypatch):
     from fastapi.testclient import TestClient
 
+    import rag.pipeline
     from api.main import create_app
 
+    # the app tries to load the pipeline at start-up and again on each request: each time
+    # the real model (the session's, already loaded) and then the damaged index
+    monkeypatch.setattr(rag.pipeline, "load_embedder", lambda settings: session_model)
     root = tmp_path / "index"
     root.mkdir()
     shutil.copytree(real_model_pristine, root / real_model_pristine.name)

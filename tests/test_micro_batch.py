@@ -112,7 +112,8 @@ def test_close_stops_the_threads_and_later_calls_still_work() -> None:
 
 
 @pytest.mark.model
-def test_settings_wire_the_batcher_under_the_question_cache() -> None:
+def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None:
+    import rag.embeddings
     from rag.embeddings import load_embedder
     from rag.settings import Settings
 
@@ -122,9 +123,12 @@ def test_settings_wire_the_batcher_under_the_question_cache() -> None:
     assert embedder.tokenizer is not None  # token counts see through both wrappers
     vectors = embedder.embed(["Quelle ville ?", "Quel pays ?"], query=True)
     assert vectors.shape == (2, embedder.dim)
-    plain = load_embedder(Settings(query_batch_size=1, query_cache_size=0))
-    assert not isinstance(plain, MicroBatcher)
-    assert (vectors[0] * plain.embed(["Quelle ville ?"], query=True)[0]).sum() > 0.9999
+    model = embedder.embedder.embedder  # the backend under both wrappers
+    assert not isinstance(model, MicroBatcher)
+    assert (vectors[0] * model.embed(["Quelle ville ?"], query=True)[0]).sum() > 0.9999
+    # without batching nor cache the backend is returned as is (that model, not a new one)
+    monkeypatch.setattr(rag.embeddings, "_backend", lambda settings, show_progress: model)
+    assert load_embedder(Settings(query_batch_size=1, query_cache_size=0)) is model
 
 
 def test_an_unused_batcher_is_collected_with_its_model_and_threads() -> None:

@@ -83,13 +83,15 @@ def test_cross_site_requests_cannot_change_the_service(built_settings, pipeline)
     assert own.status_code == 200 and plain.status_code == 200
 
 
-def test_probes_and_errors_show_no_paths_and_reload_brings_the_server_up(pipeline, tmp_path):
+def test_probes_and_errors_show_no_paths_and_reload_brings_the_server_up(built_settings,
+                                                                         pipeline, tmp_path):
     from rag.corpus import build_embedder
     from rag.index import build_index
-    from tests.conftest import SEEDS
+    from tests.conftest import SEEDS, warm_embedding_cache
 
     settings = Settings(index_root=tmp_path / "index", seeds_dir=SEEDS,
                         reload_poll_seconds=0)
+    warm_embedding_cache(built_settings, settings.index_root)  # the build below embeds nothing
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,37 @@ def _build(env: dict[str, str]) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+# `rag index` with the test embedder in place of the model, each call taking DELAY seconds
+FAKE_MODEL_INDEX = f"""
+import os, sys, time
+sys.path[:0] = [{str(PROJECT_ROOT)!r}]
+import rag.corpus
+from rag.cli import main
+from tests.fakes import HashEmbedder
+
+DELAY = float(os.environ["TEST_EMBED_DELAY"])
+real = rag.corpus.build_embedder
+
+
+class Slow(HashEmbedder):
+    def embed(self, texts, *, query=False):
+        time.sleep(DELAY)
+        return super().embed(texts, query=query)
+
+
+rag.corpus.build_embedder = lambda settings, embedder=None, show_progress=False: real(
+    settings, Slow(settings.embedding_model))
+sys.exit(main(["index", "--quiet"]))
+"""
+
+
+def _build_with_the_test_embedder(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", FAKE_MODEL_INDEX],
+                            env={"TEST_EMBED_DELAY": "0", **env,
+                                 "RAG_EMBEDDING_MODEL": "test-hash"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def _cached_rows(root: Path) -> int:
     cache = root / ".cache" / "embeddings.sqlite3"
     if not cache.exists():  # sqlite3.connect would create it
@@ -110,18 +142,36 @@ def _sources_without_dates(folder: Path) -> list[dict]:
             for row in json.loads((folder / "sources.json").read_text())]
 
 
+def test_killed_build_with_the_test_embedder_resumes_with_the_same_vectors_and_manifest(
+        tmp_path: Path) -> None:
+    """``rag index`` killed mid-way and run again, with the test embedder in place of the
+    model: what is cached, what is embedded again, what is written."""
+    _kill_and_resume(tmp_path, _build_with_the_test_embedder,
+                     embedding_model="test-hash")
+
+
+@pytest.mark.slow
 @pytest.mark.model
 def test_killed_build_resumes_with_the_same_vectors_and_manifest(tmp_path: Path) -> None:
+    """The same with the real model (three builds of two documents: slow)."""
+    _kill_and_resume(tmp_path, _build)
+
+
+def _kill_and_resume(tmp_path: Path, build: Callable[[dict[str, str]], subprocess.Popen],
+                     **changes: str) -> None:
+    """A reference build, a build killed once it has cached two chunks, then the same build
+    again: it embeds only what the killed one lacked and writes the reference's index.
+    ``changes``: settings of the builds that are not the defaults (their model)."""
     seeds = _subset(tmp_path / "seeds")
     base = {**os.environ, "RAG_SEEDS_DIR": str(seeds), "RAG_BUILD_CHUNK_SIZE": "16"}
     reference_root, resumed_root = tmp_path / "reference", tmp_path / "resumed"
-    reference = _build({**base, "RAG_INDEX_ROOT": str(reference_root)})
+    reference = build({**base, "RAG_INDEX_ROOT": str(reference_root)})
     output = reference.communicate(timeout=600)[0]
     assert reference.returncode == 0, output
     all_texts = _embedded(output)
 
     env = {**base, "RAG_INDEX_ROOT": str(resumed_root)}
-    killed = _build(env)
+    killed = build({**env, "TEST_EMBED_DELAY": "0.2"})  # (the real model takes its time)
     deadline = time.monotonic() + 300
     while _cached_rows(resumed_root) < 32 and killed.poll() is None:
         assert time.monotonic() < deadline, "the build never stored a chunk"
@@ -131,15 +181,15 @@ def test_killed_build_resumes_with_the_same_vectors_and_manifest(tmp_path: Path)
     done_before = _cached_rows(resumed_root)
     assert not (resumed_root / "default").exists()  # nothing half-written is served
 
-    resumed = _build(env)
+    resumed = build(env)
     output = resumed.communicate(timeout=600)[0]
     assert resumed.returncode == 0, output
     assert 0 < done_before < all_texts
     assert _embedded(output) == all_texts - done_before  # only what the killed build lacked
     assert [p.name for p in resumed_root.iterdir() if ".tmp-" in p.name] == []
 
-    a = load_index(Settings(seeds_dir=seeds, index_root=reference_root))
-    b = load_index(Settings(seeds_dir=seeds, index_root=resumed_root))
+    a = load_index(Settings(seeds_dir=seeds, index_root=reference_root, **changes))
+    b = load_index(Settings(seeds_dir=seeds, index_root=resumed_root, **changes))
     np.testing.assert_array_equal(vectors_of(a), vectors_of(b))
     np.testing.assert_array_equal(np.load(a.path / SENTENCE_VECTORS),
                                   np.load(b.path / SENTENCE_VECTORS))

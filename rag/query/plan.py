@@ -33,8 +33,12 @@ def fold(text: str) -> str:
     text = text.lower().replace("’", "'")
     if text.isascii():
         return text
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+# combining marks left by NFKD decomposition (the diacritics of Latin, Greek and Cyrillic
+# letters and their extensions): removed by one regular expression, not char by char
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 Kind = Literal["factoid", "list", "explanation", "summary", "comparison", "yes_no",
