@@ -113,6 +113,10 @@ class AskResult(BaseModel):  # MCP ask
     """A cited answer (or an abstention when the documents do not say)."""
 
     question: str
+    resolved_question: str | None = Field(
+        None, description="A follow-up as understood from the conversation (the "
+        "self-contained question, or the turn with the question it continues); null for a "
+        "question that stands alone.")
     answer: str = Field(description="The answer; its sentences end with [n] citation markers.")
     abstained: bool
     confidence: float
@@ -272,6 +276,9 @@ class ChatCompletion(BaseModel):
     usage: Usage
     citations: list[Citation] = Field(description="The citations the reply still shows.")
     abstained: bool
+    resolved_question: str | None = Field(
+        None, description="The last user message as understood from the conversation; null "
+        "when it stands alone.")
 
 
 class ChatDelta(BaseModel):
@@ -303,6 +310,7 @@ class ChatCompletionChunk(BaseModel):
     usage: Usage | None = None
     citations: list[Citation] | None = None
     abstained: bool | None = None
+    resolved_question: str | None = None
 
 
 class ModelCard(BaseModel):

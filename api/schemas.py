@@ -9,6 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag.answer.registry import ComposerName, composer_help
 
 
+class Turn(BaseModel):
+    """One earlier turn of a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20_000)
+
+
 class AskRequest(BaseModel):
     """``POST /v1/ask``."""
 
@@ -19,6 +27,9 @@ class AskRequest(BaseModel):
                                         description="Restrict to these document ids/symbols.")
     composer: ComposerName | None = Field(  # the enum is the registry's names
         None, description=f"Default: RAG_COMPOSER. {composer_help()}.")
+    history: list[Turn] | None = Field(
+        None, max_length=50, description="Earlier turns of a conversation, oldest first: "
+        "the question is then resolved as a follow-up ('Et en 2019 ?').")
 
 
 class SearchRequest(BaseModel):

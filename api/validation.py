@@ -20,6 +20,9 @@ def clean_question(text: str, settings: Settings, field: str = "question") -> st
     return cleaned
 
 
+HISTORY_TURNS = 8  # earlier turns a follow-up is resolved against (chat and /v1/ask)
+
+
 def clean_turn(text: str, settings: Settings) -> str:
     """An earlier turn of a conversation: control characters stripped, cut to the question
     length limit (an earlier answer may be long; it is context, not a question)."""

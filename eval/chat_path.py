@@ -12,13 +12,13 @@ from typing import Any
 def chat_arguments(question: str, turns: Sequence[tuple[str, str]], settings: Any
                    ) -> tuple[str, list[tuple[str, str]]]:
     """``(question, history)`` as the chat endpoint passes them to ``Pipeline.ask``."""
-    from api.routes.chat import _HISTORY_TURNS, resolve_question
+    from api.routes.chat import resolve_question
     from api.schemas import ChatMessage
-    from api.validation import clean_question, clean_turn
+    from api.validation import HISTORY_TURNS, clean_question, clean_turn
 
     messages = [ChatMessage(role=role, content=content) for role, content in turns]
     messages.append(ChatMessage(role="user", content=question))
     asked, history = resolve_question(messages)
     asked = clean_question(asked, settings, "messages")
-    recent = history[-_HISTORY_TURNS:]
+    recent = history[-HISTORY_TURNS:]
     return asked, [(role, clean_turn(text, settings)) for role, text in recent]

@@ -170,12 +170,47 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     pipe = _pipeline(settings)
     questions = list(read_batch(args.batch)) if args.batch else [(None, args.question)]
+    history = read_history(args.history) if args.history else None
     for item_id, question in questions:
-        answer = pipe.ask(question, k=args.k, documents=args.doc, composer=args.composer)
+        answer = pipe.ask(question, k=args.k, documents=args.doc, composer=args.composer,
+                          history=history)
         if args.json or args.batch:
             _print_json(_with_id(item_id, answer_json(answer)))
         else:
             print(format_answer(answer))
+    return 0
+
+
+def read_history(path: Path) -> list[tuple[str, str]]:
+    """Earlier turns from a JSON file: a list of ``{"role": "user"|"assistant", "content":
+    …}`` (the messages an OpenAI client sends; other roles are skipped)."""
+    try:
+        rows = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RagError(f"Cannot read the conversation {path}: {exc}") from exc
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("content"), str) for r in rows):
+        raise RagError(f"{path}: expected a JSON list of {{\"role\", \"content\"}} messages")
+    return [(r["role"], r["content"]) for r in rows if r.get("role") in ("user", "assistant")]
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.answer.render import format_answer
+
+    pipe = _pipeline(settings)
+    history: list[tuple[str, str]] = []
+    print("Posez une question (ligne vide ou Ctrl-D pour finir) / Ask a question "
+          "(empty line or Ctrl-D to end).")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        answer = pipe.ask(question, k=args.k, composer=args.composer, history=history)
+        print(format_answer(answer), end="\n\n")
+        history += [("user", question), ("assistant", answer.text)]
     return 0
 
 
@@ -285,7 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "ask":
             p.add_argument("--composer", default=None, choices=COMPOSER_NAMES,
                            help=f"default: RAG_COMPOSER, {DEFAULT_COMPOSER}. {composer_help()}")
+            p.add_argument("--history", type=Path, help="earlier turns of a conversation "
+                           "(JSON list of role/content messages): the question is a follow-up")
         p.set_defaults(func=func, positional=positional)
+
+    p = sub.add_parser("chat", help="a conversation: each question may follow up on the "
+                                    "ones before")
+    p.add_argument("-k", "--k", type=int, default=None, help="number of passages")
+    p.add_argument("--composer", default=None, choices=COMPOSER_NAMES,
+                   help=f"default: RAG_COMPOSER, {DEFAULT_COMPOSER}")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("passages", help="print the passages of the seed documents")
     p.add_argument("--doc", action="append", help="document id, file or symbol")

@@ -39,6 +39,21 @@ def test_ask_returns_the_answer_object_and_server_timing(client):
     assert "app;dur=" in r.headers["server-timing"]
 
 
+def test_ask_with_history_resolves_a_follow_up(client):
+    first = client.post("/v1/ask", json={"question": QUESTION}).json()
+    assert first["resolved_question"] is None  # a question that stands alone
+    r = client.post("/v1/ask", json={"question": "Et en avril 2019 ?", "history": [
+        {"role": "user", "content": QUESTION}, {"role": "assistant", "content": first["answer"]}]})
+    body = r.json()
+    assert r.status_code == 200 and "avril 2019" in body["resolved_question"]
+    assert body["question"] == "Et en avril 2019 ?"
+    assert not body["abstained"] and "2019" in " ".join(c["quote"] for c in body["citations"])
+    chat = client.post("/v1/chat/completions", json={"model": "unrag", "messages": [
+        {"role": "user", "content": QUESTION}, {"role": "assistant", "content": first["answer"]},
+        {"role": "user", "content": "Et en avril 2019 ?"}]}).json()
+    assert chat["resolved_question"] == body["resolved_question"]
+
+
 def test_ask_with_document_filter_and_top_k(client):
     r = client.post("/v1/ask", json={"question": QUESTION, "top_k": 2,
                                      "documents": ["A/75/345"]})
@@ -54,6 +69,10 @@ def test_ask_with_document_filter_and_top_k(client):
     ({"question": "ok", "surprise": 1}, 422, "invalid_request"),
     ({"question": "ok", "composer": "magic"}, 422, "invalid_request"),
     ({"question": "ok", "documents": ["S/1999/1"]}, 404, "unknown_document"),
+    ({"question": "ok", "history": [{"role": "system", "content": "x"}]}, 422,
+     "invalid_request"),
+    ({"question": "ok", "history": [{"role": "user"}]}, 422, "invalid_request"),
+    ({"question": "ok", "history": "Et en 2019 ?"}, 422, "invalid_request"),
 ])
 def test_ask_rejects_bad_input_with_json_errors(client, body, status, code):
     r = client.post("/v1/ask", json=body)

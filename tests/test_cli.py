@@ -48,6 +48,26 @@ def test_batch_ask_prints_json_lines(use_index, tmp_path, capsys):
     assert [x.get("id") for x in hits] == ["vn-1", None, 7]
 
 
+def test_ask_with_history_and_chat_resolve_follow_ups(use_index, tmp_path, capsys,
+                                                     monkeypatch):
+    first = ("Dans quelle ville la Secrétaire générale adjointe a-t-elle mené des "
+             "consultations avec l’OTSC en novembre 2018 ?")
+    history = tmp_path / "conversation.json"
+    history.write_text(json.dumps([{"role": "user", "content": first},
+                                   {"role": "assistant", "content": "À Moscou [1]."}]), "utf-8")
+    assert cli.main(["ask", "Et en avril 2019 ?", "--history", str(history), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "avril 2019" in out["resolved_question"] and out["question"] == "Et en avril 2019 ?"
+    history.write_text('{"role": "user"}', "utf-8")
+    assert cli.main(["ask", "Et en 2019 ?", "--history", str(history)]) == 2
+    assert "JSON list" in capsys.readouterr().err
+    lines = iter([first, "Et en avril 2019 ?", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    assert cli.main(["chat"]) == 0
+    printed = capsys.readouterr().out
+    assert "(Compris comme : " in printed and "avril 2019" in printed
+
+
 def test_bad_batch_line_is_a_clear_error(use_index, tmp_path, capsys):
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"q": "missing field"}\n', "utf-8")

@@ -193,7 +193,7 @@ def test_1_each_answer_card_repeats_its_question(page):
 def test_1_the_previous_answer_is_dimmed_while_waiting(page):
     ask(page, Q_MOSCOW)
     held = []
-    page.route("**/v1/chat/completions", lambda route: held.append(route))
+    page.route("**/v1/ask", lambda route: held.append(route))
     page.fill("#question", Q_FOLLOW)
     page.click("#submit")
     page.wait_for_selector("#turns[aria-busy] .turn.stale")
@@ -215,7 +215,7 @@ def test_1_the_previous_answer_is_dimmed_while_waiting(page):
 
 def test_1_an_error_belongs_to_its_question_not_to_the_old_answer(page):
     ask(page, Q_MOSCOW)
-    page.route("**/v1/chat/completions", lambda route: route.abort("connectionfailed"))
+    page.route("**/v1/ask", lambda route: route.abort("connectionfailed"))
     ask(page, Q_FOLLOW)
     failed = last_turn(page)
     assert failed.locator(".question-text").inner_text() == Q_FOLLOW
@@ -225,7 +225,7 @@ def test_1_an_error_belongs_to_its_question_not_to_the_old_answer(page):
     assert 0 <= box["y"] < DESKTOP["height"], "the error is scrolled into view"
     assert "Failed to fetch" not in page.inner_text("body")
     assert page.input_value("#question") == Q_FOLLOW, "the question is kept to retry"
-    page.unroute("**/v1/chat/completions")
+    page.unroute("**/v1/ask")
     failed.locator(".retry").click()
     page.wait_for_selector("#turns:not([aria-busy]) > .turn:nth-child(2) .turn-foot",
                            timeout=60_000)
@@ -538,22 +538,26 @@ def test_8_a_401_asks_for_the_key_and_it_is_sent(page):
 
 # -- what staff expect ----------------------------------------------------------------
 
-def test_follow_up_goes_to_chat_completions_with_the_history(page):
+def test_a_follow_up_goes_to_ask_with_the_history_and_says_how_it_was_understood(page):
     asks, chats = requests_to(page, "/v1/ask"), requests_to(page, "/v1/chat/completions")
     ask(page, Q_MOSCOW)
     ask(page, Q_FOLLOW)
-    assert len(asks) == 1 and len(chats) == 1
-    body = json.loads(chats[0].post_data)
-    assert body["model"] == "unrag"
-    roles = [m["role"] for m in body["messages"]]
-    assert roles == ["user", "assistant", "user"]
-    assert body["messages"][0]["content"] == Q_MOSCOW
-    assert "Moscou" in body["messages"][1]["content"]
-    assert f"[1] {SG_REPORT}, par. 40" in body["messages"][1]["content"]
-    assert body["messages"][2]["content"] == Q_FOLLOW
-    turn = last_turn(page)  # rendered from the `citations` field, sources not repeated
+    assert len(asks) == 2 and len(chats) == 0
+    body = json.loads(asks[1].post_data)
+    assert body["question"] == Q_FOLLOW
+    roles = [m["role"] for m in body["history"]]
+    assert roles == ["user", "assistant"]
+    assert body["history"][0]["content"] == Q_MOSCOW
+    assert "Moscou" in body["history"][1]["content"]
+    assert f"[1] {SG_REPORT}, par. 40" in body["history"][1]["content"]
+    turn = last_turn(page)
+    # "Et en avril 2019 ?" is the first question with its date replaced
+    understood = turn.locator(".understood").inner_text()
+    assert "Compris comme" in understood and "avril 2019" in understood
+    assert "novembre 2018" not in understood
     assert turn.locator(".answer-text .marker").count() >= 1
     assert turn.locator(".sources li").count() >= 1
+    assert turn.locator(".confidence").count() == 1  # a follow-up's card is complete
     assert "Sources :" not in turn.locator(".answer-text").inner_text()
     turn.locator(".marker").first.click()
     page.wait_for_selector("#passage:not([hidden]) mark")
@@ -693,10 +697,10 @@ def walk(page, check):
     page.click("#new-conversation")
     ask(page, Q_TWO_DOCS)
     check("parts")
-    page.route("**/v1/chat/completions", lambda route: route.abort("connectionfailed"))
+    page.route("**/v1/ask", lambda route: route.abort("connectionfailed"))
     ask(page, Q_FOLLOW)
     check("error")
-    page.unroute("**/v1/chat/completions")
+    page.unroute("**/v1/ask")
     page.click("#browse")
     page.wait_for_selector(".doc-item")
     page.click("#upload summary")

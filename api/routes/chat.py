@@ -39,7 +39,7 @@ from api.responses import (
     inline_schema,
 )
 from api.schemas import ChatMessage, ChatRequest
-from api.validation import clean_question, clean_turn
+from api.validation import HISTORY_TURNS, clean_question, clean_turn
 from rag.answer.registry import COMPOSERS, chat_models
 from rag.answer.render import citation_json, sources_block
 from rag.answer.types import Answer
@@ -49,7 +49,6 @@ from rag.tokens import TokenCounter, token_counter
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Authorized])
 MODELS = chat_models()  # model id → composer (rag.answer.registry)
-_HISTORY_TURNS = 8  # earlier turns passed to the question analysis
 
 
 def message_text(message: ChatMessage) -> str:
@@ -92,6 +91,7 @@ class Reply:
     abstained: bool
     prompt_tokens: int
     completion_tokens: int
+    resolved_question: str | None = None
 
     def usage(self) -> dict[str, int]:
         """OpenAI's ``usage`` object (:class:`api.responses.Usage`; tokens of the embedding
@@ -111,7 +111,8 @@ def make_reply(answer: Answer, body: ChatRequest, counter: TokenCounter) -> Repl
     citations = [citation_json(c) for c in answer.citations
                  if full or f"[{c.marker}]" in content]
     prompt = sum(counter.count(message_text(m)) for m in body.messages)
-    return Reply(content, finish, citations, answer.abstained, prompt, counter.count(content))
+    return Reply(content, finish, citations, answer.abstained, prompt, counter.count(content),
+                 answer.understood)
 
 
 def _completion(reply: Reply, model: str) -> ChatCompletion:
@@ -123,6 +124,7 @@ def _completion(reply: Reply, model: str) -> ChatCompletion:
         "usage": reply.usage(),
         "citations": reply.citations,
         "abstained": reply.abstained,
+        "resolved_question": reply.resolved_question,
     })
 
 
@@ -145,7 +147,8 @@ def sse_chunks(reply: Reply, model: str, include_usage: bool = False) -> Iterato
     yield chunk({"role": "assistant", "content": ""})
     for piece in re.findall(r"\S+\s*|\s+", reply.content):
         yield chunk({"content": piece})
-    yield chunk({}, reply.finish_reason, citations=reply.citations, abstained=reply.abstained)
+    yield chunk({}, reply.finish_reason, citations=reply.citations, abstained=reply.abstained,
+                resolved_question=reply.resolved_question)
     if include_usage:
         yield event({"id": cid, "object": "chat.completion.chunk", "created": created,
                      "model": model, "choices": [], "usage": reply.usage()})
@@ -184,14 +187,14 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: S
     """Answer the last user message, OpenAI style (``stream: true`` for SSE). Honoured,
     ignored and refused parameters: :mod:`api.chat_options`. Extension fields: top-level
     ``citations`` (the /v1/ask citation objects; in a stream, on the finishing chunk) and
-    ``abstained``."""
+    ``abstained`` and ``resolved_question`` (how the last message was understood)."""
     if body.model not in MODELS:
         raise ApiError(404, "model_not_found",
                        f"Unknown model {body.model!r}; available: {', '.join(MODELS)}")
     check_options(body)
     question, history = resolve_question(body.messages)
     question = clean_question(question, settings, "messages")
-    history = [(role, clean_turn(text, settings)) for role, text in history[-_HISTORY_TURNS:]]
+    history = [(role, clean_turn(text, settings)) for role, text in history[-HISTORY_TURNS:]]
     answer, reply = await run_in_threadpool(_answer, pipeline, question, history, body)
     count_answer(request, answer, "chat")
     if body.stream:

@@ -1,7 +1,7 @@
 // Staff page: ask, follow up in a conversation, open the cited paragraphs, browse and add
-// documents. The first question goes to POST /v1/ask; follow-ups go to
-// POST /v1/chat/completions with the conversation, whose `citations` field carries the same
-// citation objects. All document text is inserted with textContent (never as HTML).
+// documents. Every question goes to POST /v1/ask; a follow-up carries the conversation
+// before it as `history`, and the server says how it understood it (`resolved_question`).
+// All document text is inserted with textContent (never as HTML).
 "use strict";
 
 const I18N = {
@@ -20,6 +20,7 @@ const I18N = {
     loading: "Recherche dans les documents…", answered: "Réponse reçue.",
     sources: "Sources", closest: "Passages les plus proches",
     notFound: "Réponse introuvable dans les documents.",
+    understood: "Compris comme",
     confidence: "Confiance", high: "élevée", medium: "moyenne", low: "faible",
     confidenceTitle: "Confiance calibrée : {n} (de 0 à 1)", time: "répondu en {s} s",
     timeFast: "répondu en moins de 0,1 s",
@@ -75,6 +76,7 @@ const I18N = {
     loading: "Searching the documents…", answered: "Answer received.",
     sources: "Sources", closest: "Closest passages",
     notFound: "Not found in the documents.",
+    understood: "Understood as",
     confidence: "Confidence", high: "high", medium: "medium", low: "low",
     confidenceTitle: "Calibrated confidence: {n} (0 to 1)", time: "answered in {s} s",
     timeFast: "answered in under 0.1 s",
@@ -370,22 +372,7 @@ function fromAsk(data) {
     confidence: typeof data.confidence === "number" ? data.confidence : null,
     seconds: data.timings_ms && data.timings_ms.total ? data.timings_ms.total / 1000 : null,
     parts: Array.isArray(data.parts) ? data.parts : null, content,
-  };
-}
-
-function fromChat(data) {
-  const choice = (data.choices || [])[0] || {};
-  const content = (choice.message && choice.message.content) || "";
-  const citations = Array.isArray(data.citations) ? data.citations : [];
-  let text = content;
-  if (citations.length) { // the message ends with its numbered sources: drop them here
-    const at = Math.max(content.lastIndexOf("\n\nSources :\n"), content.lastIndexOf("\n\nSources:\n"));
-    if (at >= 0) text = content.slice(0, at);
-  }
-  return {
-    text, abstained: !!data.abstained, citations, passages: [],
-    confidence: typeof data.confidence === "number" ? data.confidence : null, seconds: null,
-    parts: Array.isArray(data.parts) ? data.parts : null, content,
+    understood: typeof data.resolved_question === "string" ? data.resolved_question : null,
   };
 }
 
@@ -554,6 +541,11 @@ function renderTurn(turn) {
 function renderAnswerInto(art, turn) {
   const a = turn.answer;
   let parsed = { ranges: new Map(), blocks: [] };
+  if (a.understood) { // how a follow-up was read from the conversation
+    const u = el("p", "understood");
+    u.append(document.createTextNode(`${t("understood")}${colon()}`), el("q", "", a.understood));
+    art.append(u);
+  }
   if (a.abstained) {
     const nf = el("p", "not-found", a.text || t("notFound"));
     art.append(nf);
@@ -634,13 +626,10 @@ async function ask(question) {
   announce(t("loading"));
   turn.el.scrollIntoView({ behavior: motion(), block: "nearest" });
   try {
-    if (previous.length) {
-      const data = await api("/v1/chat/completions", { json: {
-        model: "unrag", messages: [...previous, { role: "user", content: question }] } });
-      turn.answer = fromChat(data);
-    } else {
-      turn.answer = fromAsk(await api("/v1/ask", { json: { question } }));
-    }
+    // a follow-up goes with the conversation before it, resolved by the server; the same
+    // endpoint as a first question, so its card shows confidence, time and passages too
+    const body = previous.length ? { question, history: previous } : { question };
+    turn.answer = fromAsk(await api("/v1/ask", { json: body }));
     turn.status = "done";
     $("question").value = "";
     announce(t("answered"));
