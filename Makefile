@@ -38,7 +38,8 @@ test-slow: setup
 eval: setup
 	$(BIN)/rag eval --qa eval/dev_qa.jsonl --qa eval/extra_qa.jsonl --qa eval/dev_chat_qa.jsonl \
 	  --qa eval/tune_qa.jsonl --qa eval/test_qa.jsonl --qa eval/cover_tune_qa.jsonl \
-	  --qa eval/cover_test_qa.jsonl --out eval/out
+	  --qa eval/cover_test_qa.jsonl --qa eval/chat_tune_qa.jsonl --qa eval/chat_test_qa.jsonl \
+	  --out eval/out
 
 bench: index
 	$(BIN)/pip install -q langchain-community langchain-text-splitters langchain-huggingface

@@ -43,6 +43,8 @@ class AnswerOutcome:
     context_ids: tuple[str, ...] = ()  # the passages retrieved for the answer (and cited)
     context_texts: tuple[str, ...] = ()
     warmup: bool = False  # asked while warming up: kept out of the latency percentiles
+    resolved: str | None = None  # a follow-up as the service understood it
+    rewrite_fact_coverage: float | None = None  # the gold rewrite asked on its own
 
     @property
     def short_answer_right(self) -> bool | None:

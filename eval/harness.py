@@ -9,6 +9,7 @@ import inspect
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,18 +79,27 @@ def run_questions(pipeline: Any, questions: list[GoldQuestion], composer: str | 
         else:
             answer = pipeline.ask(q.question, composer=composer)
         latency = (time.perf_counter() - started) * 1000
+        rewrite = None  # the explicit rewrite of a follow-up, asked on its own (gold)
+        if q.rewrite and q.history and with_history:
+            alone = pipeline.ask(q.rewrite, composer=composer)
+            rewrite = _outcome(q, alone, None, 0.0).fact_coverage if q.answerable else None
         retrieval = None
         if q.answerable:
             hits = pipeline.search(q.question, 10)
             retrieval = score_ranking(q, [(h.passage.id, h.passage.text) for h in hits])
-        outcomes.append(AnswerOutcome(
-            q, answer.text, answer.abstained, answer.confidence,
-            tuple(c.passage.text for c in answer.citations),
-            tuple(c.passage.id for c in answer.citations),
-            tuple(c.passage.doc_id for c in answer.citations), retrieval, latency,
-            tuple(passage_role(c.passage) for c in answer.citations), *_contexts(answer),
-            warmup=n < warmup))
+        outcomes.append(replace(_outcome(q, answer, retrieval, latency), warmup=n < warmup,
+                                rewrite_fact_coverage=rewrite))
     return outcomes
+
+
+def _outcome(q: GoldQuestion, answer: Any, retrieval: Any, latency: float) -> AnswerOutcome:
+    return AnswerOutcome(
+        q, answer.text, answer.abstained, answer.confidence,
+        tuple(c.passage.text for c in answer.citations),
+        tuple(c.passage.id for c in answer.citations),
+        tuple(c.passage.doc_id for c in answer.citations), retrieval, latency,
+        tuple(passage_role(c.passage) for c in answer.citations), *_contexts(answer),
+        resolved=getattr(answer, "understood", None))
 
 
 def result_row(o: AnswerOutcome) -> dict[str, Any]:
@@ -109,6 +119,8 @@ def result_row(o: AnswerOutcome) -> dict[str, Any]:
         "first_relevant_rank": r.first_relevant_rank if r else None,
         "context_ids": list(o.context_ids), "contexts": list(o.context_texts),
         "latency_ms": round(o.latency_ms, 1), "warmup": o.warmup,
+        "resolved_question": o.resolved, "rewrite": q.rewrite,
+        "rewrite_fact_coverage": o.rewrite_fact_coverage,
     }
 
 

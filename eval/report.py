@@ -85,6 +85,31 @@ def short_answer_lines(outcomes: list[AnswerOutcome], splits: list[str]) -> list
     return lines or ["- no question with a gold short answer"]
 
 
+def follow_up_lines(outcomes: list[AnswerOutcome], splits: list[str]) -> list[str]:
+    """Per split with multi-turn questions: the last turn's fact coverage beside the
+    explicit rewrite's (the gold ``rewrite`` asked on its own), and abstention on the
+    unanswerable follow-ups."""
+    lines = []
+    for split in splits:
+        turns = [o for o in outcomes if o.question.split == split and o.question.history]
+        if not turns:
+            continue
+        paired = [o for o in turns if o.rewrite_fact_coverage is not None]
+        unanswerable = [o for o in turns if not o.question.answerable]
+        line = f"- {split}: {len(turns)} follow-ups"
+        if paired:
+            last = sum(o.fact_coverage or 0.0 for o in paired) / len(paired)
+            alone = sum(o.rewrite_fact_coverage or 0.0 for o in paired) / len(paired)
+            line += (f"; fact coverage of the last turn {last:.3f} against {alone:.3f} for "
+                     f"the explicit rewrite asked alone (n={len(paired)}, ratio "
+                     f"{last / alone if alone else float('nan'):.2f})")
+        if unanswerable:
+            line += (f"; unanswerable follow-ups abstained on "
+                     f"{sum(o.abstained for o in unanswerable)}/{len(unanswerable)}")
+        lines.append(line)
+    return lines or ["- no multi-turn question"]
+
+
 def latency_lines(outcomes: list[AnswerOutcome]) -> list[str]:
     """Percentiles of ``ask`` latency after the warm-up, and the warm-up questions apart."""
     warm = np.array([o.latency_ms for o in outcomes if not o.warmup])
@@ -116,6 +141,7 @@ def build_report(outcomes: list[AnswerOutcome], questions: list[GoldQuestion],
         "Latency columns: questions after the warm-up only.", "", CI_NOTE, "",
         "## Answers by file", answer_table(by_attribute(outcomes, "split"), "split"), "",
         "## Direct replies", "", *short_answer_lines(outcomes, splits), "",
+        "## Follow-ups", "", *follow_up_lines(outcomes, splits), "",
         "## Answers by question type", answer_table(by_attribute(outcomes, "type"), "type"), "",
         "## Answers by category",
         answer_table(by_attribute(outcomes, "category"), "category"), "",

@@ -343,3 +343,31 @@ def test_compare_from_the_command_line(tmp_path, capsys):
     assert "takes two runs" in capsys.readouterr().err
     assert cli.main(["eval", "compare", str(a), str(tmp_path / "missing")]) == 2
     assert "no results.jsonl" in capsys.readouterr().err
+
+
+def test_follow_up_lines_compare_the_last_turn_with_its_rewrite():
+    from eval.answer_metrics import AnswerOutcome
+    from eval.dataset import GoldQuestion
+    from eval.report import follow_up_lines
+
+    turns = (("user", "Où ?"), ("assistant", "À Moscou [1]."))
+    asked = GoldQuestion("c1", "fr", "factoid", "Et en 2019 ?", answer_facts=(("Minsk",),),
+                         gold_quotes=("à Minsk",),
+                         history=turns, split="chat", rewrite="Où en 2019 ?")
+    unanswerable = GoldQuestion("c2", "fr", "unanswerable", "Et en 2030 ?", history=turns,
+                                split="chat", rewrite="Où en 2030 ?")
+    alone = GoldQuestion("q1", "fr", "factoid", "Où ?", answer_facts=(("Moscou",),),
+                         gold_quotes=("à Moscou",),
+                         split="chat")
+    outcomes = [
+        AnswerOutcome(asked, "Je ne sais pas.", False, 0.5, (), (), (), None, 1.0,
+                      rewrite_fact_coverage=1.0),
+        AnswerOutcome(unanswerable, "Le document ne couvre pas 2030.", True, 0.0, (), (), (),
+                      None, 1.0),
+        AnswerOutcome(alone, "À Moscou [1].", False, 0.9, (), (), (), None, 1.0),
+    ]
+    [line] = follow_up_lines(outcomes, ["chat"])
+    assert line == ("- chat: 2 follow-ups; fact coverage of the last turn 0.000 against 1.000 "
+                    "for the explicit rewrite asked alone (n=1, ratio 0.00); unanswerable "
+                    "follow-ups abstained on 1/1")
+    assert follow_up_lines(outcomes[2:], ["chat"]) == ["- no multi-turn question"]
