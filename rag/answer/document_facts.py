@@ -38,8 +38,10 @@ FIELD_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sender", re.compile(r"\bexpéditeur\b|\bqui a (?:envoyé|adressé|transmis)\b|"
                           r"\bwho (?:sent|wrote|transmitted)\b|\bsender\b|\bfrom whom\b", re.I)),
     ("presidency", re.compile(r"\bprésidence\b|\bpresidency\b", re.I)),
-    ("date", re.compile(r"\bdat(?:é|ée|ed)\b|\bde quand date\b|\bdate de la lettre\b|"
-                        r"\bdate of the (?:letter|report|note|document)\b", re.I)),
+    ("date", re.compile(r"\bdat(?:é|ée|ed)\b|\bde quand date\b|\bdate (?:de la|du|de l[’'])\s*"
+                        r"(?:[\w’'-]+\s+){0,4}?(?:lettre|rapport|note|document)\b|"
+                        r"\bdate of (?:the |its )?(?:[\w’'-]+\s+){0,4}?(?:letter|report|note|"
+                        r"document|paper)\b", re.I)),
 )
 _DOCUMENT_WORDS = re.compile(r"\b(?:lettre|letter|note|document|rapport|report|texte|text|"
                              r"paper|résumé|summary|annexe?|annex)s?\b", re.I)
