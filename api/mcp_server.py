@@ -33,7 +33,8 @@ from api.deps import require_api_key
 from api.errors import ApiError
 from api.responses import AskResult, DocumentList, PassageDetail, SearchResult
 from api.routes.documents import document_detail, document_summary
-from api.validation import clean_question
+from api.schemas import Turn
+from api.validation import HISTORY_TURNS, clean_question, clean_turn
 from rag import __version__
 from rag.answer.render import answer_json, format_answer
 from rag.answer.types import Answer
@@ -116,15 +117,22 @@ def build_server(pipeline: PipelineSource, settings: Settings, *,
 
     @server.tool(annotations=READ_ONLY)
     async def ask(question: Annotated[str, Field(description="In French or English.")],
-                  documents: DocumentIds = None) -> Annotated[CallToolResult, AskResult]:
+                  documents: DocumentIds = None,
+                  history: Annotated[list[Turn] | None, Field(
+                      max_length=50, description="Earlier turns of the conversation, oldest "
+                      "first: the question is then a follow-up ('Et en 2019 ?').")] = None,
+                  ) -> Annotated[CallToolResult, AskResult]:
         """Answer a question from the documents: sentences quoted from them, each ending
         with [n] markers whose citations give the document, paragraph and passage id; says
-        so (abstained) when the documents do not answer."""
+        so (abstained) when the documents do not answer. With ``history``, a follow-up is
+        resolved against the conversation (``resolved_question`` says how)."""
         with failures(ToolError):
             question = clean_question(question, settings)
+            turns = [(t.role, clean_turn(t.content, settings)) for t in history or ()
+                     if t.content.strip()][-HISTORY_TURNS:]
             pipe = await pipeline()
             answer = await anyio.to_thread.run_sync(
-                lambda: pipe.ask(question, documents=documents))
+                lambda: pipe.ask(question, documents=documents, history=turns))
         if on_answer is not None:
             on_answer(answer)
         data = AskResult.model_validate(answer_json(answer)).model_dump(mode="json")

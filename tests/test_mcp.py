@@ -66,6 +66,10 @@ async def check_cited_answer(session: ClientSession) -> None:
         assert citation["quote"] in citation["text"]
     missing = await session.call_tool("get_passage", {"passage_id": "nope#p1"})
     assert missing.is_error and "Unknown passage 'nope#p1'" in missing.content[0].text
+    follow = await session.call_tool("ask", {"question": "Et en avril 2019 ?", "history": [
+        {"role": "user", "content": QUESTION}, {"role": "assistant", "content": answer["answer"]}]})
+    assert not follow.is_error, follow.content
+    assert "avril 2019" in follow.structured_content["resolved_question"]
 
 
 async def test_stdio_server_gives_cited_answers(built_settings):
