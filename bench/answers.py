@@ -1,6 +1,7 @@
 """Warm ``rag ask`` latency by question plan: single-pass questions versus composite ones
 (several retrieval passes: multi-part questions, comparisons and summaries of several
-documents), and off-topic inputs declined before retrieval.
+documents), chat follow-ups (resolved against their conversation first: the gold files'
+``turns``), and off-topic inputs declined before retrieval.
 
 Uses the built index (``rag index`` first). Every question of the given files is asked
 ``--rounds`` times after one warm-up; the plan decides the group.
@@ -36,6 +37,8 @@ def group_of(pipeline: Pipeline, question: str, history: list[dict[str, str]] | 
     plan = pipeline.plan(question, history)
     if pipeline.composers["extractive"].offtopic(plan):  # type: ignore[attr-defined]
         return "declined"
+    if plan.resolved is not None and plan.resolved.how != "new":
+        return "follow-up"  # resolved against the conversation first
     passes = len(plan.parts)
     if plan.kind in ("comparison", "summary") and len(plan.documents) > 1:
         passes = len(plan.documents)
