@@ -427,7 +427,10 @@ class ExtractiveComposer:
                 m, (self._evidence_text(c.row),)) for m in changed)]
             if not held:
                 return Section(evidence, [], unmet=tuple(m.text for m in changed))
-            candidates = held
+            # and the sentences that state it, when some do (a paragraph may tell of 2018
+            # and of 2019)
+            candidates = [c for c in held if all(evidence_holds(m, (c.text,))
+                                                 for m in changed)] or held
         if kind in ("factoid", "yes_no") and not all(c.bound for c in candidates):
             bound = [c for c in candidates if c.bound]
             if not bound:
