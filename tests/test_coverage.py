@@ -278,11 +278,11 @@ def test_relation_words_bind_the_quoted_fact_to_the_question():
     assert not rel.bound(tokens_of("L’OTSC est entrée en vigueur en 2003."))
     assert rel.positions("L’OTSC a été créée en 2002.") == [13]
     english = relation_of("When did the mission complete its mandate?", "en", [],
-                          {"mandate": ("mandat",), "mission": ("mission",)})
+                          {"mandate": ("mandat",), "mission": ("mission",)}.get)
     assert english.words == ("mission", "mandate")  # "complete": no French form given
     assert english.bound(tokens_of("La mission a achevé son mandat fin 2020."))
     assert not english.bound(tokens_of("Le Conseil s’est réuni en février 2020."))
-    assert relation_of("Who launched it?", "en", [], {}).bound(["anything"])  # unverifiable
+    assert relation_of("Who launched it?", "en", [], {}.get).bound(["anything"])  # unverifiable
     from rag.query.relation import main_verb
 
     assert main_verb("Qui présidait le Conseil ?") == "presidait"

@@ -118,6 +118,8 @@ class Section:
     covered: bool = False  # the documents answer this part
     named_topic: bool = False  # a summary about names the documents' passages hold
     unmet: tuple[str, ...] = ()  # names and years of the question no candidate passage holds
+    asks_actor: bool = False  # a one-part "qui…?" / "quelle organisation…?" factoid
+    actor: tuple[Candidate, str] | None = None  # its chosen sentence naming one, and the name
 
 
 _ARTICLE_BEFORE = {"le": "le", "la": "la", "les": "les", "l’": "l’", "l'": "l’", "du": "le",
@@ -423,8 +425,9 @@ class ExtractiveComposer:
         if changed := self._changed(plan):  # "Et en 2010 ?": the new year must be there
             # in the passage's own words: a report of 2020 does not tell about 2020 by its
             # date alone
-            held = [c for c in candidates if all(evidence_holds(
-                m, (self._evidence_text(c.row),)) for m in changed)]
+            in_text = {row: all(evidence_holds(m, (self._evidence_text(row),))
+                                for m in changed) for row in {c.row for c in candidates}}
+            held = [c for c in candidates if in_text[c.row]]
             if not held:
                 return Section(evidence, [], unmet=tuple(m.text for m in changed))
             # and the sentences that state it, when some do (a paragraph may tell of 2018
@@ -447,12 +450,15 @@ class ExtractiveComposer:
         else:
             chosen = self.select(candidates, spread=False, limit=s.answer_max_sentences)
             chosen = self._lead_with_expected(chosen, candidates)
-            if len(plan.parts) == 1 and kind == "factoid" and not evidence.part.expected \
-                    and not plan.about_document and asks_actor(evidence.part.text):
-                chosen = self._lead_with_actor(plan, evidence.part.text, chosen, candidates)
+        who = bool(chosen) and len(plan.parts) == 1 and kind == "factoid" and \
+            not evidence.part.expected and not plan.about_document and \
+            asks_actor(evidence.part.text)
+        found = None
+        if who:
+            chosen, found = self._lead_with_actor(plan, evidence.part.text, chosen, candidates)
         if kind == "list" and chosen:
             chosen = self._prefer_list(chosen, candidates)
-        section = Section(evidence, chosen)
+        section = Section(evidence, chosen, asks_actor=who, actor=found)
         if chosen and (kind == "list" or chosen[0].text.rstrip().endswith(":")):
             section.chosen, section.items = self._as_list(chosen, candidates,
                                                           evidence.part.query)
@@ -534,7 +540,7 @@ class ExtractiveComposer:
                     and sec.evidence.part.expected and not any(c.fits for c in sec.chosen):
                 sec.covered = False
         for sec in sections:  # "qui…?", "quelle organisation…?": a name or title not given
-            if sec.covered and self._asks_actor(plan, sec) and not self._actor(plan, sec):
+            if sec.covered and sec.asks_actor and sec.actor is None:
                 sec.covered = False
         answered = [sec for sec in sections if sec.covered]
         if answered and (late := self._after_evidence(plan, answered)):
@@ -664,7 +670,7 @@ class ExtractiveComposer:
 
     def _missing_kind(self, plan: QuestionPlan, sections: list[Section]) -> str:
         for sec in sections:
-            if sec.chosen and self._asks_actor(plan, sec) and not self._actor(plan, sec):
+            if sec.chosen and sec.asks_actor and sec.actor is None:
                 return REASONS["en" if plan.language == "en" else "fr"]["actor"]
             exp = sec.evidence.part.expected
             if exp and sec.chosen and not any(c.fits for c in sec.chosen):
@@ -762,8 +768,8 @@ class ExtractiveComposer:
         if len(sections) != 1 or not sections[0].covered:
             return None
         part = sections[0].evidence.part
-        if self._asks_actor(plan, sections[0]):
-            found = self._actor(plan, sections[0])
+        if sections[0].asks_actor:
+            found = sections[0].actor
             return f"{lead_span(found[1])} {cite(found[0].row, found[0].text)}." if found \
                 else None
         if part.kind not in ("factoid", "yes_no") or not part.expected:
@@ -774,21 +780,11 @@ class ExtractiveComposer:
                 return f"{lead_span(span)} {cite(c.row, c.text)}."
         return None
 
-    @staticmethod
-    def _asks_actor(plan: QuestionPlan, sec: Section) -> bool:
-        """A one-part factoid asking who did something, or which body."""
-        part = sec.evidence.part
-        return len(plan.parts) == 1 and part.kind == "factoid" and not part.expected and \
-            not plan.about_document and asks_actor(part.text)
-
-    def _actor(self, plan: QuestionPlan, sec: Section) -> tuple[Candidate, str] | None:
-        """The first chosen sentence stating the question's relation with a name or title
-        the question does not already give ("Qui a dirigé… ?" → "Vice-Secrétaire
-        générale"), and that name."""
-        return self._actor_in(plan, sec.evidence.part.text, sec.chosen)
-
     def _actor_in(self, plan: QuestionPlan, question: str, candidates: list[Candidate]
                   ) -> tuple[Candidate, str] | None:
+        """The first of ``candidates`` stating the question's relation with a name or title
+        the question does not already give ("Qui a dirigé… ?" → "Vice-Secrétaire
+        générale"), and that name."""
         relation = plan.coverage.relation if plan.coverage is not None else Relation()
         named = tuple(frozenset(f for forms in (*m.expansion, *m.words) for f in forms)
                       for m in (plan.coverage.mentions if plan.coverage else ()))
@@ -802,18 +798,19 @@ class ExtractiveComposer:
         return None
 
     def _lead_with_actor(self, plan: QuestionPlan, part_text: str, chosen: list[Candidate],
-                         candidates: list[Candidate]) -> list[Candidate]:
-        """For a *who* question whose chosen sentences name no one new, lead with the best
-        sentence of the passages read that does (the act stated, a name or title not in
-        the question: a stricter test than the expected kinds', so it may come from any
-        passage read)."""
-        if not chosen or self._actor_in(plan, part_text, chosen):
-            return chosen
+                         candidates: list[Candidate]
+                         ) -> tuple[list[Candidate], tuple[Candidate, str] | None]:
+        """For a *who* question: the chosen sentences and the one naming the actor, with
+        its name. When no chosen sentence names one, the best sentence of the passages
+        read that does leads (the act stated, a name or title not in the question: a
+        stricter test than the expected kinds', so it may come from any passage read)."""
+        if found := self._actor_in(plan, part_text, chosen):
+            return chosen, found
         top = sorted(candidates, key=lambda c: -c.score)
         found = self._actor_in(plan, part_text, top)
         if found is None:
-            return chosen
-        return [found[0], *chosen[: self.options.answer_max_sentences - 1]]
+            return chosen, None
+        return [found[0], *chosen[: self.options.answer_max_sentences - 1]], found
 
     def _doc(self, c: Candidate) -> str:
         return self.index.passages[c.row].doc_id

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-_MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
+from rag.query.coverage import MONTHS
 
 LEAD_IN = {"en": "From the documents (quoted in the original French):"}
 NOT_FOUND = {
@@ -69,7 +64,7 @@ def human_date(iso: str, language: str) -> str:
     year, month, day = (int(p) for p in parts)
     if not 1 <= month <= 12:
         return iso
-    return f"{day} {_MONTHS[_lang(language)][month - 1]} {year}"
+    return f"{day} {MONTHS[_lang(language)][month - 1]} {year}"
 
 
 def after_date(asked: str, document: str | None, date: str, language: str) -> str:

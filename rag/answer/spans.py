@@ -28,6 +28,7 @@ from rag.query.plan import FUNCTION_WORDS, fold
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)
 _AGENT_AFTER = re.compile(r"\s+(?:du|de la|de l[’']|des|d[’']|of|by|par)\b", re.I)
+_WORD = re.compile(r"[\w’'-]+")
 _OPENING_WORDS = 3  # a name whose first words the question holds is the one it names
 _EN_COUNTED = re.compile(r"\bhow many\s+(\w{3,})(?:\s+(\w{3,}))?", re.I)
 
@@ -98,7 +99,7 @@ def actor(sentence: str, question: str, near: list[int], common: frozenset[str] 
 
 
 def _word_end(text: str, start: int) -> int:
-    m = re.compile(r"[\w’'-]+").match(text, start)
+    m = _WORD.match(text, start)
     return m.end() if m else start
 
 

@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.language import detect_language
-from rag.query.coverage import DateParts, question_dates, question_mentions, tokens_of
+from rag.query.coverage import (
+    MONTHS,
+    DateParts,
+    question_dates,
+    question_mentions,
+    tokens_of,
+)
 from rag.query.plan import FUNCTION_WORDS, QuestionAnalyzer, Turn, fold
 
 How = Literal["new", "date", "document", "name", "question_word", "detail", "context"]
@@ -257,19 +263,13 @@ def _only(core: str, spans: Sequence[str]) -> bool:
     return all(w in FUNCTION_WORDS or w in _STAND_INS for w in tokens_of(rest))
 
 
-_MONTHS = {"fr": ("janvier février mars avril mai juin juillet août septembre octobre "
-                  "novembre décembre").split(),
-           "en": ("January February March April May June July August September October "
-                  "November December").split()}
-
-
 def _written(parts: DateParts, language: str) -> str:
     """A date (year, month, day; parts may be None) written in ``language``."""
     year, month, day = parts
     lang = "en" if language == "en" else "fr"
     words = [str(day)] if day else []
     if month:
-        words.append(_MONTHS[lang][month - 1])
+        words.append(MONTHS[lang][month - 1])
     if year:
         words.append(str(year))
     return " ".join(words)

@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -363,8 +364,7 @@ class CoverageChecker:
         """The relation the question asks about (its words beyond names and dates)."""
         aside = [*(m.text for m in mentions), *(w for w, _ in question_dates(plan.text)),
                  *plan.key_terms]
-        english = {w: self.text.forms(w, cognates=True)
-                   for w in tokens_of(plan.text)} if plan.language == "en" else None
+        english = partial(self.text.forms, cognates=True) if plan.language == "en" else None
         return relation_of(plan.text, plan.language, aside, english)
 
     def _rated(self, mention: Mention) -> Mention:
@@ -413,11 +413,15 @@ def evidence_holds(mention: Mention, texts: Iterable[str],
         tokens, present, 2 * len(words) + _WINDOW_SLACK)
 
 
-_MONTH_NAMES = ("janvier février mars avril mai juin juillet août septembre octobre "
-                "novembre décembre", "January February March April May June July August "
-                "September October November December")
-_MONTH_NUMBERS = {fold(m): i for names in _MONTH_NAMES for i, m in enumerate(names.split(), 1)}
-_MONTH_WORD = "|".join(sorted((m for names in _MONTH_NAMES for m in names.split()),
+#: month names as written in each language, January first
+MONTHS: dict[str, tuple[str, ...]] = {
+    "fr": tuple("janvier février mars avril mai juin juillet août septembre octobre novembre "
+                "décembre".split()),
+    "en": tuple("January February March April May June July August September October "
+                "November December".split()),
+}
+_MONTH_NUMBERS = {fold(m): i for names in MONTHS.values() for i, m in enumerate(names, 1)}
+_MONTH_WORD = "|".join(sorted((m for names in MONTHS.values() for m in names),
                               key=len, reverse=True))
 _DATE = re.compile(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({_MONTH_WORD})"
                    rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?,?)?(?:\s+((?:19|20)\d{{2}}))?\b"

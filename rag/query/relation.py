@@ -13,7 +13,7 @@ has no form of cannot be checked and are not required.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rag.query.plan import FUNCTION_WORDS, fold
@@ -71,10 +71,11 @@ class Relation:
 
 
 def relation_of(question: str, language: str, set_aside: Sequence[str],
-                corpus_forms: dict[str, tuple[str, ...]] | None = None) -> Relation:
+                corpus_forms: Callable[[str], tuple[str, ...]] | None = None) -> Relation:
     """The relation ``question`` asks about, its names, acronyms and dates (``set_aside``,
     as written) removed. ``corpus_forms`` gives, for an English word, the French words of
-    the corpus it may be written as (an English word without any is left out)."""
+    the corpus it may be written as (an English word without any is left out); it is
+    asked only about the words left."""
     aside = {t for text in set_aside for t in _words(text)}
     words = [w for w in dict.fromkeys(_words(question))
              if len(w) >= _MIN_LETTERS and w not in aside and w not in FUNCTION_WORDS
@@ -83,10 +84,10 @@ def relation_of(question: str, language: str, set_aside: Sequence[str],
     if language != "en":
         return Relation(tuple(words), tuple((w[:_STEM],) for w in words), prefixes=True,
                         verb=(verb[:_STEM],) if verb and verb in words else ())
-    forms = corpus_forms or {}
-    kept = [(w, forms[w]) for w in words if forms.get(w)]
+    forms = corpus_forms or (lambda word: ())
+    kept = [(w, found) for w in words if (found := forms(w))]
     return Relation(tuple(w for w, _ in kept), tuple(f for _, f in kept), prefixes=False,
-                    verb=forms.get(verb, ()) if verb in words else ())
+                    verb=(forms(verb) or ()) if verb and verb in words else ())
 
 
 #: auxiliaries, negation and adverbs between a question word and its verb
