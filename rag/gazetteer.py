@@ -612,7 +612,9 @@ def _prefix(name: str, words: list[str]) -> str:
     return name[:end]
 
 
-def _kind(name: str) -> EntityKind:
+def name_kind(name: str) -> EntityKind:
+    """What a name is by its form: an acronym, an organisation (a body's head noun), a
+    place or person (a few words), or another name."""
     if _is_acronym(name):
         return "acronym"
     words = {fold(w) for w in re.findall(r"[\w’'-]+", name)}
@@ -713,6 +715,6 @@ def build_gazetteer(passages: list[Passage]) -> Gazetteer:
         name = max((surface[f].most_common(1)[0][0] for f in forms if surface[f]),
                    key=lambda n: (not _is_acronym(n), counts[fold(n)], len(n)))
         seen = list(dict.fromkeys(pid for f in sorted(forms) for pid in occurrences[f]))
-        entries.append(Entry(name, _kind(name) if len(forms) == 1 else "organisation",
+        entries.append(Entry(name, name_kind(name) if len(forms) == 1 else "organisation",
                              tuple(sorted(forms)), tuple(seen), sum(counts[f] for f in forms)))
     return Gazetteer(entries)

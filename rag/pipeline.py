@@ -15,6 +15,7 @@ from rag.answer.calibration import Calibrator, calibrator_for
 from rag.answer.extractive import ExtractiveComposer
 from rag.answer.registry import EXTRACTIVE, composer_spec
 from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
+from rag.citations import citation_label
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable
 from rag.index import Index, load_index, read_manifest
@@ -22,7 +23,7 @@ from rag.query.conversation import ConversationResolver, Resolved
 from rag.query.coverage import CoverageChecker
 from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions, fold
 from rag.query_cache import normalise
-from rag.records import Hit
+from rag.records import CONTENT_ROLES, Hit
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.tracing import span
@@ -43,10 +44,12 @@ class Pipeline:
     answers: LRU = field(default_factory=lambda: LRU(0))  # per index snapshot: a reload empties it
     caveats: tuple[str, ...] = ()  # said in every answer's notes and by /readyz
     conversation: ConversationResolver | None = None  # follow-ups (built from the analyzer)
+    _labels: dict[str, int] | None = field(default=None, repr=False)  # reference → row
 
     def __post_init__(self) -> None:
         if self.conversation is None:
-            self.conversation = ConversationResolver(self.analyzer, self.coverage.frequency)
+            self.conversation = ConversationResolver(self.analyzer, self.coverage.frequency,
+                                                     self.coverage.ordinary)
 
     @classmethod
     def load(cls, settings: Settings, *, mmap: bool = False,
@@ -123,9 +126,15 @@ class Pipeline:
         présidée ?") is completed from the previous turn's resolved question."""
         turns = _turns(history)
         resolved = self.resolve(question, turns)
-        if resolved.how == "context" and resolved.previous:
-            answers = [t for t in turns if t[0] == "assistant"][-1:]
-            plan = self.analyzer.analyse(question, [("user", resolved.previous), *answers])
+        if resolved.how in ("context", "referent") and resolved.previous:
+            before = [("user", resolved.previous), *[t for t in turns
+                                                     if t[0] == "assistant"][-1:]]
+            plan = self.analyzer.analyse(resolved.question, before)
+            if resolved.how == "referent" and not plan.documents:
+                # the documents in play stay in play: what the pronoun stands for is not a
+                # topic of the follow-up's own
+                plan = replace(plan, documents=self.analyzer.documents_in_play(
+                    resolved.previous, [c for r, c in before if r == "assistant"]))
         else:
             plan = self.analyzer.analyse(resolved.question)
         plan = replace(plan, resolved=resolved)
@@ -160,8 +169,39 @@ class Pipeline:
             hits = self.retriever.search(part.query, depth, allowed,
                                          query_vector=vectors[part.query],
                                          language=plan.language)
+            if plan.resolved is not None and plan.resolved.cited:
+                hits = self._widened(hits, plan.resolved.cited, allowed)
             evidence.append(Evidence(part, tuple(hits), vectors[part.query], doc))
         return evidence
+
+    def _widened(self, hits: list[Hit], cited: Sequence[str],
+                 allowed: list[str] | None) -> list[Hit]:
+        """``hits`` with the passages an earlier reply cited and their neighbours in the
+        same section added after them ("more detail" on that answer): the cited passages
+        and their neighbours first, in document order, then the other hits."""
+        index = self.index
+        if self._labels is None:
+            self._labels = {citation_label(index.documents[p.doc_id], p): row
+                            for row, p in enumerate(index.passages)}
+        rows: list[int] = []
+        for reference in cited:
+            row = self._labels.get(reference)
+            if row is None:
+                continue
+            passage = index.passages[row]
+            for near in (row - 1, row, row + 1):
+                if 0 <= near < len(index.passages) and (
+                        other := index.passages[near]).doc_id == passage.doc_id and (
+                        other.section == passage.section) and other.role in CONTENT_ROLES and (
+                        allowed is None or other.doc_id in allowed):
+                    rows.append(near)
+        found = {h.passage.id: h for h in hits}
+        floor = min((h.score for h in hits), default=0.0)
+        first = [found.get(index.passages[r].id) or Hit(
+            index.passages[r], index.documents[index.passages[r].doc_id], floor)
+            for r in sorted(set(rows))]
+        kept = {h.passage.id for h in first}
+        return [*first, *(h for h in hits if h.passage.id not in kept)]
 
     def ask(self, question: str, k: int | None = None, documents: list[str] | None = None,
             composer: str | None = None,

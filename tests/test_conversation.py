@@ -24,7 +24,8 @@ COUNTS = {"ONU": 200, "UN": 200, "OTSC": 12, "OCS": 9, "CSTO": 12}
 
 @pytest.fixture(scope="module")
 def resolver() -> ConversationResolver:
-    return ConversationResolver(QuestionAnalyzer(DOCS), lambda name: COUNTS.get(name, 1))
+    return ConversationResolver(QuestionAnalyzer(DOCS), lambda name: COUNTS.get(name, 1),
+                                frozenset({"reponse"}))
 
 
 def ask(resolver: ConversationResolver, *turns: str):
@@ -93,3 +94,65 @@ def test_document_phrases():
     start, end = document_phrase(text)
     assert text[start:end] == "la note vietnamienne"
     assert document_phrase("Quand l’OTSC a-t-elle été créée ?") is None
+
+
+def test_a_pronoun_stands_for_the_name_the_previous_answer_gave(resolver):
+    history = [("user", "Avec quelle organisation ONU-Femmes a-t-elle lancé un réseau ?"),
+               ("assistant", "Avec la Ligue des États arabes : « le 24 juillet 2020, la LEA "
+                             "et ONU-Femmes ont lancé le Réseau » [1].")]
+    got = resolver.resolve("Dans quelle ville le Département a-t-il ouvert un bureau auprès "
+                           "d’elle ?", history)
+    assert got.how == "referent"
+    assert got.question.endswith("auprès d’elle (Ligue des États arabes) ?")
+
+
+def test_a_name_split_by_of_is_joined_again(resolver):
+    history = [("user", "Which organisation sat as an observer at the meetings?"),
+               ("assistant", "The International Organisation of La Francophonie: « … » [1].")]
+    got = resolver.resolve("Which of its programmes did the Envoy team up with?", history)
+    assert got.question.endswith("(International Organisation of La Francophonie)?")
+
+
+def test_a_pronoun_otherwise_stands_for_the_previous_questions_body(resolver):
+    got = ask(resolver, "Avec qui la Représentante pour l’Asie centrale a-t-elle des contacts "
+                        "réguliers à l’OTSC ?", "Quel budget son secrétariat a-t-il ?")
+    assert got.question.endswith("(OTSC) ?")
+
+
+def test_a_question_about_a_document_refers_to_the_document_cited(resolver):
+    history = [("user", "Qu’a envoyé le Viet Nam au Secrétaire général ?"),
+               ("assistant", "Une note de cadrage [1].\n\nSources :\n"
+                             "[1] S/2021/297, par. 2 — « … »")]
+    got = resolver.resolve("Qui l’a signée ?", history)
+    assert (got.how, got.question) == ("referent", "Qui l’a signée (S/2021/297) ?")
+
+
+def test_an_ordinal_ellipsis_changes_which_of_a_series(resolver):
+    first = "Qu’ont énoncé les participants de la dixième Réunion générale CARICOM-ONU ?"
+    got = ask(resolver, first, "Et la neuvième ?")
+    assert got.question == first.replace("dixième", "neuvième")
+    got = ask(resolver, first, "Et la neuvième, où avait-elle eu lieu ?")
+    assert got.question == ("Et la neuvième, où avait-elle eu lieu (la neuvième Réunion "
+                            "générale CARICOM-ONU) ?")
+
+
+def test_a_name_is_replaced_after_the_same_preposition(resolver):
+    got = ask(resolver, "Avec qui la Représentante pour l’Asie centrale a-t-elle entretenu "
+                        "des contacts à l’OTSC ?", "Et à la CEI ?")
+    assert got.question == ("Avec qui la Représentante pour l’Asie centrale a-t-elle "
+                            "entretenu des contacts à la CEI ?")
+
+
+@pytest.mark.parametrize(("question", "refers"), [
+    ("Quel âge avait-il à l’époque ?", True),
+    ("Qui l’a signée ?", True),
+    ("Et pourquoi juge-t-il utile d’y consacrer un débat ?", True),
+    ("Quand a-t-elle été créée ?", True),
+    ("Dans quelle ville le Département a-t-il ouvert un bureau ?", False),
+    ("Dans quelle optique faut-il envisager la prévention ?", False),
+    ("Y a-t-il eu un accord ?", False),
+    ("Quelle organisation a-t-elle signé l’accord ?", False),
+    ("Où l’ONU a-t-elle organisé l’atelier ?", False),
+])
+def test_pronouns_that_refer_back(question, refers):
+    assert QuestionAnalyzer.refers_back(question) is refers

@@ -325,3 +325,8 @@ def test_time_of_day_questions_open_with_the_time():
     assert short_answer("time", "La séance a repris à 15h00.", "When?") == "15h00"
     assert not evidence_has("time", "Huit groupes et 8 hommes")  # no "8 h" in "8 hommes"
     assert evidence_has("time", "à 10 h 30")
+
+
+def test_which_one_of_a_series_is_a_name_of_its_own():
+    found = question_mentions("Où s’est tenue la neuvième réunion générale ?", frozenset())
+    assert ("neuvième réunion", "name") in found

@@ -70,3 +70,12 @@ def test_sentence_split_keeps_abbreviations_symbols_and_initials():
         "M. Dupont est venu (voir S/2015/446-A/70/95).",
         "Depuis 2015, ces derniers ont entraîné des pertes.",
         "(Signé) V. Churkin a signé.", "Voir par. 12 ci-dessus."]
+
+
+def test_age_questions_need_an_age_in_the_evidence():
+    assert expected_answer("Quel âge avait le directeur à l’époque ?") == "age"
+    assert expected_answer("How old was the envoy?") == "age"
+    assert evidence_has("age", "Le directeur, âgé de 61 ans, a pris ses fonctions.")
+    assert evidence_has("age", "a 45-year-old diplomat")
+    assert not evidence_has("age", "Le mandat de cinq ans du bureau a pris fin en 2019.")
+    assert not evidence_has("age", "un mandat de 5 ans renouvelable")

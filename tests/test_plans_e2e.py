@@ -128,3 +128,30 @@ def test_who_questions_open_with_the_name_or_title_and_abstain_without_one(pipel
                          "Nations Unies a signé le Pacte mondial de coordination contre le "
                          "terrorisme ?")
     assert other.abstained, other.text
+
+
+def test_a_follow_up_resolves_its_pronoun_from_the_reply_the_client_sent_back(pipeline):
+    from rag.answer.render import sources_block
+
+    first = pipeline.ask("Qu’est-ce que la Fédération de Russie a fait parvenir au Secrétaire "
+                         "général en octobre 2016 ?")
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": f"{first.text}\n\n{sources_block(first)}"}]
+    signed = pipeline.ask("Qui l’a signée ?", history=history)
+    assert signed.understood and signed.understood.startswith("Qui l’a signée (")
+    assert "Churkin" in signed.text, signed.text
+
+
+def test_more_detail_widens_to_the_cited_passage_and_its_neighbours(pipeline):
+    from rag.answer.render import sources_block
+
+    first = pipeline.ask("Quand l’atelier ASEAN-ONU sur la gestion des conflits a-t-il eu "
+                         "lieu ?")
+    assert first.citations
+    cited = first.citations[0].passage
+    history = [{"role": "user", "content": first.question},
+               {"role": "assistant", "content": f"{first.text}\n\n{sources_block(first)}"}]
+    plan = pipeline.plan("Plus de détails ?", history)
+    assert plan.resolved.how == "detail" and plan.resolved.cited
+    hits = pipeline.gather(plan, 5)[0].hits
+    assert cited.id in {h.passage.id for h in hits[:3]}

@@ -425,8 +425,15 @@ class ExtractiveComposer:
         if changed := self._changed(plan):  # "Et en 2010 ?": the new year must be there
             # in the passage's own words: a report of 2020 does not tell about 2020 by its
             # date alone
+            # with what the follow-up kept of the question, whichever part names it: "Et en
+            # 2020 ?" after a question on a fellowship programme asks about the programme
+            # in 2020, not about 2020
+            kept = [m for m in (plan.coverage.constraints if plan.coverage else ())
+                    if m not in changed]
             in_text = {row: all(evidence_holds(m, (self._evidence_text(row),))
-                                for m in changed) for row in {c.row for c in candidates}}
+                                for m in changed) and sum(not self._holds(m, row)
+                                                          for m in kept) <= len(kept) // 3
+                       for row in {c.row for c in candidates}}
             held = [c for c in candidates if in_text[c.row]]
             if not held:
                 return Section(evidence, [], unmet=tuple(m.text for m in changed))
@@ -788,7 +795,7 @@ class ExtractiveComposer:
         relation = plan.coverage.relation if plan.coverage is not None else Relation()
         named = tuple(frozenset(f for forms in (*m.expansion, *m.words) for f in forms)
                       for m in (plan.coverage.mentions if plan.coverage else ()))
-        if plan.resolved is not None and plan.resolved.how == "context" and \
+        if plan.resolved is not None and plan.resolved.how in ("context", "referent") and \
                 plan.resolved.previous:  # a follow-up: the names of the turn before are given
             question = f"{question} {plan.resolved.previous}"
         for c in candidates:

@@ -20,12 +20,12 @@ OFFTOPIC = {
 }
 REASONS = {
     "fr": {"amount": "aucun montant", "count": "aucun nombre", "percent": "aucun pourcentage",
-           "time": "aucune heure",
+           "age": "aucun âge", "time": "aucune heure",
            "day": "aucune date précise", "date": "aucune date",
            "person": "aucun nom de personne", "place": "aucun lieu",
            "actor": "aucun nom ni titre qui réponde"},
     "en": {"amount": "no amount", "count": "no number", "percent": "no percentage",
-           "time": "no time of day",
+           "age": "no age", "time": "no time of day",
            "day": "no exact date", "date": "no date", "person": "no person's name",
            "place": "no place", "actor": "no name or title that answers it"},
 }

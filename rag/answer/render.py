@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer.types import Answer, Citation
-from rag.citations import citation_label
+from rag.citations import citation_label, sources_text
 from rag.serialize import document_json, hit_json
 
 
@@ -48,11 +48,9 @@ def sources_block(answer: Answer, *, quotes: bool = False) -> str:
     sentence when ``quotes``); empty when the answer cites nothing."""
     if not answer.citations:
         return ""
-    lines = ["Sources :" if answer.language == "fr" else "Sources:"]
-    for c in answer.citations:
-        line = f"[{c.marker}] {citation_label(c.document, c.passage)}"
-        lines.append(f"{line} — « {c.quote} »" if quotes else line)
-    return "\n".join(lines)
+    return sources_text([(c.marker, citation_label(c.document, c.passage),
+                          c.quote if quotes else None) for c in answer.citations],
+                        answer.language)
 
 
 def format_answer(answer: Answer) -> str:

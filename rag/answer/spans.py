@@ -10,6 +10,7 @@ import re
 from rag.gazetteer import actors_in
 from rag.query.coverage import tokens_of
 from rag.query.expectations import (
+    _AGE,
     _CURRENCY,
     _DATE_EXPR,
     _MONTH_YEAR,
@@ -122,6 +123,8 @@ def short_answer(expected: Expectation, sentence: str, question: str,
         return _first(_CURRENCY, sentence, question)
     if expected == "percent":
         return _first(_PERCENT, sentence, question)
+    if expected == "age":
+        return _first(_AGE, sentence, question)
     if expected == "count":
         return _count(sentence, question)
     if expected == "person":

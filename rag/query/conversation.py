@@ -11,10 +11,18 @@ and keeps the rest:
   "Who signed the Viet Nam letter?";
 - a name: "Et avec l’OCS ?" after "… entre l’ONU et l’OTSC ?" → "… entre l’ONU et l’OCS ?"
   (the previous question's most specific name is replaced: the one the corpus names least);
-- "more detail", "why?", "how?" keep the previous question and ask for an explanation.
+- "more detail", "why?", "how?" keep the previous question and ask for an explanation,
+  from the passages the previous reply cited and their neighbours as well as from a new
+  search (:meth:`rag.pipeline.Pipeline.gather`).
 
-Any other follow-up ("Et qui l’a présidée ?", "Who signed it?") keeps its own words and
-kind and is completed from the previous resolved question (its topic and documents: see
+A follow-up with a pronoun keeps its own words and gets the thing the pronoun stands for
+written after it (its *referent*): the document in play for a question about a document
+("Qui l’a signée ?" → "… (la lettre du 14 octobre 2016)"), otherwise the name the previous
+answer gave to a "which organisation / who" question ("Dans quelle ville … auprès d’elle ?"
+→ "… (Ligue des États arabes)"), or the most specific name of the previous question.
+
+Any other follow-up ("Et qui l’a présidée ?") keeps its own words and kind and is completed
+from the previous resolved question (its topic and documents: see
 :meth:`rag.query.plan.QuestionAnalyzer.analyse`). A complete new question starts afresh.
 """
 
@@ -25,6 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rag.citations import read_reply
+from rag.gazetteer import actors_in, name_kind
 from rag.language import detect_language
 from rag.query.coverage import (
     MONTHS,
@@ -33,9 +43,11 @@ from rag.query.coverage import (
     question_mentions,
     tokens_of,
 )
+from rag.query.expectations import asks_actor, expected_answer
 from rag.query.plan import FUNCTION_WORDS, QuestionAnalyzer, Turn, fold
 
-How = Literal["new", "date", "document", "name", "question_word", "detail", "context"]
+How = Literal["new", "date", "document", "name", "question_word", "detail", "referent",
+              "context"]
 
 _LEAD = re.compile(
     r"^\W*(?:(?:et|and|also|aussi|mais|but|or|ou|so|alors)\b\s*)?"
@@ -64,6 +76,21 @@ _QUESTION_PHRASE = re.compile(
     r"^\W*(?:(?:dans|en|à|de|pour|avec|sur|in|on|at|for|with)\s+)?"
     r"(?:(?:quel(?:le)?s?|what|which)\s+[\w’'-]+|combien(?:\s+d[e’']\s*[\w’'-]+)?|"
     r"how (?:many|much)(?:\s+[\w’'-]+)?|où|quand|qui|where|when|who)\b", re.I)
+# a follow-up about a document rather than what it says: its pronoun is the document
+_DOCUMENT_QUESTION = re.compile(
+    r"\bsign(?:é|ée|és|ées|ataire|ed|atory|ing)\b|\bqui (?:l[’'])?a (?:écrit|rédigé|adressé|"
+    r"envoyé)|\bwho (?:wrote|sent)\b|\b(?:adressée?|addressed)\b|\bcote\b|\bsymbol\b|"
+    r"\b(?:datée?|dated)\b|\b(?:ce|cette|this|that|the) (?:document|lettre|letter|note|"
+    r"rapport|report)\b", re.I)
+_WHICH = re.compile(r"^\W*(?:(?:avec|par|à|pour|de|auprès de|with|by|to|for|from)\s+)?"
+                    r"(?:quel(?:le)?s?|which|what)\s+[^\W\d_]+", re.I)
+# the opening of a reply, where a direct answer names what was asked for
+_LEAD_SENTENCE = re.compile(r"\s*(?::\s*«|«|“|\.\s|;|\n)")
+_WHO = re.compile(r"^\W*(?:(?:et|and)\s+)?(?:(?:avec|par|à|pour|de|with|by|to|for|from)\s+)?"
+                  r"(?:qui|who|whom)\b", re.I)
+_NEUTER = re.compile(r"\bits?\b", re.I)
+_POSSESSIVE_PRONOUN = re.compile(r"\b(?:son|sa|ses|leur|leurs|its|their)\b", re.I)
+_POSSESSIVE = re.compile(r"^(?:son|sa|ses|leur|leurs|its|their|his|her)\s+", re.I)
 _ELLIPSIS_WORDS = 8  # an ellipsis names a constraint in a few words; more is a question
 _GENRE = re.compile(r"\b(?:lettre|letter|note(?: de cadrage| conceptuelle)?|concept (?:note|"
                     r"paper)|document de réflexion|document|rapport|report|résumé|summary|"
@@ -85,6 +112,7 @@ class Resolved:
     question: str  # self-contained (the rewrite), or the turn itself
     how: How = "new"
     previous: str | None = None  # the previous turn's resolved question, when it is used
+    cited: tuple[str, ...] = ()  # references the previous reply cites ("S/2021/297, par. 3")
 
     @property
     def rewritten(self) -> bool:
@@ -105,24 +133,35 @@ class Resolved:
 class ConversationResolver:
     """Resolves the last user turn of a conversation against the turns before it.
     ``frequency`` (a name → how many passages name it) tells the most specific name of a
-    question apart: the one an ellipsis replaces."""
+    question apart: the one an ellipsis replaces; ``ordinary`` words opening a reply are
+    not names."""
 
     def __init__(self, analyzer: QuestionAnalyzer,
-                 frequency: Callable[[str], int] | None = None) -> None:
+                 frequency: Callable[[str], int] | None = None,
+                 ordinary: frozenset[str] = frozenset()) -> None:
         self.analyzer = analyzer
         self.frequency = frequency or (lambda name: 0)
+        self.ordinary = ordinary  # folded words the corpus writes in lower case: not names
 
     def resolve(self, question: str, history: Sequence[Turn] = ()) -> Resolved:
         """``question`` resolved against the user turns of ``history`` (each one resolved
         in turn against the one before, so that a third turn builds on the second's
-        rewrite)."""
+        rewrite, and each reading the reply the turn before it got)."""
         state: Resolved | None = None
-        for turn in [c for r, c in history if r == "user" and c.strip()]:
-            state = self.resolve_one(turn, state)
-        return self.resolve_one(question, state)
+        reply: str | None = None
+        for role, content in history:
+            if not content.strip():
+                continue
+            if role == "user":
+                state, reply = self.resolve_one(content, state, reply), None
+            elif role == "assistant":
+                reply = content
+        return self.resolve_one(question, state, reply)
 
-    def resolve_one(self, turn: str, previous: Resolved | None) -> Resolved:
-        """One turn against the previous turn's resolution (None: the first turn)."""
+    def resolve_one(self, turn: str, previous: Resolved | None,
+                    reply: str | None = None) -> Resolved:
+        """One turn against the previous turn's resolution (None: the first turn) and the
+        reply it got (None when the client sent none)."""
         turn = turn.strip()
         if previous is None:
             return Resolved(turn, turn)
@@ -136,7 +175,8 @@ class ConversationResolver:
             english = language == "en" or bool(_ENGLISH_DETAIL.match(core))
             prefix = _DETAIL_PREFIX["en" if english else "fr"]
             base = before.removeprefix(_DETAIL_PREFIX["fr"]).removeprefix(_DETAIL_PREFIX["en"])
-            return Resolved(turn, prefix + base, "detail", before)
+            cited = tuple(read_reply(reply)[1]) if reply else ()
+            return Resolved(turn, prefix + base, "detail", before, cited)
         if (asked := _QUESTION_WORD.fullmatch(core)) and (
                 frame := _QUESTION_PHRASE.match(before)):
             # "Et quand ?" after "Où l’ONU a-t-elle organisé … ?": the same question, asked
@@ -144,8 +184,17 @@ class ConversationResolver:
             word = asked.group(0)
             head = word[:1].upper() + word[1:]
             return Resolved(turn, head + before[frame.end():], "question_word", before)
+        ordinal = _ORDINAL.search(core)
+        series = _ORDINAL.search(before)
+        if ordinal and series and fold(ordinal.group(0)) != fold(series.group(0)):
+            # "Et la neuvième ?" after "… la dixième Réunion générale … ?"
+            changed = before[:series.start()] + ordinal.group(0).lower() + before[series.end():]
+            if _is_ellipsis(core):
+                return Resolved(turn, changed, "name", before)
+            phrase = _series_phrase(changed, series.start())
+            return Resolved(turn, _append(turn, phrase, language), "referent", before)
         if not _is_ellipsis(core):
-            return Resolved(turn, turn, "context", before)
+            return self._with_referent(turn, before, reply, language)
         if (dates := question_dates(core)) and _only(core, [w for w, _ in dates]):
             return Resolved(turn, _replace_dates(before, dates[0][1], detect_language(before)),
                             "date", before)
@@ -154,16 +203,76 @@ class ConversationResolver:
                             before)
         names = [t for t, kind in question_mentions(core, frozenset()) if kind != "year"]
         if names and _only(core, names):
-            return Resolved(turn, self._replace_name(before, names[0], core), "name", before)
-        return Resolved(turn, turn, "context", before)
+            return Resolved(turn, self._replace_name(before, names[0], core, turn), "name",
+                            before)
+        return self._with_referent(turn, before, reply, language)
 
-    def _replace_name(self, before: str, name: str, core: str) -> str:
+    def _with_referent(self, turn: str, before: str, reply: str | None,
+                       language: str) -> Resolved:
+        """A follow-up that keeps its own words, with what its pronoun stands for written
+        after it (or as it is when it has no pronoun or nothing to refer to)."""
+        referent = None
+        if self.analyzer.refers_back(turn):
+            referent = (self._document_referent(before, reply) if _DOCUMENT_QUESTION.search(
+                turn) else self._entity_referent(turn, before, reply))
+        if not referent or fold(referent) in fold(turn):
+            return Resolved(turn, turn, "context", before)
+        return Resolved(turn, _append(turn, referent, language), "referent", before)
+
+    def _document_referent(self, before: str, reply: str | None) -> str | None:
+        """The document in play: the one the previous question names, else the first one
+        the previous reply cites (or names in its text)."""
+        names = self.analyzer.named_documents
+        if names(before) and (span := document_phrase(before, names)):
+            return _definite(before[span[0]:span[1]])
+        if reply is None:
+            return None
+        body, references = read_reply(reply)
+        if references:
+            return references[0].split(", ")[0]
+        span = document_phrase(body, names)
+        if span and names(body[span[0]:span[1]]):
+            return _definite(body[span[0]:span[1]])
+        return None
+
+    def _entity_referent(self, turn: str, before: str, reply: str | None) -> str | None:
+        """The name in play: the one the previous reply opens with when the previous
+        question asked which body or who ("it" never a person); for "it", the document the
+        previous question names; for a possessive ("son secrétariat", "its programmes"),
+        the body the previous question names. A French "il" / "elle" without such a reply
+        is left to the previous question's words (it may be the question's subject)."""
+        neuter = bool(_NEUTER.search(turn))
+        person = expected_answer(before) == "person" or bool(_WHO.match(before))
+        if reply is not None and not (neuter and person) and (
+                asks_actor(before) or person or _WHICH.search(before)):
+            given = fold(before)
+            lead = _LEAD_SENTENCE.split(read_reply(reply)[0], maxsplit=1)[0]
+            for name in _names_in_lead(lead, self.ordinary):
+                if fold(name) not in given and not (neuter and name_kind(name) not in (
+                        "acronym", "organisation")):
+                    return name
+        names = self.analyzer.named_documents
+        if neuter and names(before) and (span := document_phrase(before, names)):
+            return _definite(before[span[0]:span[1]])
+        if not _POSSESSIVE_PRONOUN.search(turn):
+            return None
+        bodies = [t for t, kind in question_mentions(before, frozenset())
+                  if kind != "year" and name_kind(t) in ("acronym", "organisation")]
+        if not bodies:
+            return None
+        return min(bodies, key=lambda m: (self.frequency(m), before.index(m)))
+
+    def _replace_name(self, before: str, name: str, core: str, turn: str = "") -> str:
         """``before`` with its most specific name replaced by ``name`` (written in the
-        follow-up ``core`` with its article; appended when ``before`` names nothing)."""
+        follow-up ``core`` with its article; appended when ``before`` names nothing): of
+        the names after the preposition ``turn`` opens with ("Et à la CEI ?"), if any."""
         mentions = [t for t, kind in question_mentions(before, frozenset()) if kind != "year"]
         if not mentions:
             return _append(before, core, detect_language(before))
-        target = min(mentions, key=lambda m: (self.frequency(m), -before.index(m)))
+        parallel = [m for m in mentions if _preposition(before[:before.index(m)], end=True)
+                    == _preposition(turn) is not None]
+        target = min(parallel or mentions,
+                     key=lambda m: (self.frequency(m), -before.index(m)))
         start = before.index(target)
         end = start + len(target)
         if m := _NAME_TAIL.match(before, end):  # "Système économique latino-américain…"
@@ -213,8 +322,9 @@ def _phrase_at(text: str, m: re.Match[str]) -> tuple[int, int] | None:
 
 # lower-case adjectives that carry a name on ("Système économique latino-américain et
 # caribéen") where the question's name grammar stops
-_NAME_TAIL = re.compile(r"(?:\s+(?:et\s+)?[a-zà-ÿ-]+(?:ain|aine|ien|ienne|ique|al|ale|el|elle|"
-                        r"éen|éenne|ais|aise|if|ive|aux|ales|iens|iennes|iques))+")
+_NAME_TAIL = re.compile(r"(?:\s+(?:et\s+)?[a-zà-ÿ]+(?:-[a-zà-ÿ]{3,})*(?:ain|aine|ien|ienne|"
+                        r"ique|al|ale|el|elle|éen|éenne|ais|aise|if|ive|aux|ales|iens|iennes|"
+                        r"iques)(?![\w’'-]))+")
 _ARTICLE = re.compile(r"^(?:(le|la|les|l[’'])\s*)", re.I)
 _CONTRACTED = {"au": ("à", "le"), "aux": ("à", "les"), "du": ("de", "le"), "des": ("de", "les")}
 _CONTRACT = {("à", "le"): "au", ("à", "les"): "aux", ("de", "le"): "du", ("de", "les"): "des"}
@@ -244,6 +354,70 @@ def _with_article(text: str, start: int, end: int, name: str, article: str | Non
             else:
                 head += article + ("" if article.endswith("’") else " ")
     return head + name + tail
+
+
+_PREPOSITIONS = {"à": "à", "au": "à", "aux": "à", "de": "de", "du": "de", "des": "de",
+                 "avec": "avec", "en": "en", "dans": "dans", "pour": "pour",
+                 "sur": "sur", "with": "with", "in": "in", "at": "at", "to": "to", "for": "for",
+                 "on": "on", "of": "of", "by": "by", "par": "par", "entre": "entre",
+                 "between": "between", "auprès": "auprès"}
+
+
+def _preposition(text: str, *, end: bool = False) -> str | None:
+    """The preposition ``text`` opens with (after "et"/"and"), or with ``end`` the one it
+    closes on before a name, articles set aside: "Et à la CEI" and "… à l’" share "à"."""
+    words = re.findall(r"\w+", text.lower())
+    words = words[::-1] if end else [w for w in words[:3] if w not in ("et", "and")]
+    for w in words[:3]:
+        if w not in ("la", "le", "les", "l", "the"):
+            return _PREPOSITIONS.get(w)
+    return None
+
+
+_ORDINAL = re.compile(r"\b(?:[a-zà-ÿ]+-)*[a-zà-ÿ]+ième\b|\b\d+(?:e|ème)\b", re.I)
+
+
+def _series_phrase(text: str, start: int) -> str:
+    """The ordinal at ``start`` of ``text`` and the name it numbers ("neuvième Réunion
+    générale CARICOM-ONU"), with its article."""
+    words = list(re.finditer(r"[\w’'-]+", text[start:]))
+    end = words[0].end()
+    for w in words[1:5]:
+        if fold(w.group(0)) in FUNCTION_WORDS or text[start + end:start + w.start()].strip():
+            break
+        end = w.end()
+    head = re.search(r"(?:\b(?:la|le|les)\s+|\bl[’'])$", text[:start])
+    return (head.group(0) if head else "") + text[start:start + end]
+
+
+def _names_in_lead(lead: str, ordinary: frozenset[str]) -> list[str]:
+    """The names and role titles of a reply's opening, in order, a name split by "of" /
+    "de la" joined again ("International Organisation of La Francophonie")."""
+    found = actors_in(lead)
+    names: list[str] = []
+    end = -1
+    for start, name in found:
+        gap = lead[end:start] if names else ""
+        if names and _JOINING.fullmatch(gap):
+            names[-1] = lead[end - len(names[-1]):start + len(name)]
+        else:
+            names.append(name)
+        end = start + len(name)
+    return [n for n in names if " " in n or fold(n) not in ordinary]  # "Réponse" is no name
+
+
+_JOINING = re.compile(r"\s+(?:of|de|des|du|d[’'])(?:\s*(?:the|la|le|les|l[’']))?\s*", re.I)
+
+
+def _definite(phrase: str) -> str:
+    """A document phrase with a possessive turned definite ("sa lettre" → "la lettre")."""
+    m = _POSSESSIVE.match(phrase)
+    if not m:
+        return phrase
+    word = fold(m.group(0).strip())
+    article = {"son": "le", "sa": "la", "ses": "les", "leur": "le", "leurs": "les"}.get(word,
+                                                                                    "the")
+    return f"{article} {phrase[m.end():]}"
 
 
 def _is_ellipsis(core: str) -> bool:

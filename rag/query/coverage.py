@@ -217,7 +217,14 @@ def question_mentions(text: str, ordinary: frozenset[str]) -> list[tuple[str, Me
         if (acronym, "acronym") not in found and not re.fullmatch(r"[IVXLC]+", acronym):
             found.append((acronym, "acronym"))
     found.extend((y, "year") for y in dict.fromkeys(_YEAR.findall(text)))
+    # "la neuvième réunion": which one of a series is a name of its own, that the evidence
+    # must hold as written (the tenth meeting does not tell where the ninth was held)
+    found.extend((f"{m.group(1)} {m.group(2)}", "name") for m in _ORDINAL_PHRASE.finditer(text))
     return list(dict.fromkeys(found))
+
+
+_ORDINAL_PHRASE = re.compile(r"\b((?:[a-zà-ÿ]+-)*[a-zà-ÿ]+ième|\d+(?:e|ème|è))\s+([^\W\d_]{3,})",
+                             re.I)
 
 
 class CoverageChecker:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Expectation = Literal["count", "amount", "percent", "time", "day", "date", "person", "place"]
+Expectation = Literal["count", "amount", "percent", "time", "day", "date", "person", "place",
+                      "age"]
 
 _MONTHS_FR = ("janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
               "décembre")
@@ -15,6 +16,8 @@ _MONTHS_EN = ("january|february|march|april|may|june|july|august|september|octob
               "december")
 _MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
 _RULES: list[tuple[Expectation, re.Pattern[str]]] = [
+    ("age", re.compile(r"\b(?:quel âge|à quel âge|âgée? de combien|how old|(?:at )?what age)\b",
+                       re.I)),
     ("amount", re.compile(r"\b(?:quel montant|à combien s[’']él[eè]v|combien (?:d[’']argent|de "
                           r"dollars|d[’']euros)|combien\b.*\b(?:co[uû]t|dépens|allou|vers|"
                           r"financ|mobilis)|montant|budget|how much\b(?! time)|what amount|"
@@ -56,6 +59,9 @@ _CURRENCY = re.compile(r"\d[\d\s.,]*\s*(?:millions?|milliards?|billion|million)?
 TIME_OF_DAY = re.compile(r"\b\d{1,2}\s*(?:heures?|h)(?:\s*\d{2})?\b(?:\s*\([^)]{1,40}\))?|"
                          r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am|pm)\b|"
                          r"\bmidi\b|\bnoon\b|\bminuit\b|\bmidnight\b", re.I)
+_AGE = re.compile(r"\b(?:âgée?s? de|à l[’']âge de|aged?(?: of)?)\s+\d{1,3}\b|"
+                  r"\b\d{1,3}\s*(?:ans\b(?=\s*(?:,|\)|et|lorsqu|quand|alors))|years? old\b|"
+                  r"-year-old\b)", re.I)
 _PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|pour\s*cent|per\s*cent|percent)", re.I)
 _PLACE = re.compile(r"\b(?:à|au|aux|en|in|at)\s+(?:l[’'])?[A-ZÀ-Ý][\w’'-]+")
 _NAME_TOKEN = r"(?:[A-ZÀ-Ý][a-zà-ÿ’'-]+|[A-ZÀ-Ý]\.)"
@@ -174,6 +180,8 @@ def evidence_has(kind: Expectation, text: str, common_words: frozenset[str] = fr
         return has_count(text, counted_noun(question))
     if kind == "percent":
         return bool(_PERCENT.search(text))
+    if kind == "age":
+        return bool(_AGE.search(text))
     if kind == "time":
         return bool(TIME_OF_DAY.search(text))
     if kind == "day":

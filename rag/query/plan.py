@@ -18,8 +18,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from rag.analysis import tokenize
+from rag.citations import read_reply
 from rag.language import detect_language
-from rag.query.expectations import Expectation, expected_answer
+from rag.query.expectations import Expectation, asks_actor, expected_answer
 from rag.records import DocumentMeta
 
 if TYPE_CHECKING:
@@ -139,7 +140,38 @@ _ANAPHORA = re.compile(
     r"\b(?:il|elle|ils|elles|celle-ci|celui-ci|ceux-ci|celles-ci|lui|leur|leurs|son|sa|ses|"
     r"ce document|cette (?:organisation|réunion|note|lettre|initiative)|ces (?:organisations|"
     r"réunions)|it|its|they|them|their|this|that|these|those|he|she|his|her)\b", re.I)
-_INVERSION = re.compile(r"-t?-(?:il|elle|ils|elles|on)\b", re.I)
+_INVERSION = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\b", re.I)
+# an inverted subject pronoun refers back when nothing before the verb is its subject
+_INVERTED = re.compile(r"([^\W\d_]+)-(?:t-)?(?:il|elle|ils|elles)\b", re.I)
+_IMPERSONAL = frozenset({"faut", "agit", "existe", "reste", "semble"})  # "faut-il"
+_SUBJECT_QUESTION = re.compile(r"^\W*(?:et\s+)?(?:quel(?:le)?s?|lequel|laquelle|lesquel(?:le)?s)\b",
+                               re.I)
+_OBJECT_PRONOUN = re.compile(r"\b(?:l[’']|les\s+|la\s+|le\s+)(?:a|ont|avait|avaient|aura|"
+                             r"auront|ai|as|avez|avons)\b(?!\s+(?:été|eu)\b)", re.I)
+_OPENING_QUESTION = re.compile(
+    r"^\W*(?:et\s+)?(?:(?:à|a|de|dans|en|pour|avec|sur|par|depuis|jusqu[’']à)\s+)?"
+    r"(?:(?:quel(?:le)?s?|lequel|laquelle)\s+[\w’'-]+|qu[’']\s*|que\b|quand\b|où\b|"
+    r"comment\b|pourquoi\b|combien(?:\s+d[e’']\s*[\w’'-]+)?|qui\b)?", re.I)
+_DETERMINER = frozenset({"l", "le", "la", "les", "un", "une", "ce", "cet", "cette", "ces"})
+_PREPOSITION = frozenset({"de", "du", "des", "d", "à", "au", "aux", "en", "pour", "avec", "sur",
+                          "par", "dans", "entre", "contre", "chez", "selon", "auprès"})
+
+
+def _has_subject(text: str) -> bool:
+    """``text`` (the words before an inverted verb) holds a noun phrase that is not a
+    complement: a determiner or a name not after a preposition ("le Fonds", not "de
+    l’ONU")."""
+    after_preposition = False
+    for word in re.findall(r"[^\W\d_]+", text):
+        low = word.lower()
+        if low in _PREPOSITION:
+            after_preposition = True
+        elif low in _DETERMINER or word[:1].isupper():
+            if not after_preposition:
+                return True
+        else:
+            after_preposition = False
+    return False
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
 _CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ’'-]{2,}(?:\s+(?:de la|de|du|des|"
@@ -441,11 +473,26 @@ class QuestionAnalyzer:
             about_document=bool(_ABOUT_DOCUMENT.search(text) and _DOCUMENT_WORD.search(text)),
         )
 
+    @staticmethod
+    def refers_back(text: str) -> bool:
+        """``text`` holds a pronoun or demonstrative that refers to what came before ("l’a
+        signée", "its programmes", "cette réunion"; "a-t-il" is grammar, not a reference)."""
+        if _ANAPHORA.search(_INVERSION.sub(" ", text)):
+            return True
+        if _OBJECT_PRONOUN.search(text):  # "Qui l’a signée ?"
+            return True
+        m = _INVERTED.search(text)  # "Quel âge avait-il ?": no subject before the verb
+        if m is None or fold(m.group(1)) in _IMPERSONAL or text[:m.start()].lower().endswith("y "):
+            return False
+        if _SUBJECT_QUESTION.match(text) and asks_actor(text):
+            return False  # "Quelle organisation a-t-elle… ?": the question is its subject
+        before = _OPENING_QUESTION.sub("", text[:m.start()], count=1)
+        return not _has_subject(before)
+
     def is_follow_up(self, text: str, plan: QuestionPlan) -> bool:
         """Whether ``text`` leans on the conversation: it opens on "Et…" / "And…", refers
         back (a pronoun), or names nothing of its own in a few words."""
-        own = _INVERSION.sub(" ", text)  # "a-t-il" is grammar, not a reference
-        if _FOLLOW_UP_START.search(own) or _ANAPHORA.search(own):
+        if _FOLLOW_UP_START.search(text) or self.refers_back(text):
             return True
         return not plan.key_terms and len(plan.content_words) <= 3
 
@@ -482,8 +529,14 @@ class QuestionAnalyzer:
                        context=context,
                        key_terms=tuple(dict.fromkeys([*plan.key_terms, *carried_terms])))
 
+    def documents_in_play(self, question: str, answers: list[str]) -> tuple[str, ...]:
+        """The documents a previous turn was about: those its question names, else those
+        its reply (the last of ``answers``) cites."""
+        return self.named_documents(question) or self._documents_cited(answers[-1:])
+
     def _documents_cited(self, answers: list[str]) -> tuple[str, ...]:
         """Documents whose symbol or author an earlier answer's sources name."""
         if not answers:
             return ()
-        return self.named_documents(answers[-1].split("Sources", 1)[-1])
+        body, references = read_reply(answers[-1])
+        return self.named_documents(" ; ".join(references) or body)
