@@ -22,3 +22,14 @@ def test_sources_written_are_read_back(language):
 
 def test_a_reply_without_its_sources_keeps_its_body():
     assert read_reply("Ban Ki-moon [1, 2].") == ("Ban Ki-moon.", [])
+
+
+def test_a_changed_constraint_is_said_in_the_question_language():
+    from rag.answer.messages import not_given
+
+    assert not_given("amount", ["2010"], "fr") == ("Les documents ne donnent pas ce montant "
+                                                   "pour 2010.")
+    assert not_given(None, ["l’OCS"], "fr") == ("Les documents ne donnent pas cette information "
+                                                "pour l’OCS.")
+    assert not_given("date", ["the SCO"], "en") == ("The documents do not give this date for "
+                                                    "the SCO.")

@@ -155,3 +155,12 @@ def test_more_detail_widens_to_the_cited_passage_and_its_neighbours(pipeline):
     assert plan.resolved.how == "detail" and plan.resolved.cited
     hits = pipeline.gather(plan, 5)[0].hits
     assert cited.id in {h.passage.id for h in hits[:3]}
+
+
+def test_a_changed_year_the_documents_do_not_cover_is_named(pipeline):
+    history = [("user", "Quel montant l’appel humanitaire mondial a-t-il atteint en 2015 selon "
+                        "la note de cadrage du Viet Nam ?"),
+               ("assistant", "19,5 milliards de dollars [1].")]
+    answer = pipeline.ask("Et en 2010 ?", history=history)
+    assert answer.abstained
+    assert answer.text == "Les documents ne donnent pas ce montant pour 2010."

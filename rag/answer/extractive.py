@@ -34,6 +34,7 @@ from rag.answer.messages import (
     after_date,
     field_absent,
     not_found,
+    not_given,
     not_mentioned,
     unstated,
 )
@@ -561,6 +562,10 @@ class ExtractiveComposer:
                 if m.kind != "year"]
             text = (unstated(named, reason, language) if named and (reason or any(
                 sec.unmet for sec in sections)) else not_found(language, reason))
+            changed = [with_article(m.text, plan.resolved.question if plan.resolved else "")
+                       for m in self._changed(plan) if m.text in named]
+            if changed:  # "Et en 2010 ?": the documents do not give it for 2010
+                text = not_given(plan.parts[0].expected, changed, language)
             return Answer(plan.text, text, True, confidence, (), hits,
                           language, self.name, kind=plan.kind, signals=values)
         text, citations = self._render(plan, sections)

@@ -90,6 +90,26 @@ def unstated(names: Sequence[str], reason: str, language: str) -> str:
     return f"Les documents mentionnent {listed} mais ne précisent pas ce qui est demandé{tail}."
 
 
+#: what a question asks for, as "this …" (by its expected kind of answer; None: open)
+THIS = {"fr": {"amount": "ce montant", "count": "ce nombre", "percent": "ce pourcentage",
+               "age": "cet âge", "time": "cette heure", "day": "cette date", "date": "cette date",
+               "person": "ce nom", "place": "ce lieu", None: "cette information"},
+        "en": {"amount": "this amount", "count": "this number", "percent": "this percentage",
+               "age": "this age", "time": "this time", "day": "this date", "date": "this date",
+               "person": "this name", "place": "this place", None: "this information"}}
+
+
+def not_given(expected: str | None, constraints: Sequence[str], language: str) -> str:
+    """A follow-up changed a year or a name the documents do not give the answer for:
+    "Les documents ne donnent pas ce montant pour 2010."."""
+    lang = _lang(language)
+    what = THIS[lang].get(expected, THIS[lang][None])
+    listed = enumerate_names(constraints, language)
+    if lang == "en":
+        return f"The documents do not give {what} for {listed}."
+    return f"Les documents ne donnent pas {what} pour {listed}."
+
+
 def not_found(language: str, reason: str) -> str:
     """Nothing in the evidence answers (with what kind of answer was missing)."""
     base = NOT_FOUND[_lang(language)]

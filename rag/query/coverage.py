@@ -61,7 +61,13 @@ INSTITUTIONAL_WORDS: dict[str, tuple[str, ...]] = {
     "representative": ("representant", "representante"), "mission": ("mission",),
     "horn": ("corne",), "lake": ("lac",), "islands": ("iles",), "island": ("ile",),
     "far": ("extreme",), "middle": ("moyen",), "near": ("proche",), "orient": ("orient",),
-    "counter": ("contre", "lutte"),
+    "counter": ("contre", "lutte"), "youth": ("jeunes", "jeunesse"), "girls": ("filles",),
+    "volunteers": ("volontaires",), "volunteer": ("volontaire", "volontariat"),
+    "peacekeeping": ("maintien", "paix"), "peacebuilding": ("consolidation", "paix"),
+    "law": ("droit",), "customs": ("douanes",), "property": ("propriete",),
+    "disaster": ("catastrophes", "catastrophe"), "disasters": ("catastrophes",),
+    "relief": ("secours",), "sea": ("mer",), "water": ("eau",),
+    "settlements": ("etablissements",), "outer": ("extra",),
 }
 
 
