@@ -243,7 +243,7 @@ class Pipeline:
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "compose": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
-        understood = plan.resolved.understood if plan.resolved else None
+        understood = plan.resolved.understood if plan.resolved and not offtopic else None
         return replace(answer, question=question, understood=understood,
                        hits=answer.hits[: k or self.settings.top_k], timings_ms=timings,
                        notes=(*answer.notes, *self.caveats))

@@ -164,3 +164,21 @@ def test_a_changed_year_the_documents_do_not_cover_is_named(pipeline):
     answer = pipeline.ask("Et en 2010 ?", history=history)
     assert answer.abstained
     assert answer.text == "Les documents ne donnent pas ce montant pour 2010."
+
+
+@pytest.mark.parametrize("turn", ["Merci !", "asdkj qwe", "Tell me a joke",
+                                  "Et la météo demain ?"])
+def test_an_off_topic_turn_in_a_conversation_is_declined(pipeline, turn):
+    history = [("user", "Quel réseau ONU-Femmes et la LEA ont-elles lancé en juillet 2020 ?"),
+               ("assistant", "Le Réseau des médiatrices arabes [1].")]
+    answer = pipeline.ask(turn, history=history)
+    assert answer.abstained and not answer.citations and answer.understood is None
+    assert any(n.startswith("off-topic") for n in answer.notes)
+
+
+@pytest.mark.parametrize("turn", ["Et quand ?", "Pourquoi ?", "What was it meant to achieve?"])
+def test_a_follow_up_on_an_on_topic_question_is_not_declined(pipeline, turn):
+    history = [("user", "Quel réseau ONU-Femmes et la LEA ont-elles lancé en juillet 2020 ?"),
+               ("assistant", "Le Réseau des médiatrices arabes [1].")]
+    answer = pipeline.ask(turn, history=history)
+    assert not any(n.startswith("off-topic") for n in answer.notes), answer.text

@@ -11,7 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rag.query.coverage import asks_outcome, evidence_holds, tokens_of
-from rag.query.plan import FUNCTION_WORDS, QuestionPlan, acronym_expansions, fold
+from rag.query.plan import (
+    FUNCTION_WORDS,
+    QuestionAnalyzer,
+    QuestionPlan,
+    acronym_expansions,
+    fold,
+    key_terms,
+)
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
@@ -69,9 +76,20 @@ def offtopic_reason(plan: QuestionPlan, vocabulary: CorpusVocabulary) -> str | N
     system, or no meaningful word that the corpus knows (greetings, tests, gibberish)."""
     if _INSTRUCTION.search(plan.text):
         return "instruction"
-    words = content_words(plan.text) + [fold(c) for c in plan.context]
+    words = content_words(plan.text)
+    resolved = plan.resolved
+    leans = resolved is not None and resolved.how == "context" and not \
+        QuestionAnalyzer.refers_back(resolved.asked)
+    if resolved is not None and resolved.previous and not leans:
+        # a follow-up that changes a constraint of, refers back to, or asks more about the
+        # previous question ("And when?", "What was it meant to achieve?") is about it; one
+        # that only leans on it ("Merci !", "Et la météo demain ?") is judged on its words
+        words += [fold(c) for c in plan.context] + content_words(resolved.previous)
+    elif resolved is None:
+        words += [fold(c) for c in plan.context]
+    terms = key_terms(plan.text) if leans else plan.key_terms
     if not any(vocabulary.knows(w) for w in words) and not any(
-            vocabulary.knows_term(t) for t in plan.key_terms if re.search(r"\d", t)):
+            vocabulary.knows_term(t) for t in terms if re.search(r"\d", t)):
         return "no_known_word"
     return None
 
