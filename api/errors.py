@@ -21,6 +21,9 @@ from rag.errors import (
     IndexCorrupt,
     IndexMismatch,
     IndexNotBuilt,
+    ModelServerError,
+    ModelServerTimeout,
+    ModelServerUnavailable,
     ModelUnavailable,
     RagError,
     UnknownDocument,
@@ -62,7 +65,8 @@ def error_response(status: int, code: str, message: str,
 HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
                     404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
                     413: "body_too_large", 416: "range_not_satisfiable", 429: "rate_limited",
-                    500: "internal_error", 503: "unavailable"}
+                    500: "internal_error", 502: "bad_gateway", 503: "unavailable",
+                    504: "gateway_timeout"}
 
 
 _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
@@ -74,6 +78,9 @@ _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
     (IndexCorrupt, 503, "index_corrupt"),
     (IndexMismatch, 503, "index_mismatch"),
     (ModelUnavailable, 503, "model_unavailable"),
+    (ModelServerTimeout, 504, "model_server_timeout"),
+    (ModelServerUnavailable, 503, "model_server_unavailable"),
+    (ModelServerError, 502, "model_server_error"),
 ]
 
 

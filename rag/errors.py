@@ -39,6 +39,19 @@ class ModelUnavailable(RagError):
     """The embedding model cannot be loaded."""
 
 
+class ModelServerError(RagError):
+    """The LLM composer's model server failed: it answered with an error or a reply that is
+    not a chat completion (HTTP 502)."""
+
+
+class ModelServerTimeout(ModelServerError):
+    """The model server did not answer within ``RAG_LLM_TIMEOUT`` (HTTP 504)."""
+
+
+class ModelServerUnavailable(ModelServerError):
+    """The model server cannot be reached (HTTP 503)."""
+
+
 class UnknownDocument(RagError):
     """A document id that is not in the corpus."""
 

@@ -105,7 +105,7 @@ class Pipeline:
             extractive = self.composers[EXTRACTIVE]
             judge = extractive.judge_evidence if isinstance(
                 extractive, ExtractiveComposer) else None
-            inputs = ComposerInputs(self.settings, self.index, judge=judge)
+            inputs = ComposerInputs(self.settings, self.index, judge=judge, gate=extractive)
             try:
                 self.composers[spec.name] = spec.load_factory()(inputs)
             except ModelUnavailable as exc:

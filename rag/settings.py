@@ -303,7 +303,10 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(_LLM.api_key, repr=False,
                                     description="API key of the LLM endpoint.")
     llm_timeout: float = Field(_LLM.timeout, gt=0,
-                               description="Seconds before an LLM call fails.")
+                               description="Seconds for a whole LLM call, retries included; "
+                               "past it the call fails with HTTP 504.")
+    llm_max_tokens: int = Field(_LLM.max_tokens, gt=0,
+                                description="The most tokens the LLM may write per answer.")
 
     environment: str = Field(
         "development", description="development or production (production refuses weak keys)."
@@ -416,7 +419,8 @@ class Settings(BaseSettings):
         """The LLM composer's options."""
         return LLMOptions(provider=self.llm_provider, base_url=self.llm_base_url,
                           model=self.llm_model, api_key=self.llm_api_key,
-                          timeout=self.llm_timeout, passages=self.answer_passages,
+                          timeout=self.llm_timeout, max_tokens=self.llm_max_tokens,
+                          passages=self.answer_passages,
                           max_sentences=self.answer_max_sentences)
 
     def retrieval_options(self) -> RetrievalOptions:

@@ -68,10 +68,10 @@ def test_out_of_range_marker_is_dropped_and_reported():
     assert any("[7]" in note for note in answer.notes)
 
 
-def test_sentence_without_valid_marker_is_flagged():
+def test_a_sentence_without_valid_marker_is_left_out():
     answer = compose("Les consultations ont eu lieu à Moscou [1]. Elles ont duré trois jours.")
-    assert answer.text.endswith("Elles ont duré trois jours. (sans source)")
-    assert any("without a valid citation" in note for note in answer.notes)
+    assert answer.text == "Les consultations ont eu lieu à Moscou. [1]"
+    assert any("no valid citation: Elles ont duré" in note for note in answer.notes)
     assert len(answer.citations) == 1
 
 
@@ -155,3 +155,117 @@ def test_missing_provider_package_gives_install_hint(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ModelUnavailable, match="pip install langchain-openai"):
         chat_model(LLMOptions(model="m"))
+
+
+class Gate:
+    """A stand-in for the extractive composer: a fixed answer, and how often it was asked."""
+
+    name = "extractive"
+
+    def __init__(self, abstained: bool = False) -> None:
+        self.abstained = abstained
+        self.calls = 0
+
+    def compose(self, plan, evidence):
+        from rag.answer.types import Answer, Citation
+
+        self.calls += 1
+        hit = HITS[0]
+        if self.abstained:
+            return Answer(plan.text, "Les documents ne mentionnent pas X.", True, 0.1, (), (),
+                          plan.language, self.name, notes=("not covered by the corpus",))
+        return Answer(plan.text, "À Moscou [1].", False, 0.8,
+                      (Citation(1, hit.passage, hit.document, "En novembre 2018…"),), (),
+                      plan.language, self.name)
+
+
+def gated(output: str, gate: Gate, metadata: dict | None = None):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=output,
+                                                          response_metadata=metadata or {})]))
+    composer = LLMComposer(model, LLMOptions(), gate=gate)
+    plan = plan_of("Dans quelle ville ?")
+    return composer.compose(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)])
+
+
+@pytest.mark.parametrize("output", ["", "[1][2]", "Moscou.", "Moscou [9].",
+                                    "Il fera beau demain (sans source)."])
+def test_a_reply_that_cites_nothing_gives_the_extractive_answer(output):
+    gate = Gate()
+    answer = gated(output, gate)
+    assert not answer.abstained and answer.composer == "extractive"
+    assert answer.text == "À Moscou [1]." and len(answer.citations) == 1
+    assert "llm reply without a valid citation: the extractive answer is given" in answer.notes
+
+
+def test_what_the_gate_declines_never_reaches_the_model():
+    model = FakeListChatModel(responses=["Le budget de l’OSCE en 2035 : 1,1 milliard [1]."])
+    composer = LLMComposer(model, LLMOptions(), gate=Gate(abstained=True))
+    plan = plan_of("Quel sera le budget de l’OSCE en 2035 ?")
+    answer = composer.compose(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)])
+    assert answer.abstained and answer.citations == () and model.i == 0
+    assert "declined before the model" in answer.notes
+
+
+def test_a_reply_cut_at_the_length_limit_loses_its_last_sentence():
+    answer = gated("Les consultations ont eu lieu à Moscou [1]. AMERICAN AMERICAN AMERICAN",
+                   Gate(), {"finish_reason": "length"})
+    assert answer.composer == "llm"
+    assert answer.text == "Les consultations ont eu lieu à Moscou. [1]"
+    assert any("length limit" in n for n in answer.notes)
+    cut = gated("AMERICAN AMERICAN [1] AMERICAN", Gate(), {"finish_reason": "length"})
+    assert cut.composer == "extractive"  # nothing left: the extractive answer
+
+
+@pytest.mark.parametrize(("output", "markers"), [
+    ("A [1, 2].", (1, 2)), ("A [1][2].", (1, 2)), ("A (2).", (2,)), ("A [1-3].", (1, 2, 3)),
+    ("A [1; 3].", (1, 3)),
+])
+def test_marker_forms(output, markers):
+    assert check_markers(output, 3)[0].markers == markers
+
+
+def test_a_year_in_brackets_is_text_not_a_marker():
+    checked = check_markers("La résolution 1809 (2008) le demande [1].", 3)
+    assert checked[0].text == "La résolution 1809 (2008) le demande."
+    assert checked[0].markers == (1,)
+
+
+class Failing:
+    """A chat model whose call raises ``exc``."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def invoke(self, messages):
+        raise self.exc
+
+
+def _status_error(status: int) -> Exception:
+    error = type("APIStatusError", (Exception,), {})("upstream")
+    error.status_code = status
+    return error
+
+
+@pytest.mark.parametrize(("exc", "kind", "status"), [
+    (type("APITimeoutError", (Exception,), {})("slow"), "ModelServerTimeout", 504),
+    (TimeoutError("slow"), "ModelServerTimeout", 504),
+    (type("APIConnectionError", (Exception,), {})("down"), "ModelServerUnavailable", 503),
+    (ConnectionRefusedError("down"), "ModelServerUnavailable", 503),
+    (_status_error(500), "ModelServerError", 502),
+    (_status_error(401), "ModelServerError", 502),
+    (ValueError("invalid JSON"), "ModelServerError", 502),
+])
+def test_model_server_failures_are_named_errors(exc, kind, status):
+    from api.errors import rag_error_status
+
+    composer = LLMComposer(Failing(exc), LLMOptions(base_url="http://127.0.0.1:9/v1"),  # type: ignore[arg-type]
+                           gate=Gate())
+    plan = plan_of("Dans quelle ville ?")
+    with pytest.raises(Exception) as raised:
+        composer.compose(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)])
+    assert type(raised.value).__name__ == kind
+    assert rag_error_status(raised.value)[0] == status
+    assert "127.0.0.1:9" in str(raised.value)

@@ -136,18 +136,25 @@ def test_citations_extension_matches_ask_in_both_modes(client, full, live_server
     assert all("citations" not in (c.model_extra or {}) for c in chunks if c not in finishing)
 
 
-def test_models_lists_what_can_answer_now(client, built_settings, pipeline, tmp_path):
+def test_models_lists_what_can_answer_now(client, built_settings, pipeline, tmp_path,
+                                          live_server):
     assert sorted(m.id for m in client.models.list()) == ["unrag", "unrag-extractive"]
     with TestClient(create_app(Settings(index_root=tmp_path))) as c:  # no index: none
         assert c.get("/v1/models").json()["data"] == []
     pytest.importorskip("langchain_openai")
     from rag.pipeline import Pipeline
 
+    # a model server that answers its model list (here: this service's own /v1)
     llm = built_settings.model_copy(update={"llm_model": "qwen2.5-7b-instruct",
-                                            "llm_base_url": "http://127.0.0.1:9/v1"})
+                                            "llm_base_url": f"{live_server}/v1"})
     with TestClient(create_app(llm, pipeline=Pipeline.from_parts(
             llm, pipeline.embedder, pipeline.index))) as c:
         assert "unrag-llm" in [m["id"] for m in c.get("/v1/models").json()["data"]]
+    # one that does not answer is not listed
+    down = llm.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1"})
+    with TestClient(create_app(down, pipeline=Pipeline.from_parts(
+            down, pipeline.embedder, pipeline.index))) as c:
+        assert "unrag-llm" not in [m["id"] for m in c.get("/v1/models").json()["data"]]
     broken = llm.model_copy(update={"llm_provider": "nonesuch"})
     with TestClient(create_app(broken, pipeline=Pipeline.from_parts(
             broken, pipeline.embedder, pipeline.index))) as c:

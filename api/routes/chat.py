@@ -208,7 +208,8 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: S
 def available_models(pipeline: Pipeline | None) -> list[str]:
     """The model ids that can answer now: none without a loaded index; those of each
     composer whose settings are set (``unrag-llm``: ``RAG_LLM_MODEL`` or
-    ``RAG_LLM_BASE_URL``) and that can be built (an LLM endpoint itself is not called)."""
+    ``RAG_LLM_BASE_URL``), that can be built, and whose model server answers its model
+    list (a probe, its verdict kept a few seconds)."""
     if pipeline is None:
         return []
     names = []
@@ -216,17 +217,20 @@ def available_models(pipeline: Pipeline | None) -> list[str]:
         if not spec.configured(pipeline.settings):
             continue
         try:
-            pipeline.composer(spec.name)
+            composer = pipeline.composer(spec.name)
         except RagError:
             continue
+        if (probe := getattr(composer, "unreachable", None)) and probe():
+            continue  # its model server does not answer now
         names += spec.chat_models
     return names
 
 
 @router.get("/models", responses=error_responses(*ANY_ROUTE, *GUARDED))
 async def list_models(request: Request) -> ModelList:
-    """The models (answering modes) that can answer now."""
+    """The models (answering modes) that can answer now (an LLM whose model server does
+    not answer is left out)."""
     pipeline = getattr(request.app.state, "pipeline", None)
+    names = await run_in_threadpool(available_models, pipeline)
     return ModelList(object="list", data=[
-        ModelCard(id=name, object="model", created=0, owned_by="unrag")
-        for name in available_models(pipeline)])
+        ModelCard(id=name, object="model", created=0, owned_by="unrag") for name in names])

@@ -52,7 +52,8 @@ class LLMOptions:
     base_url: str | None = None
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)  # never printed
-    timeout: float = 60.0  # seconds before a call fails
+    timeout: float = 60.0  # seconds for the whole call, retries included
+    max_tokens: int = 512  # the most tokens the model may write
     passages: int = ExtractiveOptions.answer_passages  # shown per retrieval pass
     max_sentences: int = ExtractiveOptions.answer_max_sentences  # asked for, per pass
 

@@ -91,3 +91,4 @@ class ComposerInputs:
     index: Index
     calibrator: Calibrator | None = None  # the confidence model (None: the shipped one)
     judge: Judge | None = None  # the extractive composer's, for composers that cannot judge
+    gate: Composer | None = None  # the extractive composer: its abstentions and fallback
