@@ -397,8 +397,12 @@ ERROR_STATUSES: dict[int, str] = {
          "(`document_…`).",
     429: "Over the rate limit (`rate_limited`, with a Retry-After header).",
     500: "Unexpected failure (`internal_error`; the server log has the details).",
+    502: "The LLM composer's model server answered an error (`model_server_error`).",
     503: "No usable index or model: `not_ready`, `index_not_built`, `index_corrupt`, "
-         "`index_mismatch`, `model_unavailable`.",
+         "`index_mismatch`, `model_unavailable`, `model_server_unavailable` (the LLM "
+         "composer's model server cannot be reached).",
+    504: "The LLM composer's model server did not answer within RAG_LLM_TIMEOUT "
+         "(`model_server_timeout`).",
 }
 
 #: any route: a framing header sent twice (400), an unexpected failure (500)

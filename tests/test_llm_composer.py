@@ -269,3 +269,12 @@ def test_model_server_failures_are_named_errors(exc, kind, status):
     assert type(raised.value).__name__ == kind
     assert rag_error_status(raised.value)[0] == status
     assert "127.0.0.1:9" in str(raised.value)
+
+
+def test_a_chat_reply_says_when_the_extractive_answer_replaced_the_model():
+    from api.routes.chat import FALLBACK_LINE, message_content
+
+    answer = gated("", Gate())
+    content = message_content(answer)
+    assert content.startswith(FALLBACK_LINE["fr"])
+    assert "À Moscou [1]." in content and "Sources :" in content

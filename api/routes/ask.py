@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Authorized])
 
 
 @router.post("/ask", responses=error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY,
-                                               404, 422, 503))
+                                               404, 422, 502, 503, 504))
 async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep,
               request: Request, response: Response) -> AskResponse:
     """Answer a question with cited sentences (or say it is not in the documents)."""

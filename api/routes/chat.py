@@ -40,6 +40,7 @@ from api.responses import (
 )
 from api.schemas import ChatMessage, ChatRequest
 from api.validation import HISTORY_TURNS, clean_question, clean_turn
+from rag.answer.llm import FALLBACK_NOTE
 from rag.answer.registry import COMPOSERS, chat_models
 from rag.answer.render import citation_json, sources_block
 from rag.answer.types import Answer
@@ -73,11 +74,22 @@ def resolve_question(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, 
     return question, history
 
 
+#: said first in a chat reply when the model's reply was set aside (rag.answer.llm)
+FALLBACK_LINE = {"fr": "(Le modèle n’a cité aucun passage : voici la réponse extraite des "
+                       "documents.)",
+                 "en": "(The model cited no passage: here is the answer drawn from the "
+                       "documents.)"}
+
+
 def message_content(answer: Answer) -> str:
-    """Answer text followed by its numbered sources."""
+    """Answer text followed by its numbered sources (after a line saying so when an LLM
+    reply without a valid citation was replaced by the extractive answer)."""
+    text = answer.text
+    if FALLBACK_NOTE in answer.notes:
+        text = f"{FALLBACK_LINE['en' if answer.language == 'en' else 'fr']}\n\n{text}"
     if not answer.citations:
-        return answer.text
-    return f"{answer.text}\n\n{sources_block(answer)}"
+        return text
+    return f"{text}\n\n{sources_block(answer)}"
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,7 @@ _STREAMED = {"description": "The completion (`application/json`), or with `strea
 
 @router.post("/chat/completions", response_model=ChatCompletion,
              responses={200: _STREAMED, **error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY,
-                                                           404, 422, 503)})
+                                                           404, 422, 502, 503, 504)})
 async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: SettingsDep,
                            request: Request) -> ChatCompletion | StreamingResponse:
     """Answer the last user message, OpenAI style (``stream: true`` for SSE). Honoured,
