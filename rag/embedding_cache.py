@@ -3,7 +3,10 @@
 Vectors are stored in one SQLite file keyed by sha256(model, passage prompt, text), so adding
 or removing a document re-embeds only the passages and sentences that are new, and a full
 rebuild from a warm cache costs parsing and index writing only. SQLite gives atomic,
-multi-process-safe writes; a damaged cache file is set aside and rebuilt, never fatal.
+multi-process-safe writes. Each row carries a checksum of its vector: a row whose vector
+does not match it (or was written before checksums) is dropped and its text embedded again;
+a file SQLite cannot read, at open or later, is set aside and rebuilt. A damaged cache is
+never fatal and never served.
 """
 
 from __future__ import annotations
@@ -23,8 +26,15 @@ from rag.embeddings import Embedder, EncoderChoice, encoder_of
 from rag.settings import E5_PROMPTS
 
 log = logging.getLogger(__name__)
-_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vec BLOB)"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS vectors "
+           "(key BLOB PRIMARY KEY, dim INTEGER, vec BLOB, sum BLOB)")
 _CHUNK = 500  # keys per SELECT (SQLite's parameter limit is far above)
+
+
+def checksum(key: bytes, blob: bytes) -> bytes:
+    """The checksum stored with a vector: its bytes bound to its key (a vector copied onto
+    another row does not pass either)."""
+    return hashlib.blake2b(key + blob, digest_size=16).digest()
 
 
 def cache_key(model: str, prompt: str, text: str, precision: str = "fp32") -> bytes:
@@ -39,46 +49,80 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.rejected = 0  # rows dropped because their vector failed its checksum
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._execute(lambda db: db.execute(_SCHEMA))
-        except sqlite3.DatabaseError as exc:  # not a database, or damaged: start afresh
-            aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
-            log.warning("embedding cache %s is unreadable (%s); moved to %s", path, exc, aside)
-            path.replace(aside)
-            self._execute(lambda db: db.execute(_SCHEMA))
+        self._execute(_create)
 
     def _execute(self, work: Callable[[sqlite3.Connection], object]) -> object:
+        """``work`` on the database; a file SQLite cannot read is set aside, a fresh one
+        created, and ``work`` run again on it."""
+        try:
+            return self._run(work)
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged pages
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
+            log.warning("embedding cache %s is unreadable (%s); moved to %s", self.path, exc,
+                        aside)
+            if self.path.exists():
+                self.path.replace(aside)
+            self._run(_create)
+            return self._run(work)
+
+    def _run(self, work: Callable[[sqlite3.Connection], object]) -> object:
         with closing(sqlite3.connect(self.path, timeout=60)) as db, db:
             return work(db)
 
     def get(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         """The cached vectors among ``keys``."""
         found: dict[bytes, np.ndarray] = {}
+        bad: list[bytes] = []
 
         def read(db: sqlite3.Connection) -> None:
+            found.clear()
+            bad.clear()
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start:start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                for key, dim, blob in db.execute(
-                        f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", chunk):
+                for key, dim, blob, stored in db.execute(
+                        f"SELECT key, dim, vec, sum FROM vectors WHERE key IN ({marks})",
+                        chunk):
+                    key, blob = bytes(key), bytes(blob)
                     vector = np.frombuffer(blob, dtype=np.float32)
-                    if vector.size == dim:
-                        found[bytes(key)] = vector
+                    if stored is None or bytes(stored) != checksum(key, blob) or \
+                            vector.size != dim or not np.isfinite(vector).all():
+                        bad.append(key)
+                    else:
+                        found[key] = vector
 
         self._execute(read)
+        if bad:  # never served: embedded again by the caller, and replaced
+            self.rejected += len(bad)
+            log.warning("embedding cache %s: %d vector(s) failed their checksum; they are "
+                        "embedded again", self.path, len(bad))
+            self._execute(lambda db: db.executemany("DELETE FROM vectors WHERE key = ?",
+                                                    [(k,) for k in bad]))
         return found
 
     def put(self, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
         """Store vectors (float32)."""
-        rows = [(key, int(v.size), np.ascontiguousarray(v, dtype=np.float32).tobytes())
-                for key, v in items]
+        rows = []
+        for key, v in items:
+            blob = np.ascontiguousarray(v, dtype=np.float32).tobytes()
+            rows.append((key, int(v.size), blob, checksum(key, blob)))
         self._execute(lambda db: db.executemany(
-            "INSERT OR REPLACE INTO vectors (key, dim, vec) VALUES (?, ?, ?)", rows))
+            "INSERT OR REPLACE INTO vectors (key, dim, vec, sum) VALUES (?, ?, ?, ?)", rows))
 
     def __len__(self) -> int:
         return int(self._execute(  # type: ignore[arg-type]
             lambda db: db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]))
+
+
+def _create(db: sqlite3.Connection) -> None:
+    """The table, and the checksum column on a cache written before checksums (its rows,
+    without one, are embedded again when next read)."""
+    db.execute(_SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(vectors)")}
+    if "sum" not in columns:
+        db.execute("ALTER TABLE vectors ADD COLUMN sum BLOB")
 
 
 @dataclass

@@ -98,6 +98,55 @@ def test_corrupt_cache_file_is_set_aside(tmp_path: Path):
     assert list(tmp_path.glob("c.sqlite3.corrupt-*"))
 
 
+def test_an_altered_vector_is_never_served_and_is_embedded_again(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "c.sqlite3"
+    model = CountingEmbedder()
+    cached = CachedEmbedder("m", lambda: model, EmbeddingCache(path))
+    good = cached.embed(["un", "deux"])
+    with sqlite3.connect(path) as db:  # a vector changed in place, its checksum left as is
+        key, blob = db.execute("SELECT key, vec FROM vectors").fetchone()
+        altered = np.frombuffer(blob, dtype=np.float32).copy()
+        altered[0] += 0.5
+        db.execute("UPDATE vectors SET vec = ? WHERE key = ?", (altered.tobytes(), key))
+    again = CachedEmbedder("m", lambda: model, EmbeddingCache(path))
+    assert np.allclose(again.embed(["un", "deux"]), good)
+    assert model.calls[-1] in (["un"], ["deux"]) and again.cache.rejected == 1
+
+
+def test_a_cache_written_before_checksums_is_embedded_again_once(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "c.sqlite3"
+    with sqlite3.connect(path) as db:  # the former schema, without checksums
+        db.execute("CREATE TABLE vectors (key BLOB PRIMARY KEY, dim INTEGER, vec BLOB)")
+    model = CountingEmbedder()
+    cached = CachedEmbedder("m", lambda: model, EmbeddingCache(path))
+    key = cached._keys(["un"])[0]
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO vectors (key, dim, vec) VALUES (?, 4, ?)",
+                   (key, np.ones(4, dtype=np.float32).tobytes()))
+    assert cached.embed(["un"]).shape == (1, 64)  # not the unchecked 4-vector
+    cached.embed(["un"])
+    assert model.calls == [["un"]]  # stored with its checksum: read back the second time
+
+
+def test_damaged_pages_found_after_opening_are_not_fatal(tmp_path: Path):
+    path = tmp_path / "c.sqlite3"
+    cache = EmbeddingCache(path)
+    cache.put([(bytes([i]) * 32, np.full(384, i, dtype=np.float32)) for i in range(200)])
+    data = bytearray(path.read_bytes())
+    for offset in (4096 + 100, 8192 + 7, len(data) // 2):  # bytes flipped inside pages
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    found = cache.get([bytes([i]) * 32 for i in range(200)])
+    for key, vector in found.items():  # whatever is still read passed its checksum
+        assert np.allclose(vector, key[0])
+    cache.put([(b"k" * 32, np.ones(4, dtype=np.float32))])
+    assert len(cache.get([b"k" * 32])) == 1
+
+
 # --- add / replace / remove (test embedder: mechanics) -------------------------------------
 
 def test_add_replace_unchanged_and_remove(fake_settings: Settings, tmp_path: Path):
