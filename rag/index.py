@@ -224,6 +224,19 @@ def _check_sizes(docs: list[Document], passages: list[Passage], limit: int) -> N
             raise DocumentRejected(doc.meta.file, "no text passages found in it")
 
 
+def _check_texts(docs: list[Document], passages: list[Passage], sentences: list[Sentence],
+                 limit: int) -> None:
+    """Refuse, before anything is embedded, a document giving more texts to embed (its
+    passages and their sentences) than ``limit``."""
+    counts = Counter(p.doc_id for p in passages)
+    counts.update(passages[s.passage].doc_id for s in sentences)
+    for doc in docs:
+        if counts[doc.id] > limit:
+            raise DocumentRejected(doc.meta.file, f"gives {counts[doc.id]:,} texts to embed "
+                                   f"(passages and sentences), over the limit of {limit:,} "
+                                   "(RAG_MAX_DOCUMENT_TEXTS)", "too_large")
+
+
 def build_index(settings: Settings, embedder: Embedder, *,
                 spec: IndexSpec | None = None,
                 on_step: Callable[[str], None] | None = None,
@@ -250,6 +263,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
     docs, cards = document_cards(docs, passages, load_catalog(settings.catalog_path))
     step(f"{len(docs)} documents, {len(passages)} passages")
     sentences = passage_sentences(passages)
+    _check_texts(docs, passages, sentences, settings.max_document_texts)
     records = _source_records(sources, read_sources(settings.index_dir))
     chunk = settings.build_chunk_size
     root = settings.index_root

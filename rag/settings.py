@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     max_document_passages: int = Field(
         5000, ge=1, description="A document giving more passages than this is refused."
     )
+    max_document_texts: int = Field(
+        10000, ge=1, description="A document giving more texts to embed than this (passages "
+        "and sentences together) is refused before any is embedded."
+    )
     allow_model_download: bool = Field(
         False, description="Let sentence-transformers reach the Hugging Face hub."
     )

@@ -387,3 +387,14 @@ def test_a_change_cut_short_by_a_crash_is_undone_by_the_next_one(fake_settings: 
     assert not (seeds / SEED_FILES[3].name).exists()
     assert not list(fake_settings.index_root.glob(".corpus-backup-*"))
     assert set(load_index(fake_settings).documents) == {p.stem for p in SEED_FILES[:2]}
+
+
+def test_a_document_with_too_many_texts_to_embed_is_refused_before_embedding(
+        tmp_path: Path):
+    model = CountingEmbedder()
+    settings = Settings(index_root=tmp_path / "index",
+                        seeds_dir=_seeds(tmp_path / "seeds", SEED_FILES[:1]),
+                        embedding_model="test-hash", max_document_texts=50)
+    with pytest.raises(DocumentRejected, match="texts to embed") as refused:
+        build_index(settings, build_embedder(settings, model))
+    assert refused.value.reason == "too_large" and model.calls == []

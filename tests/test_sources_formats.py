@@ -329,3 +329,54 @@ def test_markup_without_text_is_dropped_and_table_rows_are_read_whole(tmp_path: 
             "|---|---|\n| France | 12 |\n| | |\n")
     ps = passages(write(tmp_path, "tableau.md", text))
     assert [p.text for p in ps] == ["Pays | Montant", "France | 12"]
+
+
+# --- bounded work per file --------------------------------------------------------------
+
+def test_a_word_zip_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        body = "<w:p/>" * 1_000_000  # 6 MB that deflate to a few kB
+        archive.writestr("word/document.xml", f"<w:document><w:body>{body}</w:body>"
+                                              "</w:document>")
+    with pytest.raises(DocumentRejected, match="decompression bomb") as refused:
+        read_source(path)
+    assert refused.value.reason == "too_large"
+
+
+def test_a_word_document_over_the_unpacked_limit_is_refused(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    import zipfile
+
+    import rag.sources as sources
+
+    path = tmp_path / "big.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("word/document.xml", "<w:document/>" + " " * 5000)
+    monkeypatch.setattr(sources, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(DocumentRejected, match="would inflate to") as refused:
+        read_source(path)
+    assert refused.value.reason == "too_large"
+
+
+def test_a_pdf_over_the_page_limit_is_refused_before_its_pages_are_read(
+        tmp_path: Path, monkeypatch) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    import rag.sources.pdf as pdf
+
+    path = tmp_path / "pages.pdf"
+    canvas = Canvas(str(path))
+    for n in range(3):
+        canvas.drawString(72, 720, f"Page {n + 1} : la coopération entre l’ONU et l’UA.")
+        canvas.showPage()
+    canvas.save()
+    monkeypatch.setattr(pdf, "MAX_PDF_PAGES", 2)
+    read = []
+    monkeypatch.setattr(pdf, "_page_lines", lambda page: read.append(page) or [])
+    with pytest.raises(DocumentRejected, match="3 pages, over the limit of 2") as refused:
+        read_source(path)
+    assert refused.value.reason == "too_large" and read == []

@@ -52,6 +52,31 @@ def _check_size(path: Path, max_bytes: int) -> int:
     return size
 
 
+#: the most a Word document's zip parts may inflate to, in all, and per compressed byte of
+#: a part (a real document.xml inflates 5 to 20 times; a zip bomb, hundreds of times)
+MAX_UNPACKED_BYTES = 200_000_000
+MAX_PACKING_RATIO = 100
+_RATIO_FLOOR = 1_000_000  # parts smaller than this unpacked are not held to the ratio
+
+
+def check_archive(archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse (``too_large``) an archive whose parts would inflate beyond the limits, from
+    the sizes its directory declares — before anything is inflated (zipfile never inflates
+    a part beyond its declared size)."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        if info.file_size > _RATIO_FLOOR and \
+                info.file_size > MAX_PACKING_RATIO * max(info.compress_size, 1):
+            raise DocumentRejected(name, f"part {info.filename} would inflate "
+                                   f"{info.file_size // max(info.compress_size, 1)} times "
+                                   f"(to {_size_text(info.file_size)}); refused as a "
+                                   "decompression bomb", "too_large")
+    if total > MAX_UNPACKED_BYTES:
+        raise DocumentRejected(name, f"would inflate to {_size_text(total)}, over the "
+                               f"{_size_text(MAX_UNPACKED_BYTES)} limit", "too_large")
+
+
 def _sniff(path: Path, fmt: str, data: bytes) -> None:
     """Refuse (as ``unreadable``) a file whose content does not match its extension; only an
     unknown extension is ``unsupported_type``."""
@@ -65,6 +90,7 @@ def _sniff(path: Path, fmt: str, data: bytes) -> None:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
+                check_archive(archive, path.name)
         except (zipfile.BadZipFile, OSError):
             raise DocumentRejected(path.name, "corrupt Word document (damaged zip archive)") \
                 from None

@@ -533,11 +533,27 @@ def _open(data: bytes, name: str) -> pdfium.PdfDocument:
         raise DocumentRejected(name, f"corrupt PDF, cannot be opened ({exc})") from None
 
 
+#: the most pages and characters a PDF may give (a small file can point at one page a
+#: hundred thousand times: it is refused before its pages are read, not after)
+MAX_PDF_PAGES = 2000
+MAX_PDF_CHARS = 20_000_000
+
+
 def read_pdf(data: bytes, name: str) -> tuple[str, int]:
     """Seed-shaped text of a PDF and its page count (``DocumentRejected`` names ``name``)."""
     pdf = _open(data, name)
     try:
-        raw_pages = [_page_lines(pdf[i]) for i in range(len(pdf))]
+        if len(pdf) > MAX_PDF_PAGES:
+            raise DocumentRejected(name, f"has {len(pdf):,} pages, over the limit of "
+                                   f"{MAX_PDF_PAGES:,}", "too_large")
+        raw_pages = []
+        chars = 0
+        for i in range(len(pdf)):
+            raw_pages.append(lines := _page_lines(pdf[i]))
+            chars += sum(len(ln.text) for ln in lines)
+            if chars > MAX_PDF_CHARS:
+                raise DocumentRejected(name, f"gives over {MAX_PDF_CHARS:,} characters of "
+                                       f"text by page {i + 1}", "too_large")
     except pdfium.PdfiumError as exc:
         raise DocumentRejected(name, f"corrupt PDF, a page cannot be read ({exc})") from None
     finally:
