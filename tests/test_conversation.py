@@ -156,3 +156,10 @@ def test_a_name_is_replaced_after_the_same_preposition(resolver):
 ])
 def test_pronouns_that_refer_back(question, refers):
     assert QuestionAnalyzer.refers_back(question) is refers
+
+
+def test_it_is_not_a_plural_answer(resolver):
+    history = [("user", "Which agencies co-lead the fund's project on atoll nations?"),
+               ("assistant", "UNDP and the International Organization for Migration [1].")]
+    got = resolver.resolve("What had it achieved by 2021?", history)
+    assert "UNDP" not in got.question

@@ -88,6 +88,7 @@ _WHICH = re.compile(r"^\W*(?:(?:avec|par|à|pour|de|auprès de|with|by|to|for|fr
 _LEAD_SENTENCE = re.compile(r"\s*(?::\s*«|«|“|\.\s|;|\n)")
 _WHO = re.compile(r"^\W*(?:(?:et|and)\s+)?(?:(?:avec|par|à|pour|de|with|by|to|for|from)\s+)?"
                   r"(?:qui|who|whom)\b", re.I)
+_AND = re.compile(r"\b(?:and|et)\b", re.I)
 _NEUTER = re.compile(r"\bits?\b", re.I)
 _POSSESSIVE_PRONOUN = re.compile(r"\b(?:son|sa|ses|leur|leurs|its|their)\b", re.I)
 _POSSESSIVE = re.compile(r"^(?:son|sa|ses|leur|leurs|its|their|his|her)\s+", re.I)
@@ -247,7 +248,10 @@ class ConversationResolver:
                 asks_actor(before) or person or _WHICH.search(before)):
             given = fold(before)
             lead = _LEAD_SENTENCE.split(read_reply(reply)[0], maxsplit=1)[0]
-            for name in _names_in_lead(lead, self.ordinary):
+            names_given = _names_in_lead(lead, self.ordinary)
+            if neuter and len(names_given) > 1 and _AND.search(lead):
+                names_given = []  # "it" is not "UNDP and IOM"
+            for name in names_given:
                 if fold(name) not in given and not (neuter and name_kind(name) not in (
                         "acronym", "organisation")):
                     return name
