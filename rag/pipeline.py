@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag.answer.calibration import Calibrator, calibrator_for
@@ -226,20 +226,60 @@ class Pipeline:
         self.answers.put(key, answer)
         return answer
 
+    def ask_stream(self, question: str, k: int | None = None,
+                   documents: list[str] | None = None, composer: str | None = None,
+                   history: Sequence[Turn | dict[str, str]] | None = None
+                   ) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, with the answer's text pieces first as a composer that writes
+        as it goes (the LLM composer) sends them, then the :class:`Answer` (the only item
+        for other composers and cached answers)."""
+        started = time.perf_counter()
+        chosen = self.composer(composer)
+        if documents:
+            documents = [self.retriever.resolve_document(d) for d in documents]
+        key = _answer_key(question, k, documents, chosen, history)
+        if not hasattr(chosen, "stream") or self.answers.get(key) is not None:
+            yield self.ask(question, k, documents, composer, history)
+            return
+        plan, evidence, offtopic = self._retrieve(question, k, documents, history)
+        retrieved = time.perf_counter()
+        for item in chosen.stream(plan, evidence):
+            if isinstance(item, Answer):
+                answer = self._finish(item, question, k, plan, offtopic, started, retrieved)
+                self.answers.put(key, answer)
+                yield answer
+            else:
+                yield item
+
     def _ask(self, question: str, k: int | None, documents: list[str] | None,
              chosen: Composer, history: Sequence[Turn | dict[str, str]] | None,
              started: float) -> Answer:
+        plan, evidence, offtopic = self._retrieve(question, k, documents, history)
+        retrieved = time.perf_counter()
+        with span("rag.compose", composer=getattr(chosen, "name", "")):
+            answer = chosen.compose(plan, evidence)
+        return self._finish(answer, question, k, plan, offtopic, started, retrieved)
+
+    def _retrieve(self, question: str, k: int | None, documents: list[str] | None,
+                  history: Sequence[Turn | dict[str, str]] | None
+                  ) -> tuple[QuestionPlan, list[Evidence], bool]:
+        """The question's plan, its evidence, and whether it was judged off-topic (then no
+        evidence is gathered)."""
         with span("rag.retrieve") as current:
             plan = self.plan(question, history)
             depth = max(k or self.settings.top_k, self.settings.answer_passages)
             extractive = self.composers[EXTRACTIVE]
-            offtopic = isinstance(extractive, ExtractiveComposer) and extractive.offtopic(plan)
+            offtopic = isinstance(extractive, ExtractiveComposer) and bool(
+                extractive.offtopic(plan))
             evidence = [] if offtopic else self.gather(plan, depth, documents)
             current.set_attribute("question.kind", plan.kind)
             current.set_attribute("passes", len(evidence))
-        retrieved = time.perf_counter()
-        with span("rag.compose", composer=getattr(chosen, "name", "")):
-            answer = chosen.compose(plan, evidence)
+        return plan, evidence, offtopic
+
+    def _finish(self, answer: Answer, question: str, k: int | None, plan: QuestionPlan,
+                offtopic: bool, started: float, retrieved: float) -> Answer:
+        """The composed answer with the question as asked, how it was understood, its
+        closest passages, timings and the service's caveats."""
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "compose": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
@@ -247,7 +287,6 @@ class Pipeline:
         return replace(answer, question=question, understood=understood,
                        hits=answer.hits[: k or self.settings.top_k], timings_ms=timings,
                        notes=(*answer.notes, *self.caveats))
-
 
 
 def _turns(history: Sequence[Turn | dict[str, str]] | None) -> list[Turn]:

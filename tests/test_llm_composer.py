@@ -278,3 +278,35 @@ def test_a_chat_reply_says_when_the_extractive_answer_replaced_the_model():
     content = message_content(answer)
     assert content.startswith(FALLBACK_LINE["fr"])
     assert "À Moscou [1]." in content and "Sources :" in content
+
+
+def test_the_reply_streams_sentence_by_sentence_and_never_an_uncited_one():
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from rag.answer.types import Answer
+
+    reply = ("Les consultations ont eu lieu à Moscou [1]. Il faisait beau. "
+             "L’accord a réuni 14 groupes armés [2]. Et encore")
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    composer = LLMComposer(model, LLMOptions(), gate=Gate())
+    plan = plan_of("Dans quelle ville ?")
+    items = list(composer.stream(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)]))
+    pieces, answer = items[:-1], items[-1]
+    assert isinstance(answer, Answer) and answer.composer == "llm"
+    assert pieces == ["Les consultations ont eu lieu à Moscou. [1]",
+                      " L’accord a réuni 14 groupes armés. [2]"]
+    assert answer.text == "".join(pieces)
+    assert any("Il faisait beau" in n for n in answer.notes)  # left out, never sent
+
+
+def test_a_streamed_reply_that_cites_nothing_sends_only_the_extractive_answer():
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="Il fera beau demain. "
+                                                                  "Sans aucun doute.")]))
+    composer = LLMComposer(model, LLMOptions(), gate=Gate())
+    plan = plan_of("Quel temps fera-t-il ?")
+    items = list(composer.stream(plan, [Evidence(plan.parts[0], tuple(HITS), VECTOR)]))
+    assert len(items) == 1 and items[0].composer == "extractive"

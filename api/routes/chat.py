@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.chat_options import check_options, limit_reply, stop_sequences, token_limit
 from api.deps import Authorized, PipelineDep, SettingsDep
-from api.errors import ApiError
+from api.errors import ApiError, rag_error_status
 from api.metrics import count_answer
 from api.responses import (
     ANY_ROUTE,
@@ -207,14 +207,99 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: S
     question, history = resolve_question(body.messages)
     question = clean_question(question, settings, "messages")
     history = [(role, clean_turn(text, settings)) for role, text in history[-HISTORY_TURNS:]]
-    answer, reply = await run_in_threadpool(_answer, pipeline, question, history, body)
-    count_answer(request, answer, "chat")
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return StreamingResponse(sse_chunks(reply, body.model, include_usage),
-                                 media_type="text/event-stream",
+        items = pipeline.ask_stream(question, None, None, MODELS[body.model], history)
+        # the first piece (or the whole answer) before the response starts: a model server
+        # that fails at once is a named error status, not a broken stream
+        first = await run_in_threadpool(next, items)
+        if isinstance(first, Answer):
+            count_answer(request, first, "chat")
+            reply = make_reply(first, body, token_counter(pipeline.embedder))
+            events = sse_chunks(reply, body.model, include_usage)
+        else:
+            events = _passed_through(first, items, body, pipeline, request, include_usage)
+        return StreamingResponse(events, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
+    answer, reply = await run_in_threadpool(_answer, pipeline, question, history, body)
+    count_answer(request, answer, "chat")
     return _completion(reply, body.model)
+
+
+def _passed_through(first: str, items: Iterator[str | Answer], body: ChatRequest,
+                    pipeline: Pipeline, request: Request, include_usage: bool
+                    ) -> Iterator[str]:
+    """The events of a reply sent as the model writes it: each checked sentence as it
+    comes (stop sequences and the token limit applied as it grows), then the sources, the
+    finishing chunk with the citations, the usage, DONE. A model-server failure midway is
+    an error event (the status line is gone by then)."""
+    counter = token_counter(pipeline.embedder)
+    stops, limit = stop_sequences(body), token_limit(body)
+    events = _Events(body.model, include_usage)
+    yield events.chunk({"role": "assistant", "content": ""})
+    sent, finish, answer = "", "stop", None
+    pending: Iterator[str | Answer] = iter([first])
+    try:
+        for item in (x for source in (pending, items) for x in source):
+            if isinstance(item, Answer):
+                answer = item
+                break
+            content, finish = limit_reply(sent + item, stops, limit, counter)
+            if content[len(sent):]:
+                yield events.chunk({"content": content[len(sent):]})
+            cut = content != sent + item
+            sent = content
+            if cut:  # a stop sequence or the token limit: the model's reply ends here
+                items.close()
+                break
+    except RagError as exc:
+        status, code = rag_error_status(exc)
+        yield events.event({"error": {"code": code, "message": str(exc), "status": status}})
+        yield "data: [DONE]\n\n"
+        return
+    citations: list[dict[str, Any]] = []
+    abstained, resolved = False, None
+    if answer is not None:
+        count_answer(request, answer, "chat")
+        abstained, resolved = answer.abstained, answer.understood
+        if answer.citations and sent == answer.text[:len(sent)] and finish == "stop":
+            block = f"\n\n{sources_block(answer)}"
+            content, finish = limit_reply(sent + block, stops, limit, counter)
+            if content[len(sent):]:
+                yield events.chunk({"content": content[len(sent):]})
+            sent = content
+        citations = [citation_json(c) for c in (answer.citations if answer else ())
+                     if f"[{c.marker}]" in sent]
+    yield events.chunk({}, finish, citations=citations, abstained=abstained,
+                       resolved_question=resolved)
+    if include_usage:
+        prompt = sum(counter.count(message_text(m)) for m in body.messages)
+        completion = counter.count(sent)
+        yield events.event({**events.head(), "choices": [], "usage": {
+            "prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}})
+    yield "data: [DONE]\n\n"
+
+
+class _Events:
+    """``data:`` events of one streamed completion (one id, one creation time)."""
+
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.id, self.created, self.model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model
+        self.usage = {"usage": None} if include_usage else {}
+
+    def head(self) -> dict[str, Any]:
+        return {"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                "model": self.model}
+
+    @staticmethod
+    def event(body: dict[str, Any]) -> str:
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return self.event({**self.head(), "choices": [{"index": 0, "delta": delta,
+                                                       "finish_reason": finish}],
+                           **self.usage, **extra})
 
 
 def available_models(pipeline: Pipeline | None) -> list[str]:

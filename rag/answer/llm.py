@@ -16,6 +16,7 @@ answer is given instead, and the notes say so. Model-server failures become name
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
@@ -130,7 +131,8 @@ def _strip_markers(sentence: str, n_passages: int) -> tuple[str, list[int]]:
             return ""
         return m.group(0)
 
-    text = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub(strip, sentence)).strip()
+    text = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub(strip, sentence))
+    text = re.sub(r"\s{2,}", " ", text).strip()
     return text, found
 
 
@@ -152,6 +154,65 @@ def _quote(passage_text: str, sentence: str) -> str:
     target = set(tokenize(sentence))
     candidates = split_sentences(passage_text) or [passage_text]
     return max(candidates, key=lambda s: len(target & set(tokenize(s))))
+
+
+class _Writer:
+    """Checks a model's reply as it arrives: each complete sentence's markers validated
+    against the ``shown`` passages and renumbered by first use."""
+
+    def __init__(self, shown: list[tuple[int, Hit]]) -> None:
+        self.shown = shown
+        self.output = ""  # everything the model wrote
+        self.pending = ""  # text not yet split into complete sentences
+        self.cut = False  # the reply stopped at the length limit
+        self.renumber: dict[int, int] = {}
+        self.citations: list[Citation] = []
+        self.parts: list[str] = []
+        self.notes: list[str] = []
+
+    def feed(self, text: str, *, final: bool = False) -> Iterator[str]:
+        """The checked sentences ``text`` completes (with ``final``, the rest as well,
+        unless the reply was cut: an unfinished sentence is left out)."""
+        self.output += text
+        self.pending += text
+        sentences = split_sentences(self.pending.strip())
+        if not final:
+            if len(sentences) < 2:
+                return
+            done = sentences[:-1]
+            self.pending = self.pending[self.pending.rfind(sentences[-1]):] \
+                if sentences[-1] in self.pending else sentences[-1]
+        else:
+            done, self.pending = sentences, ""
+            if self.cut and done:
+                self.notes.append("llm reply cut at the length limit: its last sentence is "
+                                  "left out")
+                done = done[:-1]
+        for sentence in check_markers(" ".join(done), len(self.shown)):
+            if (written := self._write(sentence)) is not None:
+                yield written
+
+    def finish(self, metadata: dict[str, object]) -> None:
+        """The reply's metadata: whether it was cut at the length limit."""
+        self.cut = "length" in (metadata.get("finish_reason"), metadata.get("done_reason"))
+
+    def _write(self, sentence: CheckedSentence) -> str | None:
+        if sentence.dropped:
+            self.notes.append(f"dropped invalid marker(s) {list(sentence.dropped)}")
+        if not sentence.markers:
+            self.notes.append(f"left out, no valid citation: {sentence.text}")
+            return None
+        marks = []
+        for m in sentence.markers:
+            if m not in self.renumber:
+                self.renumber[m] = len(self.renumber) + 1
+                hit = self.shown[m - 1][1]
+                self.citations.append(Citation(self.renumber[m], hit.passage, hit.document,
+                                               _quote(hit.passage.text, sentence.text)))
+            marks.append(f"[{self.renumber[m]}]")
+        part = f"{sentence.text} {''.join(marks)}"
+        self.parts.append(part)
+        return part if len(self.parts) == 1 else f" {part}"
 
 
 class LLMComposer:
@@ -177,68 +238,82 @@ class LLMComposer:
     def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:
         """The gate's abstention, or the model's answer with its valid citations only, or
         the gate's answer when the model's reply cites nothing."""
+        answer: Answer | None = None
+        for item in self.stream(plan, evidence, stream=False):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, plan: QuestionPlan, evidence: list[Evidence], *, stream: bool = True
+               ) -> Iterator[str | Answer]:
+        """The answer as it is written: each sentence of the model's reply once it is
+        complete and its markers checked (renumbered; a sentence without a valid citation
+        is not sent), then the :class:`Answer` last. Declined before the model, or a reply
+        that cites nothing: only the gate's answer (the text pieces of a reply that cites
+        nothing were never sent: nothing without a citation is). Model-server failures
+        raise :class:`rag.errors.ModelServerError` (at the first piece for most)."""
         from rag.answer.messages import NOT_FOUND
 
         hits = tuple(merge_hits(evidence))
         shown = shown_passages(evidence, self.options.passages)
         base = self.gate.compose(plan, evidence) if self.gate is not None else None
         if base is not None and base.abstained:
-            return replace(base, notes=(*base.notes, "declined before the model"))
+            yield replace(base, notes=(*base.notes, "declined before the model"))
+            return
         confidence = base.confidence if base is not None else (
             self.judge(plan, evidence) if self.judge else UNJUDGED_CONFIDENCE)
         if not shown or confidence <= 0.0:
-            return Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
-                          plan.language, self.name, kind=plan.kind)
-        reply = self._invoke(build_messages(plan, evidence, shown, self.options.max_sentences))
-        output = str(reply.content).strip()
-        notes: list[str] = []
-        metadata = getattr(reply, "response_metadata", None) or {}
-        sentences = check_markers(output, len(shown))
-        if metadata.get("finish_reason") == "length" or metadata.get("done_reason") == "length":
-            notes.append("llm reply cut at the length limit: its last sentence is left out")
-            sentences = sentences[:-1]
-        if NOT_FOUND_TOKEN in output and not any(s.markers for s in sentences):
-            return Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
-                          plan.language, self.name, kind=plan.kind,
-                          notes=("the model found no answer in the passages",))
-        renumber: dict[int, int] = {}
-        citations: list[Citation] = []
-        parts: list[str] = []
-        for sentence in sentences:
-            if sentence.dropped:
-                notes.append(f"dropped invalid marker(s) {list(sentence.dropped)}")
-            if not sentence.markers:
-                notes.append(f"left out, no valid citation: {sentence.text}")
-                continue
-            marks = []
-            for m in sentence.markers:
-                if m not in renumber:
-                    renumber[m] = len(renumber) + 1
-                    hit = shown[m - 1][1]
-                    citations.append(Citation(renumber[m], hit.passage, hit.document,
-                                              _quote(hit.passage.text, sentence.text)))
-                marks.append(f"[{renumber[m]}]")
-            parts.append(f"{sentence.text} {''.join(marks)}")
-        if not citations:  # no answer: the extractive one, or an abstention
+            yield Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
+                         plan.language, self.name, kind=plan.kind)
+            return
+        messages = build_messages(plan, evidence, shown, self.options.max_sentences)
+        writer = _Writer(shown)
+        for chunk in self._chunks(messages, stream):
+            if isinstance(chunk, dict):  # the reply's metadata, last
+                writer.finish(chunk)
+                break
+            yield from writer.feed(chunk)
+        yield from writer.feed("", final=True)
+        if NOT_FOUND_TOKEN in writer.output and not writer.citations:
+            yield Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
+                         plan.language, self.name, kind=plan.kind,
+                         notes=("the model found no answer in the passages",))
+        elif not writer.citations:  # no answer: the extractive one, or an abstention
             if base is not None:
-                return replace(base, notes=(*base.notes, *notes, FALLBACK_NOTE))
-            return Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
-                          plan.language, self.name, kind=plan.kind,
-                          notes=(*notes, "llm reply without a valid citation"))
-        return Answer(plan.text, " ".join(parts), False, confidence, tuple(citations), hits,
-                      plan.language, self.name, notes=tuple(notes), kind=plan.kind)
+                yield replace(base, notes=(*base.notes, *writer.notes, FALLBACK_NOTE))
+            else:
+                yield Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
+                             plan.language, self.name, kind=plan.kind,
+                             notes=(*writer.notes, "llm reply without a valid citation"))
+        else:
+            yield Answer(plan.text, " ".join(writer.parts), False, confidence,
+                         tuple(writer.citations), hits, plan.language, self.name,
+                         notes=tuple(writer.notes), kind=plan.kind)
+
+    def _chunks(self, messages: list[SystemMessage | HumanMessage], stream: bool
+                ) -> Iterator[str | dict[str, object]]:
+        """The reply's text pieces as they come (one piece without ``stream``), then its
+        metadata (``finish_reason``); failures as named errors."""
+        try:
+            if not stream:
+                reply = self.model.invoke(messages)
+                yield str(reply.content)
+                yield dict(getattr(reply, "response_metadata", None) or {})
+                return
+            metadata: dict[str, object] = {}
+            for chunk in self.model.stream(messages):
+                metadata.update(getattr(chunk, "response_metadata", None) or {})
+                if chunk.content:
+                    yield str(chunk.content)
+            yield metadata
+        except Exception as exc:  # the provider packages' error classes, by kind
+            raise model_server_error(exc, self.options) from exc
 
     def unreachable(self) -> str | None:
         """Why the model server cannot answer now (None when it can): see
         :func:`unreachable`."""
         return unreachable(self.options)
-
-    def _invoke(self, messages: list[SystemMessage | HumanMessage]) -> object:
-        """The model's reply; its failures as named errors (timeout, unreachable, error)."""
-        try:
-            return self.model.invoke(messages)
-        except Exception as exc:  # the provider packages' error classes, by kind
-            raise model_server_error(exc, self.options) from exc
 
 
 _PROBE_SECONDS = 2.0  # the most a readiness probe waits for the model server
