@@ -65,6 +65,10 @@ class DocumentRejected(RagError):
         self.reason = reason
 
 
+class ConfigurationError(RagError):
+    """The ``RAG_*`` settings are invalid (a weak production key, a wrong type…)."""
+
+
 class CorpusBusy(RagError):
     """Another process is changing the corpus or building the index."""
 

@@ -61,6 +61,24 @@ def test_serve_without_a_key_in_production_exits_2(monkeypatch, capsys):
     assert "RAG_API_KEY" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["serve"], ["documents"]])
+def test_a_weak_production_key_is_a_one_line_error_and_exit_2(monkeypatch, capsys, argv):
+    from rag.cli import main
+    from rag.settings import get_settings
+
+    monkeypatch.setenv("RAG_ENVIRONMENT", "production")
+    monkeypatch.setenv("RAG_API_KEY", "aaaaaaaaaaaaaaaaaaaa")
+    get_settings.cache_clear()
+    try:
+        assert main(argv) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid configuration: RAG_API_KEY is too weak (")
+    assert err.count("\n") == 1 and "Traceback" not in err and "pydantic" not in err
+    assert "aaaaaaaa" not in err  # the refused key is never printed
+
+
 def test_unauthorized_answers_say_how_to_authenticate(built_settings, pipeline):
     secured = built_settings.model_copy(update={"api_key": secrets.token_urlsafe(24)})
     with TestClient(create_app(secured, pipeline=pipeline)) as client:
