@@ -314,6 +314,11 @@ class Settings(BaseSettings):
         "required outside development."
     )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Without api_key, host names (besides localhost, "
+        "127.0.0.1 and [::1]) under which the server accepts uploads, deletions, reloads and "
+        "/mcp; other Host headers get 421 (DNS rebinding)."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions get HTTP 413.")
     max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies get HTTP 413.")
     max_upload_bytes: int = Field(
