@@ -65,9 +65,35 @@ PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 Authorized = Depends(require_api_key)
 
 
+#: host names a server always answers under (with or without a port)
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def host_name(host: str) -> str:
+    """The name part of a ``Host`` header, lower case: ``Rag.Example.org:8000`` →
+    ``rag.example.org``, ``[::1]:8000`` → ``[::1]``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[:host.index("]") + 1] if "]" in host else host
+    if host.count(":") == 1:
+        host = host.partition(":")[0]
+    elif host.count(":") > 1:  # a bare IPv6 address
+        host = f"[{host}]"
+    return host.rstrip(".")
+
+
+def served_hosts(settings: Settings) -> tuple[str, ...]:
+    """The host names under which a server without an API key accepts changes and
+    ``/mcp``: loopback and ``RAG_ALLOWED_HOSTS`` (the guard against DNS rebinding)."""
+    return (*LOOPBACK_HOSTS, *(host_name(h) for h in settings.allowed_hosts))
+
+
 def same_origin_only(request: Request) -> None:
     """State-changing admin routes refuse requests a browser sends from another site (a
-    cross-site form can POST without CORS preflight); API clients send no ``Origin``."""
+    cross-site form can POST without CORS preflight); API clients send no ``Origin``.
+    Without an API key they also answer only requests addressed to this machine by a name
+    it serves (:func:`served_hosts`; 421 otherwise), or a page under a host name that an
+    attacker re-pointed at this machine (DNS rebinding) would be same-origin."""
     settings = request.app.state.settings
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise ApiError(403, "cross_site", "Cross-site requests may not change the service")
@@ -79,6 +105,12 @@ def same_origin_only(request: Request) -> None:
     elif origin == "null":
         raise ApiError(403, "cross_site", "Requests from an opaque origin may not change the "
                        "service")
+    host = request.headers.get("host", "")
+    if not settings.api_key and host_name(host) not in served_hosts(settings):
+        raise ApiError(421, "misdirected_request", f"Host {host[:100]!r} is not a name this "
+                       "server accepts changes under without an API key (localhost, "
+                       "127.0.0.1, [::1] or RAG_ALLOWED_HOSTS); set RAG_API_KEY to change it "
+                       "under any name")
 
 
 SameOrigin = Depends(same_origin_only)

@@ -64,7 +64,8 @@ def error_response(status: int, code: str, message: str,
 #: code of a bare HTTP error (Starlette's, or one rewritten by ``api.middleware.JsonErrors``)
 HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
                     404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
-                    413: "body_too_large", 416: "range_not_satisfiable", 429: "rate_limited",
+                    413: "body_too_large", 416: "range_not_satisfiable",
+                    421: "misdirected_request", 429: "rate_limited",
                     500: "internal_error", 502: "bad_gateway", 503: "unavailable",
                     504: "gateway_timeout"}
 

@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         # a few threads run questions: more only add per-thread memory on a small CPU
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         _install_sighup(app)
+        try:  # uploads a killed request or server left staged
+            await run_in_threadpool(documents.sweep_uploads, settings)
+        except OSError as exc:
+            log.warning('{"event": "upload_sweep_failed", "reason": %s}', _json_str(str(exc)))
         if pipeline is None:
             try:
                 app.state.pipeline = await run_in_threadpool(

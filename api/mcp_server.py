@@ -29,7 +29,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from api.deps import require_api_key
+from api.deps import require_api_key, served_hosts
 from api.errors import ApiError
 from api.responses import AskResult, DocumentList, PassageDetail, SearchResult
 from api.routes.documents import document_detail, document_summary
@@ -215,14 +215,17 @@ def _index_target(settings: Settings) -> Path | None:
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """Without an API key, ``/mcp`` answers only requests addressed to this machine
-    (loopback Host and Origin: the MCP specification's DNS-rebinding guard); with a key,
+    (loopback or ``RAG_ALLOWED_HOSTS`` Host and Origin: the MCP specification's
+    DNS-rebinding guard, :func:`api.deps.served_hosts`); with a key,
     the key guards it like the rest of the API, under any host name."""
     if settings.api_key:
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    hosts = ["127.0.0.1", "localhost", "[::1]"]
+    hosts = served_hosts(settings)  # the rule of the API's state-changing routes
+    schemes = ("http", "https")
     return TransportSecuritySettings(
         allowed_hosts=[*hosts, *(f"{h}:*" for h in hosts)],
-        allowed_origins=[*(f"http://{h}" for h in hosts), *(f"http://{h}:*" for h in hosts),
+        allowed_origins=[*(f"{s}://{h}" for h in hosts for s in schemes),
+                         *(f"{s}://{h}:*" for h in hosts for s in schemes),
                          *settings.cors_origins])
 
 

@@ -393,8 +393,10 @@ ERROR_STATUSES: dict[int, str] = {
     409: "Another corpus change is running (`corpus_busy`).",
     413: "Too large: `body_too_large`, `question_too_long`, `document_too_large`.",
     415: "Not a supported document type: `unsupported_type`, `document_unsupported_type`.",
+    421: "Without an API key, a change addressed to a host name this server does not "
+         "serve (`misdirected_request`): DNS rebinding.",
     422: "Invalid request (`invalid_request`) or a document that cannot be indexed "
-         "(`document_…`).",
+         "(`document_…`, `document_bad_file_name` for a control character in its name).",
     429: "Over the rate limit (`rate_limited`, with a Retry-After header).",
     500: "Unexpected failure (`internal_error`; the server log has the details).",
     502: "The LLM composer's model server answered an error (`model_server_error`).",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag.answer.registry import ComposerName, composer_help
 
@@ -46,7 +46,18 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, object]] | None = None
+    content: str | list[dict[str, object]] | None = Field(
+        None, description="A string, or a list of parts: the `text` parts (`{\"type\": "
+        "\"text\", \"text\": \"…\"}`, `text` a string) are read, other kinds ignored.")
+
+    @field_validator("content")
+    @classmethod
+    def _text_parts_are_strings(cls, content: object) -> object:
+        if isinstance(content, list):
+            for n, part in enumerate(content):
+                if part.get("type") == "text" and not isinstance(part.get("text"), str):
+                    raise ValueError(f"part {n} is a text part whose 'text' is not a string")
+        return content
 
 
 class StreamOptions(BaseModel):

@@ -5,14 +5,21 @@ updated document by document is the one a full build gives. What makes an update
 the embedding cache: only new passage and sentence texts are embedded. Every change holds a
 cross-process lock, validates all files before touching the folder, and rolls the folder
 back if the index cannot be built, so the index being served never changes on failure.
+
+A file is stored as ``<document id><suffix>`` (see :func:`rag.documents.document_id`); the
+name it was added under, where it differs, is kept in ``.file-names.json`` of the corpus
+folder, so that the same name added again replaces it and another name is another document.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import shutil
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +28,7 @@ from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
-from rag.documents import document_id, read_file, seed_files
+from rag.documents import check_file_name, document_id, numbered_id, read_file, seed_files
 from rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from rag.embeddings import Embedder, choose_encoder, encoder_of, load_embedder
 from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
@@ -31,7 +38,12 @@ from rag.sources import SUPPORTED_SUFFIXES
 
 Action = Literal["added", "replaced", "unchanged", "removed"]
 BACKUP_PREFIX = ".corpus-backup-"
+#: a backup whose files could not all be put back: kept for a person to look at, no longer
+#: retried (so it never blocks later changes)
+UNRESTORED_PREFIX = ".corpus-unrestored-"
 JOURNAL = "journal.json"
+NAMES_FILE = ".file-names.json"  # in the corpus folder: stored file name → name given
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -151,38 +163,100 @@ class _Folder:
         shutil.copyfile(source, tmp)
         tmp.replace(target)
 
+    def write_names(self, names: dict[str, str]) -> None:
+        """Replace the corpus folder's record of the names files were added under."""
+        path = self.seeds / NAMES_FILE
+        if path.exists():
+            self.set_aside(path)
+        if names:
+            new = self.backup / "file-names.new"
+            new.write_text(json.dumps(names, ensure_ascii=False, indent=1, sort_keys=True),
+                           "utf-8")
+            self.put(new, NAMES_FILE)
+
     def undo(self) -> None:
-        _undo(self.created, self.moved)
-        shutil.rmtree(self.backup, ignore_errors=True)
+        """Put the folder back as it was (never raises: the change's own error matters)."""
+        _finish(self.backup, _undo(self.created, self.moved))
 
     def commit(self) -> None:
         self._journal(committed=True)
         shutil.rmtree(self.backup, ignore_errors=True)
 
 
-def _undo(created: list[Path], moved: list[tuple[Path, Path]]) -> None:
+def _undo(created: list[Path], moved: list[tuple[Path, Path]]) -> bool:
+    """Remove the files a change created and move back those it set aside, each step on its
+    own; False if one of them failed (logged)."""
+    restored = True
     for path in created:
-        path.unlink(missing_ok=True)
-        (path.parent / f".{path.name}.incoming").unlink(missing_ok=True)
+        for leftover in (path, path.parent / f".{path.name}.incoming"):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError as exc:
+                if exc.errno != errno.ENAMETOOLONG:  # such a name cannot exist: nothing to do
+                    log.error("cannot remove %s while undoing a corpus change: %s", leftover, exc)
+                    restored = False
     for aside, original in reversed(moved):
-        if aside.exists():
-            shutil.move(aside, original)
+        try:
+            if aside.exists():
+                shutil.move(aside, original)
+        except OSError as exc:
+            log.error("cannot move %s back to %s while undoing a corpus change: %s", aside,
+                      original, exc)
+            restored = False
+    return restored
+
+
+def _finish(backup: Path, restored: bool) -> None:
+    """Delete a backup folder, or, when some of its files could not be put back, keep it
+    under another name (so that it no longer blocks changes) and say where."""
+    if restored:
+        shutil.rmtree(backup, ignore_errors=True)
+        if backup.exists() and not backup.is_dir():
+            backup.unlink(missing_ok=True)
+        return
+    kept = backup.with_name(UNRESTORED_PREFIX + backup.name.removeprefix(BACKUP_PREFIX))
+    try:
+        backup.rename(kept)
+    except OSError as exc:
+        log.error("cannot rename %s: %s", backup, exc)
+        return
+    log.error("a corpus change could not be fully undone: the files it had set aside are "
+              "kept in %s; check the corpus folder against them", kept)
+
+
+def _read_journal(backup: Path) -> dict[str, Any] | None:
+    """The journal of a backup folder, or None if it is missing or unreadable."""
+    try:
+        state = json.loads((backup / JOURNAL).read_text("utf-8"))
+        created = [Path(str(p)) for p in state.get("created", [])]
+        moved = [(Path(str(a)), Path(str(o))) for a, o in state.get("moved", [])]
+        return {"created": created, "moved": moved, "committed": bool(state.get("committed"))}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
 
 
 def recover(settings: Settings) -> bool:
     """Undo corpus changes a crashed process left half done (call with the lock held);
-    True if the folder was changed back, so the index must be rebuilt."""
+    True if the folder was changed back, so the index must be rebuilt. Never raises for a
+    leftover backup: one that cannot be undone is set aside with a log line."""
     changed = False
     for backup in sorted(settings.index_root.glob(f"{BACKUP_PREFIX}*")):
-        try:
-            state = json.loads((backup / JOURNAL).read_text("utf-8"))
-        except (OSError, ValueError):
-            state = {"created": [], "moved": [], "committed": True}
-        if not state.get("committed"):
-            _undo([Path(p) for p in state.get("created", [])],
-                  [(Path(a), Path(o)) for a, o in state.get("moved", [])])
-            changed = True
-        shutil.rmtree(backup, ignore_errors=True)
+        state = _read_journal(backup)
+        if state is None:  # no journal: removed unless it holds files (then kept, logged)
+            held = backup.is_dir() and any(p.name not in (JOURNAL, f"{JOURNAL}.tmp")
+                                           for p in backup.iterdir())
+            log.warning("leftover corpus backup %s without a readable journal: %s", backup.name,
+                        "kept" if held else "removed")
+            _finish(backup, restored=not held)
+            continue
+        if state["committed"]:
+            log.info("removed %s, left by a finished corpus change", backup.name)
+            _finish(backup, restored=True)
+            continue
+        restored = _undo(state["created"], state["moved"])
+        log.warning("undid a corpus change cut short by a crash (%s)", backup.name)
+        _finish(backup, restored)
+        changed = True
     return changed
 
 
@@ -199,50 +273,108 @@ def _rebuild(settings: Settings, folder: _Folder, changes: list[Change], embedde
                         time.perf_counter() - started, read_manifest(path).documents)
 
 
-def add_documents(settings: Settings, paths: list[Path], *, embedder: Embedder | None = None,
+def read_file_names(seeds_dir: Path) -> dict[str, str]:
+    """Stored file name → the name the file was added under, where the two differ."""
+    try:
+        data = json.loads((seeds_dir / NAMES_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _name_key(name: str) -> str:
+    """What makes two file names the same name: the name without its suffix, NFKC."""
+    return unicodedata.normalize("NFKC", Path(name).stem)
+
+
+def _free_id(name: str, taken: set[str]) -> str:
+    """The id of a new document named ``name``: its own, or ``-2``, ``-3``… when taken."""
+    base = doc_id = document_id(Path(name))
+    n = 1
+    while doc_id in taken:
+        n += 1
+        doc_id = numbered_id(base, n)
+    return doc_id
+
+
+def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | None = None,
+                  embedder: Embedder | None = None,
                   on_step: Callable[[str], None] | None = None,
                   lock_timeout: float = -1) -> ChangeReport:
     """Copy the files at ``paths`` into the corpus and update the index.
 
-    A file whose document id (its name without suffix) exists replaces that document; an
-    identical file changes nothing. Nothing is changed if any file is refused.
+    ``names``: the name each of ``paths`` (files) was given, when it was saved under
+    another one (uploads). A file with the same name (suffix aside, so ``rapport.pdf``
+    replaces ``rapport.txt``) as a document's file replaces that document; an identical
+    file changes nothing; a file with another name is a new document, whose id gets
+    ``-2``, ``-3``… if another document has it. Nothing is changed if any file is refused
+    (a name with control characters included).
     """
     started = time.perf_counter()
-    files = collect_files(paths)
+    if names is None:
+        files = [(p, p.name) for p in collect_files(paths)]
+    else:
+        if len(names) != len(paths):
+            raise ValueError("add_documents: one name for each path")
+        files = list(zip(paths, names, strict=True))
+    files = [(p, check_file_name(n)) for p, n in files]
     with corpus_lock(settings, lock_timeout) as recovered:
-        existing = {document_id(p): p for p in seed_files(settings.seeds_dir)}
+        seeds = settings.seeds_dir
+        existing = {document_id(p): p for p in seed_files(seeds)}
+        recorded = read_file_names(seeds)
+        by_name: dict[str, str] = {}  # name key → id of the document added under that name
+        for doc_id, p in existing.items():
+            by_name.setdefault(_name_key(recorded.get(p.name, p.name)), doc_id)
+        by_file = {p.resolve(): doc_id for doc_id, p in existing.items()}
+        taken = set(existing)
+        claimed: dict[str, str] = {}  # id → name, in this change
+        keys: dict[str, str] = {}  # name key → name, in this change
         planned: dict[str, tuple[Path, str, Action]] = {}
+        given: dict[str, str] = {}  # stored name → name given, for the new files
         changes: list[Change] = []
-        for path in files:
+        for path, name in files:
             try:
                 source = read_file(path, settings.max_document_bytes)
             except DocumentRejected as exc:
-                if len(files) == 1:
+                if len(files) == 1 and exc.file == name:
                     raise
-                raise DocumentRejected(exc.file, f"{exc.detail} (none of the {len(files)} "
-                                       "files was added)", exc.reason) from exc
-            doc_id = document_id(path)
-            name = doc_id + path.suffix.lower()
-            if doc_id in planned:
-                raise DocumentRejected(path.name, f"names the same document {doc_id!r} as "
-                                       f"{planned[doc_id][0].name}; add one of them")
+                more = f" (none of the {len(files)} files was added)" if len(files) > 1 else ""
+                raise DocumentRejected(name, f"{exc.detail}{more}", exc.reason) from exc
+            key = _name_key(name)
+            if key in keys:
+                raise DocumentRejected(name, f"has the same name as {keys[key]}; add one of "
+                                       "them")
+            keys[key] = name
+            doc_id = by_file.get(path.resolve()) or by_name.get(key) or _free_id(name, taken)
+            if doc_id in claimed:
+                raise DocumentRejected(name, f"names the same document {doc_id!r} as "
+                                       f"{claimed[doc_id]}; add one of them")
+            claimed[doc_id] = name
+            taken.add(doc_id)
+            stored = doc_id + Path(name).suffix.lower()
             old = existing.get(doc_id)
-            if old is not None and old.name == name and \
+            if old is not None and old.name == stored and \
                     hashlib.sha256(old.read_bytes()).hexdigest() == source.sha256:
-                changes.append(Change(doc_id, name, "unchanged"))
+                changes.append(Change(doc_id, stored, "unchanged"))
                 continue
             action: Action = "replaced" if old is not None else "added"
-            planned[doc_id] = (path, name, action)
-            changes.append(Change(doc_id, name, action))
+            planned[doc_id] = (path, stored, action)
+            given[stored] = name
+            changes.append(Change(doc_id, stored, action))
         if not planned and not recovered:
             return ChangeReport(changes, seconds=time.perf_counter() - started,
                                 documents=len(existing))
+        gone = {existing[d].name for d in planned if d in existing} | set(given)
+        names_after = {k: v for k, v in recorded.items() if k not in gone} | {
+            stored: name for stored, name in given.items() if name != stored}
         folder = _Folder(settings)
         try:
-            for doc_id, (path, name, _) in planned.items():
+            for doc_id, (path, stored, _) in planned.items():
                 if doc_id in existing:
                     folder.set_aside(existing[doc_id])
-                folder.put(path, name)
+                folder.put(path, stored)
+            if names_after != recorded:
+                folder.write_names(names_after)
         except BaseException:
             folder.undo()
             raise
@@ -254,11 +386,15 @@ def remove_documents(settings: Settings, doc_ids: list[str], *,
                      embedder: Embedder | None = None,
                      on_step: Callable[[str], None] | None = None,
                      lock_timeout: float = -1) -> ChangeReport:
-    """Remove documents (by id, file name or symbol) from the corpus and update the index."""
+    """Remove documents (by id, file name, the name a file was added under, or symbol)
+    from the corpus and update the index."""
     started = time.perf_counter()
     with corpus_lock(settings, lock_timeout):
         files = seed_files(settings.seeds_dir)
+        recorded = read_file_names(settings.seeds_dir)
         by_key = {document_id(p): p for p in files} | {p.name: p for p in files}
+        by_key |= {name: by_key[stored] for stored, name in recorded.items()
+                   if stored in by_key and name not in by_key}
         by_key |= {symbol: by_key[doc_id] for symbol, doc_id in _symbols(settings).items()
                    if doc_id in by_key}
         unknown = [d for d in doc_ids if d not in by_key]
@@ -268,12 +404,15 @@ def remove_documents(settings: Settings, doc_ids: list[str], *,
         doomed = {by_key[d] for d in doc_ids}
         if len(doomed) == len(files):
             raise RagError("Refusing to remove every document: the index would be empty")
+        names_after = {k: v for k, v in recorded.items() if k not in {p.name for p in doomed}}
         folder = _Folder(settings)
         changes = []
         try:
             for path in sorted(doomed):
                 folder.set_aside(path)
                 changes.append(Change(document_id(path), path.name, "removed"))
+            if names_after != recorded:
+                folder.write_names(names_after)
         except BaseException:
             folder.undo()
             raise

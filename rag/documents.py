@@ -19,6 +19,15 @@ from rag.sources import SUPPORTED_SUFFIXES, read_source
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
+#: longest document id; a stored file name (id + suffix) and the temporary and backup names
+#: made from it stay far below the 255 bytes file systems allow
+MAX_ID_CHARS = 96
+_HASH_CHARS = 10
+#: Latin letters that Unicode does not decompose into an ASCII letter and a mark
+_LATIN_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe",
+                                "Œ": "OE", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d",
+                                "Ð": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ı": "i",
+                                "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "Ng"})
 MONTHS = {
     "janvier": 1, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
@@ -113,11 +122,54 @@ def apply_catalog(meta: DocumentMeta, entry: dict[str, object] | None) -> Docume
     return replace(meta, **fields)
 
 
+def check_file_name(name: str) -> str:
+    """``name`` (a file name) NFKC-normalised; ``DocumentRejected`` if it holds a NUL or
+    another control character, which no file name of the corpus may carry."""
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise DocumentRejected(ascii(name), f"the file name contains a control character "
+                               f"(U+{ord(bad):04X}); rename the file", "bad_file_name")
+    return unicodedata.normalize("NFKC", name)
+
+
+def ascii_fold(text: str) -> tuple[str, bool]:
+    """``text`` in ASCII (accents dropped, ``ß`` → ``ss``, other characters as spaces), and
+    whether letters or digits without an ASCII form (another script) were lost."""
+    out: list[str] = []
+    lost = False
+    for char in unicodedata.normalize("NFKC", text).translate(_LATIN_LETTERS):
+        base = "".join(c for c in unicodedata.normalize("NFKD", char)
+                       if not unicodedata.combining(c))
+        if base.isascii():
+            out.append(base)
+        else:
+            lost = lost or char.isalnum()
+            out.append(" ")
+    return "".join(out), lost
+
+
 def document_id(path: Path) -> str:
-    """A document's id: its file name without the suffix, in URL-safe characters."""
-    slug = _UNSAFE_ID.sub("-", unicodedata.normalize("NFKD", path.stem)
-                          .encode("ascii", "ignore").decode()).strip("-.")
-    return slug or "document"
+    """A document's id: its file name without the suffix (NFKC), folded to ASCII letters,
+    digits, ``.``, ``_`` and ``-`` (other characters become ``-``). A name that loses
+    letters of another script, has nothing left, or is longer than :data:`MAX_ID_CHARS`
+    gets a short hash of the whole name instead of the lost part (``报告`` →
+    ``document-1f3a…``), so that such names keep apart. Every id is its own id again
+    (``document_id(Path(id + ".txt")) == id``)."""
+    stem = unicodedata.normalize("NFKC", path.stem)
+    folded, lost = ascii_fold(stem)
+    slug = _UNSAFE_ID.sub("-", folded).strip("-.")
+    if slug and not lost and len(slug) <= MAX_ID_CHARS:
+        return slug
+    digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_CHARS]
+    head = slug[:MAX_ID_CHARS - _HASH_CHARS - 1].rstrip("-.") or "document"
+    return f"{head}-{digest}"
+
+
+def numbered_id(doc_id: str, n: int) -> str:
+    """``doc_id`` with the suffix ``-n`` (``n`` ≥ 2), still within :data:`MAX_ID_CHARS`:
+    the id of a differently named file whose id is taken."""
+    tail = f"-{n}"
+    return doc_id[:MAX_ID_CHARS - len(tail)].rstrip("-.") + tail
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:

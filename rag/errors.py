@@ -67,8 +67,8 @@ class ComposerUnavailable(RagError):
 class DocumentRejected(RagError):
     """A source file that cannot become a document; the message names the file.
 
-    ``reason`` is one of ``too_large``, ``unsupported_type`` or ``unreadable`` (the API maps
-    them to 413, 415 and 422).
+    ``reason`` is one of ``too_large``, ``unsupported_type``, ``unreadable`` or
+    ``bad_file_name`` (the API maps them to 413, 415, 422 and 422).
     """
 
     def __init__(self, file: object, message: str, reason: str = "unreadable") -> None:
@@ -76,6 +76,10 @@ class DocumentRejected(RagError):
         self.file = str(file)
         self.detail = message
         self.reason = reason
+
+
+class ConfigurationError(RagError):
+    """The ``RAG_*`` settings are invalid (a weak production key, a wrong type…)."""
 
 
 class CorpusBusy(RagError):

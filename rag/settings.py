@@ -16,12 +16,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.answer.options import ExtractiveOptions, LLMOptions
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
 from rag.chunking import ChunkOptions
+from rag.errors import ConfigurationError
 from rag.records import CoverageOptions, IndexKind, IndexSpec, RetrievalOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -320,6 +321,11 @@ class Settings(BaseSettings):
         "required outside development."
     )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Without api_key, host names (besides localhost, "
+        "127.0.0.1 and [::1]) under which the server accepts uploads, deletions, reloads and "
+        "/mcp; other Host headers get 421 (DNS rebinding)."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions get HTTP 413.")
     max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies get HTTP 413.")
     max_upload_bytes: int = Field(
@@ -453,7 +459,22 @@ class Settings(BaseSettings):
         return self.seeds_dir / self.catalog_file
 
 
+def settings_problem(exc: ValidationError) -> str:
+    """One line saying which settings are wrong and why (never their values)."""
+    problems = []
+    for error in exc.errors():
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        loc = error.get("loc") or ()
+        name = f"RAG_{str(loc[0]).upper()}: " if loc else ""
+        problems.append(f"{name}{message}")
+    return "; ".join(problems) or "invalid settings"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Process-wide settings (read once)."""
-    return Settings()
+    """Process-wide settings (read once); ``ConfigurationError`` (one line) if the
+    environment holds invalid ones."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid configuration: {settings_problem(exc)}") from None

@@ -99,7 +99,8 @@ def test_reload_swaps_in_a_rebuilt_index_without_failing_requests(built_settings
     settings = built_settings.model_copy(update={"index_root": root})
     errors: list[int] = []
     stop = threading.Event()
-    with TestClient(create_app(settings, pipeline=pipeline.reloaded(settings))) as client:
+    with TestClient(create_app(settings, pipeline=pipeline.reloaded(settings)),
+                    base_url="http://localhost") as client:
         def hammer() -> None:
             while not stop.is_set():
                 r = client.post("/v1/search", json={"query": "OSCE", "top_k": 2})
@@ -140,7 +141,8 @@ def test_reload_of_a_broken_index_keeps_serving_the_old_one(built_settings, pipe
     root = tmp_path / "index"
     shutil.copytree(built_settings.index_root, root, symlinks=True)
     settings = built_settings.model_copy(update={"index_root": root})
-    with TestClient(create_app(settings, pipeline=pipeline.reloaded(settings))) as client:
+    with TestClient(create_app(settings, pipeline=pipeline.reloaded(settings)),
+                    base_url="http://localhost") as client:
         vectors = Path(os.path.realpath(root / "default")) / "vectors.faiss"
         vectors.write_bytes(b"garbage")
         r = client.post("/v1/admin/reload")

@@ -512,7 +512,7 @@ def test_app_on_a_damaged_index_starts_and_answers_503(real_model_pristine: Path
     (root / "default").symlink_to(real_model_pristine.name)
     settings = Settings(index_root=root, seeds_dir=SEEDS)
     damaging(settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         errors = {}
         for url, body in (("/v1/ask", {"question": "Rôle de l'OSCE ?"}),
                           ("/v1/admin/reload", None)):

@@ -61,6 +61,24 @@ def test_serve_without_a_key_in_production_exits_2(monkeypatch, capsys):
     assert "RAG_API_KEY" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["serve"], ["documents"]])
+def test_a_weak_production_key_is_a_one_line_error_and_exit_2(monkeypatch, capsys, argv):
+    from rag.cli import main
+    from rag.settings import get_settings
+
+    monkeypatch.setenv("RAG_ENVIRONMENT", "production")
+    monkeypatch.setenv("RAG_API_KEY", "aaaaaaaaaaaaaaaaaaaa")
+    get_settings.cache_clear()
+    try:
+        assert main(argv) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid configuration: RAG_API_KEY is too weak (")
+    assert err.count("\n") == 1 and "Traceback" not in err and "pydantic" not in err
+    assert "aaaaaaaa" not in err  # the refused key is never printed
+
+
 def test_unauthorized_answers_say_how_to_authenticate(built_settings, pipeline):
     secured = built_settings.model_copy(update={"api_key": secrets.token_urlsafe(24)})
     with TestClient(create_app(secured, pipeline=pipeline)) as client:
@@ -70,13 +88,14 @@ def test_unauthorized_answers_say_how_to_authenticate(built_settings, pipeline):
 
 
 def test_cross_site_requests_cannot_change_the_service(built_settings, pipeline):
-    with TestClient(create_app(built_settings, pipeline=pipeline)) as client:
+    with TestClient(create_app(built_settings, pipeline=pipeline),
+                    base_url="http://localhost") as client:
         evil = client.post("/v1/admin/reload", headers={"Origin": "https://evil.example"})
         fetch = client.post("/v1/admin/reload", headers={"Sec-Fetch-Site": "cross-site"})
         upload = client.post("/v1/documents", headers={"Origin": "https://evil.example"},
                              files={"file": ("x.txt", b"1. Texte.")})
         delete = client.delete("/v1/documents/x", headers={"Origin": "null"})
-        own = client.post("/v1/admin/reload", headers={"Origin": "http://testserver"})
+        own = client.post("/v1/admin/reload", headers={"Origin": "http://localhost"})
         plain = client.post("/v1/admin/reload")
     assert {r.status_code for r in (evil, fetch, upload, delete)} == {403}
     assert evil.json()["error"]["code"] == "cross_site"
@@ -92,7 +111,7 @@ def test_probes_and_errors_show_no_paths_and_reload_brings_the_server_up(built_s
     settings = Settings(index_root=tmp_path / "index", seeds_dir=SEEDS,
                         reload_poll_seconds=0)
     warm_embedding_cache(built_settings, settings.index_root)  # the build below embeds nothing
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert str(tmp_path) not in ready.text and "rag index" in ready.text

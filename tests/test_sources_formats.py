@@ -302,6 +302,17 @@ def test_html_sibling_headings_replace_each_other(tmp_path: Path) -> None:
                                        ("Rapport", "Recommandations", "Détail")]
 
 
+def test_deeply_nested_html_is_read_in_order(tmp_path: Path) -> None:
+    """A thousand nested ``<div>`` (issue 24: a RecursionError), and deeper: every block is
+    read, in reading order, in time linear in the depth."""
+    for depth in (1000, 20_000):
+        page = _html("Profond", "<div><p>Avant.</p>" * depth + "<p>Au fond.</p>"
+                     + "<p>Après.</p></div>" * depth)
+        text = read_source(write(tmp_path, "profond.html", page)).text
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        assert lines == ["Avant."] * depth + ["Au fond."] + ["Après."] * depth
+
+
 # --- sizes -----------------------------------------------------------------------------------
 
 def test_size_messages_tell_sizes_apart(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> Reload
                             previous_index_created=old.index.manifest.created if old else None)
 
 
-@router.post("/reload", responses=error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY, 403, 503))
+@router.post("/reload", responses=error_responses(*ANY_ROUTE, *GUARDED, *WITH_BODY, 403, 421,
+                                                     503))
 async def reload(request: Request) -> ReloadResult:
     """Reload the index from disk (503 and the old index kept if the new one is unusable);
     also brings up a server that started without a usable index."""

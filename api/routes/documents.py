@@ -4,6 +4,10 @@
 documents and ``DELETE /v1/documents/{id}`` removes one; the index is updated (only new
 text is embedded) and swapped in before the response, so the next question can use it.
 
+Each upload is staged in its own folder under ``<index root>/.uploads`` while it is
+indexed; folders a killed request or server left there are removed at start-up and before
+each upload (:func:`sweep_uploads`).
+
 Passage ids look like ``004_69fee26534a39183#p100``: address them either URL-encoded
 (``/v1/passages/004_69fee26534a39183%23p100``) or with a slash instead of ``#``
 (``/v1/passages/004_69fee26534a39183/p100``).
@@ -11,8 +15,14 @@ Passage ids look like ``004_69fee26534a39183#p100``: address them either URL-enc
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import re
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,8 +42,10 @@ from api.responses import (
     error_responses,
 )
 from api.routes.admin import reload_pipeline
+from rag.atomic_folder import pid_alive
 from rag.citations import document_reference
 from rag.corpus import ChangeReport, add_documents, remove_documents
+from rag.documents import check_file_name
 from rag.errors import UnknownDocument, UnknownPassage
 from rag.pipeline import Pipeline
 from rag.records import DocumentCard
@@ -41,6 +53,15 @@ from rag.serialize import card_json, passage_json
 from rag.sources import SUPPORTED_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
+log = logging.getLogger("api")
+
+#: a staging folder whose process cannot be checked (another machine, an older name) is
+#: stale after this long; one whose process is known, once that process is gone (or after
+#: STALE_OWNED_SECONDS, should its number have been reused)
+STALE_UPLOAD_SECONDS = 3600.0
+STALE_OWNED_SECONDS = 86400.0
+_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64]
+_STAGED = re.compile(r"\.upload-(\d+)@([A-Za-z0-9._]*)-")
 
 
 def document_summary(pipeline: Pipeline, doc_id: str) -> dict[str, Any]:
@@ -97,30 +118,32 @@ async def get_passage(passage_ref: str, pipeline: PipelineDep) -> PassageDetail:
         passage_json(passage, pipeline.index.documents[passage.doc_id]))
 
 
-async def _apply(request: Request, change: Any, *args: Any) -> ChangeReport:
+async def _apply(request: Request, change: Any, *args: Any, **kwargs: Any) -> ChangeReport:
     """Run a corpus change off the event loop, then swap the new index in."""
     app = request.app
     pipeline = getattr(app.state, "pipeline", None)
     settings = app.state.settings
     report: ChangeReport = await run_in_threadpool(
         change, settings, *args, embedder=pipeline.embedder if pipeline else None,
-        lock_timeout=settings.corpus_lock_seconds)
+        lock_timeout=settings.corpus_lock_seconds, **kwargs)
     if report.index is not None:
         await reload_pipeline(app)
     return report
 
 
 def _upload_name(upload: UploadFile) -> str:
-    name = Path((upload.filename or "").replace("\\", "/")).name
+    """The upload's file name without its folders; 422 for control characters (NUL…),
+    415 for an unsupported suffix."""
+    name = check_file_name(Path((upload.filename or "").replace("\\", "/")).name)
     if not name or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ApiError(415, "unsupported_type", f"{name or 'unnamed file'}: give a file name "
                        f"ending in one of {', '.join(SUPPORTED_SUFFIXES)}")
     return name
 
 
-#: an upload or a removal: refused cross-site (403), another change running (409), the
-#: updated index unusable (503)
-_CHANGE_ERRORS = (*ANY_ROUTE, *GUARDED, *WITH_BODY, 403, 409, 422, 503)
+#: an upload or a removal: refused cross-site (403) or under a foreign host name without a
+#: key (421), another change running (409), the updated index unusable (503)
+_CHANGE_ERRORS = (*ANY_ROUTE, *GUARDED, *WITH_BODY, 403, 409, 421, 422, 503)
 
 
 @router.post("/documents", status_code=201, dependencies=[SameOrigin],
@@ -135,14 +158,18 @@ async def upload_documents(request: Request,
     if twice:
         raise ApiError(422, "invalid_request", f"{', '.join(twice)}: the same file name is "
                        "given twice")
-    with tempfile.TemporaryDirectory(prefix=".upload-", dir=_upload_dir(settings)) as tmp:
+    folder = _upload_dir(settings)
+    await run_in_threadpool(sweep_uploads, settings)
+    with tempfile.TemporaryDirectory(prefix=f".upload-{os.getpid()}@{_HOST}-",
+                                     dir=folder) as tmp:
         paths = []
-        for upload, name in zip(file, names, strict=True):
-            path = Path(tmp) / name
+        for n, (upload, name) in enumerate(zip(file, names, strict=True)):
+            # saved under a short name of its own; the library gets the name as given
+            path = Path(tmp) / f"{n}{Path(name).suffix.lower()}"
             with path.open("wb") as out:
                 await run_in_threadpool(shutil.copyfileobj, upload.file, out)
             paths.append(path)
-        report = await _apply(request, add_documents, paths)
+        report = await _apply(request, add_documents, paths, names=names)
     return CorpusChange.model_validate(report.as_json())
 
 
@@ -158,3 +185,37 @@ def _upload_dir(settings: Any) -> Path:
     folder = settings.index_root / ".uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _stale(entry: Path, now: float) -> bool:
+    """Whether an upload staging folder was left by a request that will never finish."""
+    try:
+        age = now - entry.lstat().st_mtime
+    except OSError:
+        return False
+    owner = _STAGED.match(entry.name)
+    if owner is None or owner.group(2) != _HOST:
+        return age > STALE_UPLOAD_SECONDS
+    return age > STALE_OWNED_SECONDS or not pid_alive(int(owner.group(1)))
+
+
+def sweep_uploads(settings: Any) -> int:
+    """Remove the staging folders of uploads whose process is gone (a killed request or
+    server), or that are over :data:`STALE_UPLOAD_SECONDS` old when their process cannot
+    be checked; returns how many, and logs them."""
+    folder = settings.index_root / ".uploads"
+    if not folder.is_dir():
+        return 0
+    now = time.time()
+    removed = 0
+    for entry in folder.iterdir():
+        if not entry.name.startswith(".upload-") or not _stale(entry, now):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += not entry.exists()
+    if removed:
+        log.info(json.dumps({"event": "stale_uploads_removed", "count": removed}))
+    return removed

@@ -9,6 +9,7 @@ is kept as a page header. Line breaks are the page's (``<br>``, ``<pre>``), not 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, Comment, Declaration, NavigableString, ProcessingInstruction, Tag
 
@@ -79,8 +80,20 @@ def _is_paragraph_numbering(ol: Tag, intro: bool, last_number: int) -> bool:
     return not intro and not short
 
 
-def _has_blocks(tag: Tag) -> bool:
-    return any(isinstance(c, Tag) and c.name in _BLOCKS for c in tag.descendants)
+def _with_blocks(root: Tag) -> set[int]:
+    """``id()`` of every element of ``root`` that holds a block element, found in one pass
+    (each block marks its ancestors up to the first one already marked), so that deep
+    nesting costs no more than a flat page."""
+    marked: set[int] = set()
+    for node in root.descendants:
+        if isinstance(node, Tag) and node.name in _BLOCKS:
+            parent = node.parent
+            while parent is not None and id(parent) not in marked:
+                marked.add(id(parent))
+                if parent is root:
+                    break
+                parent = parent.parent
+    return marked
 
 
 def _cells(row: Tag) -> list[Tag]:
@@ -98,6 +111,7 @@ class _Collector:
 
     def __init__(self) -> None:
         self.blocks: list[TextBlock] = []
+        self.with_blocks: set[int] = set()  # see _with_blocks
         self.marker = ""  # list marker waiting for the first block of a list item
         self.last_number = 0  # the last paragraph number given
         self.numbering: dict[int, bool] = {}  # id(ol) → numbers paragraphs (decided once)
@@ -127,25 +141,34 @@ class _Collector:
             self.last_number = int(m.group(1))
         return marker
 
-    def walk(self, tag: Tag) -> None:
-        inline: list[object] = []
-        for child in tag.children:
-            if isinstance(child, Tag) and child.name in _BLOCKS:
+    def walk(self, root: Tag) -> None:
+        """Collect the blocks of ``root`` in reading order (with a stack of the elements
+        being read, not recursion: any depth of nesting is read)."""
+        self.with_blocks = _with_blocks(root)
+        stack: list[tuple[Iterator[object], list[object]]] = [(iter(root.contents), [])]
+        while stack:
+            children, inline = stack[-1]
+            for child in children:
+                if isinstance(child, Tag) and child.name in _BLOCKS:
+                    self.add(inline)
+                    inline.clear()
+                    if child.name == "li":
+                        self.marker = self.item_marker(child)
+                    if child.name == "tr" and not any(id(c) in self.with_blocks
+                                                      for c in _cells(child)):
+                        cells = (_squeeze(c.get_text()) for c in _cells(child))
+                        self.add([" | ".join(c for c in cells if c)])
+                    elif id(child) in self.with_blocks:
+                        stack.append((iter(child.contents), []))
+                        break  # read the child's blocks, then go on with this element's
+                    else:
+                        self.add([child], heading=int(child.name[1])
+                                 if child.name in _HEADINGS else 0)
+                elif isinstance(child, Tag | NavigableString):
+                    inline.append(child)
+            else:
                 self.add(inline)
-                inline = []
-                if child.name == "li":
-                    self.marker = self.item_marker(child)
-                if child.name == "tr" and not any(_has_blocks(c) for c in _cells(child)):
-                    cells = (_squeeze(c.get_text()) for c in _cells(child))
-                    self.add([" | ".join(c for c in cells if c)])
-                elif _has_blocks(child):
-                    self.walk(child)
-                else:
-                    self.add([child], heading=int(child.name[1]) if child.name in _HEADINGS
-                             else 0)
-            elif isinstance(child, Tag | NavigableString):
-                inline.append(child)
-        self.add(inline)
+                stack.pop()
 
 
 def _footnotes(soup: BeautifulSoup) -> dict[int, str]:
