@@ -57,11 +57,11 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 def llm_settings(built_settings, url: str, **overrides):
-    """The test index's settings with the LLM composer on ``url``; two passages per pass
+    """The test index's settings with the LLM composer on ``url``; one passage per pass
     keep the prompts (and the tiny model's two cores) short."""
     return built_settings.model_copy(update={
         "llm_base_url": url, "llm_model": "smollm2", "llm_timeout": 30.0,
-        "llm_max_tokens": 48, "answer_passages": 2, **overrides})
+        "llm_max_tokens": 48, "answer_passages": 1, **overrides})
 
 
 def llm_pipeline(pipeline, settings):
