@@ -32,7 +32,15 @@ from rag.documents import check_file_name, document_id, numbered_id, read_file, 
 from rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from rag.embeddings import Embedder, choose_encoder, encoder_of, load_embedder
 from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
-from rag.index import CARDS, DOCUMENTS, PASSAGES, build_index, read_manifest, read_sources
+from rag.index import (
+    CARDS,
+    DOCUMENTS,
+    PASSAGES,
+    build_index,
+    embed_ahead,
+    read_manifest,
+    read_sources,
+)
 from rag.settings import Settings
 from rag.sources import SUPPORTED_SUFFIXES
 
@@ -318,6 +326,15 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
             raise ValueError("add_documents: one name for each path")
         files = list(zip(paths, names, strict=True))
     files = [(p, check_file_name(n)) for p, n in files]
+    cached = build_embedder(settings, embedder)
+    ahead = []  # read and embedded before the lock: only the build's own writes hold it
+    for path, _ in files:
+        try:
+            ahead.append(read_file(path, settings.max_document_bytes))
+        except DocumentRejected:
+            ahead = []  # refused under the lock, by name
+            break
+    embed_ahead(settings, ahead, cached)
     with corpus_lock(settings, lock_timeout) as recovered:
         seeds = settings.seeds_dir
         existing = {document_id(p): p for p in seed_files(seeds)}
@@ -378,8 +395,7 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
         except BaseException:
             folder.undo()
             raise
-        return _rebuild(settings, folder, changes, build_embedder(settings, embedder),
-                        on_step, started)
+        return _rebuild(settings, folder, changes, cached, on_step, started)
 
 
 def remove_documents(settings: Settings, doc_ids: list[str], *,

@@ -237,6 +237,27 @@ def _check_texts(docs: list[Document], passages: list[Passage], sentences: list[
                                    "(RAG_MAX_DOCUMENT_TEXTS)", "too_large")
 
 
+def embed_ahead(settings: Settings, sources: list[Source], embedder: Embedder) -> None:
+    """Embed the texts ``sources`` will give an index build (passages and sentences) into
+    ``embedder``'s cache, so that the build that follows — under the corpus lock — finds
+    them there: a large upload is embedded before the lock, not while holding it. Without a
+    cache, or for a source the build will refuse, nothing is done (the build says why)."""
+    if not hasattr(embedder, "cache"):
+        return
+    try:
+        docs = parse_corpus(sources, settings.catalog_path)
+        passages = chunk_corpus(docs, chunk_options(settings))
+        _check_sizes(docs, passages, settings.max_document_passages)
+        sentences = passage_sentences(passages)
+        _check_texts(docs, passages, sentences, settings.max_document_texts)
+    except DocumentRejected:
+        return
+    chunk = settings.build_chunk_size
+    for texts in (passage_vector_texts(docs, passages), [x.text for x in sentences]):
+        for start in range(0, len(texts), chunk):
+            embedder.embed(texts[start:start + chunk])
+
+
 def build_index(settings: Settings, embedder: Embedder, *,
                 spec: IndexSpec | None = None,
                 on_step: Callable[[str], None] | None = None,

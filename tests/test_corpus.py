@@ -398,3 +398,35 @@ def test_a_document_with_too_many_texts_to_embed_is_refused_before_embedding(
     with pytest.raises(DocumentRejected, match="texts to embed") as refused:
         build_index(settings, build_embedder(settings, model))
     assert refused.value.reason == "too_large" and model.calls == []
+
+
+def test_an_added_document_is_embedded_before_the_corpus_lock(fake_settings: Settings,
+                                                               monkeypatch):
+    from contextlib import contextmanager
+
+    import rag.corpus as corpus
+
+    held = [False]
+    real_lock = corpus.corpus_lock
+
+    @contextmanager
+    def watched(settings, timeout=-1):
+        with real_lock(settings, timeout) as recovered:
+            held[0] = True
+            try:
+                yield recovered
+            finally:
+                held[0] = False
+
+    class Watching(CountingEmbedder):
+        def embed(self, texts, *, query=False):
+            self.calls.append((held[0], len(texts)))
+            return HashEmbedder.embed(self, texts, query=query)
+
+    model = Watching()
+    monkeypatch.setattr(corpus, "corpus_lock", watched)
+    report = add_documents(fake_settings, [SEED_FILES[2]], embedder=model)
+    assert report.changes[0].action == "added"
+    before = sum(n for locked, n in model.calls if not locked)
+    during = sum(n for locked, n in model.calls if locked)
+    assert before >= 30 and during < before / 5, model.calls  # the gazetteer's names only
