@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import get_args
 
@@ -555,20 +555,44 @@ def _is_number(value: object) -> bool:
         and value >= 0  # type: ignore[operator]
 
 
+def _is_date(value: object) -> bool:
+    """An ISO 8601 time with its time zone, not in the future (a day's slack for clocks)."""
+    if not _is_text(value):
+        return False
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when <= datetime.now(UTC) + timedelta(days=1)
+
+
+_ENCODER_VALUES = {"backend": {"torch", "onnx", "openvino", "exported"},
+                   "precision": {"fp32", "fp16", "bf16"}}
+
+
+def _is_encoder(value: object) -> bool:
+    """``{"backend", "precision", "device"}`` with a known backend and precision."""
+    return isinstance(value, dict) and set(value) == {"backend", "precision", "device"} and \
+        all(_is_text(x) for x in value.values()) and all(
+            value[k] in allowed for k, allowed in _ENCODER_VALUES.items())
+
+
 _MANIFEST_FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "model": (_is_text, "a model name"),
     "dim": (lambda v: _is_int(v) and v > 0, "a positive integer"),  # type: ignore[operator]
-    "corpus_hash": (_is_text, "a hash"),
+    "corpus_hash": (lambda v: _is_text(v) and re.fullmatch(r"[0-9a-f]{64}", str(v)) is not None,
+                    "a SHA-256 hex digest"),
     "chunker_version": (_is_text, "a version string"),
-    "chunk_options": (lambda v: isinstance(v, dict) and all(_is_int(x) for x in v.values()),
-                      "an object of integers"),
+    "chunk_options": (lambda v: isinstance(v, dict) and set(v) == {
+        f.name for f in fields(ChunkOptions)} and all(_is_int(x) and x > 0  # type: ignore[operator]
+                                                      for x in v.values()),
+                      "the chunk options, positive integers"),
     "passages": (lambda v: _is_int(v) and v > 0, "a positive integer"),  # type: ignore[operator]
     "documents": (lambda v: _is_int(v) and v > 0, "a positive integer"),  # type: ignore[operator]
     "faiss_index": (_is_text, "a FAISS index name"),
-    "created": (_is_text, "a date"),
+    "created": (_is_date, "an ISO 8601 time with its zone, not in the future"),
     "build_seconds": (_is_number, "a number of seconds"),
-    "encoder": (lambda v: isinstance(v, dict) and all(_is_text(x) for x in v.values()),
-                "an object of strings"),
+    "encoder": (_is_encoder, "backend, precision and device of a known encoder"),
 }
 
 
