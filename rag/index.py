@@ -510,6 +510,17 @@ def _plural(names: list[str]) -> str:
     return "file" if len(names) == 1 else "files"
 
 
+def check_index_files(path: Path) -> Manifest:
+    """The manifest of the index at ``path``, every file it lists checked (sizes and
+    hashes): the cheap checks that need no model, so that a damaged index is reported in
+    moments rather than after the model has loaded."""
+    with _reading(path):
+        folder = _index_folder(path)
+        manifest = _read_manifest(path, folder)
+        verify_files(path, manifest, folder)
+        return manifest
+
+
 def read_manifest(path: Path) -> Manifest:
     """Read and validate ``manifest.json`` of the index at ``path``: ``IndexNotBuilt`` if
     there is none, ``IndexMismatch`` for an index of another format, ``IndexCorrupt`` if

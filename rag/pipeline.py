@@ -18,7 +18,7 @@ from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
 from rag.citations import citation_label
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable
-from rag.index import Index, load_index, read_manifest
+from rag.index import Index, check_index_files, load_index
 from rag.query.conversation import ConversationResolver, Resolved
 from rag.query.coverage import CoverageChecker
 from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions, fold
@@ -57,7 +57,7 @@ class Pipeline:
         """Load the model and the index (raises a named error if the index is unusable);
         ``calibrator`` replaces the shipped confidence model (used when refitting it)."""
         started = time.perf_counter()
-        read_manifest(settings.index_dir)  # fail fast, before loading the model
+        check_index_files(settings.index_dir)  # fail fast, before loading the model
         embedder = load_embedder(settings)
         index = load_index(settings, dim=embedder.dim, mmap=mmap)
         return cls.from_parts(settings, embedder, index, time.perf_counter() - started,

@@ -147,6 +147,20 @@ def test_damaged_file_is_refused_naming_it(fresh: Settings, name: str, kind: str
             read_manifest(fresh.index_dir)
 
 
+@pytest.mark.parametrize("name", [n for n in INDEX_FILES if n != MANIFEST][:3])
+def test_a_damaged_index_is_refused_before_the_model_loads(fresh: Settings, name: str,
+                                                          monkeypatch):
+    import rag.pipeline
+
+    def refuse(settings):
+        raise AssertionError("the model was loaded for a damaged index")
+
+    damage(folder_of(fresh), name, next(iter(DAMAGE)))
+    monkeypatch.setattr(rag.pipeline, "load_embedder", refuse)
+    with pytest.raises(IndexCorrupt, match="rag index"):
+        rag.pipeline.Pipeline.load(fresh)
+
+
 @pytest.mark.parametrize("kind", list(DAMAGE))
 @pytest.mark.parametrize("name", [n for n in INDEX_FILES if n != MANIFEST])
 def test_damage_behind_a_resealed_manifest_is_still_a_named_error(fresh: Settings, name: str,
