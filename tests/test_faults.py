@@ -116,7 +116,7 @@ def test_reload_swaps_in_a_rebuilt_index_without_failing_requests(built_settings
         fresh = root / f".default@{time.strftime('%Y%m%dT%H%M%S')}999999"
         shutil.copytree(snapshot, fresh)
         manifest = fresh / "manifest.json"
-        manifest.write_text(manifest.read_text().replace(before, "2099-01-01T00:00:00+00:00"))
+        manifest.write_text(manifest.read_text().replace(before, "2001-01-01T00:00:00+00:00"))
         link = root / ".default.link-test"
         link.symlink_to(fresh.name)
         os.replace(link, root / "default")
@@ -126,8 +126,8 @@ def test_reload_swaps_in_a_rebuilt_index_without_failing_requests(built_settings
         for t in threads:
             t.join()
         assert reloaded["status"] == "reloaded"
-        assert reloaded["index_created"] == "2099-01-01T00:00:00+00:00"
-        assert client.get("/readyz").json()["index_created"] == "2099-01-01T00:00:00+00:00"
+        assert reloaded["index_created"] == "2001-01-01T00:00:00+00:00"
+        assert client.get("/readyz").json()["index_created"] == "2001-01-01T00:00:00+00:00"
     assert errors == []
 
 
