@@ -330,3 +330,13 @@ def test_time_of_day_questions_open_with_the_time():
 def test_which_one_of_a_series_is_a_name_of_its_own():
     found = question_mentions("Où s’est tenue la neuvième réunion générale ?", frozenset())
     assert ("neuvième réunion", "name") in found
+
+
+def test_a_shorter_shared_start_is_a_cognate_only_for_a_near_spelling():
+    from rag.query.coverage import CorpusText
+
+    text = CorpusText.of(["Le Secrétaire général s’est rendu en Libye.",
+                          "La situation générale reste fragile."])
+    assert "libye" in text.forms("libya", cognates=True)
+    assert "general" not in text.forms("geneve", cognates=True)  # Genève is not général
+    assert "general" not in text.forms("geneva", cognates=True)

@@ -182,3 +182,11 @@ def test_a_follow_up_on_an_on_topic_question_is_not_declined(pipeline, turn):
                ("assistant", "Le Réseau des médiatrices arabes [1].")]
     answer = pipeline.ask(turn, history=history)
     assert not any(n.startswith("off-topic") for n in answer.notes), answer.text
+
+
+@pytest.mark.parametrize("question", ["Quel temps fera-t-il demain à Genève ?",
+                                      "What will the weather be like in Geneva tomorrow?"])
+def test_a_place_the_corpus_never_names_is_not_matched_to_a_word_that_starts_alike(
+        pipeline, question):
+    answer = pipeline.ask(question)
+    assert answer.abstained and not answer.citations, answer.text

@@ -162,8 +162,11 @@ class CorpusText:
             variants.update(INSTITUTIONAL_WORDS.get(word, ()))
             if len(word) >= _PREFIX:  # Libya / Libye, cooperation / coopération
                 variants.update(w for w in self.by_prefix.get(word[:_PREFIX], ()))
+                # a shorter shared start only for a near spelling ("Libya" / "Libye"), not
+                # any word that starts alike ("Genève" is not "général")
                 variants.update(w for w in self.by_short_prefix.get(word[:_PREFIX - 1], ())
-                                if len(w) <= len(word) + 1)
+                                if len(w) <= len(word) + 1
+                                and _edits(word, w) <= max(1, len(word) // 4))
         return tuple(sorted(v for v in variants if v in self.rows_of))
 
     def together(self, words: Sequence[Sequence[str]], rows: Iterable[int] | None = None
@@ -177,6 +180,16 @@ class CorpusText:
             candidates &= set(rows)
         span = 2 * len(words) + _WINDOW_SLACK
         return sorted(r for r in candidates if _within(self.tokens[r], words, span))
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance of two short words."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        diagonal, row[0] = row[0], i
+        for j, y in enumerate(b, start=1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (x != y))
+    return row[-1]
 
 
 def tokens_of(text: str) -> list[str]:
