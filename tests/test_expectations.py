@@ -79,3 +79,8 @@ def test_age_questions_need_an_age_in_the_evidence():
     assert evidence_has("age", "a 45-year-old diplomat")
     assert not evidence_has("age", "Le mandat de cinq ans du bureau a pris fin en 2019.")
     assert not evidence_has("age", "un mandat de 5 ans renouvelable")
+
+
+def test_greetings_and_thanks_have_a_language():
+    assert detect_language("Hello!") == "en" and detect_language("Tell me a joke") == "en"
+    assert detect_language("Merci !") == "fr" and detect_language("Bonjour") == "fr"
