@@ -724,3 +724,124 @@ def test_accessibility_and_screenshots(open_page, viewport):
     walk(page, check)
     assert {name: v for name, v in found.items() if v} == {}
     assert len(list(SHOTS.glob(f"{viewport['width']}_*.png"))) == 2 * len(found)
+
+
+# -- issue 25: keep and share ----------------------------------------------------------
+
+def wait_for_answer(page, n: int = 1) -> None:
+    page.wait_for_selector(f"#turns:not([aria-busy]) > .turn:nth-child({n}) .turn-foot",
+                           timeout=60_000)
+
+
+def test_25_the_conversation_survives_a_reload(page):
+    asks = requests_to(page, "/v1/ask")
+    ask(page, Q_MOSCOW)
+    answer = last_turn(page).locator(".answer-text").inner_text()
+    page.reload()
+    wait_for_answer(page)
+    assert page.locator("#turns .turn .question-text").all_inner_texts() == [Q_MOSCOW]
+    assert last_turn(page).locator(".answer-text").inner_text() == answer
+    assert "Moscou" in answer
+    assert len(asks) == 1, "the stored answer is shown, not asked again"
+    last_turn(page).locator(".marker").first.click()
+    assert page.inner_text("#passage-ref") == f"{SG_REPORT}, par. 40"
+
+
+def test_25_the_history_lists_earlier_questions_and_asks_one_again(page):
+    assert page.is_hidden("#past")
+    ask(page, Q_MOSCOW)
+    page.click("#new-conversation")
+    ask(page, Q_LIST)
+    assert page.locator("#past-list .past-item").all_inner_texts() == [Q_LIST, Q_MOSCOW]
+    page.click("#new-conversation")
+    page.locator("#past-list .past-item", has_text="OTSC").click()
+    wait_for_answer(page)
+    assert last_turn(page).locator(".question-text").inner_text() == Q_MOSCOW
+    assert "Moscou" in last_turn(page).locator(".answer-text").inner_text()
+    # most recent first, each question once
+    assert page.locator("#past-list .past-item").all_inner_texts() == [Q_MOSCOW, Q_LIST]
+
+
+def test_25_clear_history_empties_the_history_and_the_conversation(page):
+    ask(page, Q_MOSCOW)
+    assert page.inner_text("#clear-history") == "Effacer l’historique"
+    page.click("#clear-history")
+    assert page.locator("#turns .turn").count() == 0 and page.is_hidden("#answer")
+    assert page.is_hidden("#past") and page.locator(".past-item").count() == 0
+    page.reload()
+    assert page.locator("#turns .turn").count() == 0 and page.is_hidden("#past")
+    assert Q_MOSCOW not in page.inner_text("body")
+
+
+def test_25_an_answer_link_opened_in_a_fresh_page_shows_the_answer(open_page, live_server):
+    page = open_page()
+    ask(page, Q_MOSCOW)
+    link = last_turn(page).locator("a.link")
+    assert link.inner_text() == "Lien"
+    href = link.get_attribute("href")
+    assert href.startswith("#/ask?q=") and page.url.endswith(href)
+    fresh = open_page()  # its own storage: nothing kept from the first page
+    fresh.goto("about:blank")
+    fresh.goto(f"{live_server}/{href}")
+    wait_for_answer(fresh)
+    assert fresh.locator("#turns .turn .question-text").all_inner_texts() == [Q_MOSCOW]
+    assert "Moscou" in last_turn(fresh).locator(".answer-text").inner_text()
+
+
+def test_25_back_from_the_documents_returns_to_the_conversation(page, live_server):
+    ask(page, Q_MOSCOW)
+    page.click("#browse")
+    page.wait_for_selector(".doc-item")
+    assert page.url.endswith("#/documents")
+    page.locator(".doc-item", has_text="S/2021/297").click()
+    page.wait_for_selector("#doc-reader:not([hidden]) .para")
+    assert "#/document/" in page.url
+    page.go_back()
+    page.wait_for_selector("#doc-list-pane:not([hidden]) .doc-item")
+    page.go_back()
+    page.wait_for_selector("#view-ask:not([hidden]) .turn .turn-foot")
+    assert page.is_hidden("#view-docs") and page.url.startswith(live_server)
+    assert last_turn(page).locator(".question-text").inner_text() == Q_MOSCOW
+    page.go_forward()
+    page.wait_for_selector("#view-docs:not([hidden]) .doc-item")
+    assert page.is_hidden("#view-ask")
+
+
+def test_25_a_passage_url_shows_that_passage(open_page, live_server):
+    page = open_page()
+    ask(page, Q_MOSCOW)
+    last_turn(page).locator(".marker").first.click()
+    page.wait_for_selector("#passage:not([hidden]) mark")
+    url = page.url
+    assert "#/passage/" in url
+    page.keyboard.press("Escape")
+    assert "#/passage/" not in page.url
+    fresh = open_page()
+    fresh.goto("about:blank")
+    fresh.goto(url)
+    fresh.wait_for_selector("#passage:not([hidden])")
+    assert fresh.inner_text("#passage-ref") == f"{SG_REPORT}, par. 40"
+    assert "Moscou" in fresh.inner_text("#passage-text")
+
+
+def test_25_enter_in_the_key_field_submits_it(page):
+    authorizations = []
+
+    def handle(route):
+        authorizations.append(route.request.all_headers().get("authorization"))
+        if len(authorizations) == 1:
+            route.fulfill(status=401, content_type="application/json", body=json.dumps(
+                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
+        else:
+            route.continue_()
+
+    page.route("**/v1/ask", handle)
+    ask(page, Q_MOSCOW)
+    assert page.is_visible("#key-row")
+    page.fill("#api-key", "k-1234567890")
+    page.press("#api-key", "Enter")
+    wait_for_answer(page)
+    assert authorizations == [None, "Bearer k-1234567890"]
+    assert page.locator("#turns .turn").count() == 1 and page.locator(".error").count() == 0
+    assert "Moscou" in last_turn(page).locator(".answer-text").inner_text()
+    assert page.evaluate("localStorage.getItem('apiKey')") == "k-1234567890"

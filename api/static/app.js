@@ -60,6 +60,9 @@ const I18N = {
     err422: "La demande n’a pas pu être traitée.", err429: "Trop de demandes : patientez un peu puis réessayez.",
     err5xx: "Le service est momentanément indisponible (erreur {n}). Réessayez dans un instant.",
     errOther: "La demande a échoué (erreur {n}).", serverSays: "Message du serveur : {m}",
+    past: "Questions précédentes", clearHistory: "Effacer l’historique",
+    historyCleared: "Historique et conversation effacés.",
+    link: "Lien", linkLabel: "Copier le lien de cette réponse", linkCopied: "Lien copié : {url}",
   },
   en: {
     pageTitle: "UN – regional organisations cooperation: questions",
@@ -116,6 +119,9 @@ const I18N = {
     err422: "The request could not be processed.", err429: "Too many requests: wait a little and try again.",
     err5xx: "The service is unavailable for the moment (error {n}). Try again shortly.",
     errOther: "The request failed (error {n}).", serverSays: "Server message: {m}",
+    past: "Earlier questions", clearHistory: "Clear history",
+    historyCleared: "History and conversation cleared.",
+    link: "Link", linkLabel: "Copy the link to this answer", linkCopied: "Link copied: {url}",
   },
 };
 
@@ -151,6 +157,8 @@ const state = {
   reader: null, // {d, passageId, ranges, returnTo}
   documents: null,
   upload: null, // {report} or {error}
+  viewHash: "#/", // the route of the view under the passage panel
+  routed: null, // the last hash handled, so popstate and hashchange route it once
 };
 let turnIds = 0;
 let readerLoads = 0;
@@ -586,7 +594,7 @@ function renderAnswerInto(art, turn) {
     announce(ok ? t("copyDone") : t("copyFailed"));
     setTimeout(() => { copy.textContent = t("copy"); }, 2500);
   });
-  foot.append(copy);
+  foot.append(copy, linkButton(turn));
   art.append(foot);
 }
 
@@ -603,14 +611,17 @@ function renderTurns() {
   $("question").placeholder = t(follow ? "followPlaceholder" : "placeholder");
 }
 
-function history() {
+/** The turns before a follow-up, sent as `history` (named so as not to hide window.history). */
+function conversationHistory() {
   const done = state.turns.filter((x) => x.status === "done").slice(-8);
   return done.flatMap((x) => [{ role: "user", content: x.question },
                               { role: "assistant", content: x.answer.content }]);
 }
 
 async function ask(question) {
-  const previous = history();
+  const previous = conversationHistory();
+  rememberQuestion(question);
+  pushRoute(askHash(question));
   closePassage(false);
   leaveReader();
   showView("ask");
@@ -629,8 +640,10 @@ async function ask(question) {
     // a follow-up goes with the conversation before it, resolved by the server; the same
     // endpoint as a first question, so its card shows confidence, time and passages too
     const body = previous.length ? { question, history: previous } : { question };
-    turn.answer = fromAsk(await api("/v1/ask", { json: body }));
+    turn.raw = await api("/v1/ask", { json: body });
+    turn.answer = fromAsk(turn.raw);
     turn.status = "done";
+    saveConversation();
     $("question").value = "";
     announce(t("answered"));
   } catch (err) {
@@ -648,6 +661,8 @@ async function ask(question) {
 
 function newConversation() {
   state.turns = [];
+  saveConversation();
+  pushRoute("#/");
   closePassage(false);
   leaveReader();
   renderTurns();
@@ -689,6 +704,7 @@ function showPassage(p, ranges, trigger) {
   document.querySelectorAll(".marker.active").forEach((b) => b.classList.remove("active"));
   if (trigger && trigger.classList.contains("marker")) trigger.classList.add("active");
   state.panel = { p, ranges: ranges || [], origin: originOf(trigger) };
+  replaceRoute(passageHash(p));
   renderPassage();
   placePanel();
   $("passage").hidden = false;
@@ -724,6 +740,7 @@ function closePassage(restoreFocus) {
   $("passage").hidden = true;
   document.body.classList.remove("panel-open");
   document.querySelectorAll(".marker.active").forEach((b) => b.classList.remove("active"));
+  if (location.hash.startsWith("#/passage/")) replaceRoute(state.viewHash);
   if (restoreFocus && trigger) {
     if (!trigger.matches("button, a")) trigger.setAttribute("tabindex", "-1");
     trigger.focus();
@@ -749,6 +766,7 @@ function leaveReader() {
 
 async function openDocuments() {
   closePassage(false);
+  pushRoute("#/documents");
   leaveReader();
   showView("docs");
   window.scrollTo(0, 0);
@@ -798,6 +816,7 @@ function renderDocuments() {
 
 async function showDocument(docId, passageId, ranges, returnTo) {
   closePassage(false);
+  pushRoute(`#/document/${encodeURIComponent(docId)}`);
   showView("docs");
   $("doc-list-pane").hidden = true;
   $("doc-reader").hidden = false;
@@ -926,12 +945,14 @@ function readerBack() {
   const back = r && findOrigin(r.returnTo);
   if (back) {
     leaveReader();
+    pushRoute(lastAskHash());
     showView("ask");
     if (!back.matches("button, a")) back.setAttribute("tabindex", "-1");
     back.scrollIntoView({ behavior: "auto", block: "center" });
     back.focus({ preventScroll: true });
   } else {
     leaveReader();
+    pushRoute("#/documents");
     window.scrollTo(0, 0);
     $("docs-title").focus({ preventScroll: true });
     if (!state.documents) loadDocuments();
@@ -992,6 +1013,184 @@ async function upload(e) {
   }
 }
 
+// -- kept in the browser: the conversation and the questions asked ------------------
+
+const PAST_MAX = 50;
+
+function store(key, value) {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch (err) { /* full or refused: the page works without it */ }
+}
+
+function stored(key) {
+  try {
+    const value = JSON.parse(localStorage.getItem(key) || "null");
+    return Array.isArray(value) ? value : [];
+  } catch (err) {
+    return [];
+  }
+}
+
+/** The answered turns, with the server's answer as it came (re-rendered after a reload). */
+function saveConversation() {
+  const done = state.turns.filter((x) => x.status === "done" && x.raw);
+  store("conversation", done.map((x) => ({ question: x.question, answer: x.raw })));
+}
+
+function restoreConversation() {
+  for (const x of stored("conversation")) {
+    if (!x || typeof x.question !== "string" || !x.answer || typeof x.answer !== "object") continue;
+    state.turns.push({ id: ++turnIds, question: x.question, status: "done", raw: x.answer,
+      answer: fromAsk(x.answer) });
+  }
+}
+
+function rememberQuestion(question) {
+  const past = stored("questions").filter((q) => q !== question);
+  store("questions", [question, ...past].slice(0, PAST_MAX));
+  renderPast();
+}
+
+/** Earlier questions, most recent first; a click asks one again. */
+function renderPast() {
+  const past = stored("questions");
+  const list = $("past-list");
+  list.replaceChildren();
+  for (const q of past) {
+    const b = el("button", "past-item", q);
+    b.type = "button";
+    b.addEventListener("click", () => { if (!state.busy) ask(q); });
+    const li = el("li");
+    li.append(b);
+    list.append(li);
+  }
+  $("past").hidden = past.length === 0;
+}
+
+function clearHistory() {
+  localStorage.removeItem("questions");
+  newConversation();
+  renderPast();
+  announce(t("historyCleared"));
+}
+
+// -- routes: #/ask?q=…, #/passage/<id>?d=<doc>, #/document/<id>, #/documents ----------
+
+const askHash = (question) => `#/ask?q=${encodeURIComponent(question)}`;
+const passageHash = (p) => `#/passage/${encodeURIComponent(p.passage_id || "")}?d=${
+  encodeURIComponent((p.document && p.document.id) || "")}`;
+const sameHash = (hash) => new URL(hash, location.href).hash === location.hash;
+
+function lastAskHash() {
+  const done = state.turns.filter((x) => x.status === "done");
+  return done.length ? askHash(done[done.length - 1].question) : "#/";
+}
+
+/** A new history entry for a view the user opened (nothing when it is already the URL). */
+function pushRoute(hash) {
+  if (!hash.startsWith("#/passage/")) state.viewHash = hash;
+  if (sameHash(hash)) return;
+  history.pushState(null, "", hash);
+  state.routed = location.hash;
+}
+
+/** The passage panel changes the URL without a history entry (Back closes the view under it). */
+function replaceRoute(hash) {
+  if (sameHash(hash)) return;
+  history.replaceState(null, "", hash);
+  state.routed = location.hash;
+}
+
+function onLocationChange() {
+  if (location.hash !== state.routed) route(location.hash);
+}
+
+function parseHash(hash) {
+  const [path, query] = String(hash || "").replace(/^#\/?/, "").split("?");
+  const parts = path.split("/").map((x) => decodeURIComponent(x));
+  return { name: parts[0] || "", arg: parts.slice(1).join("/"), params: new URLSearchParams(query || "") };
+}
+
+/** Shows what the URL names: Back, Forward, a shared link or a reload. */
+function route(hash) {
+  state.routed = location.hash;
+  const r = parseHash(hash);
+  if (r.name !== "passage") state.viewHash = hash || "#/";
+  if (r.name === "documents") openDocuments();
+  else if (r.name === "document" && r.arg) showDocument(r.arg, null, [], null);
+  else if (r.name === "passage" && r.arg) openPassageRoute(r.arg, r.params.get("d") || "");
+  else if (r.name === "ask" && r.params.get("q")) showAsked(r.params.get("q"));
+  else showAskView();
+}
+
+function showAskView() {
+  closePassage(false);
+  leaveReader();
+  showView("ask");
+}
+
+/** The card of that question when the conversation has it, else the question asked. */
+function showAsked(question) {
+  const turn = state.turns.find((x) => x.question === question && x.status === "done");
+  if (!turn) {
+    if (!state.busy) ask(question);
+    return;
+  }
+  showAskView();
+  if (turn.el) turn.el.scrollIntoView({ behavior: "auto", block: "start" });
+}
+
+/** A passage of the conversation (its sentences marked), else read from its document. */
+async function openPassageRoute(passageId, docId) {
+  for (const turn of state.turns.filter((x) => x.status === "done")) {
+    const a = turn.answer;
+    const c = a.citations.find((x) => x.passage_id === passageId);
+    if (c) {
+      showAskView();
+      showPassage(c, parseAnswer(a.text, a.citations).ranges.get(c.marker), null);
+      return;
+    }
+    const p = a.passages.find((x) => x.passage_id === passageId);
+    if (p) { showAskView(); showPassage(p, [], null); return; }
+  }
+  if (!docId) { showAskView(); return; }
+  try {
+    const d = await api(`/v1/documents/${encodeURIComponent(docId)}`);
+    const item = (d.passage_list || []).find((x) => x.passage_id === passageId);
+    if (item) showPassage(cardPassage(d, item), [], null);
+  } catch (err) {
+    announce(errorText(err));
+  }
+}
+
+/** The link of an answer: its question (as understood, for a follow-up) in the URL. */
+function linkButton(turn) {
+  const a = el("a", "secondary link", t("link"));
+  a.href = askHash(turn.answer.understood || turn.question);
+  a.setAttribute("aria-label", t("linkLabel"));
+  a.addEventListener("click", async (e) => {
+    e.preventDefault();
+    const url = a.href;
+    const ok = await copyText(url);
+    announce(ok ? t("linkCopied", { url }) : url);
+  });
+  return a;
+}
+
+/** Enter in the key field: the question the key was asked for is asked again with it. */
+function submitKey(e) {
+  e.preventDefault();
+  const last = state.turns[state.turns.length - 1];
+  if (last && last.status === "error" && !state.busy) {
+    state.turns.pop();
+    last.el.remove();
+    ask(last.question);
+  } else {
+    $("question").focus();
+  }
+}
+
 // -- language -------------------------------------------------------------------------
 
 function applyLanguage() {
@@ -1009,6 +1208,7 @@ function applyLanguage() {
   b.replaceChildren(t("langButton"), el("span", "sr-only", ` – ${t("langLabel")}`));
   b.lang = t("langCode");
   renderTurns();
+  renderPast();
   if (state.panel && !$("passage").hidden) renderPassage();
   if (state.documents) renderDocuments();
   if (state.reader && state.reader.d) renderReader();
@@ -1036,6 +1236,7 @@ $("open-document").addEventListener("click", () => {
 $("doc-back").addEventListener("click", readerBack);
 $("nav-ask").addEventListener("click", () => {
   closePassage(false);
+  pushRoute(lastAskHash());
   leaveReader();
   showView("ask");
   $("question").focus();
@@ -1043,7 +1244,10 @@ $("nav-ask").addEventListener("click", () => {
 $("browse").addEventListener("click", openDocuments);
 $("upload-form").addEventListener("submit", upload);
 $("upload-file").addEventListener("change", showFileNames);
-$("key-row").addEventListener("submit", (e) => e.preventDefault());
+$("key-row").addEventListener("submit", submitKey);
+$("clear-history").addEventListener("click", clearHistory);
+window.addEventListener("popstate", onLocationChange);
+window.addEventListener("hashchange", onLocationChange);
 $("clear-key").addEventListener("click", () => {
   localStorage.removeItem("apiKey");
   $("api-key").value = "";
@@ -1069,4 +1273,6 @@ if (localStorage.getItem("apiKey")) {
   $("api-key").value = localStorage.getItem("apiKey");
   showKeyRow(false);
 }
+restoreConversation();
 applyLanguage();
+route(location.hash);
