@@ -845,3 +845,26 @@ def test_25_enter_in_the_key_field_submits_it(page):
     assert page.locator("#turns .turn").count() == 1 and page.locator(".error").count() == 0
     assert "Moscou" in last_turn(page).locator(".answer-text").inner_text()
     assert page.evaluate("localStorage.getItem('apiKey')") == "k-1234567890"
+
+
+def test_25_a_long_question_shows_how_many_characters_it_may_still_take(page):
+    counter = page.locator("#question-count")
+    page.fill("#question", "Court ?")
+    assert counter.is_hidden()
+    page.fill("#question", "x" * 1900)
+    assert counter.is_visible()
+    assert counter.inner_text().startswith("1900 / 2000 caractères")
+    page.keyboard.insert_text("y" * 500)  # as a paste: the field keeps 2,000 and says so
+    used = len(page.input_value("#question"))
+    assert counter.inner_text().startswith(f"{used} / 2000 caractères")
+    assert "at-limit" in (counter.get_attribute("class") or "") or used < 2000
+
+
+def test_25_the_choose_a_file_error_goes_once_a_file_is_chosen(page):
+    page.click("#browse")
+    page.click("#upload summary")
+    page.click("#upload-submit")
+    assert "Choisissez au moins un fichier." in page.inner_text("#upload-result")
+    page.set_input_files("#upload-file", files=[
+        {"name": "note.txt", "mimeType": "text/plain", "buffer": b"Une note."}])
+    assert "Choisissez au moins un fichier." not in page.inner_text("#upload-result")

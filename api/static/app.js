@@ -36,6 +36,7 @@ const I18N = {
     chooseFiles: "Choisir des fichiers", noFile: "Aucun fichier choisi", retry: "Réessayer",
     uploadSubmit: "Envoyer", uploadHint: "Un fichier du même nom remplace le document existant. Les questions suivantes utilisent le nouvel index.",
     uploading: "Envoi et indexation en cours…", uploadPick: "Choisissez au moins un fichier.",
+    chars: "{n} / {max} caractères (la question ne peut pas être plus longue)",
     uploadDone: "Index mis à jour en {s} s.", uploadNothing: "Aucun changement : le document était déjà indexé.",
     added: "ajouté", replaced: "remplacé", unchanged: "inchangé", removed: "retiré",
     passages: "{n} passages", docsLoading: "Chargement…",
@@ -95,6 +96,7 @@ const I18N = {
     chooseFiles: "Choose files", noFile: "No file chosen", retry: "Try again",
     uploadSubmit: "Upload", uploadHint: "A file with the same name replaces the existing document. The next questions use the new index.",
     uploading: "Uploading and indexing…", uploadPick: "Choose at least one file.",
+    chars: "{n} / {max} characters (the question cannot be longer)",
     uploadDone: "Index updated in {s} s.", uploadNothing: "Nothing changed: the document was already indexed.",
     added: "added", replaced: "replaced", unchanged: "unchanged", removed: "removed",
     passages: "{n} passages", docsLoading: "Loading…",
@@ -985,6 +987,20 @@ function renderUpload() {
 function showFileNames() {
   const files = [...($("upload-file").files || [])];
   $("upload-names").textContent = files.length ? files.map((f) => f.name).join(", ") : t("noFile");
+  if (files.length && state.upload && state.upload.pick) {  // the "choose a file" error is over
+    state.upload = null;
+    renderUpload();
+  }
+}
+
+function showQuestionLength() {
+  const input = $("question");
+  const used = input.value.length;
+  const limit = input.maxLength;
+  const counter = $("question-count");
+  counter.hidden = used < limit * 0.8;  // said only when the limit is near
+  counter.textContent = t("chars", { n: used, max: limit });
+  counter.classList.toggle("at-limit", used >= limit);
 }
 
 async function upload(e) {
@@ -1244,6 +1260,7 @@ $("nav-ask").addEventListener("click", () => {
 $("browse").addEventListener("click", openDocuments);
 $("upload-form").addEventListener("submit", upload);
 $("upload-file").addEventListener("change", showFileNames);
+$("question").addEventListener("input", showQuestionLength);
 $("key-row").addEventListener("submit", submitKey);
 $("clear-history").addEventListener("click", clearHistory);
 window.addEventListener("popstate", onLocationChange);
