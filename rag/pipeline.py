@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 
 from rag.answer.calibration import Calibrator, calibrator_for
 from rag.answer.extractive import ExtractiveComposer
-from rag.answer.registry import COMPOSERS, EXTRACTIVE, composer_spec
+from rag.answer.registry import EXTRACTIVE, composer_spec
 from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
 from rag.citations import citation_label
 from rag.embeddings import Embedder, load_embedder
-from rag.errors import ComposerUnavailable, ModelUnavailable, RagError
+from rag.errors import ComposerUnavailable, ModelUnavailable
 from rag.index import Index, check_index_files, load_index
 from rag.query.conversation import ConversationResolver, Resolved
 from rag.query.coverage import CoverageChecker
@@ -112,23 +112,6 @@ class Pipeline:
                 raise ComposerUnavailable(f"The '{spec.name}' composer is not available "
                                           f"here: {exc}") from exc
         return self.composers[spec.name]
-
-    def composers_down(self) -> dict[str, tuple[str, bool]]:
-        """Each configured composer that cannot answer now: why, and whether it is its
-        model server that does not answer (a cached probe) rather than the composer that
-        cannot be built. The extractive one always can."""
-        down = {}
-        for spec in COMPOSERS:
-            if not spec.configured(self.settings):
-                continue
-            try:
-                composer = self.composer(spec.name)
-            except RagError as exc:
-                down[spec.name] = (str(exc), False)
-                continue
-            if (probe := getattr(composer, "unreachable", None)) and (reason := probe()):
-                down[spec.name] = (reason, True)
-        return down
 
     def resolve(self, question: str, history: Sequence[Turn | dict[str, str]] | None = None
                 ) -> Resolved:

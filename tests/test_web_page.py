@@ -512,10 +512,8 @@ def test_8_the_api_key_can_be_cleared(page):
     assert "Clé d’API effacée" in page.inner_text("#status")
 
 
-def refuse_the_first_ask_without_key(page) -> list[str | None]:
-    """The first /v1/ask answers 401; the later ones go through. Returns the Authorization
-    header of each /v1/ask, as they come."""
-    authorizations: list[str | None] = []
+def test_8_a_401_asks_for_the_key_and_it_is_sent(page):
+    authorizations = []
 
     def handle(route):
         authorizations.append(route.request.all_headers().get("authorization"))
@@ -526,11 +524,6 @@ def refuse_the_first_ask_without_key(page) -> list[str | None]:
             route.continue_()
 
     page.route("**/v1/ask", handle)
-    return authorizations
-
-
-def test_8_a_401_asks_for_the_key_and_it_is_sent(page):
-    authorizations = refuse_the_first_ask_without_key(page)
     ask(page, Q_MOSCOW)
     assert page.is_visible("#key-row")
     assert "clé d’API" in last_turn(page).locator(".error").inner_text()
@@ -832,7 +825,17 @@ def test_25_a_passage_url_shows_that_passage(open_page, live_server):
 
 
 def test_25_enter_in_the_key_field_submits_it(page):
-    authorizations = refuse_the_first_ask_without_key(page)
+    authorizations = []
+
+    def handle(route):
+        authorizations.append(route.request.all_headers().get("authorization"))
+        if len(authorizations) == 1:
+            route.fulfill(status=401, content_type="application/json", body=json.dumps(
+                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
+        else:
+            route.continue_()
+
+    page.route("**/v1/ask", handle)
     ask(page, Q_MOSCOW)
     assert page.is_visible("#key-row")
     page.fill("#api-key", "k-1234567890")

@@ -144,14 +144,26 @@ def sse_chunks(reply: Reply, model: str, include_usage: bool = False) -> Iterato
     """``data: {chunk}`` events (:class:`api.responses.ChatCompletionChunk`): role, content
     pieces, the finishing chunk with the citations, with ``include_usage`` a chunk with no
     choices and the usage, then DONE."""
-    events = _Events(model, include_usage)
-    yield events.chunk({"role": "assistant", "content": ""})
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    usage_field = {"usage": None} if include_usage else {}
+
+    def event(body: dict[str, Any]) -> str:
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return event({"id": cid, "object": "chat.completion.chunk", "created": created,
+                      "model": model, "choices": [{"index": 0, "delta": delta,
+                                                   "finish_reason": finish}],
+                      **usage_field, **extra})
+
+    yield chunk({"role": "assistant", "content": ""})
     for piece in re.findall(r"\S+\s*|\s+", reply.content):
-        yield events.chunk({"content": piece})
-    yield events.chunk({}, reply.finish_reason, citations=reply.citations,
-                       abstained=reply.abstained, resolved_question=reply.resolved_question)
+        yield chunk({"content": piece})
+    yield chunk({}, reply.finish_reason, citations=reply.citations, abstained=reply.abstained,
+                resolved_question=reply.resolved_question)
     if include_usage:
-        yield events.event({**events.head(), "choices": [], "usage": reply.usage()})
+        yield event({"id": cid, "object": "chat.completion.chunk", "created": created,
+                     "model": model, "choices": [], "usage": reply.usage()})
     yield "data: [DONE]\n\n"
 
 
@@ -294,12 +306,21 @@ def available_models(pipeline: Pipeline | None) -> list[str]:
     """The model ids that can answer now: none without a loaded index; those of each
     composer whose settings are set (``unrag-llm``: ``RAG_LLM_MODEL`` or
     ``RAG_LLM_BASE_URL``), that can be built, and whose model server answers its model
-    list (:meth:`rag.pipeline.Pipeline.composers_down`)."""
+    list (a probe, its verdict kept a few seconds)."""
     if pipeline is None:
         return []
-    down = pipeline.composers_down()
-    return [model for spec in COMPOSERS if spec.configured(pipeline.settings)
-            and spec.name not in down for model in spec.chat_models]
+    names = []
+    for spec in COMPOSERS:
+        if not spec.configured(pipeline.settings):
+            continue
+        try:
+            composer = pipeline.composer(spec.name)
+        except RagError:
+            continue
+        if (probe := getattr(composer, "unreachable", None)) and probe():
+            continue  # its model server does not answer now
+        names += spec.chat_models
+    return names
 
 
 @router.get("/models", responses=error_responses(*ANY_ROUTE, *GUARDED))

@@ -7,7 +7,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import unavailable
 from api.responses import ANY_ROUTE, Health, Readiness, error_responses
-from rag.errors import redact_paths
+from rag.answer.registry import COMPOSERS
+from rag.errors import RagError, redact_paths
 from rag.pipeline import Pipeline
 
 router = APIRouter(tags=["health"])
@@ -34,9 +35,18 @@ async def readyz(request: Request) -> Readiness:
 
 
 def _llm_notes(pipeline: Pipeline) -> list[str]:
-    """A note per configured composer that cannot answer now (the extractive composer
-    still does: the service stays ready). Unauthenticated: a model server's address stays
-    in the log."""
-    return [f"composer {name} unavailable: "
-            + ("its model server does not answer" if server else redact_paths(reason))
-            for name, (reason, server) in pipeline.composers_down().items()]
+    """A note per configured composer whose model server does not answer (the extractive
+    composer still does: the service stays ready)."""
+    notes = []
+    for spec in COMPOSERS:
+        if not spec.configured(pipeline.settings):
+            continue
+        try:
+            composer = pipeline.composer(spec.name)
+        except RagError as exc:
+            notes.append(f"composer {spec.name} unavailable: {redact_paths(str(exc))}")
+            continue
+        if (probe := getattr(composer, "unreachable", None)) and probe():
+            # unauthenticated: the server's address stays in the log
+            notes.append(f"composer {spec.name} unavailable: its model server does not answer")
+    return notes
