@@ -9,132 +9,31 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-SHOTS = ARTIFACTS / "screenshots"
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-Q_MOSCOW = ("Dans quelle ville la Secrétaire générale adjointe a-t-elle mené des consultations "
-            "avec l'OTSC en novembre 2018 ?")
-Q_FOLLOW = "Et en avril 2019 ?"
-Q_LIST = "Quels objectifs le débat public organisé par le Viet Nam en avril 2021 viserait-il ?"
-Q_TWO_DOCS = ("Quelles menaces figurent à la fois parmi les défis recensés lors de la séance du "
-              "Conseil de 2003 et parmi les menaces évoquées dans le document russe de 2016 ?")
-Q_TITLES = "De quand date la lettre de la Fédération de Russie sur l’OTSC, l’OCS et la CEI ?"
-Q_NONE = "Qui a signé la lettre du 25 mars 2021 ?"  # abstains; closest: a signature, a title
-Q_NONE_EN = "How much did the European Union give to the CARICOM resilience fund?"
-SG_REPORT = "A/75/345-S/2020/898"
-RAW_LABELS = re.compile(r"\bbullet\b|\btitle \d|§\s?\d|, signature\b|\bnote \d")
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="browser test skipped: Debian 'chromium' is not installed (apt-get install chromium)")
-
-# contrast ratio of an element's text over the backgrounds it is painted on (WCAG 2 formula)
-CONTRAST_JS = """(e) => {
-  const parse = (c) => {
-    const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
-    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
-  };
-  const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a),
-    g: top.g * top.a + bottom.g * (1 - top.a), b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
-  const lum = ({ r, g, b }) => {
-    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const chain = [];
-  for (let x = e; x; x = x.parentElement) chain.unshift(x);
-  let bg = { r: 255, g: 255, b: 255, a: 1 };
-  for (const x of chain) bg = over(parse(getComputedStyle(x).backgroundColor), bg);
-  const fg = over(parse(getComputedStyle(e).color), bg);
-  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
-  return (hi + 0.05) / (lo + 0.05);
-}"""
-
-# visible interactive elements smaller than 44 × 44 CSS pixels
-SMALL_TARGETS_JS = """() => [...document.querySelectorAll(
-    'button, a[href], input, summary, select, textarea, [tabindex]:not([tabindex="-1"])')]
-  .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden'
-          && !e.closest('[hidden]') && !e.matches('.skip, .sr-only, .copy-buffer, .file-input'))
-  .map((e) => [e, e.getBoundingClientRect()])
-  .filter(([e, r]) => r.width < 43.5 || r.height < 43.5)
-  .map(([e, r]) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${(e.textContent || '')
-    .trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`)"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="browser test skipped: pip install playwright")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def open_page(browser, live_server):
-    """Factory of fresh pages (own storage) on the app; fails on CSP violations and script
-    errors."""
-    contexts, problems = [], []
-
-    def open_(viewport=DESKTOP, locale="fr-FR", **options):
-        context = browser.new_context(viewport=viewport, locale=locale,
-                                      reduced_motion="reduce", **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
-        page.on("console", lambda m: problems.append(m.text)
-                if "Content Security Policy" in m.text or "CSP violation" in m.text else None)
-        page.add_init_script("document.addEventListener('securitypolicyviolation', "
-                             "e => console.error('CSP violation ' + e.violatedDirective))")
-        page.goto(live_server + "/")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-@pytest.fixture()
-def page(open_page):
-    return open_page()
-
-
-def ask(page, question: str) -> None:
-    """Ask and wait until the new turn is rendered (answer or error)."""
-    n = page.locator("#turns > .turn").count()
-    page.fill("#question", question)
-    page.click("#submit")
-    page.wait_for_selector(f"#turns:not([aria-busy]) > .turn >> nth={n}", timeout=60_000)
-    page.wait_for_selector(f"#turns:not([aria-busy]) > .turn:nth-child({n + 1}) .turn-foot, "
-                           f"#turns:not([aria-busy]) > .turn:nth-child({n + 1}) .error")
-
-
-def last_turn(page):
-    return page.locator("#turns > .turn").last
-
-
-def requests_to(page, path: str) -> list:
-    seen: list = []
-    page.on("request", lambda r: seen.append(r) if r.url.split("?")[0].endswith(path) else None)
-    return seen
-
-
-def contrast(page, selector: str) -> float:
-    return page.locator(selector).first.evaluate(CONTRAST_JS)
-
+from tests.browser.kit import (
+    DESKTOP,
+    PHONE,
+    Q_FOLLOW,
+    Q_LIST,
+    Q_MOSCOW,
+    Q_NONE,
+    Q_NONE_EN,
+    Q_TITLES,
+    Q_TWO_DOCS,
+    RAW_LABELS,
+    SG_REPORT,
+    SHOTS,
+    SMALL_TARGETS_JS,
+    ask,
+    axe_violations,
+    contrast,
+    last_turn,
+    requests_to,
+    wait_for_answer,
+    walk,
+)
 
 # -- the main path --------------------------------------------------------------------
 
@@ -668,45 +567,6 @@ def test_upload_form_sends_the_file_with_the_key_and_refreshes_the_list(page):
 
 # -- accessibility and screenshots -------------------------------------------------------
 
-def axe_violations(page) -> list[str]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text("utf-8"))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def walk(page, check):
-    """The page's states in order, calling ``check(name)`` at each: home, answer, open
-    passage, follow-up, abstention, error, document list, document view."""
-    check("home")
-    ask(page, Q_MOSCOW)
-    check("answer")
-    last_turn(page).locator(".marker").nth(1).click()
-    page.wait_for_selector("#passage:not([hidden]) mark")
-    check("passage")
-    page.keyboard.press("Escape")
-    ask(page, Q_FOLLOW)
-    check("conversation")
-    page.click("#new-conversation")
-    ask(page, Q_NONE)
-    check("abstention")
-    page.click("#new-conversation")
-    ask(page, Q_TWO_DOCS)
-    check("parts")
-    page.route("**/v1/ask", lambda route: route.abort("connectionfailed"))
-    ask(page, Q_FOLLOW)
-    check("error")
-    page.unroute("**/v1/ask")
-    page.click("#browse")
-    page.wait_for_selector(".doc-item")
-    page.click("#upload summary")
-    check("documents")
-    page.locator(".doc-item", has_text=SG_REPORT).click()
-    page.wait_for_selector(".para")
-    check("document")
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_accessibility_and_screenshots(open_page, viewport):
     """axe-core finds no serious or critical violation in any state; screenshots of each
@@ -727,11 +587,6 @@ def test_accessibility_and_screenshots(open_page, viewport):
 
 
 # -- issue 25: keep and share ----------------------------------------------------------
-
-def wait_for_answer(page, n: int = 1) -> None:
-    page.wait_for_selector(f"#turns:not([aria-busy]) > .turn:nth-child({n}) .turn-foot",
-                           timeout=60_000)
-
 
 def test_25_the_conversation_survives_a_reload(page):
     asks = requests_to(page, "/v1/ask")
