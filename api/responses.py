@@ -132,6 +132,10 @@ class AskResponse(AskResult):
     composer: str = Field(description="What wrote the answer: extractive or llm.")
     citations: list[Citation]
     passages: list[Hit] = Field(description="The passages retrieved, best first.")
+    closest: list[Hit] = Field(
+        default_factory=list, description="Under an abstention, the retrieved passages close "
+        "to the question (both the vector and the word search rank them high), at most 3; "
+        "empty for an answer, and when the question names what the documents never mention.")
     timings_ms: dict[str, float] = Field(description="Milliseconds per step, and total.")
     notes: list[str] = Field(description="Remarks, e.g. sentences an LLM left uncited.")
 

@@ -53,7 +53,8 @@ const I18N = {
     field_meeting_theme: "Thème de la séance", field_presidency: "Présidence",
     errNetwork: "Impossible de joindre le serveur. Vérifiez la connexion puis réessayez.",
     errInvalid: "Le serveur a renvoyé une réponse illisible. Réessayez.",
-    err400: "La demande n’a pas été acceptée.", err401: "Cette instance demande une clé d’API : saisissez-la en haut de la page puis réessayez.",
+    err400: "La demande n’a pas été acceptée.", err401: "Cette instance demande une clé d’API : saisissez-la ci-dessous puis appuyez sur Entrée.",
+    err401Wrong: "La clé d’API saisie est refusée : vérifiez-la ci-dessous puis appuyez sur Entrée.",
     err403: "Le serveur refuse cette action.", err404: "Élément introuvable.",
     err408: "Le serveur n’a pas reçu la demande à temps. Réessayez.",
     err409: "Une autre modification des documents est en cours. Réessayez dans un instant.",
@@ -64,6 +65,7 @@ const I18N = {
     past: "Questions précédentes", clearHistory: "Effacer l’historique",
     historyCleared: "Historique et conversation effacés.",
     link: "Lien", linkLabel: "Copier le lien de cette réponse", linkCopied: "Lien copié : {url}",
+    more: "Lire la suite", less: "Réduire",
   },
   en: {
     pageTitle: "UN – regional organisations cooperation: questions",
@@ -113,7 +115,8 @@ const I18N = {
     field_meeting_theme: "Meeting theme", field_presidency: "Presidency",
     errNetwork: "Cannot reach the server. Check the connection and try again.",
     errInvalid: "The server sent an unreadable reply. Try again.",
-    err400: "The request was not accepted.", err401: "This server needs an API key: enter it at the top of the page and try again.",
+    err400: "The request was not accepted.", err401: "This server needs an API key: enter it below and press Enter.",
+    err401Wrong: "The API key entered was refused: check it below and press Enter.",
     err403: "The server refuses this action.", err404: "Not found.",
     err408: "The server did not receive the request in time. Try again.",
     err409: "Another change to the documents is in progress. Try again in a moment.",
@@ -124,6 +127,7 @@ const I18N = {
     past: "Earlier questions", clearHistory: "Clear history",
     historyCleared: "History and conversation cleared.",
     link: "Link", linkLabel: "Copy the link to this answer", linkCopied: "Link copied: {url}",
+    more: "Show more", less: "Show less",
   },
 };
 
@@ -168,11 +172,12 @@ let readerLoads = 0;
 // -- requests -------------------------------------------------------------------------
 
 class RequestError extends Error {
-  constructor(kind, status, detail) {
+  constructor(kind, status, detail, keySent) {
     super(`${kind} ${status}`);
     this.kind = kind; // network | http | invalid
     this.status = status;
     this.detail = detail || "";
+    this.keySent = !!keySent; // a 401 with a key: that key is wrong
   }
 }
 
@@ -200,10 +205,10 @@ async function api(path, options = {}) {
   let data = null;
   try { data = await res.json(); } catch (err) { data = null; }
   if (!res.ok) {
-    if (res.status === 401) showKeyRow(true);
+    if (res.status === 401) showKeyRow(false);
     const message = data && data.error && typeof data.error.message === "string"
       ? data.error.message : "";
-    throw new RequestError("http", res.status, message);
+    throw new RequestError("http", res.status, message, !!key);
   }
   if (data === null || typeof data !== "object") throw new RequestError("invalid", res.status);
   if (key) localStorage.setItem("apiKey", key);
@@ -214,6 +219,7 @@ function errorText(err) {
   if (!(err instanceof RequestError)) return t("errOther", { n: "?" });
   if (err.kind === "network") return t("errNetwork");
   if (err.kind === "invalid") return t("errInvalid");
+  if (err.status === 401 && err.keySent) return t("err401Wrong");
   const key = `err${err.status}`;
   if (I18N[lang][key]) return t(key);
   if (err.status >= 500) return t("err5xx", { n: err.status });
@@ -234,6 +240,13 @@ function errorBox(err, message) {
 
 function showError(container, err) {
   container.replaceChildren(errorBox(err));
+  if (err && err.status === 401) placeKeyRow(container);
+  focusKeyAfter(err);
+}
+
+/** After a new 401, the focus goes to the key field shown beside the error. */
+function focusKeyAfter(err) {
+  if (err && err.status === 401) $("api-key").focus({ preventScroll: true });
 }
 
 function announce(text) {
@@ -244,6 +257,18 @@ function announce(text) {
 function showKeyRow(focus) {
   $("key-row").hidden = false;
   if (focus) $("api-key").focus();
+}
+
+/** The key field goes right after the "key needed / refused" error it answers (else back to
+ *  the top of the page); a fresh error then puts the focus in it (focusKeyAfter). */
+function placeKeyRow(after) {
+  const row = $("key-row");
+  if (after) {
+    if (after.nextElementSibling !== row) after.after(row);
+    showKeyRow(false);
+  } else if ($("view-ask").previousElementSibling !== row) {
+    $("view-ask").before(row);
+  }
 }
 
 // -- labels and references ----------------------------------------------------------
@@ -379,6 +404,7 @@ function fromAsk(data) {
   return {
     text: data.answer || "", abstained: !!data.abstained, citations,
     passages: Array.isArray(data.passages) ? data.passages : [],
+    closest: Array.isArray(data.closest) ? data.closest : [], // shown under an abstention
     confidence: typeof data.confidence === "number" ? data.confidence : null,
     seconds: data.timings_ms && data.timings_ms.total ? data.timings_ms.total / 1000 : null,
     parts: Array.isArray(data.parts) ? data.parts : null, content,
@@ -468,21 +494,47 @@ function sourceItem(p, ranges, marker) {
   if (marker !== undefined) open.setAttribute("aria-label", t("marker", { n: marker, ref }));
   open.addEventListener("click", () => showPassage(p, ranges, open));
   body.append(open);
-  const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
   if (ranges.length) {
     for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
-      body.append(el("p", "quote", `${qo}${p.text.slice(a, b)}${qc}`));
+      body.append(quoteBlock(p.text.slice(a, b)));
     }
-  } else if (p.quote) {
-    body.append(el("p", "quote", `${qo}${p.quote}${qc}`));
   } else {
-    const text = String(p.text || "");
-    body.append(el("p", "quote", text.length > 220 ? `${text.slice(0, 220)}…` : text));
+    body.append(quoteBlock(String(p.quote || p.text || "")));
   }
   const symbol = p.document && p.document.symbol;
   if (symbol) body.append(officialLink(symbol, ref));
   li.append(body);
   return li;
+}
+
+const QUOTE_SHOWN = 240; // characters of a long quote shown before "Lire la suite"
+
+/** A quote in the page's quotation marks: whole when short, else its first words (cut between
+ *  two words) and a button that shows the rest (the whole quote is printed). */
+function quoteBlock(text) {
+  const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+  const box = el("p", "quote");
+  if (text.length <= QUOTE_SHOWN + 60) {
+    box.textContent = `${qo}${text}${qc}`;
+    return box;
+  }
+  const cut = text.lastIndexOf(" ", QUOTE_SHOWN);
+  const head = text.slice(0, cut > QUOTE_SHOWN / 2 ? cut : QUOTE_SHOWN).replace(/[\s,;:.(«“-]+$/, "");
+  const short = el("span", "quote-short", `${qo}${head}…`);
+  const full = el("span", "quote-full", `${qo}${text}${qc}`);
+  full.hidden = true;
+  const more = el("button", "more", t("more"));
+  more.type = "button";
+  more.setAttribute("aria-expanded", "false");
+  more.addEventListener("click", () => {
+    const open = full.hidden;
+    full.hidden = !open;
+    short.hidden = open;
+    more.textContent = t(open ? "less" : "more");
+    more.setAttribute("aria-expanded", String(open));
+  });
+  box.append(short, full, more);
+  return box;
 }
 
 function plainText(a, parsed) {
@@ -496,9 +548,9 @@ function plainText(a, parsed) {
       const quote = quotes.length ? quotes.join(" […] ") : c.quote;
       lines.push(`[${c.marker}] ${humanRef(c)} — ${qo}${quote}${qc}${withUrl(c)}`);
     }
-  } else if (a.passages.length) {
+  } else if (a.closest.length) {
     lines.push("", `${t("closest")}${colon().trimEnd()}`);
-    for (const p of a.passages.slice(0, 3)) lines.push(`- ${humanRef(p)}${withUrl(p)}`);
+    for (const p of a.closest) lines.push(`- ${humanRef(p)}${withUrl(p)}`);
   }
   return lines.join("\n");
 }
@@ -533,11 +585,13 @@ function renderTurn(turn) {
     art.append(el("p", "progress", t("loading")));
   } else if (turn.status === "error") {
     art.append(errorBox(turn.error));
+    if (turn.error && turn.error.status === 401) art.append(el("div", "key-slot"));
     const retry = el("button", "secondary retry", t("retry"));
     retry.type = "button";
     retry.addEventListener("click", () => {
       if (state.busy) return;
       state.turns = state.turns.filter((x) => x !== turn);
+      placeKeyRow(null);
       turn.el.remove();
       ask(turn.question);
     });
@@ -559,10 +613,10 @@ function renderAnswerInto(art, turn) {
   if (a.abstained) {
     const nf = el("p", "not-found", a.text || t("notFound"));
     art.append(nf);
-    if (a.passages.length) {
+    if (a.closest.length) {
       art.append(el("h4", "sources-title", t("closest")));
       const ul = el("ul", "sources closest");
-      a.passages.slice(0, 3).forEach((p) => ul.append(sourceItem(p, [])));
+      a.closest.forEach((p) => ul.append(sourceItem(p, [])));
       art.append(ul);
     }
   } else {
@@ -608,6 +662,8 @@ function renderTurns() {
     box.append(turn.el);
   }
   $("answer").hidden = state.turns.length === 0;
+  const slot = box.querySelector(".turn:last-child .key-slot");
+  if (slot) placeKeyRow(slot); else placeKeyRow(null);
   const follow = state.turns.some((x) => x.status === "done");
   $("follow-hint").hidden = !follow;
   $("question").placeholder = t(follow ? "followPlaceholder" : "placeholder");
@@ -658,6 +714,7 @@ async function ask(question) {
     $("turns").removeAttribute("aria-busy");
     renderTurns();
     turn.el.scrollIntoView({ behavior: motion(), block: "start" });
+    focusKeyAfter(turn.error);
   }
 }
 
@@ -752,6 +809,7 @@ function closePassage(restoreFocus) {
 // -- documents ------------------------------------------------------------------------
 
 function showView(name) {
+  if (!$(name === "ask" ? "view-ask" : "view-docs").contains($("key-row"))) placeKeyRow(null);
   $("view-ask").hidden = name !== "ask";
   $("view-docs").hidden = name !== "docs";
   $("nav-ask").toggleAttribute("aria-current", false);
@@ -831,7 +889,7 @@ async function showDocument(docId, passageId, ranges, returnTo) {
   $("card-box").hidden = true;
   $("doc-official").hidden = true;
   const token = ++readerLoads;
-  state.reader = { d: null, passageId, ranges, returnTo, token };
+  state.reader = { d: null, docId, passageId, ranges, returnTo, token };
   renderReaderBar();
   window.scrollTo(0, 0);
   let d;
@@ -967,7 +1025,11 @@ function renderUpload() {
   const u = state.upload;
   if (!u) return;
   if (u.progress) { box.append(el("p", "progress", t("uploading"))); return; }
-  if (u.error) { box.append(errorBox(u.error)); return; }
+  if (u.error) {
+    box.append(errorBox(u.error));
+    if (u.error.status === 401) placeKeyRow(box);
+    return;
+  }
   if (u.pick) { box.append(errorBox(null, t("uploadPick"))); return; }
   const r = u.report;
   const ok = el("div", "success");
@@ -1026,6 +1088,7 @@ async function upload(e) {
   } finally {
     $("upload-submit").disabled = false;
     renderUpload();
+    focusKeyAfter(state.upload && state.upload.error);
   }
 }
 
@@ -1167,7 +1230,7 @@ async function openPassageRoute(passageId, docId) {
       showPassage(c, parseAnswer(a.text, a.citations).ranges.get(c.marker), null);
       return;
     }
-    const p = a.passages.find((x) => x.passage_id === passageId);
+    const p = a.closest.find((x) => x.passage_id === passageId);
     if (p) { showAskView(); showPassage(p, [], null); return; }
   }
   if (!docId) { showAskView(); return; }
@@ -1199,9 +1262,15 @@ function submitKey(e) {
   e.preventDefault();
   const last = state.turns[state.turns.length - 1];
   if (last && last.status === "error" && !state.busy) {
+    placeKeyRow(null); // out of the turn about to go
     state.turns.pop();
     last.el.remove();
     ask(last.question);
+  } else if (!$("view-docs").hidden) {
+    placeKeyRow(null);
+    const r = state.reader;
+    if (r && r.d === null) showDocument(r.docId, r.passageId, r.ranges, r.returnTo);
+    else loadDocuments();
   } else {
     $("question").focus();
   }

@@ -55,7 +55,14 @@ from rag.answer.summary import (
     central_sentences,
     topical,
 )
-from rag.answer.types import Answer, Citation, ComposerInputs, Evidence, merge_hits
+from rag.answer.types import (
+    NOT_IN_CORPUS,
+    Answer,
+    Citation,
+    ComposerInputs,
+    Evidence,
+    merge_hits,
+)
 from rag.citations import document_reference
 from rag.index import Index
 from rag.query.coverage import (
@@ -532,7 +539,7 @@ class ExtractiveComposer:
         if plan.coverage is not None and (outside := self._outside(plan, plan.coverage)):
             return Answer(plan.text, outside, True, min(confidence, _OUTSIDE_CONFIDENCE), (),
                           hits, language, self.name, kind=plan.kind, signals=values,
-                          notes=("not covered by the corpus",))
+                          notes=(NOT_IN_CORPUS,))
         for sec in sections:  # one section: its plan is the question's, already judged
             part_plan = replace(plan, parts=(sec.evidence.part,), kind=sec.evidence.part.kind)
             sec.probability = (0.0 if not (sec.chosen or sec.items) else confidence

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.answer.types import Answer, Citation
+from rag.answer.types import NOT_IN_CORPUS, Answer, Citation
 from rag.citations import citation_label, sources_text
+from rag.records import Hit
 from rag.serialize import document_json, hit_json
+
+#: a passage is "close" to an unanswered question when both the vector and the word search
+#: rank it this high (a retriever that ranked nothing is not asked)
+CLOSEST_MAX_RANK = 10
+#: how many close passages an abstention shows
+CLOSEST_SHOWN = 3
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
@@ -38,9 +45,26 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "composer": answer.composer,
         "citations": [citation_json(c) for c in answer.citations],
         "passages": [hit_json(h) for h in answer.hits],
+        "closest": [hit_json(h) for h in closest_hits(answer)],
         "timings_ms": {k: round(v, 1) for k, v in answer.timings_ms.items()},
         "notes": list(answer.notes),
     }
+
+
+def closest_hits(answer: Answer) -> list[Hit]:
+    """The passages worth showing under an abstention: those both retrievers ranked in their
+    top :data:`CLOSEST_MAX_RANK` (the vector search alone always finds *something*), none
+    when the question names what the corpus never mentions; empty for an answer."""
+    if not answer.abstained or NOT_IN_CORPUS in answer.notes:
+        return []
+    dense = any(h.dense_rank is not None for h in answer.hits)
+    lexical = any(h.lexical_rank is not None for h in answer.hits)
+
+    def close(rank: int | None, used: bool) -> bool:
+        return not used or (rank is not None and rank <= CLOSEST_MAX_RANK)
+
+    return [h for h in answer.hits if (dense or lexical) and close(h.dense_rank, dense)
+            and close(h.lexical_rank, lexical)][:CLOSEST_SHOWN]
 
 
 def sources_block(answer: Answer, *, quotes: bool = False) -> str:
@@ -63,10 +87,10 @@ def format_answer(answer: Answer) -> str:
                  else f"({label}: {answer.understood})", *lines]
     if answer.citations:
         lines.append(sources_block(answer, quotes=True))
-    elif answer.hits:
+    elif closest := closest_hits(answer):
         lines.append("Passages les plus proches :" if answer.language == "fr"
                      else "Closest passages:")
-        for h in answer.hits[:3]:
+        for h in closest:
             lines.append(f"- {citation_label(h.document, h.passage)} — {h.passage.text[:160]}…")
     total = answer.timings_ms.get("total", 0)
     lines.append(f"(confidence {answer.confidence:.2f}, {total:.0f} ms)")

@@ -39,6 +39,10 @@ class Citation:
     quote: str
 
 
+#: the note of an abstention on something the corpus never names
+NOT_IN_CORPUS = "not covered by the corpus"
+
+
 @dataclass(frozen=True)
 class Answer:
     """A composed answer."""

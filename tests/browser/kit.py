@@ -22,6 +22,8 @@ Q_TWO_DOCS = ("Quelles menaces figurent à la fois parmi les défis recensés lo
               "Conseil de 2003 et parmi les menaces évoquées dans le document russe de 2016 ?")
 Q_TITLES = "De quand date la lettre de la Fédération de Russie sur l’OTSC, l’OCS et la CEI ?"
 Q_NONE = "Qui a signé la lettre du 25 mars 2021 ?"  # abstains; closest: a signature, a title
+Q_NEAR = "Quel est le budget annuel de l’OTSC ?"  # named in the corpus, no amount: abstains
+Q_WEATHER = "Quel temps fera-t-il demain à Genève ?"  # Geneva is never named: abstains
 Q_NONE_EN = "How much did the European Union give to the CARICOM resilience fund?"
 SG_REPORT = "A/75/345-S/2020/898"
 RAW_LABELS = re.compile(r"\bbullet\b|\btitle \d|§\s?\d|, signature\b|\bnote \d")
@@ -108,7 +110,7 @@ def walk(page, check):
     ask(page, Q_FOLLOW)
     check("conversation")
     page.click("#new-conversation")
-    ask(page, Q_NONE)
+    ask(page, Q_NEAR)
     check("abstention")
     page.click("#new-conversation")
     ask(page, Q_TWO_DOCS)

@@ -225,7 +225,9 @@ def test_3_escape_closes_the_passage_and_gives_focus_back(page):
 
 # -- 4. contrast ------------------------------------------------------------------------
 
-def test_4_text_contrast_is_at_least_4_5_to_1(page):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_4_text_contrast_is_at_least_4_5_to_1(open_page, scheme):
+    page = open_page(color_scheme=scheme)
     ask(page, Q_MOSCOW)
     for selector in ["#submit", "#nav-ask", "#browse", "#lang", "#new-conversation",
                      ".turn .question-text", ".turn .who", ".answer-text p", ".marker .chip",
@@ -567,23 +569,25 @@ def test_upload_form_sends_the_file_with_the_key_and_refreshes_the_list(page):
 
 # -- accessibility and screenshots -------------------------------------------------------
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_accessibility_and_screenshots(open_page, viewport):
-    """axe-core finds no serious or critical violation in any state; screenshots of each
-    state go to tests/artifacts/screenshots/ (full page, and the screen as seen)."""
-    page = open_page(viewport=viewport)
+def test_accessibility_and_screenshots(open_page, viewport, scheme):
+    """axe-core finds no serious or critical violation in any state, in the light and the dark
+    colour scheme; screenshots of each state go to tests/artifacts/screenshots/ (full page,
+    and the screen as seen)."""
+    page = open_page(viewport=viewport, color_scheme=scheme)
     SHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[str]] = {}
 
     def check(name: str) -> None:
         found[name] = axe_violations(page)
-        stem = SHOTS / f"{viewport['width']}_{name}"
+        stem = SHOTS / f"{viewport['width']}_{scheme}_{name}"
         page.screenshot(path=f"{stem}.png")
         page.screenshot(path=f"{stem}_full.png", full_page=True)
 
     walk(page, check)
     assert {name: v for name, v in found.items() if v} == {}
-    assert len(list(SHOTS.glob(f"{viewport['width']}_*.png"))) == 2 * len(found)
+    assert len(list(SHOTS.glob(f"{viewport['width']}_{scheme}_*.png"))) == 2 * len(found)
 
 
 # -- issue 25: keep and share ----------------------------------------------------------
