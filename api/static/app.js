@@ -408,6 +408,7 @@ function fromAsk(data) {
     confidence: typeof data.confidence === "number" ? data.confidence : null,
     seconds: data.timings_ms && data.timings_ms.total ? data.timings_ms.total / 1000 : null,
     parts: Array.isArray(data.parts) ? data.parts : null, content,
+    kind: typeof data.kind === "string" ? data.kind : "",
     understood: typeof data.resolved_question === "string" ? data.resolved_question : null,
   };
 }
@@ -447,7 +448,10 @@ function renderAnswerText(a) {
   const parsed = parseAnswer(a.text, a.citations);
   if (parsed.lead) box.append(el("p", "lead", parsed.lead));
   const parts = a.parts && a.parts.length > 1 ? a.parts.map(partText) : null;
-  const several = parsed.blocks.length > 1;
+  // captions for the parts of a question, or one per document; a direct reply and the
+  // sentences that support it are one answer (no "Partie 1", "Partie 2")
+  const several = parsed.blocks.length > 1 && (!!parts || a.kind === "multi_part"
+    || parsed.blocks.some((b) => b.heading || b.missing));
   if (parts && parts.length !== parsed.blocks.length) {
     box.append(el("p", "parts-intro", t("partsIntro", { n: parts.length })));
     const ol = el("ol", "parts-list");
@@ -607,7 +611,9 @@ function renderAnswerInto(art, turn) {
   let parsed = { ranges: new Map(), blocks: [] };
   if (a.understood) { // how a follow-up was read from the conversation
     const u = el("p", "understood");
-    u.append(document.createTextNode(`${t("understood")}${colon()}`), el("q", "", a.understood));
+    const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+    u.append(document.createTextNode(`${t("understood")}${colon()}`),
+      el("span", "as-understood", `${qo}${a.understood}${qc}`));
     art.append(u);
   }
   if (a.abstained) {

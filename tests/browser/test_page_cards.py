@@ -50,6 +50,21 @@ def test_a_follow_up_card_shows_what_a_first_answer_shows(page):
     assert understood.startswith("Compris comme : ") and "2019" in understood
 
 
+def test_a_direct_reply_and_its_support_are_one_answer_not_parts(page):
+    ask(page, Q_MOSCOW)  # "À Moscou [1]." then the two sentences of par. 40
+    card = last_turn(page)
+    assert card.locator(".part-title").count() == 0
+    assert card.locator(".answer-text > p").count() == 2
+    assert card.locator(".answer-text > p").first.inner_text().startswith("À Moscou")
+
+
+def test_the_question_as_understood_is_in_french_quotation_marks(page):
+    ask(page, Q_MOSCOW)
+    ask(page, Q_FOLLOW)
+    text = last_turn(page).locator(".understood").inner_text()
+    assert "« Dans quelle ville" in text and "? »" in text, text
+
+
 def test_an_abstention_shows_only_close_passages(page):
     ask(page, Q_NEAR)  # the corpus names the CSTO, never its budget
     card = last_turn(page)
