@@ -30,6 +30,7 @@ from rag.errors import (
     UnknownPassage,
     redact_paths,
 )
+from rag.feedback import FeedbackFull, FeedbackTooLarge
 
 log = logging.getLogger("api")
 
@@ -72,6 +73,8 @@ HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
 
 _RAG_STATUS: list[tuple[type[RagError], int, str]] = [
     (ComposerUnavailable, 400, "composer_unavailable"),
+    (FeedbackTooLarge, 413, "feedback_too_large"),
+    (FeedbackFull, 507, "feedback_full"),
     (CorpusBusy, 409, "corpus_busy"),
     (UnknownDocument, 404, "unknown_document"),
     (UnknownPassage, 404, "unknown_passage"),

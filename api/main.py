@@ -37,7 +37,7 @@ from api.middleware import (
     configure_json_logging,
     parse_rate_limit,
 )
-from api.routes import admin, ask, chat, documents, health, metrics, search
+from api.routes import admin, ask, chat, documents, feedback, health, metrics, search
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.settings import Settings, get_settings
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app = FastAPI(title="UN regional cooperation Q&A", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, ask, search, documents, chat, admin, metrics):
+    for module in (health, ask, search, documents, chat, feedback, admin, metrics):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -1,5 +1,6 @@
-"""Prometheus metrics: request counts and latency by route template, answers, abstentions
-and errors by code, and the served index (documents, passages, model and version).
+"""Prometheus metrics: request counts and latency by route template, answers, abstentions,
+evaluators' verdicts and errors by code, and the served index (documents, passages, model
+and version).
 
 Each app has its own registry (tests build many apps in one process). With ``--workers N``
 each worker counts its own requests; a scrape reaches one worker, so by default it sees that
@@ -91,6 +92,11 @@ class Metrics:
         self.abstentions = Counter("unrag_abstentions",
                                    "Answers that said the documents do not say",
                                    ["endpoint", "composer"], registry=self.registry)
+        self.feedback = Counter("unrag_feedback", "Evaluators' verdicts stored (POST "
+                                "/v1/feedback): up or down", ["verdict"],
+                                registry=self.registry)
+        for verdict in ("up", "down"):  # both series exist from the start, at 0
+            self.feedback.labels(verdict)
         if folder is None:
             from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
 
@@ -132,6 +138,13 @@ def count_answer(request: Request, answer: Answer, endpoint: str) -> None:
     metrics: Metrics | None = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.count_answer(answer, endpoint)
+
+
+def count_feedback(request: Request, verdict: str) -> None:
+    """Count a stored verdict in the app's metrics (if the app has them)."""
+    metrics: Metrics | None = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.feedback.labels(verdict).inc()
 
 
 def _error_code(body: bytes) -> str | None:

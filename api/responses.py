@@ -365,6 +365,15 @@ class ReloadResult(BaseModel):
     previous_index_created: str | None
 
 
+class FeedbackReceipt(BaseModel):
+    """``POST /v1/feedback``: the stored record's id and time."""
+
+    id: str = Field(description="Id of the stored feedback record.")
+    received: str = Field(description="When it was stored (ISO 8601, UTC).")
+    verdict: Literal["up", "down"]
+    answer_id: str | None = Field(description="The client's answer id, as sent.")
+
+
 # -- errors ----------------------------------------------------------------------------
 
 
@@ -395,7 +404,8 @@ ERROR_STATUSES: dict[int, str] = {
     404: "Not found: `unknown_document`, `unknown_passage`, `model_not_found`.",
     408: "The request body did not arrive in time (`body_timeout`).",
     409: "Another corpus change is running (`corpus_busy`).",
-    413: "Too large: `body_too_large`, `question_too_long`, `document_too_large`.",
+    413: "Too large: `body_too_large`, `question_too_long`, `document_too_large`, "
+         "`feedback_too_large`.",
     415: "Not a supported document type: `unsupported_type`, `document_unsupported_type`.",
     421: "Without an API key, a change addressed to a host name this server does not "
          "serve (`misdirected_request`): DNS rebinding.",
@@ -409,6 +419,8 @@ ERROR_STATUSES: dict[int, str] = {
          "composer's model server cannot be reached).",
     504: "The LLM composer's model server did not answer within RAG_LLM_TIMEOUT "
          "(`model_server_timeout`).",
+    507: "The feedback file reached RAG_FEEDBACK_MAX_BYTES (`feedback_full`): export it "
+         "(`rag feedback export`) and move it away.",
 }
 
 #: any route: a framing header sent twice (400), an unexpected failure (500)

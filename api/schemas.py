@@ -96,3 +96,39 @@ class ChatRequest(BaseModel):
     user: str | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
+
+
+class FeedbackCitation(BaseModel):
+    """A citation of the judged answer, as ``/v1/ask`` gave it (its other fields, such as
+    ``text`` or ``document``, are accepted and not stored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    passage_id: str = Field(..., min_length=1, max_length=300)
+    marker: int | None = Field(None, ge=0, le=1000)
+    reference: str | None = Field(None, max_length=500)
+    quote: str | None = Field(None, max_length=5000)
+
+
+class FeedbackRequest(BaseModel):
+    """``POST /v1/feedback``: an evaluator's verdict on one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["up", "down"] = Field(..., description="up: a good answer; down: wrong "
+                                                            "or incomplete.")
+    comment: str | None = Field(None, max_length=2000, description="What is wrong or missing.")
+    question: str = Field(..., description="The question as asked.")
+    history: list[Turn] | None = Field(None, max_length=50, description="The earlier turns "
+                                       "it was asked with, oldest first (a follow-up).")
+    resolved_question: str | None = Field(None, max_length=4000,
+                                          description="How a follow-up was understood.")
+    answer: str = Field(..., max_length=20_000, description="The answer text judged.")
+    abstained: bool = False
+    language: Literal["fr", "en"] | None = None
+    kind: str | None = Field(None, max_length=40, description="The answer's `kind`.")
+    composer: str | None = Field(None, max_length=40)
+    confidence: float | None = Field(None, ge=0, le=1)
+    citations: list[FeedbackCitation] = Field(default_factory=list, max_length=50)
+    answer_id: str | None = Field(None, min_length=1, max_length=100,
+                                  pattern=r"^[A-Za-z0-9._:-]+$",
+                                  description="The client's id of the answer: a later verdict "
+                                  "on the same id replaces the earlier one in exports.")

@@ -19,6 +19,10 @@ Optional fields (tune_qa.jsonl, test_qa.jsonl):
 * ``turns`` (or ``history``, its older name): earlier chat turns before the final question,
   a list of ``{"role": "user"|"assistant", "content": "..."}`` alternating from a user turn
   and ending with an assistant turn.
+* ``draft`` (written by ``rag feedback export`` from evaluators' verdicts): the judged
+  answer, its citations, the verdict and comment, and ``todo``, what a person still has to
+  fill in or check; each step is reported as a problem, and so is the field itself until it
+  is deleted, so that a draft never enters an evaluation unchecked.
 * ``rewrite`` (chat_tune_qa.jsonl, chat_test_qa.jsonl): the explicit rewrite of a
   multi-turn question, the self-contained question its follow-up means, used to compare
   last-turn fact coverage with the rewrite's; a non-empty string (checked when the row is
@@ -120,12 +124,26 @@ def check_question(row: dict, raw: dict[str, str], clean: dict[str, str]) -> lis
         problems += _check_category(row, raw, clean)
     if "short_answer" in row or "answer_type" in row:
         problems += _check_short_answer(row, raw, clean)
+    if "draft" in row:
+        problems += _check_draft(row)
     given = [key for key in ("turns", "history") if key in row]
     if len(given) > 1:
         problems.append(f"{qid}: give the earlier chat turns as 'turns' or 'history', not both")
     for key in given:
         problems += _check_history(row, key)
     return problems
+
+
+def _check_draft(row: dict) -> list[str]:
+    """A draft (``rag feedback export``): what a person still has to do, from its ``todo``,
+    then delete the ``draft`` field; a gold file with a draft is not ready for ``rag
+    eval``."""
+    qid = row.get("id", "?")
+    draft = row["draft"]
+    todo = draft.get("todo") if isinstance(draft, dict) else None
+    steps = [str(t) for t in todo] if isinstance(todo, list) else []
+    return [f"{qid}: draft: {step}" for step in steps] + [
+        f"{qid}: draft: once checked, delete its 'draft' field"]
 
 
 def _fact_texts(row: dict, raw: dict[str, str], clean: dict[str, str]) -> list[str]:

@@ -1,5 +1,5 @@
 """Command line: ``rag index | add | remove | documents | search | ask | passages | eval |
-serve | mcp``. ``eval`` lives in the ``eval`` package, which ``rag`` names but never
+feedback | serve | mcp``. ``eval`` lives in the ``eval`` package, which ``rag`` names but never
 imports by itself (:data:`PLUGIN_COMMANDS`)."""
 
 from __future__ import annotations
@@ -243,6 +243,37 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.feedback import draft_gold_items, read_feedback, summarize
+
+    path = settings.feedback_options().path
+    log = read_feedback(path)
+    if args.action == "export":
+        items = list(draft_gold_items(log.records, args.verdict))
+        text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
+        if args.out:
+            args.out.write_text(text, "utf-8")
+            print(f"{len(items)} draft gold question(s) in {args.out}; `rag eval validate "
+                  f"{args.out}` lists what each still needs", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        if log.skipped:
+            print(f"{log.skipped} unreadable line(s) of {path} skipped", file=sys.stderr)
+        return 0
+    counts = summarize(log)
+    if args.json:
+        _print_json({"file": str(path), **counts})
+        return 0
+    print(f"{path}: {counts['records']} record(s) on {counts['answers']} answer(s): "
+          f"{counts['up']} 👍, {counts['down']} 👎 (latest verdict of each answer), "
+          f"{counts['with_comment']} with a comment")
+    if counts["first"]:
+        print(f"from {counts['first']} to {counts['last']}")
+    if counts["skipped_lines"]:
+        print(f"{counts['skipped_lines']} unreadable line(s) skipped")
+    return 0
+
+
 def cmd_plugin(args: argparse.Namespace, settings: Settings) -> int:
     _, module = PLUGIN_COMMANDS[args.command]
     if str(PROJECT_ROOT) not in sys.path and (PROJECT_ROOT / module.partition(".")[0]).is_dir():
@@ -335,6 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", action="append", help="document id, file or symbol")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_passages)
+
+    p = sub.add_parser("feedback", help="evaluators' verdicts (POST /v1/feedback): counts, "
+                                        "or export them as draft gold questions")
+    p.add_argument("action", nargs="?", choices=["summary", "export"], default="summary",
+                   help="summary (default): counts; export: draft gold questions (JSON "
+                        "Lines, the format of eval/README.md) for rag eval validate")
+    p.add_argument("--out", type=Path, help="export: file to write (default: stdout)")
+    p.add_argument("--verdict", choices=["up", "down", "all"], default="all",
+                   help="export: only answers whose latest verdict is this (default: all)")
+    p.add_argument("--json", action="store_true", help="summary: as a JSON object")
+    p.set_defaults(func=cmd_feedback)
 
     for name, (help_text, _) in PLUGIN_COMMANDS.items():
         # its arguments are the plugin's own (main() hands them over unparsed)

@@ -23,6 +23,7 @@ from rag.answer.options import ExtractiveOptions, LLMOptions
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
 from rag.chunking import ChunkOptions
 from rag.errors import ConfigurationError
+from rag.feedback import FeedbackOptions
 from rag.records import CoverageOptions, IndexKind, IndexSpec, RetrievalOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,7 @@ KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 MIN_KEY_BITS = 64
 _EXTRACTIVE = ExtractiveOptions()  # the defaults of the composers' fields below
 _LLM = LLMOptions()
+_FEEDBACK = FeedbackOptions(Path("."))
 
 
 def key_strength_bits(key: str) -> float:
@@ -332,6 +334,15 @@ class Settings(BaseSettings):
         32 * 1024 * 1024, ge=1024, description="Largest body of a document upload "
         "(POST /v1/documents); each file is also held to max_document_bytes."
     )
+    feedback_max_bytes: int = Field(
+        _FEEDBACK.max_bytes, ge=1024, description="Size cap of the feedback file "
+        "(index_root/feedback/feedback.jsonl); past it POST /v1/feedback answers 507 until "
+        "the file is exported and moved away."
+    )
+    feedback_max_record_bytes: int = Field(
+        _FEEDBACK.max_record_bytes, ge=1024, description="Largest single feedback record as "
+        "stored (one JSON line); a larger one gets HTTP 413."
+    )
     corpus_lock_seconds: float = Field(
         120.0, ge=0, description="An upload or delete waits this long for another corpus "
         "change to finish before answering 409."
@@ -442,6 +453,11 @@ class Settings(BaseSettings):
         """The coverage checker's options (its fields have the same names here)."""
         return CoverageOptions(**{f.name: getattr(self, f.name)
                                   for f in fields(CoverageOptions)})
+
+    def feedback_options(self) -> FeedbackOptions:
+        """Where evaluators' feedback is kept (``index_root/feedback``) and its caps."""
+        return FeedbackOptions(self.index_root / "feedback", self.feedback_max_bytes,
+                               self.feedback_max_record_bytes)
 
     def index_spec(self) -> IndexSpec:
         """The FAISS structure these settings ask for."""

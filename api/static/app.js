@@ -66,6 +66,11 @@ const I18N = {
     historyCleared: "Historique et conversation effacés.",
     link: "Lien", linkLabel: "Copier le lien de cette réponse", linkCopied: "Lien copié : {url}",
     more: "Lire la suite", less: "Réduire",
+    feedbackGroup: "Votre avis sur cette réponse", feedbackUp: "Bonne réponse",
+    feedbackDown: "Réponse fausse ou incomplète", feedbackComment: "Commentaire (facultatif)",
+    feedbackPlaceholder: "Ce qui est faux ou ce qui manque…", feedbackSend: "Envoyer l’avis",
+    feedbackSent: "Avis envoyé", feedbackThanks: "Merci : votre avis est enregistré.",
+    err507: "Le serveur ne peut plus enregistrer d’avis (stockage plein) : prévenez l’administrateur.",
   },
   en: {
     pageTitle: "UN – regional organisations cooperation: questions",
@@ -128,6 +133,11 @@ const I18N = {
     historyCleared: "History and conversation cleared.",
     link: "Link", linkLabel: "Copy the link to this answer", linkCopied: "Link copied: {url}",
     more: "Show more", less: "Show less",
+    feedbackGroup: "Your opinion of this answer", feedbackUp: "Good answer",
+    feedbackDown: "Wrong or incomplete answer", feedbackComment: "Comment (optional)",
+    feedbackPlaceholder: "What is wrong or missing…", feedbackSend: "Send feedback",
+    feedbackSent: "Feedback sent", feedbackThanks: "Thank you: your feedback is recorded.",
+    err507: "The server cannot store more feedback (storage full): tell the administrator.",
   },
 };
 
@@ -658,6 +668,7 @@ function renderAnswerInto(art, turn) {
   });
   foot.append(copy, linkButton(turn));
   art.append(foot);
+  addFeedback(turn, foot, art);
 }
 
 function renderTurns() {
@@ -693,7 +704,7 @@ async function ask(question) {
   $("submit").disabled = true;
   $("turns").setAttribute("aria-busy", "true");
   for (const x of state.turns) x.el.classList.add("stale");
-  const turn = { id: ++turnIds, question, status: "pending" };
+  const turn = { id: ++turnIds, answerId: newAnswerId(), question, status: "pending" };
   state.turns.push(turn);
   turn.el = renderTurn(turn);
   $("turns").append(turn.el);
@@ -733,6 +744,130 @@ function newConversation() {
   renderTurns();
   $("question").value = "";
   $("question").focus();
+}
+
+// -- feedback: 👍 / 👎 and a comment on an answer, for the evaluators ------------------
+
+// thumb up and thumb down (Material icons, Apache 2.0): drawn, as a system may lack emoji
+const THUMBS = {
+  up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+  down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
+};
+
+function thumb(verdict) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of [["viewBox", "0 0 24 24"], ["width", "20"], ["height", "20"],
+    ["aria-hidden", "true"], ["focusable", "false"]]) svg.setAttribute(k, v);
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", THUMBS[verdict]);
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  return svg;
+}
+
+const newAnswerId = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID()
+  : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
+
+/** A verdict kept with the conversation ({verdict, comment, sent}), or null. */
+function keptFeedback(f) {
+  if (!f || (f.verdict !== "up" && f.verdict !== "down")) return null;
+  return { verdict: f.verdict, comment: String(f.comment || ""), sent: !!f.sent };
+}
+
+/** What POST /v1/feedback stores: the question with the turns it followed, the answer as
+ *  the server gave it, the verdict and the comment. */
+function feedbackBody(turn, comment) {
+  const raw = turn.raw || {};
+  const before = state.turns.slice(0, Math.max(0, state.turns.indexOf(turn)))
+    .filter((x) => x.status === "done").slice(-8);
+  const body = { verdict: turn.feedback.verdict, question: turn.question, answer_id: turn.answerId,
+    answer: String(raw.answer || ""), abstained: !!raw.abstained,
+    citations: (Array.isArray(raw.citations) ? raw.citations : []).map((c) => ({
+      marker: c.marker, passage_id: c.passage_id, reference: c.reference, quote: c.quote })) };
+  if (before.length) {
+    body.history = before.flatMap((x) => [{ role: "user", content: x.question },
+                                          { role: "assistant", content: x.answer.content }]);
+  }
+  if (comment) body.comment = comment;
+  for (const k of ["resolved_question", "kind", "composer"]) if (typeof raw[k] === "string") body[k] = raw[k];
+  if (raw.language === "fr" || raw.language === "en") body.language = raw.language;
+  if (typeof raw.confidence === "number") body.confidence = raw.confidence;
+  return body;
+}
+
+/** 👍 / 👎 in the answer's footer; a choice opens a comment field and a send button below
+ *  it; once sent, "Avis envoyé". A second click on the chosen one takes it back (unsent). */
+function addFeedback(turn, foot, art) {
+  const group = el("div", "feedback");
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", t("feedbackGroup"));
+  const area = el("div", "feedback-area");
+  const buttons = [["up", "feedbackUp"], ["down", "feedbackDown"]].map(([v, k]) => {
+    const b = el("button", "secondary verdict");
+    b.append(thumb(v));
+    b.type = "button";
+    b.dataset.verdict = v;
+    b.title = t(k);
+    b.setAttribute("aria-label", t(k));
+    b.addEventListener("click", () => {
+      const f = turn.feedback;
+      if (f && f.verdict === v && f.sent) return;
+      turn.feedback = f && f.verdict === v ? null
+        : { verdict: v, comment: f && !f.sent ? f.comment : "", sent: false };
+      saveConversation();
+      draw(null);
+    });
+    group.append(b);
+    return b;
+  });
+
+  function draw(focus) {
+    const f = turn.feedback;
+    for (const b of buttons) b.setAttribute("aria-pressed", String(!!f && f.verdict === b.dataset.verdict));
+    area.replaceChildren();
+    area.hidden = !f;
+    if (!f) return;
+    if (f.sent) {
+      area.append(el("p", "feedback-sent", `${t("feedbackSent")} ✓`));
+      if (focus) buttons.find((b) => b.dataset.verdict === f.verdict).focus();
+      return;
+    }
+    const form = el("form", "feedback-form");
+    const box = el("textarea");
+    box.id = `feedback-comment-${turn.id}`;
+    box.rows = 2;
+    box.maxLength = 2000;
+    box.placeholder = t("feedbackPlaceholder");
+    box.value = f.comment;
+    box.addEventListener("input", () => { f.comment = box.value; saveConversation(); });
+    const label = el("label", "", t("feedbackComment"));
+    label.htmlFor = box.id;
+    const send = el("button", "primary", t("feedbackSend"));
+    send.type = "submit";
+    const errors = el("div");
+    form.append(label, box, send, errors);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      send.disabled = true;
+      errors.replaceChildren();
+      try {
+        await api("/v1/feedback", { json: feedbackBody(turn, box.value.trim()) });
+        turn.feedback = { ...f, comment: box.value.trim(), sent: true };
+        saveConversation();
+        draw(true);
+        announce(t("feedbackThanks"));
+      } catch (err) {
+        send.disabled = false;
+        errors.append(errorBox(err));
+      }
+    });
+    area.append(form);
+  }
+
+  foot.append(group);
+  art.append(area);
+  draw(null);
 }
 
 // -- passage panel --------------------------------------------------------------------
@@ -1120,14 +1255,16 @@ function stored(key) {
 /** The answered turns, with the server's answer as it came (re-rendered after a reload). */
 function saveConversation() {
   const done = state.turns.filter((x) => x.status === "done" && x.raw);
-  store("conversation", done.map((x) => ({ question: x.question, answer: x.raw })));
+  store("conversation", done.map((x) => ({ question: x.question, answer: x.raw,
+    id: x.answerId, feedback: x.feedback || null })));
 }
 
 function restoreConversation() {
   for (const x of stored("conversation")) {
     if (!x || typeof x.question !== "string" || !x.answer || typeof x.answer !== "object") continue;
     state.turns.push({ id: ++turnIds, question: x.question, status: "done", raw: x.answer,
-      answer: fromAsk(x.answer) });
+      answer: fromAsk(x.answer), answerId: typeof x.id === "string" ? x.id : newAnswerId(),
+      feedback: keptFeedback(x.feedback) });
   }
 }
 
