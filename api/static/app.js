@@ -141,6 +141,45 @@ const I18N = {
   },
 };
 
+// the strings of the search's scope, the documents view's tools and delete (issue 25, point 3)
+const STEER_I18N = {
+  fr: {
+    scopeOnly: "Seulement dans\u00a0:", scopePick: "Limiter aux documents…",
+    scopeLegend: "Chercher seulement dans ces documents", scopeFilter: "Filtrer les documents",
+    scopeRemove: "Retirer {name} (chercher aussi dans les autres documents)",
+    scopeAdded: "Les questions portent seulement sur : {names}.",
+    scopeRemoved: "{name} retiré. {rest}", scopeAll: "Les questions portent sur tous les documents.",
+    limitedTo: "Limité à", askHere: "Demander dans ce document", askHereLabel: "Demander dans ce document : {name}",
+    searchDocs: "Rechercher un document", searchHint: "Cote, titre, auteur, date…",
+    sortBy: "Trier par", sortNewest: "Date, les plus récents d’abord",
+    sortOldest: "Date, les plus anciens d’abord", sortSymbol: "Cote",
+    docCount: "{n} documents", docCountOne: "1 document", docCountOf: "{n} documents sur {total}",
+    docCountOneOf: "1 document sur {total}", noMatch: "Aucun document ne correspond à « {q} ».",
+    deleteDoc: "Supprimer", deleteLabel: "Supprimer {name}", deleteTitle: "Supprimer ce document ?",
+    deleteText: "« {name} » sera retiré des documents et de l’index\u00a0: les questions suivantes ne le citeront plus.",
+    cancel: "Annuler", deleteConfirm: "Supprimer", deleting: "Suppression et mise à jour de l’index…",
+    deleteDone: "{name} retiré. Index mis à jour en {s}\u00a0s\u00a0; {n} documents restent.",
+  },
+  en: {
+    scopeOnly: "Only in:", scopePick: "Limit to documents…",
+    scopeLegend: "Search only these documents", scopeFilter: "Filter the documents",
+    scopeRemove: "Remove {name} (search the other documents too)",
+    scopeAdded: "Questions now search only: {names}.",
+    scopeRemoved: "{name} removed. {rest}", scopeAll: "Questions search all the documents.",
+    limitedTo: "Limited to", askHere: "Ask in this document", askHereLabel: "Ask in this document: {name}",
+    searchDocs: "Search the documents", searchHint: "Symbol, title, author, date…",
+    sortBy: "Sort by", sortNewest: "Date, newest first", sortOldest: "Date, oldest first",
+    sortSymbol: "Symbol",
+    docCount: "{n} documents", docCountOne: "1 document", docCountOf: "{n} of {total} documents",
+    docCountOneOf: "1 of {total} documents", noMatch: "No document matches “{q}”.",
+    deleteDoc: "Delete", deleteLabel: "Delete {name}", deleteTitle: "Delete this document?",
+    deleteText: "“{name}” will be removed from the documents and the index: the next questions will not cite it.",
+    cancel: "Cancel", deleteConfirm: "Delete", deleting: "Deleting and updating the index…",
+    deleteDone: "{name} removed. Index updated in {s} s; {n} documents remain.",
+  },
+};
+for (const code of Object.keys(STEER_I18N)) Object.assign(I18N[code], STEER_I18N[code]);
+
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -172,6 +211,11 @@ const state = {
   panel: null, // {p, ranges, origin}
   reader: null, // {d, passageId, ranges, returnTo}
   documents: null,
+  scope: [], // ids of the documents the next question is limited to (the chips)
+  docQuery: "", // the documents view's search and sort
+  docSort: "newest",
+  deleting: null, // the document the delete dialog asks about
+  docsChange: null, // the last delete: {progress}, {report, name} or {error}
   upload: null, // {report} or {error}
   viewHash: "#/", // the route of the view under the passage panel
   routed: null, // the last hash handled, so popstate and hashchange route it once
@@ -208,7 +252,7 @@ async function api(path, options = {}) {
   }
   let res;
   try {
-    res = await fetch(path, { method: body ? "POST" : "GET", headers, body });
+    res = await fetch(path, { method: options.method || (body ? "POST" : "GET"), headers, body });
   } catch (err) {
     throw new RequestError("network", 0);
   }
@@ -595,6 +639,7 @@ function renderTurn(turn) {
   const who = el("span", "who", t("question"));
   q.append(who, el("span", "question-text", turn.question));
   art.append(q);
+  if (turn.scope && turn.scope.length) art.append(scopeNote(turn.scope));
   if (turn.status === "pending") {
     art.append(el("p", "progress", t("loading")));
   } else if (turn.status === "error") {
@@ -696,7 +741,7 @@ function conversationHistory() {
 async function ask(question) {
   const previous = conversationHistory();
   rememberQuestion(question);
-  pushRoute(askHash(question));
+  pushRoute(askHash(question, state.scope));
   closePassage(false);
   leaveReader();
   showView("ask");
@@ -704,7 +749,8 @@ async function ask(question) {
   $("submit").disabled = true;
   $("turns").setAttribute("aria-busy", "true");
   for (const x of state.turns) x.el.classList.add("stale");
-  const turn = { id: ++turnIds, answerId: newAnswerId(), question, status: "pending" };
+  const scope = [...state.scope]; // the chips: this question's documents, and its follow-ups'
+  const turn = { id: ++turnIds, answerId: newAnswerId(), question, status: "pending", scope };
   state.turns.push(turn);
   turn.el = renderTurn(turn);
   $("turns").append(turn.el);
@@ -715,6 +761,7 @@ async function ask(question) {
     // a follow-up goes with the conversation before it, resolved by the server; the same
     // endpoint as a first question, so its card shows confidence, time and passages too
     const body = previous.length ? { question, history: previous } : { question };
+    if (scope.length) body.documents = scope;
     turn.raw = await api("/v1/ask", { json: body });
     turn.answer = fromAsk(turn.raw);
     turn.status = "done";
@@ -996,23 +1043,15 @@ function longDate(text) {
     .format(new Date(`${text}T00:00:00Z`));
 }
 
+/** The documents the search finds, in the chosen order, each with its card; the count. */
 function renderDocuments() {
   const list = $("document-list");
   list.replaceChildren();
-  for (const d of state.documents || []) {
-    const li = el("li");
-    const b = el("button", "doc-item");
-    b.type = "button";
-    b.dataset.id = d.id;
-    b.append(el("span", "doc-ref", d.reference || d.id));
-    if (d.title && d.title !== d.reference) b.append(el("span", "doc-title", d.title));
-    const meta = [longDate(d.date), d.author, t("passages", { n: d.passages })]
-      .filter(Boolean).join(" · ");
-    b.append(el("span", "doc-meta", meta));
-    b.addEventListener("click", () => showDocument(d.id, null, [], null));
-    li.append(b);
-    list.append(li);
-  }
+  const all = state.documents || [];
+  const shown = sortDocuments(all.filter(docMatcher(state.docQuery)), state.docSort);
+  for (const d of shown) list.append(documentItem(d));
+  renderDocCount(shown.length, all.length);
+  renderScope(); // the chips' names
 }
 
 async function showDocument(docId, passageId, ranges, returnTo) {
@@ -1024,7 +1063,6 @@ async function showDocument(docId, passageId, ranges, returnTo) {
   $("reader-error").replaceChildren();
   $("paragraphs").replaceChildren();
   $("document-title").textContent = "";
-  $("reader-ref").textContent = "";
   $("document-meta").textContent = "";
   $("document-card").replaceChildren();
   $("card-box").hidden = true;
@@ -1065,11 +1103,11 @@ function readerLabel(p) {
 function renderReader() {
   const { d, passageId, ranges } = state.reader;
   renderReaderBar();
-  $("document-title").textContent = d.reference;
-  $("reader-ref").textContent = d.reference;
-  $("document-meta").textContent = [d.title !== d.reference ? d.title : "", longDate(d.date),
-    d.author]
-    .filter(Boolean).join(" · ");
+  $("document-title").textContent = docName(d);
+  // the card says the title, date and sender; without one, a line says them once
+  $("document-meta").textContent = cardFields(d).length ? "" : [
+    d.title !== d.reference ? d.title : "", longDate(d.date), d.author].filter(Boolean).join(" · ");
+  $("document-meta").hidden = !$("document-meta").textContent;
   setOfficial($("doc-official"), d.symbol, d.reference);
   renderCard(d);
   const box = $("paragraphs");
@@ -1118,11 +1156,18 @@ function renderCard(d) {
       dd.append(document.createTextNode(f.value));
     }
     const how = [f.source === "inferred" ? t("inferred") : "",
-      f.source === "catalogue" ? t("fromCatalogue") : "", f.note || ""].filter(Boolean);
+      f.source === "catalogue" ? t("fromCatalogue") : "", cardNote(f)].filter(Boolean);
     if (how.length) dd.append(el("span", "card-note", ` (${how.join(" — ")})`));
     list.append(dd);
   }
   $("card-box").hidden = fields.length === 0;
+}
+
+/** A field's note, unless it only quotes a printed value the shown one already contains
+ *  (a catalogue title that adds its subject: the title is not said twice). */
+function cardNote(f) {
+  const printed = (String(f.note || "").match(/^the text prints « (.+) »$/) || [])[1];
+  return printed && String(f.value).includes(printed) ? "" : f.note || "";
 }
 
 /** A passage of the reader's document in the shape the panel shows (a citation's). */
@@ -1256,7 +1301,7 @@ function stored(key) {
 function saveConversation() {
   const done = state.turns.filter((x) => x.status === "done" && x.raw);
   store("conversation", done.map((x) => ({ question: x.question, answer: x.raw,
-    id: x.answerId, feedback: x.feedback || null })));
+    id: x.answerId, feedback: x.feedback || null, scope: x.scope })));
 }
 
 function restoreConversation() {
@@ -1264,7 +1309,7 @@ function restoreConversation() {
     if (!x || typeof x.question !== "string" || !x.answer || typeof x.answer !== "object") continue;
     state.turns.push({ id: ++turnIds, question: x.question, status: "done", raw: x.answer,
       answer: fromAsk(x.answer), answerId: typeof x.id === "string" ? x.id : newAnswerId(),
-      feedback: keptFeedback(x.feedback) });
+      feedback: keptFeedback(x.feedback), scope: scopeList(x.scope) });
   }
 }
 
@@ -1297,16 +1342,18 @@ function clearHistory() {
   announce(t("historyCleared"));
 }
 
-// -- routes: #/ask?q=…, #/passage/<id>?d=<doc>, #/document/<id>, #/documents ----------
+// -- routes: #/ask?q=…&d=<doc>,<doc>, #/passage/<id>?d=<doc>, #/document/<id>, #/documents
 
-const askHash = (question) => `#/ask?q=${encodeURIComponent(question)}`;
+const askHash = (question, scope) => `#/ask?q=${encodeURIComponent(question)}${
+  scope && scope.length ? `&d=${scope.map(encodeURIComponent).join(",")}` : ""}`;
 const passageHash = (p) => `#/passage/${encodeURIComponent(p.passage_id || "")}?d=${
   encodeURIComponent((p.document && p.document.id) || "")}`;
 const sameHash = (hash) => new URL(hash, location.href).hash === location.hash;
 
 function lastAskHash() {
   const done = state.turns.filter((x) => x.status === "done");
-  return done.length ? askHash(done[done.length - 1].question) : "#/";
+  const last = done[done.length - 1];
+  return last ? askHash(last.question, last.scope) : "#/";
 }
 
 /** A new history entry for a view the user opened (nothing when it is already the URL). */
@@ -1342,7 +1389,7 @@ function route(hash) {
   if (r.name === "documents") openDocuments();
   else if (r.name === "document" && r.arg) showDocument(r.arg, null, [], null);
   else if (r.name === "passage" && r.arg) openPassageRoute(r.arg, r.params.get("d") || "");
-  else if (r.name === "ask" && r.params.get("q")) showAsked(r.params.get("q"));
+  else if (r.name === "ask" && r.params.get("q")) showAsked(r.params.get("q"), scopeParam(r.params));
   else showAskView();
 }
 
@@ -1352,11 +1399,13 @@ function showAskView() {
   showView("ask");
 }
 
-/** The card of that question when the conversation has it, else the question asked. */
-function showAsked(question) {
-  const turn = state.turns.find((x) => x.question === question && x.status === "done");
+/** The card of that question (in those documents) when the conversation has it, else the
+ *  question asked there: the URL's documents become the chips. */
+function showAsked(question, scope) {
+  const turn = state.turns.find((x) => x.question === question && x.status === "done"
+                                && sameScope(x.scope, scope));
   if (!turn) {
-    if (!state.busy) ask(question);
+    if (!state.busy) { setScope(scope); ask(question); }
     return;
   }
   showAskView();
@@ -1389,7 +1438,7 @@ async function openPassageRoute(passageId, docId) {
 /** The link of an answer: its question (as understood, for a follow-up) in the URL. */
 function linkButton(turn) {
   const a = el("a", "secondary link", t("link"));
-  a.href = askHash(turn.answer.understood || turn.question);
+  a.href = askHash(turn.answer.understood || turn.question, turn.scope);
   a.setAttribute("aria-label", t("linkLabel"));
   a.addEventListener("click", async (e) => {
     e.preventDefault();
@@ -1419,6 +1468,354 @@ function submitKey(e) {
   }
 }
 
+// -- steering: the documents a question is limited to (chips), the documents view's search,
+// sort, cards and delete ----------------------------------------------------------------
+
+const scopeList = (x) => (Array.isArray(x) ? [...new Set(x.filter((s) => typeof s === "string" && s))] : []);
+const scopeParam = (params) => scopeList((params.get("d") || "").split(","));
+const sameScope = (a, b) => {
+  const x = scopeList(a);
+  const y = new Set(scopeList(b));
+  return x.length === y.size && x.every((s) => y.has(s));
+};
+const cardFields = (d) => (d && d.card && Array.isArray(d.card.fields) ? d.card.fields : []);
+const docById = (id) => (state.documents || []).find((d) => d.id === id || d.symbol === id) || null;
+
+/** Who sent a document without a symbol, as its card (or catalogue author) says. */
+function docSender(d) {
+  const f = cardFields(d).find((x) => x.name === "sender");
+  const who = f ? f.value : String(d.author || "").split(",").slice(-1)[0];
+  return String(who || "").trim().replace(/^(le|la|les)\s+|^l[’']/i, "")
+    .replace(/\s+auprès de l[’']Organisation des Nations Unies$/i, "");
+}
+
+/** A document's name: its symbol, else its reference with the sender ("Lettre datée du 19
+ *  octobre 2021 — Représentant permanent du Mexique"), so letters are not dates alone. */
+function baseName(d) {
+  const ref = d.reference || d.symbol || d.id || "";
+  if (d.symbol) return ref;
+  const who = docSender(d);
+  return who && !ref.includes(who) ? `${ref} — ${who}` : ref;
+}
+
+let docNameCache = { list: null, names: new Map() };
+
+/** The document's name, told apart from the others' (signatory, then id, when two agree). */
+function docName(d) {
+  if (!d) return "";
+  if (docNameCache.list !== state.documents) {
+    const list = state.documents || [];
+    const names = new Map(list.map((x) => [x.id, baseName(x)]));
+    const twice = (name) => [...names.values()].filter((n) => n === name).length > 1;
+    for (const x of list.filter((y) => twice(names.get(y.id)))) {
+      const who = (cardFields(x).find((f) => f.name === "signatory") || {}).value;
+      if (who) names.set(x.id, `${names.get(x.id)} (${who})`);
+    }
+    for (const x of list.filter((y) => twice(names.get(y.id)))) names.set(x.id, `${names.get(x.id)} [${x.id}]`);
+    docNameCache = { list: state.documents, names };
+  }
+  return docNameCache.names.get(d.id) || baseName(d);
+}
+
+const scopeName = (id) => { const d = docById(id); return d ? docName(d) : id; };
+const scopeNames = (scope) => scope.map(scopeName).join(", ");
+
+/** "Limité à : S/2021/297, …" on a card asked in chosen documents. */
+function scopeNote(scope) {
+  const p = el("p", "scope-note");
+  p.append(el("strong", "", `${t("limitedTo")}${colon()}`), document.createTextNode(scopeNames(scope)));
+  return p;
+}
+
+function setScope(ids) {
+  state.scope = scopeList(ids);
+  store("scope", state.scope);
+  renderScope();
+}
+
+function restoreScope() {
+  state.scope = scopeList(stored("scope"));
+}
+
+/** The chips of the question box and the pressed state of the picker's documents. */
+function renderScope() {
+  const list = $("scope-list");
+  list.replaceChildren();
+  for (const id of state.scope) {
+    const name = scopeName(id);
+    const li = el("li", "scope-chip");
+    li.dataset.id = id;
+    const remove = el("button", "scope-remove", "×");
+    remove.type = "button";
+    remove.setAttribute("aria-label", t("scopeRemove", { name }));
+    remove.title = t("scopeRemove", { name });
+    remove.addEventListener("click", () => removeFromScope(id));
+    li.append(el("span", "scope-name", name), remove);
+    list.append(li);
+  }
+  $("scope-chips").hidden = state.scope.length === 0;
+  document.querySelectorAll("#scope-choices .scope-choice").forEach((b) => {
+    b.setAttribute("aria-pressed", String(state.scope.includes(b.dataset.id)));
+  });
+}
+
+function addToScope(id) {
+  if (!state.scope.includes(id)) setScope([...state.scope, id]);
+  announce(t("scopeAdded", { names: scopeNames(state.scope) }));
+}
+
+/** A chip's ×: the document leaves the scope; the focus goes to the next chip (or the picker). */
+function removeFromScope(id) {
+  const at = state.scope.indexOf(id);
+  setScope(state.scope.filter((x) => x !== id));
+  const rest = state.scope.length ? t("scopeAdded", { names: scopeNames(state.scope) }) : t("scopeAll");
+  announce(t("scopeRemoved", { name: scopeName(id), rest }));
+  const chips = [...document.querySelectorAll("#scope-list .scope-remove")];
+  (chips[Math.min(at, chips.length - 1)] || document.querySelector("#scope-picker summary")).focus();
+}
+
+/** Names, in the chips and on the cards, for a scope restored before the list was loaded;
+ *  documents gone from the index leave the chips. */
+async function namesForScope() {
+  if (!state.scope.length && !state.turns.some((x) => x.scope && x.scope.length)) return;
+  if (!(await ensureDocuments())) return;
+  const gone = state.scope.filter((id) => !docById(id));
+  if (gone.length) setScope(state.scope.filter((id) => docById(id)));
+  renderScope();
+  refreshScopeNotes();
+}
+
+function refreshScopeNotes() {
+  for (const turn of state.turns) {
+    const old = turn.el && turn.el.querySelector(".scope-note");
+    if (old && turn.scope && turn.scope.length) old.replaceWith(scopeNote(turn.scope));
+  }
+}
+
+/** The document list when the page does not have it yet; false when it cannot be had. */
+async function ensureDocuments() {
+  if (state.documents) return true;
+  try {
+    const data = await api("/v1/documents");
+    state.documents = Array.isArray(data.documents) ? data.documents : [];
+    renderDocuments();
+    return true;
+  } catch (err) {
+    if (!$("scope-picker").open) return false;
+    showError($("scope-error"), err);
+    return false;
+  }
+}
+
+/** The picker's documents (toggle buttons, filtered by its search field). */
+async function renderScopeChoices() {
+  $("scope-error").replaceChildren();
+  if (!(await ensureDocuments())) return;
+  const list = $("scope-choices");
+  list.replaceChildren();
+  const shown = sortDocuments((state.documents || []).filter(docMatcher($("scope-search").value)), "symbol");
+  for (const d of shown) {
+    const b = el("button", "scope-choice");
+    b.type = "button";
+    b.dataset.id = d.id;
+    b.append(el("span", "scope-choice-name", docName(d)));
+    const when = docDateText(d);
+    if (when) b.append(el("span", "scope-choice-date", when));
+    b.setAttribute("aria-pressed", String(state.scope.includes(d.id)));
+    b.addEventListener("click", () => {
+      if (state.scope.includes(d.id)) removeFromScopeQuietly(d.id);
+      else addToScope(d.id);
+    });
+    const li = el("li");
+    li.append(b);
+    list.append(li);
+  }
+  if (!shown.length) list.append(el("li", "hint", t("noMatch", { q: $("scope-search").value.trim() })));
+}
+
+function removeFromScopeQuietly(id) {
+  setScope(state.scope.filter((x) => x !== id));
+  announce(state.scope.length ? t("scopeAdded", { names: scopeNames(state.scope) }) : t("scopeAll"));
+}
+
+/** "Ask in this document": the document joins the chips and the question box has the focus. */
+function askInDocument(id) {
+  addToScope(id);
+  closePassage(false);
+  leaveReader();
+  pushRoute(lastAskHash());
+  showView("ask");
+  $("question").focus();
+}
+
+// the documents view: search, sort, count, cards
+
+/** Lower case without accents, one kind of apostrophe. */
+const fold = (s) => String(s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+  .replace(/[’‘]/g, "'").toLowerCase();
+
+/** Whether a document has every word of the search in its name, symbol, title, author,
+ *  dates or card (accents and case aside). */
+function docMatcher(query) {
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  if (!words.length) return () => true;
+  return (d) => {
+    const text = fold([docName(d), d.reference, d.symbol, d.title, d.author, d.date,
+      longDate(d.date), docDateText(d), ...cardFields(d).map((f) => f.value)].join(" \u0001 "));
+    return words.every((w) => text.includes(w));
+  };
+}
+
+/** The date a document is sorted by: its own (ISO), else its card's. */
+function docDate(d) {
+  if (d.date) return String(d.date);
+  const f = cardFields(d).find((x) => x.name === "date" && x.iso);
+  return f ? String(f.iso) : "";
+}
+
+function docDateText(d) {
+  const f = cardFields(d).find((x) => x.name === "date");
+  if (f && /^\d{4}-\d{2}-\d{2}$/.test(f.iso || "")) return longDate(f.iso);
+  return f ? f.value : longDate(d.date) || "";
+}
+
+/** Newest or oldest first (undated last), or by symbol (documents without one after, by name). */
+function sortDocuments(list, how) {
+  const sorted = [...list];
+  const byName = (a, b) => docName(a).localeCompare(docName(b), lang, { numeric: true });
+  if (how === "symbol") {
+    return sorted.sort((a, b) => (!a.symbol - !b.symbol) || byName(a, b));
+  }
+  const sign = how === "oldest" ? 1 : -1;
+  return sorted.sort((a, b) => {
+    const [x, y] = [docDate(a), docDate(b)];
+    if (!x || !y) return (!x - !y) || byName(a, b);
+    return x === y ? byName(a, b) : (x < y ? -sign : sign);
+  });
+}
+
+function renderDocCount(n, total) {
+  const count = $("doc-count");
+  if (!state.documents) { count.textContent = ""; return; }
+  const query = state.docQuery.trim();
+  if (query && !n) count.textContent = t("noMatch", { q: query });
+  else if (n === total) count.textContent = total === 1 ? t("docCountOne") : t("docCount", { n: total });
+  else count.textContent = n === 1 ? t("docCountOneOf", { total }) : t("docCountOf", { n, total });
+}
+
+/** The card in the list: symbol, date, signatory, original language, agenda item. */
+const LIST_FIELDS = ["symbol", "date", "signatory", "original_language", "agenda_item"];
+
+function docFacts(d) {
+  const dl = el("dl", "doc-facts");
+  const fields = cardFields(d);
+  for (const name of LIST_FIELDS) {
+    const values = [...new Set(fields.filter((f) => f.name === name)
+      .map((f) => (name === "date" ? docDateText(d) : f.value)))];
+    if (!values.length) continue;
+    const row = el("div", `doc-fact fact-${name}`);
+    row.append(el("dt", "", I18N[lang][`field_${name}`] || name), el("dd", "", values.join(", ")));
+    dl.append(row);
+  }
+  return dl;
+}
+
+function documentItem(d) {
+  const li = el("li", "doc-entry");
+  li.dataset.id = d.id;
+  const name = docName(d);
+  const b = el("button", "doc-item");
+  b.type = "button";
+  b.dataset.id = d.id;
+  b.append(el("span", "doc-ref", name));
+  if (d.title && d.title !== d.reference && d.title !== name) b.append(el("span", "doc-title", d.title));
+  const facts = docFacts(d);
+  const meta = [facts.childElementCount ? "" : longDate(d.date), facts.childElementCount ? "" : d.author,
+    t("passages", { n: d.passages })].filter(Boolean).join(" · ");
+  b.append(el("span", "doc-meta", meta));
+  b.addEventListener("click", () => showDocument(d.id, null, [], null));
+  li.append(b);
+  if (facts.childElementCount) li.append(facts);
+  const actions = el("div", "doc-actions");
+  const here = el("button", "secondary doc-ask", t("askHere"));
+  here.type = "button";
+  here.setAttribute("aria-label", t("askHereLabel", { name }));
+  here.addEventListener("click", () => askInDocument(d.id));
+  const del = el("button", "secondary doc-delete", t("deleteDoc"));
+  del.type = "button";
+  del.setAttribute("aria-label", t("deleteLabel", { name }));
+  del.addEventListener("click", () => confirmDelete(d));
+  actions.append(here, del);
+  li.append(actions);
+  return li;
+}
+
+// delete: an in-page confirmation, then DELETE /v1/documents/{id} (with the key when one is set)
+
+function confirmDelete(d) {
+  state.deleting = d;
+  $("delete-text").textContent = t("deleteText", { name: docName(d) });
+  $("delete-dialog").showModal();
+  $("delete-cancel").focus();
+}
+
+async function deleteDocument() {
+  const d = state.deleting;
+  $("delete-dialog").close();
+  if (!d) return;
+  state.deleting = null;
+  const name = docName(d);
+  state.docsChange = { progress: true };
+  renderDocsChange();
+  try {
+    const report = await api(`/v1/documents/${encodeURIComponent(d.id)}`, { method: "DELETE" });
+    state.docsChange = { report, name };
+    if (state.scope.includes(d.id)) setScope(state.scope.filter((x) => x !== d.id));
+    await loadDocuments();
+  } catch (err) {
+    state.docsChange = { error: err };
+  }
+  renderDocsChange();
+  $("docs-change").setAttribute("tabindex", "-1");
+  $("docs-change").focus();
+}
+
+function renderDocsChange() {
+  const box = $("docs-change");
+  box.replaceChildren();
+  const c = state.docsChange;
+  if (!c) return;
+  if (c.progress) { box.append(el("p", "progress", t("deleting"))); return; }
+  if (c.error) { box.append(errorBox(c.error)); return; }
+  const r = c.report || {};
+  box.append(el("div", "success", t("deleteDone", { name: c.name, s: num(r.seconds || 0, 1),
+    n: r.documents !== undefined ? r.documents : (state.documents || []).length })));
+}
+
+function wireSteering() {
+  state.docSort = ["newest", "oldest", "symbol"].includes(localStorage.getItem("docSort"))
+    ? localStorage.getItem("docSort") : "newest";
+  $("doc-sort").value = state.docSort;
+  $("scope-picker").addEventListener("toggle", () => { if ($("scope-picker").open) renderScopeChoices(); });
+  $("scope-search").addEventListener("input", renderScopeChoices);
+  $("scope-search").addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
+  $("doc-search").addEventListener("input", () => {
+    state.docQuery = $("doc-search").value;
+    renderDocuments();
+  });
+  $("doc-sort").addEventListener("change", () => {
+    state.docSort = $("doc-sort").value;
+    localStorage.setItem("docSort", state.docSort);
+    renderDocuments();
+  });
+  $("doc-ask").addEventListener("click", () => {
+    if (state.reader && state.reader.d) askInDocument(state.reader.d.id);
+  });
+  $("delete-cancel").addEventListener("click", () => { state.deleting = null; $("delete-dialog").close(); });
+  $("delete-confirm").addEventListener("click", deleteDocument);
+  $("delete-dialog").addEventListener("cancel", () => { state.deleting = null; });
+}
+
 // -- language -------------------------------------------------------------------------
 
 function applyLanguage() {
@@ -1443,6 +1840,8 @@ function applyLanguage() {
   else renderReaderBar();
   renderUpload();
   showFileNames();
+  renderScope();
+  renderDocsChange();
 }
 
 // -- wiring ---------------------------------------------------------------------------
@@ -1503,5 +1902,8 @@ if (localStorage.getItem("apiKey")) {
   showKeyRow(false);
 }
 restoreConversation();
+restoreScope();
+wireSteering();
 applyLanguage();
 route(location.hash);
+namesForScope();
