@@ -340,11 +340,41 @@ def parse_notes(lines: list[_Line], notes: dict[int, list[str]]) -> None:
 
 @dataclass
 class _Metrics:
-    """Document-wide typography used to judge breaks."""
+    """Typography used to judge breaks, read from the document's own lines."""
 
     body_size: float
-    pitch: float  # usual distance between baselines
+    pitch: float  # the modal distance between the baselines of consecutive body lines
     right: dict[tuple[int, int], float]  # (columns on page, column) → right edge
+    page_pitch: dict[int, float] = field(default_factory=dict)  # a page's own modal pitch
+
+    def is_gap(self, drop: float, page: int | None = None) -> bool:
+        """Whether baselines ``drop`` apart leave a gap: clearly more than one line at the
+        page's modal pitch (a uniform double spacing is one line, not a gap)."""
+        pitch = self.page_pitch.get(page, self.pitch) if page is not None else self.pitch
+        return drop > pitch + 0.3 * min(pitch, 1.2 * self.body_size)
+
+
+_MIN_PITCH_SAMPLES = 6  # a page with fewer line pairs uses the document's pitch
+
+
+def modal_pitch(drops: list[float]) -> float | None:
+    """The most frequent baseline distance (half-point bins, the smaller bin of a tie: a
+    double-spaced text's blank lines make gaps, not lines), refined by the median of the
+    distances within 10 % of it."""
+    if not drops:
+        return None
+    bins = Counter(round(d * 2) / 2 for d in drops)
+    top = max(bins.values())
+    mode = min(b for b, n in bins.items() if n == top)
+    near = [d for d in drops if abs(d - mode) <= 0.1 * mode]
+    return statistics.median(near)
+
+
+def _drops(cols: list[list[_Line]], body: float) -> list[float]:
+    """Distances between the baselines of consecutive body-size lines of a page's columns."""
+    return [a.y - b.y for col in cols for a, b in pairwise(col)
+            if 0.8 * body < a.y - b.y < 6 * body and abs(a.size - body) < 0.5
+            and abs(b.size - body) < 0.5]
 
 
 def _metrics(pages: list[list[list[_Line]]]) -> _Metrics:
@@ -354,15 +384,16 @@ def _metrics(pages: list[list[list[_Line]]]) -> _Metrics:
             for ln in col:
                 sizes[round(ln.size, 1)] += len(ln.sizes)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
-    gaps = [a.y - b.y for cols in pages for col in cols for a, b in pairwise(col)
-            if 0 < a.y - b.y < 2.5 * body and abs(a.size - body) < 0.5]
-    pitch = statistics.median(gaps) if gaps else 1.2 * body
+    per_page = [_drops(cols, body) for cols in pages]
+    pitch = modal_pitch([d for drops in per_page for d in drops]) or 1.2 * body
+    page_pitch = {p: modal_pitch(drops) or pitch for p, drops in enumerate(per_page)
+                  if len(drops) >= _MIN_PITCH_SAMPLES}
     right: dict[tuple[int, int], float] = {}
     for cols in pages:
         for c, col in enumerate(cols):
             key = (len(cols), c)
             right[key] = max([right.get(key, -1e9), *(ln.x1 for ln in col)])
-    return _Metrics(body, pitch, right)
+    return _Metrics(body, pitch, right, page_pitch)
 
 
 def _is_short(prev: _Line, nxt: _Line, right: float, m: _Metrics) -> bool:
@@ -371,10 +402,11 @@ def _is_short(prev: _Line, nxt: _Line, right: float, m: _Metrics) -> bool:
     return prev.x1 + space + nxt.first_word_width() < right - 1
 
 
-def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short: bool) -> bool:
+def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short: bool,
+                  page: int | None = None) -> bool:
     if prev.is_bold != nxt.is_bold:
         return True
-    if same_column and prev.y - nxt.y > 1.3 * m.pitch:
+    if same_column and m.is_gap(prev.y - nxt.y, page):
         return True
     ended = bool(_SENTENCE_END.search(prev.text))
     if _MARKER.match(nxt.text) and ended and short:
@@ -417,7 +449,7 @@ def build_blocks(pages: list[list[list[_Line]]], m: _Metrics,
                     right = m.right[(prev_key[1], prev_key[2])]
                     hyphen = prev.text[-1:] in _HYPHENS
                     short = not hyphen and _is_short(prev, ln, right, m)
-                    if _breaks_block(prev, ln, same, m, short):
+                    if _breaks_block(prev, ln, same, m, short, p):
                         blocks.append(TextBlock([text], ln.is_bold))
                     elif short:
                         blocks[-1].lines.append(text)
@@ -432,12 +464,12 @@ def uses_paragraph_gaps(pages: list[list[list[_Line]]], m: _Metrics) -> bool:
     paragraph number, item letter or bullet as rag.layout reads them, or a first-line indent)
     follow a gap. Otherwise the page is hard-wrapped text at one leading, as UN documents are."""
     starts = gapped = 0
-    for cols in pages:
+    for p, cols in enumerate(pages):
         for col in cols:
             for prev, ln in pairwise(col):
                 if _MARKER.match(ln.text) or ln.indent > prev.indent + 3:
                     starts += 1
-                    gapped += prev.y - ln.y > 1.3 * m.pitch
+                    gapped += m.is_gap(prev.y - ln.y, p)
     return starts == 0 or gapped >= 0.5 * starts
 
 
@@ -474,10 +506,10 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
     tolerance = 0.25 * m.body_size
     out: list[TextLine] = []
     prev: _Line | None = None
-    for cols in pages:
+    for p, cols in enumerate(pages):
         for col in cols:
             for k, ln in enumerate(col):
-                gap = k > 0 and col[k - 1].y - ln.y > 1.3 * m.pitch
+                gap = k > 0 and m.is_gap(col[k - 1].y - ln.y, p)
                 if k == 0 and prev is not None:  # a paragraph that ends at the foot of a page
                     edge = widths[id(prev)]
                     gap = prev.x1 < edge[0] + 0.8 * (edge[1] - edge[0]) \
