@@ -181,7 +181,8 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
         right = box.right
         em = max(line_size, size) if cur is not None and cur.sizes else size
         new_line = cur is None or abs(y - cur.y) > 0.5 * em \
-            or left < cur.x1 - em or left - cur.x1 > 1.8 * em
+            or left < cur.x1 - em or (left - cur.x1 > 1.8 * em
+                                      and not _hangs(cur, left - cur.x1, em))
         superscript = cur is not None and not new_line and size < 0.85 * line_size \
             and y > cur.y + 1
         if new_line and superscript:
@@ -208,6 +209,15 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
                 line_size = size
     textpage.close()
     return [ln for ln in lines if ln.text]
+
+
+_HANGING_MARKER = re.compile(r"^(?:\d{1,3}\.|[a-z]\)|\(?[ivx]{1,5}\)|[•–-])$")
+
+
+def _hangs(line: _Line, gap: float, em: float) -> bool:
+    """A paragraph number or item letter hanging in the margin (``12.`` then a tab): the
+    text after it on the baseline is the same line, not another column."""
+    return gap < 6 * em and bool(_HANGING_MARKER.match("".join(line.chars).strip()))
 
 
 def split_masthead(lines: list[_Line]) -> tuple[list[str], list[str], list[_Line]]:
@@ -488,7 +498,8 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
                 vocabulary: Counter[str] | None = None) -> list[TextLine]:
     """The body lines as they are, for rag.layout: indentation as a level (the rank of its
     indentation stop, so 1 for a first-line indent or an item, 2 for a heading set further
-    in), a vertical gap as a break, a line that starts bold text as a heading, a line-end
+    in), a vertical gap or the end of bold text as a break, a line that starts bold text as
+    a heading, a line-end
     hyphen as ``-``. A page or column change is a break only after a line that ends a sentence
     short of the right edge before an upper-case start; otherwise the paragraph runs on.
     With a ``vocabulary``, words hyphenated at a line end are rejoined where it is a syllable
@@ -514,6 +525,8 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
                     edge = widths[id(prev)]
                     gap = prev.x1 < edge[0] + 0.8 * (edge[1] - edge[0]) \
                         and bool(_SENTENCE_END.search(prev.text)) and ln.text[:1].isupper()
+                if prev is not None and prev.is_bold and not ln.is_bold:
+                    gap = True  # a heading set in bold ends where the bold does
                 level = min(3, sum(indent[id(ln)] >= x - tolerance for x in steps))
                 if ln.is_bold and (prev is None or gap or not prev.is_bold):
                     level = max(level, 2)
