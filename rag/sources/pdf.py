@@ -211,6 +211,7 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
     return [ln for ln in lines if ln.text]
 
 
+_LETTER_DOT = re.compile(r"^([a-z])\.\s+(?=\S)")
 _HANGING_MARKER = re.compile(r"^(?:\d{1,3}\.|[a-z]\)|\(?[ivx]{1,5}\)|[•–-])$")
 
 
@@ -527,6 +528,8 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
                         and bool(_SENTENCE_END.search(prev.text)) and ln.text[:1].isupper()
                 if prev is not None and prev.is_bold and not ln.is_bold:
                     gap = True  # a heading set in bold ends where the bold does
+                if 0 < k < len(col) - 1 and _first_line_indent(col[k - 1], ln, col[k + 1], m):
+                    gap = True
                 level = min(3, sum(indent[id(ln)] >= x - tolerance for x in steps))
                 if ln.is_bold and (prev is None or gap or not prev.is_bold):
                     level = max(level, 2)
@@ -536,6 +539,32 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
                 out.append(TextLine(text, level, gap))
                 prev = ln
     return _rejoin_hyphenated(out, vocabulary) if vocabulary is not None else out
+
+
+def letter_items(pages: list[list[list[_Line]]], body_size: float) -> None:
+    """A list's letters printed ``a.`` (HTML, word processors) read as the ``a)`` of UN items
+    where they hang: the next line starts further in, or is the next letter at the same place."""
+    for cols in pages:
+        for col in cols:
+            for k, ln in enumerate(col):
+                m = _LETTER_DOT.match(ln.text)
+                if not m or k + 1 >= len(col):
+                    continue
+                nxt = col[k + 1]
+                following = _LETTER_DOT.match(nxt.text)
+                if nxt.x0 > ln.x0 + 0.5 * body_size or (
+                        following and abs(nxt.x0 - ln.x0) < 2
+                        and ord(following.group(1)) == ord(m.group(1)) + 1):
+                    ln.chars = [_LETTER_DOT.sub(r"\1) ", ln.text)]
+
+
+def _first_line_indent(prev: _Line, ln: _Line, nxt: _Line, m: _Metrics) -> bool:
+    """``ln`` starts a paragraph by a first-line indent: it starts right of the line before
+    it, and the next is not further in (whatever the column's usual left edge), after a line
+    that ends a sentence."""
+    step = 0.8 * m.body_size
+    return ln.x0 > prev.x0 + step and nxt.x0 < ln.x0 + 1 \
+        and bool(_SENTENCE_END.search(prev.text)) and not _MARKER.match(ln.text)
 
 
 def _rejoin_hyphenated(lines: list[TextLine], vocabulary: Counter[str]) -> list[TextLine]:
@@ -621,6 +650,7 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
             body_cols.append(body)
         body_pages.append(body_cols)
     _superscript_calls([ln for cols in body_pages for col in cols for ln in col], notes)
+    letter_items(body_pages, m.body_size)
     if not uses_paragraph_gaps(body_pages, m):
         footnotes = {n: join_wrapped_lines(ls).translate(_LIGATURES) for n, ls in notes.items()}
         vocabulary = _vocabulary([ln.text for cols in body_pages for col in cols for ln in col])
