@@ -7,7 +7,12 @@ the passages of the text version.
 Per format: passage-label recall, share of passages whose text is identical / near-identical
 (difflib ratio ≥ 0.95), running header/footer leaks, and reading time (ms per page for PDF).
 
-    python bench/formats.py [--out bench/results] [--rounds 3]
+``--variants``: the committed PDFs of tests/pdf_variants (real producers: reportlab in UN
+settings, the text printed as is, Chromium print-to-PDF), per variant and per half (dev /
+holdout): the same measures, and whether the title, symbol and date derived from the PDF are
+those derived from the text.
+
+    python bench/formats.py [--out bench/results] [--rounds 3] [--variants]
 """
 
 from __future__ import annotations
@@ -84,7 +89,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--rounds", type=int, default=3, help="reads per file for timing")
+    parser.add_argument("--variants", action="store_true",
+                        help="the committed PDF variants (tests/pdf_variants), per half")
     args = parser.parse_args()
+    if args.variants:
+        from bench.pdf_variants import report
+        report(args.out)
+        return
     seeds = sorted(p for p in (ROOT / "seeds").iterdir() if p.suffix in (".txt", ".md"))
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

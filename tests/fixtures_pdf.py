@@ -285,10 +285,11 @@ class _RawLine:
 class _RawPage:
     rows: list[_RawLine | None] = field(default_factory=list)  # None: a blank line
     notes: list[_RawLine] = field(default_factory=list)
+    leading: float = RAW_LEADING
 
     def height(self, extra_notes: int = 0) -> float:
         notes = len(self.notes) + extra_notes
-        return len(self.rows) * RAW_LEADING + (notes * RAW_NOTE_LEADING + 12 if notes else 0)
+        return len(self.rows) * self.leading + (notes * RAW_NOTE_LEADING + 12 if notes else 0)
 
 
 def _raw_segments(text: str, bold: bool) -> tuple[list[tuple[str, bool]], bool]:
@@ -355,11 +356,12 @@ def raw_lines(text: str) -> list[tuple[str, _RawLine | None]]:
     return out
 
 
-def _raw_pages(items: list[tuple[str, _RawLine | None]]) -> list[_RawPage]:
-    """Fill pages with the lines; a footnote block goes to the foot of the page holding the
-    body line before it (body lines move on to the next page to make room)."""
+def _raw_pages(items: list[tuple[str, _RawLine | None]],
+               leading: float = RAW_LEADING) -> list[_RawPage]:
+    """Fill pages with the lines (``leading`` apart); a footnote block goes to the foot of the
+    page holding the body line before it (body lines move on to the next page to make room)."""
     room = RAW_TOP - RAW_BOTTOM
-    pages = [_RawPage()]
+    pages = [_RawPage(leading=leading)]
     k = 0
     while k < len(items):
         kind, line = items[k]
@@ -377,13 +379,13 @@ def _raw_pages(items: list[tuple[str, _RawLine | None]]) -> list[_RawPage]:
             while carry and carry[0] is None:
                 carry.pop(0)
             if carry:
-                pages.append(_RawPage(carry))
+                pages.append(_RawPage(carry, leading=leading))
             continue
         k += 1
         if kind == "blank" and not page.rows:
             continue  # no blank line at the top of a page
-        if page.height() + RAW_LEADING > room:
-            page = _RawPage()
+        if page.height() + leading > room:
+            page = _RawPage(leading=leading)
             pages.append(page)
             if kind == "blank":
                 continue
@@ -401,13 +403,15 @@ def _draw_raw_line(canvas: Canvas, line: _RawLine, y: float) -> None:
         x += _width(text, font, size)
 
 
-def render_pdf_raw(seed: Path, structure: SeedStructure, path: Path) -> Path:
+def render_pdf_raw(seed: Path, structure: SeedStructure, path: Path, *,
+                   spacing: float = 1.0) -> Path:
     """Set the seed text ``seed`` verbatim into an A4 PDF at ``path``: its own lines in reading
     order at one leading (blank lines kept, no paragraph gaps added), its page headers and
     footers replaced by running ones on every page (symbol, job number, ``n/N``), its footnote
-    lines in smaller type under a short rule at the foot of the page."""
+    lines in smaller type under a short rule at the foot of the page. ``spacing`` 2 prints the
+    text double-spaced (each line followed by an empty one), as a text file printed as is."""
     text = seed.read_text(encoding="utf-8")
-    pages = _raw_pages(raw_lines(text))
+    pages = _raw_pages(raw_lines(text), RAW_LEADING * spacing)
     symbols = list(dict.fromkeys(ln.strip() for ln in text.split("\n")
                                  if is_page_header(ln) and _SYMBOL_HEADER.match(ln)))
     header = symbols or [structure.symbol or f"Document {structure.stem[:3]}"]
@@ -432,7 +436,7 @@ def render_pdf_raw(seed: Path, structure: SeedStructure, path: Path) -> Path:
         for row in page.rows:
             if row is not None:
                 _draw_raw_line(canvas, row, y)
-            y -= RAW_LEADING
+            y -= page.leading
         if page.notes:
             y = RAW_BOTTOM + len(page.notes) * RAW_NOTE_LEADING + 4
             canvas.line(RAW_MARGIN, y, RAW_MARGIN + _RAW_WIDTH / 4, y)

@@ -181,7 +181,8 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
         right = box.right
         em = max(line_size, size) if cur is not None and cur.sizes else size
         new_line = cur is None or abs(y - cur.y) > 0.5 * em \
-            or left < cur.x1 - em or left - cur.x1 > 1.8 * em
+            or left < cur.x1 - em or (left - cur.x1 > 1.8 * em
+                                      and not _hangs(cur, left - cur.x1, em))
         superscript = cur is not None and not new_line and size < 0.85 * line_size \
             and y > cur.y + 1
         if new_line and superscript:
@@ -208,6 +209,16 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
                 line_size = size
     textpage.close()
     return [ln for ln in lines if ln.text]
+
+
+_LETTER_DOT = re.compile(r"^([a-z])\.\s+(?=\S)")
+_HANGING_MARKER = re.compile(r"^(?:\d{1,3}\.|[a-z]\)|\(?[ivx]{1,5}\)|[•–-])$")
+
+
+def _hangs(line: _Line, gap: float, em: float) -> bool:
+    """A paragraph number or item letter hanging in the margin (``12.`` then a tab): the
+    text after it on the baseline is the same line, not another column."""
+    return gap < 6 * em and bool(_HANGING_MARKER.match("".join(line.chars).strip()))
 
 
 def split_masthead(lines: list[_Line]) -> tuple[list[str], list[str], list[_Line]]:
@@ -340,11 +351,41 @@ def parse_notes(lines: list[_Line], notes: dict[int, list[str]]) -> None:
 
 @dataclass
 class _Metrics:
-    """Document-wide typography used to judge breaks."""
+    """Typography used to judge breaks, read from the document's own lines."""
 
     body_size: float
-    pitch: float  # usual distance between baselines
+    pitch: float  # the modal distance between the baselines of consecutive body lines
     right: dict[tuple[int, int], float]  # (columns on page, column) → right edge
+    page_pitch: dict[int, float] = field(default_factory=dict)  # a page's own modal pitch
+
+    def is_gap(self, drop: float, page: int | None = None) -> bool:
+        """Whether baselines ``drop`` apart leave a gap: clearly more than one line at the
+        page's modal pitch (a uniform double spacing is one line, not a gap)."""
+        pitch = self.page_pitch.get(page, self.pitch) if page is not None else self.pitch
+        return drop > pitch + 0.3 * min(pitch, 1.2 * self.body_size)
+
+
+_MIN_PITCH_SAMPLES = 6  # a page with fewer line pairs uses the document's pitch
+
+
+def modal_pitch(drops: list[float]) -> float | None:
+    """The most frequent baseline distance (half-point bins, the smaller bin of a tie: a
+    double-spaced text's blank lines make gaps, not lines), refined by the median of the
+    distances within 10 % of it."""
+    if not drops:
+        return None
+    bins = Counter(round(d * 2) / 2 for d in drops)
+    top = max(bins.values())
+    mode = min(b for b, n in bins.items() if n == top)
+    near = [d for d in drops if abs(d - mode) <= 0.1 * mode]
+    return statistics.median(near)
+
+
+def _drops(cols: list[list[_Line]], body: float) -> list[float]:
+    """Distances between the baselines of consecutive body-size lines of a page's columns."""
+    return [a.y - b.y for col in cols for a, b in pairwise(col)
+            if 0.8 * body < a.y - b.y < 6 * body and abs(a.size - body) < 0.5
+            and abs(b.size - body) < 0.5]
 
 
 def _metrics(pages: list[list[list[_Line]]]) -> _Metrics:
@@ -354,15 +395,16 @@ def _metrics(pages: list[list[list[_Line]]]) -> _Metrics:
             for ln in col:
                 sizes[round(ln.size, 1)] += len(ln.sizes)
     body = sizes.most_common(1)[0][0] if sizes else 10.0
-    gaps = [a.y - b.y for cols in pages for col in cols for a, b in pairwise(col)
-            if 0 < a.y - b.y < 2.5 * body and abs(a.size - body) < 0.5]
-    pitch = statistics.median(gaps) if gaps else 1.2 * body
+    per_page = [_drops(cols, body) for cols in pages]
+    pitch = modal_pitch([d for drops in per_page for d in drops]) or 1.2 * body
+    page_pitch = {p: modal_pitch(drops) or pitch for p, drops in enumerate(per_page)
+                  if len(drops) >= _MIN_PITCH_SAMPLES}
     right: dict[tuple[int, int], float] = {}
     for cols in pages:
         for c, col in enumerate(cols):
             key = (len(cols), c)
             right[key] = max([right.get(key, -1e9), *(ln.x1 for ln in col)])
-    return _Metrics(body, pitch, right)
+    return _Metrics(body, pitch, right, page_pitch)
 
 
 def _is_short(prev: _Line, nxt: _Line, right: float, m: _Metrics) -> bool:
@@ -371,10 +413,11 @@ def _is_short(prev: _Line, nxt: _Line, right: float, m: _Metrics) -> bool:
     return prev.x1 + space + nxt.first_word_width() < right - 1
 
 
-def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short: bool) -> bool:
+def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short: bool,
+                  page: int | None = None) -> bool:
     if prev.is_bold != nxt.is_bold:
         return True
-    if same_column and prev.y - nxt.y > 1.3 * m.pitch:
+    if same_column and m.is_gap(prev.y - nxt.y, page):
         return True
     ended = bool(_SENTENCE_END.search(prev.text))
     if _MARKER.match(nxt.text) and ended and short:
@@ -417,7 +460,7 @@ def build_blocks(pages: list[list[list[_Line]]], m: _Metrics,
                     right = m.right[(prev_key[1], prev_key[2])]
                     hyphen = prev.text[-1:] in _HYPHENS
                     short = not hyphen and _is_short(prev, ln, right, m)
-                    if _breaks_block(prev, ln, same, m, short):
+                    if _breaks_block(prev, ln, same, m, short, p):
                         blocks.append(TextBlock([text], ln.is_bold))
                     elif short:
                         blocks[-1].lines.append(text)
@@ -432,12 +475,12 @@ def uses_paragraph_gaps(pages: list[list[list[_Line]]], m: _Metrics) -> bool:
     paragraph number, item letter or bullet as rag.layout reads them, or a first-line indent)
     follow a gap. Otherwise the page is hard-wrapped text at one leading, as UN documents are."""
     starts = gapped = 0
-    for cols in pages:
+    for p, cols in enumerate(pages):
         for col in cols:
             for prev, ln in pairwise(col):
                 if _MARKER.match(ln.text) or ln.indent > prev.indent + 3:
                     starts += 1
-                    gapped += prev.y - ln.y > 1.3 * m.pitch
+                    gapped += m.is_gap(prev.y - ln.y, p)
     return starts == 0 or gapped >= 0.5 * starts
 
 
@@ -456,7 +499,8 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
                 vocabulary: Counter[str] | None = None) -> list[TextLine]:
     """The body lines as they are, for rag.layout: indentation as a level (the rank of its
     indentation stop, so 1 for a first-line indent or an item, 2 for a heading set further
-    in), a vertical gap as a break, a line that starts bold text as a heading, a line-end
+    in), a vertical gap or the end of bold text as a break, a line that starts bold text as
+    a heading, a line-end
     hyphen as ``-``. A page or column change is a break only after a line that ends a sentence
     short of the right edge before an upper-case start; otherwise the paragraph runs on.
     With a ``vocabulary``, words hyphenated at a line end are rejoined where it is a syllable
@@ -474,14 +518,18 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
     tolerance = 0.25 * m.body_size
     out: list[TextLine] = []
     prev: _Line | None = None
-    for cols in pages:
+    for p, cols in enumerate(pages):
         for col in cols:
             for k, ln in enumerate(col):
-                gap = k > 0 and col[k - 1].y - ln.y > 1.3 * m.pitch
+                gap = k > 0 and m.is_gap(col[k - 1].y - ln.y, p)
                 if k == 0 and prev is not None:  # a paragraph that ends at the foot of a page
                     edge = widths[id(prev)]
                     gap = prev.x1 < edge[0] + 0.8 * (edge[1] - edge[0]) \
                         and bool(_SENTENCE_END.search(prev.text)) and ln.text[:1].isupper()
+                if prev is not None and prev.is_bold and not ln.is_bold:
+                    gap = True  # a heading set in bold ends where the bold does
+                if 0 < k < len(col) - 1 and _first_line_indent(col[k - 1], ln, col[k + 1], m):
+                    gap = True
                 level = min(3, sum(indent[id(ln)] >= x - tolerance for x in steps))
                 if ln.is_bold and (prev is None or gap or not prev.is_bold):
                     level = max(level, 2)
@@ -491,6 +539,32 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
                 out.append(TextLine(text, level, gap))
                 prev = ln
     return _rejoin_hyphenated(out, vocabulary) if vocabulary is not None else out
+
+
+def letter_items(pages: list[list[list[_Line]]], body_size: float) -> None:
+    """A list's letters printed ``a.`` (HTML, word processors) read as the ``a)`` of UN items
+    where they hang: the next line starts further in, or is the next letter at the same place."""
+    for cols in pages:
+        for col in cols:
+            for k, ln in enumerate(col):
+                m = _LETTER_DOT.match(ln.text)
+                if not m or k + 1 >= len(col):
+                    continue
+                nxt = col[k + 1]
+                following = _LETTER_DOT.match(nxt.text)
+                if nxt.x0 > ln.x0 + 0.5 * body_size or (
+                        following and abs(nxt.x0 - ln.x0) < 2
+                        and ord(following.group(1)) == ord(m.group(1)) + 1):
+                    ln.chars = [_LETTER_DOT.sub(r"\1) ", ln.text)]
+
+
+def _first_line_indent(prev: _Line, ln: _Line, nxt: _Line, m: _Metrics) -> bool:
+    """``ln`` starts a paragraph by a first-line indent: it starts right of the line before
+    it, and the next is not further in (whatever the column's usual left edge), after a line
+    that ends a sentence."""
+    step = 0.8 * m.body_size
+    return ln.x0 > prev.x0 + step and nxt.x0 < ln.x0 + 1 \
+        and bool(_SENTENCE_END.search(prev.text)) and not _MARKER.match(ln.text)
 
 
 def _rejoin_hyphenated(lines: list[TextLine], vocabulary: Counter[str]) -> list[TextLine]:
@@ -576,6 +650,7 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
             body_cols.append(body)
         body_pages.append(body_cols)
     _superscript_calls([ln for cols in body_pages for col in cols for ln in col], notes)
+    letter_items(body_pages, m.body_size)
     if not uses_paragraph_gaps(body_pages, m):
         footnotes = {n: join_wrapped_lines(ls).translate(_LIGATURES) for n, ls in notes.items()}
         vocabulary = _vocabulary([ln.text for cols in body_pages for col in cols for ln in col])
