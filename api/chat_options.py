@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.errors import ApiError
+from api.i18n import say
 from api.schemas import ChatRequest
 from rag.tokens import TokenCounter
 
@@ -28,28 +29,29 @@ MAX_STOP_SEQUENCES = 4
 
 
 def _refuse(param: str, why: str) -> ApiError:
-    return ApiError(400, "unsupported_parameter", f"'{param}' is not supported: {why}", param)
+    return ApiError(400, "unsupported_parameter",
+                    say("unsupported_parameter", param=param, why=say(why)), param)
 
 
-def _invalid(param: str, why: str) -> ApiError:
-    return ApiError(400, "invalid_parameter", f"Invalid '{param}': {why}", param)
+def _invalid(param: str, why: str, **values: Any) -> ApiError:
+    return ApiError(400, "invalid_parameter",
+                    say("invalid_parameter", param=param, why=say(why, **values)), param)
 
 
 def _not_none(value: Any) -> bool:
     return value not in (None, "none")
 
 
-#: parameter → (is the value refused?, why)
+#: parameter → (is the value refused?, why: a key of api.i18n.MESSAGES)
 UNSUPPORTED: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "n": (lambda v: v is not None and v != 1, "this service returns one choice (n=1)"),
-    "tools": (bool, "the answers are extractive; no tool calls"),
-    "tool_choice": (_not_none, "the answers are extractive; no tool calls"),
-    "functions": (bool, "the answers are extractive; no function calls"),
-    "function_call": (_not_none, "the answers are extractive; no function calls"),
-    "response_format": (lambda v: v is not None and v != {"type": "text"},
-                        "only {\"type\": \"text\"} replies"),
-    "logprobs": (lambda v: v not in (None, False), "no token log probabilities"),
-    "top_logprobs": (lambda v: v not in (None, 0), "no token log probabilities"),
+    "n": (lambda v: v is not None and v != 1, "one_choice"),
+    "tools": (bool, "no_tool_calls"),
+    "tool_choice": (_not_none, "no_tool_calls"),
+    "functions": (bool, "no_function_calls"),
+    "function_call": (_not_none, "no_function_calls"),
+    "response_format": (lambda v: v is not None and v != {"type": "text"}, "text_replies"),
+    "logprobs": (lambda v: v not in (None, False), "no_logprobs"),
+    "top_logprobs": (lambda v: v not in (None, 0), "no_logprobs"),
 }
 
 
@@ -59,16 +61,16 @@ def check_options(body: ChatRequest) -> None:
         value = getattr(body, param)
         if refused(value):
             if param == "n" and isinstance(value, int) and value < 1:
-                raise _invalid("n", "must be at least 1")
+                raise _invalid("n", "at_least_1")
             raise _refuse(param, why)
     for param in ("max_tokens", "max_completion_tokens"):
         value = getattr(body, param)
         if value is not None and value < 1:
-            raise _invalid(param, "must be at least 1")
+            raise _invalid(param, "at_least_1")
     if body.stream_options is not None and not body.stream:
-        raise _invalid("stream_options", "only allowed when 'stream' is true")
+        raise _invalid("stream_options", "stream_only")
     if isinstance(body.stop, list) and len(body.stop) > MAX_STOP_SEQUENCES:
-        raise _invalid("stop", f"at most {MAX_STOP_SEQUENCES} sequences")
+        raise _invalid("stop", "stop_sequences", n=MAX_STOP_SEQUENCES)
 
 
 def token_limit(body: ChatRequest) -> int | None:

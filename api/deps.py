@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError, rag_error_status
+from api.i18n import rag_message, say
 from rag.errors import RagError, redact_paths
 from rag.pipeline import Pipeline
 from rag.settings import KEY_HINT, Settings
@@ -22,11 +23,11 @@ def get_app_settings(request: Request) -> Settings:
 def unavailable(app: FastAPI) -> ApiError:
     """Why ``app`` has no pipeline: the named reason (index_not_built, index_corrupt…, with
     how to rebuild) or ``not_ready`` while starting; absolute paths removed."""
-    error = getattr(app.state, "load_error", None) or "The service is starting."
+    error = getattr(app.state, "load_error", None)
     if isinstance(error, RagError):
         status, code = rag_error_status(error)
-        return ApiError(status, code, redact_paths(str(error)))
-    return ApiError(503, "not_ready", redact_paths(str(error)))
+        return ApiError(status, code, rag_message(code, redact_paths(str(error)), error))
+    return ApiError(503, "not_ready", redact_paths(str(error)) if error else say("not_ready"))
 
 
 async def get_pipeline(request: Request) -> Pipeline:
@@ -49,7 +50,7 @@ def require_api_key(request: Request) -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
                                                              expected.encode()):
-        raise StarletteHTTPException(401, "Missing or wrong API key (Authorization: Bearer …)",
+        raise StarletteHTTPException(401, say("unauthorized"),
                                      headers={"WWW-Authenticate": 'Bearer realm="unrag"'})
 
 
@@ -96,21 +97,18 @@ def same_origin_only(request: Request) -> None:
     attacker re-pointed at this machine (DNS rebinding) would be same-origin."""
     settings = request.app.state.settings
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise ApiError(403, "cross_site", "Cross-site requests may not change the service")
+        raise ApiError(403, "cross_site", say("cross_site"))
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin not in settings.cors_origins:
         own = f"{request.url.scheme}://{request.headers.get('host', '')}"
         if origin.rstrip("/") != own:
-            raise ApiError(403, "cross_site", f"Origin {origin} may not change the service")
+            raise ApiError(403, "cross_site", say("cross_origin", origin=origin))
     elif origin == "null":
-        raise ApiError(403, "cross_site", "Requests from an opaque origin may not change the "
-                       "service")
+        raise ApiError(403, "cross_site", say("opaque_origin"))
     host = request.headers.get("host", "")
     if not settings.api_key and host_name(host) not in served_hosts(settings):
-        raise ApiError(421, "misdirected_request", f"Host {host[:100]!r} is not a name this "
-                       "server accepts changes under without an API key (localhost, "
-                       "127.0.0.1, [::1] or RAG_ALLOWED_HOSTS); set RAG_API_KEY to change it "
-                       "under any name")
+        raise ApiError(421, "misdirected_request", say("misdirected_request",
+                                                       host=repr(host[:100])))
 
 
 SameOrigin = Depends(same_origin_only)

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.i18n import LANGUAGE, http_phrase, rag_message, say, validation_message
 from api.responses import ErrorDetail, ErrorResponse
 from rag.errors import (
     ComposerUnavailable,
@@ -58,8 +59,11 @@ def error_body(code: str, message: str, param: str | None = None) -> dict[str, o
 def error_response(status: int, code: str, message: str,
                    headers: dict[str, str] | None = None,
                    param: str | None = None) -> JSONResponse:
-    """The JSON error response."""
-    return JSONResponse(error_body(code, message, param), status_code=status, headers=headers)
+    """The JSON error response, its ``Content-Language`` the language of its message (the
+    request's, :mod:`api.i18n`)."""
+    language = {"Content-Language": LANGUAGE.get(), "Vary": "Accept-Language"}
+    return JSONResponse(error_body(code, message, param), status_code=status,
+                        headers={**language, **(headers or {})})
 
 
 #: code of a bare HTTP error (Starlette's, or one rewritten by ``api.middleware.JsonErrors``)
@@ -111,22 +115,21 @@ def install_error_handlers(app: FastAPI) -> None:
         status, code = rag_error_status(exc)
         if status >= 500:  # index and model failures: the log has the paths, callers do not
             log.error(json.dumps({"event": code, "reason": str(exc)}))
-            return error_response(status, code, redact_paths(str(exc)))
-        return error_response(status, code, str(exc))
+            return error_response(status, code, rag_message(code, redact_paths(str(exc)), exc))
+        return error_response(status, code, rag_message(code, str(exc), exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
-                            for e in exc.errors())
-        return error_response(422, "invalid_request", details or "invalid request")
+        return error_response(422, "invalid_request", validation_message(list(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail),
+        return error_response(exc.status_code, code, http_phrase(exc.status_code,
+                                                                 str(exc.detail)),
                               headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "internal_error", "Internal error; see the server log.")
+        return error_response(500, "internal_error", say("internal_error"))

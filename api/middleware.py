@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import HTTP_ERROR_CODES, REQUEST_ID, error_body, error_response
+from api.i18n import LANGUAGE, http_phrase, negotiate, say
 
 access_log = logging.getLogger("api.access")
 error_log = logging.getLogger("api")
@@ -49,7 +50,7 @@ class BodyGuard:
         for name in SINGLE_HEADERS:
             if sum(1 for key, _ in raw_headers if key.lower() == name) > 1:
                 await self._reject(scope, receive, send, 400, "duplicate_header",
-                                   f"More than one {name.decode()} header")
+                                   say("duplicate_header", name=name.decode()))
                 return
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -62,7 +63,7 @@ class BodyGuard:
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await self._reject(scope, receive, send, 413, "body_too_large",
-                               f"Request body over {limit} bytes")
+                               say("body_too_large", limit=limit))
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -74,7 +75,7 @@ class BodyGuard:
                 message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
             except TimeoutError:
                 await self._reject(scope, receive, send, 408, "body_timeout",
-                                   f"Request body not received within {timeout:g} s")
+                                   say("body_timeout", timeout=f"{timeout:g}"))
                 return
             if message["type"] == "http.disconnect":
                 return
@@ -84,7 +85,7 @@ class BodyGuard:
             more = message.get("more_body", False)
             if size > limit:
                 await self._reject(scope, receive, send, 413, "body_too_large",
-                                   f"Request body over {limit} bytes")
+                                   say("body_too_large", limit=limit))
                 return
         body = b"".join(chunks)
         if b"json" in headers.get(b"content-type", b""):
@@ -92,7 +93,7 @@ class BodyGuard:
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 await self._reject(scope, receive, send, 400, "invalid_utf8",
-                                   "Request body is not valid UTF-8")
+                                   say("invalid_utf8"))
                 return
         replayed = False
 
@@ -164,7 +165,7 @@ class RateLimit:
         reset = max(self.limiter.get_window_stats(item, key).reset_time for item in over)
         retry = max(1, math.ceil(reset - time.time()))
         await error_response(
-            429, "rate_limited", f"Too many requests (limit {over[0]}); retry in {retry} s",
+            429, "rate_limited", say("rate_limited", limit=over[0], retry=retry),
             headers={"Retry-After": str(retry)})(scope, receive, send)
 
 
@@ -177,8 +178,9 @@ class JsonCORSMiddleware(CORSMiddleware):
             return response
         headers = {k: v for k, v in response.headers.items()
                    if k.lower() not in ("content-type", "content-length")}
+        detail = bytes(response.body).decode("utf-8", "replace")
         return error_response(response.status_code, "cors_rejected",
-                              bytes(response.body).decode("utf-8", "replace"), headers=headers)
+                              say("cors_rejected", detail=detail), headers=headers)
 
 
 def _phrase(status: int) -> str:
@@ -216,13 +218,15 @@ class JsonErrors:
                     return
                 status = held["status"]
                 text = b"".join(chunks).decode("utf-8", "replace").strip()
-                text = text or _phrase(status)
+                text = http_phrase(status, text or _phrase(status))
                 body = json.dumps(error_body(HTTP_ERROR_CODES.get(status, "http_error"),
                                              text)).encode()
                 headers = [(k, v) for k, v in held.get("headers", [])
-                           if k.lower() not in (b"content-type", b"content-length")]
+                           if k.lower() not in (b"content-type", b"content-length",
+                                                b"content-language")]
                 headers += [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]
+                            (b"content-length", str(len(body)).encode()),
+                            (b"content-language", LANGUAGE.get().encode())]
                 await send({**held, "headers": headers})
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 held = None
@@ -262,7 +266,7 @@ class CatchErrors:
             error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             # answered in full and not re-raised, so a keep-alive connection stays usable
             await error_response(500, "internal_error",
-                                 "Internal error; see the server log.")(scope, receive, send)
+                                 say("internal_error"))(scope, receive, send)
 
 
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -324,7 +328,8 @@ def route_template(scope: Scope) -> str | None:
 
 class TimingAndLog:
     """Adds ``Server-Timing: app;dur=…`` and ``X-Request-ID`` (the incoming one if sane, else
-    a new one; also in JSON error bodies) and writes one JSON access log line per request."""
+    a new one; also in JSON error bodies), sets the language of the API's messages from
+    ``Accept-Language`` (:mod:`api.i18n`) and writes one JSON access log line per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -336,6 +341,9 @@ class TimingAndLog:
         started = time.perf_counter()
         request_id = incoming_request_id(scope) or uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
+        accepted = [v.decode("latin-1") for k, v in scope.get("headers") or []
+                    if k.lower() == b"accept-language"]
+        language = LANGUAGE.set(negotiate(",".join(accepted)))
         status = 500
 
         async def send_with_headers(message: Message) -> None:
@@ -360,6 +368,7 @@ class TimingAndLog:
             await self.app(scope, receive, send_with_headers)
         finally:
             REQUEST_ID.reset(token)
+            LANGUAGE.reset(language)
             access_log.info(json.dumps({
                 "event": "request", "request_id": request_id, "method": scope["method"],
                 "path": scope["path"], "route": route_template(scope), "status": status,

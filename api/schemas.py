@@ -30,6 +30,10 @@ class AskRequest(BaseModel):
     history: list[Turn] | None = Field(
         None, max_length=50, description="Earlier turns of a conversation, oldest first: "
         "the question is then resolved as a follow-up ('Et en 2019 ?').")
+    language: Literal["fr", "en"] | None = Field(
+        None, description="Language of the service's own sentences in the answer (not found, "
+        "lead-ins, what the documents do not say…): `fr` or `en`; default: the question's. "
+        "Quotes stay as the documents write them.")
 
 
 class SearchRequest(BaseModel):

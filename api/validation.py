@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from api.errors import ApiError
+from api.i18n import say
 from rag.settings import Settings
 
 
@@ -12,11 +13,10 @@ def clean_question(text: str, settings: Settings, field: str = "question") -> st
     """Strip control characters; 400 when nothing is left, 413 when too long."""
     cleaned = _printable(text)
     if not cleaned:
-        raise ApiError(400, "empty_question", f"'{field}' is empty")
+        raise ApiError(400, "empty_question", say("empty_question", field=field))
     if len(cleaned) > settings.max_question_chars:
-        raise ApiError(413, "question_too_long",
-                       f"'{field}' has {len(cleaned)} characters; the limit is "
-                       f"{settings.max_question_chars}")
+        raise ApiError(413, "question_too_long", say(
+            "question_too_long", field=field, n=len(cleaned), limit=settings.max_question_chars))
     return cleaned
 
 

@@ -205,14 +205,17 @@ class Pipeline:
 
     def ask(self, question: str, k: int | None = None, documents: list[str] | None = None,
             composer: str | None = None,
-            history: Sequence[Turn | dict[str, str]] | None = None) -> Answer:
+            history: Sequence[Turn | dict[str, str]] | None = None,
+            language: str | None = None) -> Answer:
         """Answer ``question`` with cited sentences (or abstain). ``history`` holds the
-        earlier turns of a conversation as (role, content) pairs."""
+        earlier turns of a conversation as (role, content) pairs; ``language`` (``fr`` or
+        ``en``) is the language of the service's own sentences, by default the question's
+        (quotes stay as the documents write them)."""
         started = time.perf_counter()
         chosen = self.composer(composer)
         if documents:  # unknown documents are an error even when nothing is retrieved
             documents = [self.retriever.resolve_document(d) for d in documents]
-        key = _answer_key(question, k, documents, chosen, history)
+        key = _answer_key(question, k, documents, chosen, history, language)
         with span("rag.ask", composer=getattr(chosen, "name", ""),
                   history_turns=len(history or ())) as current:
             cached = self.answers.get(key)
@@ -220,7 +223,7 @@ class Pipeline:
             if cached is not None:
                 return replace(cached, timings_ms={"retrieve": 0.0, "compose": 0.0, "total": (
                     time.perf_counter() - started) * 1000}, notes=(*cached.notes, "cached"))
-            answer = self._ask(question, k, documents, chosen, history, started)
+            answer = self._ask(question, k, documents, chosen, history, started, language)
             current.set_attribute("abstained", answer.abstained)
             current.set_attribute("citations", len(answer.citations))
         self.answers.put(key, answer)
@@ -228,8 +231,8 @@ class Pipeline:
 
     def ask_stream(self, question: str, k: int | None = None,
                    documents: list[str] | None = None, composer: str | None = None,
-                   history: Sequence[Turn | dict[str, str]] | None = None
-                   ) -> Iterator[str | Answer]:
+                   history: Sequence[Turn | dict[str, str]] | None = None,
+                   language: str | None = None) -> Iterator[str | Answer]:
         """Like :meth:`ask`, with the answer's text pieces first as a composer that writes
         as it goes (the LLM composer) sends them, then the :class:`Answer` (the only item
         for other composers and cached answers)."""
@@ -237,11 +240,11 @@ class Pipeline:
         chosen = self.composer(composer)
         if documents:
             documents = [self.retriever.resolve_document(d) for d in documents]
-        key = _answer_key(question, k, documents, chosen, history)
+        key = _answer_key(question, k, documents, chosen, history, language)
         if not hasattr(chosen, "stream") or self.answers.get(key) is not None:
-            yield self.ask(question, k, documents, composer, history)
+            yield self.ask(question, k, documents, composer, history, language)
             return
-        plan, evidence, offtopic = self._retrieve(question, k, documents, history)
+        plan, evidence, offtopic = self._retrieve(question, k, documents, history, language)
         retrieved = time.perf_counter()
         for item in chosen.stream(plan, evidence):
             if isinstance(item, Answer):
@@ -253,20 +256,20 @@ class Pipeline:
 
     def _ask(self, question: str, k: int | None, documents: list[str] | None,
              chosen: Composer, history: Sequence[Turn | dict[str, str]] | None,
-             started: float) -> Answer:
-        plan, evidence, offtopic = self._retrieve(question, k, documents, history)
+             started: float, language: str | None = None) -> Answer:
+        plan, evidence, offtopic = self._retrieve(question, k, documents, history, language)
         retrieved = time.perf_counter()
         with span("rag.compose", composer=getattr(chosen, "name", "")):
             answer = chosen.compose(plan, evidence)
         return self._finish(answer, question, k, plan, offtopic, started, retrieved)
 
     def _retrieve(self, question: str, k: int | None, documents: list[str] | None,
-                  history: Sequence[Turn | dict[str, str]] | None
-                  ) -> tuple[QuestionPlan, list[Evidence], bool]:
-        """The question's plan, its evidence, and whether it was judged off-topic (then no
-        evidence is gathered)."""
+                  history: Sequence[Turn | dict[str, str]] | None,
+                  language: str | None = None) -> tuple[QuestionPlan, list[Evidence], bool]:
+        """The question's plan (replying in ``language`` when given), its evidence, and
+        whether it was judged off-topic (then no evidence is gathered)."""
         with span("rag.retrieve") as current:
-            plan = self.plan(question, history)
+            plan = replace(self.plan(question, history), reply_language=language)
             depth = max(k or self.settings.top_k, self.settings.answer_passages)
             extractive = self.composers[EXTRACTIVE]
             offtopic = isinstance(extractive, ExtractiveComposer) and bool(
@@ -325,9 +328,11 @@ class LRU:
 
 
 def _answer_key(question: str, k: int | None, documents: list[str] | None, composer: Composer,
-                history: Sequence[Turn | dict[str, str]] | None) -> Hashable:
+                history: Sequence[Turn | dict[str, str]] | None,
+                language: str | None = None) -> Hashable:
     """What decides an answer besides the index: the question (whitespace-normalised), the
-    options and the conversation so far."""
+    options, the conversation so far and the reply language asked for."""
     turns = tuple((t["role"], normalise(t["content"])) if isinstance(t, dict)
                   else (t[0], normalise(t[1])) for t in history or ())
-    return (normalise(question), k, tuple(documents or ()), getattr(composer, "name", ""), turns)
+    return (normalise(question), k, tuple(documents or ()), getattr(composer, "name", ""), turns,
+            language)

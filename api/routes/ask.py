@@ -24,7 +24,7 @@ async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep,
     history = [(t.role, clean_turn(t.content, settings)) for t in body.history or ()
                if t.content.strip()][-HISTORY_TURNS:]
     answer = await run_in_threadpool(pipeline.ask, question, body.top_k, body.documents,
-                                     body.composer, history)
+                                     body.composer, history, body.language)
     count_answer(request, answer, "ask")
     response.headers["Server-Timing"] = ", ".join(
         f"{name};dur={ms:.1f}" for name, ms in answer.timings_ms.items())

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from api.chat_options import check_options, limit_reply, stop_sequences, token_limit
 from api.deps import Authorized, PipelineDep, SettingsDep
 from api.errors import ApiError, rag_error_status
+from api.i18n import rag_message, say
 from api.metrics import count_answer
 from api.responses import (
     ANY_ROUTE,
@@ -68,7 +69,7 @@ def resolve_question(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, 
     while turns and turns[-1][0] == "assistant":
         turns.pop()  # answer the last user message
     if not turns or not turns[-1][1].strip():
-        raise ApiError(400, "no_user_message", "The conversation has no user message to answer")
+        raise ApiError(400, "no_user_message", say("no_user_message"))
     question = turns[-1][1]
     history = [(role, text) for role, text in turns[:-1] if text.strip()]
     return question, history
@@ -201,8 +202,8 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, settings: S
     ``citations`` (the /v1/ask citation objects; in a stream, on the finishing chunk) and
     ``abstained`` and ``resolved_question`` (how the last message was understood)."""
     if body.model not in MODELS:
-        raise ApiError(404, "model_not_found",
-                       f"Unknown model {body.model!r}; available: {', '.join(MODELS)}")
+        raise ApiError(404, "model_not_found", say("model_not_found", model=repr(body.model),
+                                                   models=", ".join(MODELS)))
     check_options(body)
     question, history = resolve_question(body.messages)
     question = clean_question(question, settings, "messages")
@@ -254,7 +255,8 @@ def _passed_through(first: str, items: Iterator[str | Answer], body: ChatRequest
                 break
     except RagError as exc:
         status, code = rag_error_status(exc)
-        yield events.event({"error": {"code": code, "message": str(exc), "status": status}})
+        yield events.event({"error": {"code": code, "message": rag_message(code, str(exc), exc),
+                                      "status": status}})
         yield "data: [DONE]\n\n"
         return
     citations: list[dict[str, Any]] = []

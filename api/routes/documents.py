@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, PipelineDep, SameOrigin
 from api.errors import ApiError
+from api.i18n import say
 from api.responses import (
     ANY_ROUTE,
     GUARDED,
@@ -136,8 +137,9 @@ def _upload_name(upload: UploadFile) -> str:
     415 for an unsupported suffix."""
     name = check_file_name(Path((upload.filename or "").replace("\\", "/")).name)
     if not name or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ApiError(415, "unsupported_type", f"{name or 'unnamed file'}: give a file name "
-                       f"ending in one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise ApiError(415, "unsupported_type", say(
+            "upload_name", name=name or say("unnamed_file"),
+            suffixes=", ".join(SUPPORTED_SUFFIXES)))
     return name
 
 
@@ -156,8 +158,7 @@ async def upload_documents(request: Request,
     names = [_upload_name(f) for f in file]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ApiError(422, "invalid_request", f"{', '.join(twice)}: the same file name is "
-                       "given twice")
+        raise ApiError(422, "invalid_request", say("same_name_twice", names=", ".join(twice)))
     folder = _upload_dir(settings)
     await run_in_threadpool(sweep_uploads, settings)
     with tempfile.TemporaryDirectory(prefix=f".upload-{os.getpid()}@{_HOST}-",

@@ -44,6 +44,9 @@ const I18N = {
     titleLabel: "titre", signature: "bloc de signature", footnote: "note de bas de page {n}",
     noteShort: "Note {n}", masthead: "en-tête",
     card: "Fiche du document", inferred: "déduit", fromCatalogue: "catalogue",
+    noteYearFrom: "année tirée de {what}", noteSymbol: "la cote {symbol}",
+    noteDocDate: "la date du document ({date})", notePrints: "le texte imprime {value}",
+    noteOnlyDistribution: "le texte n’imprime pas d’autre date que sa date de distribution",
     openField: "{field} : {value}, ouvrir le passage",
     field_symbol: "Cote", field_title: "Titre", field_date: "Date",
     field_distribution_date: "Date de distribution", field_original_language: "Langue originale",
@@ -111,6 +114,9 @@ const I18N = {
     titleLabel: "title", signature: "signature block", footnote: "footnote {n}",
     noteShort: "Footnote {n}", masthead: "masthead",
     card: "Document card", inferred: "inferred", fromCatalogue: "catalogue",
+    noteYearFrom: "year from {what}", noteSymbol: "the symbol {symbol}",
+    noteDocDate: "the date of the document ({date})", notePrints: "the text prints {value}",
+    noteOnlyDistribution: "the text prints no other date than its distribution date",
     openField: "{field}: {value}, open the passage",
     field_symbol: "Symbol", field_title: "Title", field_date: "Date",
     field_distribution_date: "Distribution date", field_original_language: "Original language",
@@ -226,12 +232,13 @@ let readerLoads = 0;
 // -- requests -------------------------------------------------------------------------
 
 class RequestError extends Error {
-  constructor(kind, status, detail, keySent) {
+  constructor(kind, status, detail, keySent, language) {
     super(`${kind} ${status}`);
     this.kind = kind; // network | http | invalid
     this.status = status;
     this.detail = detail || "";
     this.keySent = !!keySent; // a 401 with a key: that key is wrong
+    this.language = language || ""; // of the detail (the response's Content-Language)
   }
 }
 
@@ -240,7 +247,7 @@ function apiKey() {
 }
 
 async function api(path, options = {}) {
-  const headers = {};
+  const headers = { "Accept-Language": lang }; // the server's messages in the page's language
   const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;
   let body;
@@ -262,7 +269,8 @@ async function api(path, options = {}) {
     if (res.status === 401) showKeyRow(false);
     const message = data && data.error && typeof data.error.message === "string"
       ? data.error.message : "";
-    throw new RequestError("http", res.status, message, !!key);
+    throw new RequestError("http", res.status, message, !!key,
+      res.headers.get("Content-Language"));
   }
   if (data === null || typeof data !== "object") throw new RequestError("invalid", res.status);
   if (key) localStorage.setItem("apiKey", key);
@@ -287,7 +295,10 @@ function errorBox(err, message) {
   icon.setAttribute("aria-hidden", "true");
   const body = el("div");
   body.append(el("p", "error-message", message || errorText(err)));
-  if (err && err.detail) body.append(el("p", "error-detail", t("serverSays", { m: err.detail })));
+  // the server's own words only when they are in the page's language
+  if (err && err.detail && err.language === lang) {
+    body.append(el("p", "error-detail", t("serverSays", { m: err.detail })));
+  }
   box.append(icon, body);
   return box;
 }
@@ -732,10 +743,46 @@ function renderTurns() {
 }
 
 /** The turns before a follow-up, sent as `history` (named so as not to hide window.history). */
-function conversationHistory() {
-  const done = state.turns.filter((x) => x.status === "done").slice(-8);
+function conversationHistory(turns = state.turns) {
+  const done = turns.filter((x) => x.status === "done").slice(-8);
   return done.flatMap((x) => [{ role: "user", content: x.question },
                               { role: "assistant", content: x.answer.content }]);
+}
+
+/** A /v1/ask body: the service writes its own sentences in the page's language, whatever the
+ *  question's (the quotes stay as the documents write them). */
+function askBody(question, previous, scope) {
+  const body = { question, language: lang };
+  if (previous.length) body.history = previous;
+  if (scope && scope.length) body.documents = scope;
+  return body;
+}
+
+/** After a switch of language: the answers the server wrote in the other one are asked again
+ *  in this one (same question and conversation); one that fails stays as it was. */
+async function reaskInLanguage() {
+  const want = lang;
+  let changed = false;
+  for (const turn of [...state.turns]) {
+    if (turn.status !== "done" || !turn.raw || turn.raw.language === want) continue;
+    const before = state.turns.slice(0, state.turns.indexOf(turn));
+    let raw;
+    try {
+      raw = await api("/v1/ask", {
+        json: askBody(turn.question, conversationHistory(before), turn.scope) });
+    } catch (err) {
+      continue;
+    }
+    if (lang !== want) return;
+    if (!state.turns.includes(turn) || raw.language !== want) continue;
+    turn.raw = raw;
+    turn.answer = fromAsk(raw);
+    changed = true;
+  }
+  if (!changed || lang !== want) return;
+  saveConversation();
+  renderTurns();
+  if (state.panel && !$("passage").hidden) renderPassage();
 }
 
 async function ask(question) {
@@ -760,9 +807,7 @@ async function ask(question) {
   try {
     // a follow-up goes with the conversation before it, resolved by the server; the same
     // endpoint as a first question, so its card shows confidence, time and passages too
-    const body = previous.length ? { question, history: previous } : { question };
-    if (scope.length) body.documents = scope;
-    turn.raw = await api("/v1/ask", { json: body });
+    turn.raw = await api("/v1/ask", { json: askBody(question, previous, scope) });
     turn.answer = fromAsk(turn.raw);
     turn.status = "done";
     saveConversation();
@@ -1156,18 +1201,34 @@ function renderCard(d) {
       dd.append(document.createTextNode(f.value));
     }
     const how = [f.source === "inferred" ? t("inferred") : "",
-      f.source === "catalogue" ? t("fromCatalogue") : "", cardNote(f)].filter(Boolean);
+      f.source === "catalogue" ? t("fromCatalogue") : "", fieldNote(f)].filter(Boolean);
     if (how.length) dd.append(el("span", "card-note", ` (${how.join(" — ")})`));
     list.append(dd);
   }
   $("card-box").hidden = fields.length === 0;
 }
 
-/** A field's note, unless it only quotes a printed value the shown one already contains
- *  (a catalogue title that adds its subject: the title is not said twice). */
-function cardNote(f) {
+/** A field's note in the page's words, unless it only quotes a printed value the shown one
+ *  already contains (a catalogue title that adds its subject: the title is not said twice). */
+function fieldNote(f) {
   const printed = (String(f.note || "").match(/^the text prints « (.+) »$/) || [])[1];
-  return printed && String(f.value).includes(printed) ? "" : f.note || "";
+  return printed && String(f.value).includes(printed) ? "" : cardNote(f.note);
+}
+
+/** How the server says a card value was read (rag.cards, in English) in the page's words. */
+function cardNote(note) {
+  const text = String(note || "");
+  let m;
+  if ((m = text.match(/^year from (.+)$/))) return t("noteYearFrom", { what: cardNote(m[1]) });
+  if ((m = text.match(/^the symbol (.+)$/))) return t("noteSymbol", { symbol: m[1] });
+  if ((m = text.match(/^the date of the document \((.+)\)$/))) {
+    return t("noteDocDate", { date: m[1] });
+  }
+  if ((m = text.match(/^the text prints (« .+ »)$/))) return t("notePrints", { value: m[1] });
+  if (text === "the text prints no other date than its distribution date") {
+    return t("noteOnlyDistribution");
+  }
+  return text;
 }
 
 /** A passage of the reader's document in the shape the panel shows (a citation's). */
@@ -1886,6 +1947,7 @@ $("lang").addEventListener("click", () => {
   lang = lang === "fr" ? "en" : "fr";
   localStorage.setItem("lang", lang);
   applyLanguage();
+  reaskInLanguage();
 });
 const keepPanelPlaced = () => { if (!$("passage").hidden) placePanel(); };
 window.addEventListener("scroll", keepPanelPlaced, { passive: true });
@@ -1907,3 +1969,4 @@ wireSteering();
 applyLanguage();
 route(location.hash);
 namesForScope();
+reaskInLanguage(); // answers kept from a visit in the other language

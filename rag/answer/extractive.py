@@ -525,7 +525,7 @@ class ExtractiveComposer:
     def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:
         """The cited answer, or an abstention listing the closest passages."""
         hits = tuple(merge_hits(evidence))
-        language = plan.language
+        language = plan.answer_language
         if (reason := self.offtopic(plan)) is not None or not evidence:
             return Answer(plan.text, OFFTOPIC[language], True, 0.0, (), (), language,
                           self.name, notes=(f"off-topic: {reason}",), kind=plan.kind)
@@ -585,15 +585,15 @@ class ExtractiveComposer:
         corpus covers every name and year."""
         names = [with_article(m.text, plan.text) for m in coverage.unknown if m.kind != "year"]
         if names:
-            return not_mentioned(names, plan.language)
+            return not_mentioned(names, plan.answer_language)
         if coverage.after_date:
             year, date = coverage.after_date
             named = [self.index.documents[d] for d in plan.documents
                      if d in self.index.documents]
             who = document_reference(named[0]) if len(named) == 1 else None
-            return after_date(year, who, date, plan.language)
+            return after_date(year, who, date, plan.answer_language)
         years = [m.text for m in coverage.unknown if m.kind == "year"]
-        return not_mentioned(years, plan.language) if years else None
+        return not_mentioned(years, plan.answer_language) if years else None
 
     def _document_fact(self, plan: QuestionPlan, evidence: list[Evidence]
                        ) -> DocumentFact | None:
@@ -617,7 +617,7 @@ class ExtractiveComposer:
         if card is None or card.get(name) is not None:
             return None
         return field_absent(document_reference(self.index.documents[plan.documents[0]]), name,
-                            plan.language)
+                            plan.answer_language)
 
     def _fact_answer(self, plan: QuestionPlan, fact: DocumentFact, hits: tuple) -> Answer:
         """"S/2021/297 [1]." and the line of the document it was read from."""
@@ -627,11 +627,11 @@ class ExtractiveComposer:
         quote = next((self.index.sentences[si].text for si in self.index.sentences_of.get(
             row, []) if value in fold(self.index.sentences[si].text)), passage.text)
         citation = Citation(1, passage, self.index.documents[passage.doc_id], quote)
-        lead = LEAD_IN.get(plan.language)
+        lead = LEAD_IN.get(plan.answer_language)
         support = f"{lead} {quote} [1]" if lead else f"{quote} [1]"
         text = f"{lead_span(fact.field.value)} [1].\n{support}"
         return Answer(plan.text, text, False, _CARD_CONFIDENCE, (citation,), hits,
-                      plan.language, self.name, kind=plan.kind,
+                      plan.answer_language, self.name, kind=plan.kind,
                       notes=(f"from the document card: {fact.field.name}",))
 
     def _after_evidence(self, plan: QuestionPlan, sections: list[Section]) -> str | None:
@@ -655,7 +655,7 @@ class ExtractiveComposer:
             precise = parts[2] is not None or completed or (
                 asks_outcome(plan.text) and (parts[0] or 0) > int(date[:4]))
             if precise and later_than(parts, date):
-                return after_date(written, document_reference(doc), date, plan.language)
+                return after_date(written, document_reference(doc), date, plan.answer_language)
         return None
 
     def _document_date(self, doc_id: str) -> str | None:
@@ -690,10 +690,10 @@ class ExtractiveComposer:
     def _missing_kind(self, plan: QuestionPlan, sections: list[Section]) -> str:
         for sec in sections:
             if sec.chosen and sec.asks_actor and sec.actor is None:
-                return REASONS["en" if plan.language == "en" else "fr"]["actor"]
+                return REASONS["en" if plan.answer_language == "en" else "fr"]["actor"]
             exp = sec.evidence.part.expected
             if exp and sec.chosen and not any(c.fits for c in sec.chosen):
-                return REASONS["en" if plan.language == "en" else "fr"][exp]
+                return REASONS["en" if plan.answer_language == "en" else "fr"][exp]
         return ""
 
     def _render(self, plan: QuestionPlan, sections: list[Section]
@@ -719,7 +719,7 @@ class ExtractiveComposer:
                 if per_document:
                     doc = self.index.documents[sec.evidence.document or ""]
                     what = f"{document_reference(doc)} — {what}"
-                blocks.append(NOT_COVERED.get(plan.language, NOT_COVERED["fr"]).format(what))
+                blocks.append(NOT_COVERED.get(plan.answer_language, NOT_COVERED["fr"]).format(what))
                 continue
             chosen = sec.chosen
             if sec.evidence.part.kind != "summary" or not sec.evidence.document:
@@ -728,7 +728,7 @@ class ExtractiveComposer:
             else:
                 chosen = sorted(chosen, key=lambda c: c.sentence)
             shown: set[int] = set()
-            quotes = [f"{self._readable(c, shown, plan.language)} {cite(c.row, c.text)}"
+            quotes = [f"{self._readable(c, shown, plan.answer_language)} {cite(c.row, c.text)}"
                       for c in chosen]
             one_per_line = sec.evidence.part.kind == "list" and len({c.row for c in chosen}) > 1
             lines = [f"- {q}" for q in quotes] if one_per_line else [" ".join(quotes)]
@@ -737,11 +737,11 @@ class ExtractiveComposer:
             body = "\n".join(line for line in lines if line)
             if per_document:
                 doc = self.index.documents[sec.evidence.document or ""]
-                body = f"{document_reference(doc)} : {body}" if plan.language == "fr" \
+                body = f"{document_reference(doc)} : {body}" if plan.answer_language == "fr" \
                     else f"{document_reference(doc)}: {body}"
             blocks.append(body)
         text = "\n".join(blocks)
-        lead = LEAD_IN.get(plan.language)
+        lead = LEAD_IN.get(plan.answer_language)
         text = f"{lead} {text}" if lead else text
         direct = self._direct_reply(plan, sections, cite)
         return (f"{direct}\n{text}" if direct else text), citations

@@ -99,7 +99,7 @@ def build_messages(plan: QuestionPlan, evidence: list[Evidence], shown: list[tup
             blocks.append(f"## {head}")
         blocks.extend(f"[{n}] ({citation_label(h.document, h.passage)}) {h.passage.text}"
                       for n, h in numbered)
-    system = SYSTEM_PROMPT.format(language=_LANGUAGES.get(plan.language, "French"),
+    system = SYSTEM_PROMPT.format(language=_LANGUAGES.get(plan.answer_language, "French"),
                                   max_sentences=max_sentences * max(1, len(evidence)),
                                   not_found=NOT_FOUND_TOKEN)
     passages = "\n\n".join(blocks)
@@ -264,8 +264,8 @@ class LLMComposer:
         confidence = base.confidence if base is not None else (
             self.judge(plan, evidence) if self.judge else UNJUDGED_CONFIDENCE)
         if not shown or confidence <= 0.0:
-            yield Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
-                         plan.language, self.name, kind=plan.kind)
+            yield Answer(plan.text, NOT_FOUND[plan.answer_language], True, confidence, (), hits,
+                         plan.answer_language, self.name, kind=plan.kind)
             return
         messages = build_messages(plan, evidence, shown, self.options.max_sentences)
         writer = _Writer(shown)
@@ -276,19 +276,19 @@ class LLMComposer:
             yield from writer.feed(chunk)
         yield from writer.feed("", final=True)
         if NOT_FOUND_TOKEN in writer.output and not writer.citations:
-            yield Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
-                         plan.language, self.name, kind=plan.kind,
+            yield Answer(plan.text, NOT_FOUND[plan.answer_language], True, confidence, (), hits,
+                         plan.answer_language, self.name, kind=plan.kind,
                          notes=("the model found no answer in the passages",))
         elif not writer.citations:  # no answer: the extractive one, or an abstention
             if base is not None:
                 yield replace(base, notes=(*base.notes, *writer.notes, FALLBACK_NOTE))
             else:
-                yield Answer(plan.text, NOT_FOUND[plan.language], True, confidence, (), hits,
-                             plan.language, self.name, kind=plan.kind,
+                yield Answer(plan.text, NOT_FOUND[plan.answer_language], True, confidence, (), hits,
+                             plan.answer_language, self.name, kind=plan.kind,
                              notes=(*writer.notes, "llm reply without a valid citation"))
         else:
             yield Answer(plan.text, " ".join(writer.parts), False, confidence,
-                         tuple(writer.citations), hits, plan.language, self.name,
+                         tuple(writer.citations), hits, plan.answer_language, self.name,
                          notes=tuple(writer.notes), kind=plan.kind)
 
     def _chunks(self, messages: list[SystemMessage | HumanMessage], stream: bool

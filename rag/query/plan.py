@@ -226,6 +226,13 @@ class QuestionPlan:
     context: tuple[str, ...] = field(default=())  # words taken from earlier turns
     coverage: Coverage | None = None  # what the corpus knows of its names (rag.query.coverage)
     resolved: Resolved | None = None  # how a chat turn was understood (rag.query.conversation)
+    reply_language: str | None = None  # the caller's choice of reply language (else language)
+
+    @property
+    def answer_language(self) -> str:
+        """The language the service writes its own sentences in: the caller's choice, else
+        the question's (quotes stay as the documents write them)."""
+        return self.reply_language or self.language
 
     @property
     def expected(self) -> Expectation | None:

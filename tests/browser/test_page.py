@@ -199,7 +199,7 @@ def test_the_document_card_links_each_field_to_its_passage(page):
     page.click("#browse")
     page.locator(".doc-item", has_text=SG_REPORT).click()
     page.wait_for_selector("#document-card dd")
-    assert "déduit — year from the symbol S/2020/898" in card.inner_text()
+    assert "déduit — année tirée de la cote S/2020/898" in card.inner_text()
 
 
 def test_3_documents_after_an_answer_shows_the_list_in_view(page):
@@ -341,14 +341,17 @@ def test_6_a_network_failure_is_a_translated_styled_error(page):
 
 
 def test_6_server_errors_show_the_servers_message_not_the_status_text(page):
+    # the server writes in the page's language (its Accept-Language) and says so
     body = {"error": {"code": "index_not_built",
-                      "message": "The index is not built: run rag index"}}
+                      "message": "Aucun index n’est construit. Reconstruisez-le avec : rag index"}}
     page.route("**/v1/ask", lambda route: route.fulfill(
-        status=503, content_type="application/json", body=json.dumps(body)))
+        status=503, content_type="application/json", body=json.dumps(body),
+        headers={"Content-Language": "fr"}))
     ask(page, Q_MOSCOW)
     text = last_turn(page).locator(".error").inner_text()
     assert "Le service est momentanément indisponible (erreur 503)" in text
-    assert "Message du serveur : The index is not built: run rag index" in text
+    assert "Message du serveur : Aucun index n’est construit. Reconstruisez-le avec : rag index" \
+        in text
     page.unroute("**/v1/ask")
     page.route("**/v1/ask", lambda route: route.fulfill(
         status=502, content_type="text/html", body="<h1>Bad Gateway</h1>"))
@@ -537,8 +540,9 @@ def test_upload_form_sends_the_file_with_the_key_and_refreshes_the_list(page):
             return route.fulfill(status=201, content_type="application/json",
                                  body=json.dumps(report))
         return route.fulfill(status=415, content_type="application/json", body=json.dumps(
-            {"error": {"code": "unsupported_type", "message": "note.exe: give a file name "
-                                                              "ending in one of .pdf, .txt"}}))
+            {"error": {"code": "unsupported_type", "message": "note.exe : donnez un nom de "
+                       "fichier qui se termine par l’une des extensions .pdf, .txt"}}),
+            headers={"Content-Language": "fr"})
 
     page.route("**/v1/documents", handle)
     page.click("#browse")
@@ -563,7 +567,7 @@ def test_upload_form_sends_the_file_with_the_key_and_refreshes_the_list(page):
     page.click("#upload-submit")
     page.wait_for_selector("#upload-result .error")
     error = page.inner_text("#upload-result .error")
-    assert "Type de fichier non pris en charge." in error and "note.exe: give a file" in error
+    assert "Type de fichier non pris en charge." in error and "note.exe : donnez un nom" in error
     assert page.inner_text(".file-button") == "Choisir des fichiers"  # not the browser's words
 
 
