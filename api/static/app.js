@@ -187,6 +187,10 @@ const STEER_I18N = {
 for (const code of Object.keys(STEER_I18N)) Object.assign(I18N[code], STEER_I18N[code]);
 
 const $ = (id) => document.getElementById(id);
+// the key field moves next to the error it answers: held here, since a moved-out (detached)
+// element is not found by id
+const keyRow = $("key-row");
+const keyInput = $("api-key");
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -243,7 +247,7 @@ class RequestError extends Error {
 }
 
 function apiKey() {
-  return $("api-key").value.trim() || localStorage.getItem("apiKey") || "";
+  return keyInput.value.trim() || localStorage.getItem("apiKey") || "";
 }
 
 async function api(path, options = {}) {
@@ -311,7 +315,7 @@ function showError(container, err) {
 
 /** After a new 401, the focus goes to the key field shown beside the error. */
 function focusKeyAfter(err) {
-  if (err && err.status === 401) $("api-key").focus({ preventScroll: true });
+  if (err && err.status === 401) keyInput.focus({ preventScroll: true });
 }
 
 function announce(text) {
@@ -320,14 +324,14 @@ function announce(text) {
 }
 
 function showKeyRow(focus) {
-  $("key-row").hidden = false;
-  if (focus) $("api-key").focus();
+  keyRow.hidden = false;
+  if (focus) keyInput.focus();
 }
 
 /** The key field goes right after the "key needed / refused" error it answers (else back to
  *  the top of the page); a fresh error then puts the focus in it (focusKeyAfter). */
 function placeKeyRow(after) {
-  const row = $("key-row");
+  const row = keyRow;
   if (after) {
     if (after.nextElementSibling !== row) after.after(row);
     showKeyRow(false);
@@ -729,6 +733,7 @@ function renderAnswerInto(art, turn) {
 
 function renderTurns() {
   const box = $("turns");
+  placeKeyRow(null); // out of the cards about to be replaced
   box.replaceChildren();
   for (const turn of state.turns) {
     turn.el = renderTurn(turn);
@@ -1042,7 +1047,7 @@ function closePassage(restoreFocus) {
 // -- documents ------------------------------------------------------------------------
 
 function showView(name) {
-  if (!$(name === "ask" ? "view-ask" : "view-docs").contains($("key-row"))) placeKeyRow(null);
+  if (!$(name === "ask" ? "view-ask" : "view-docs").contains(keyRow)) placeKeyRow(null);
   $("view-ask").hidden = name !== "ask";
   $("view-docs").hidden = name !== "docs";
   $("nav-ask").toggleAttribute("aria-current", false);
@@ -1933,15 +1938,15 @@ $("browse").addEventListener("click", openDocuments);
 $("upload-form").addEventListener("submit", upload);
 $("upload-file").addEventListener("change", showFileNames);
 $("question").addEventListener("input", showQuestionLength);
-$("key-row").addEventListener("submit", submitKey);
+keyRow.addEventListener("submit", submitKey);
 $("clear-history").addEventListener("click", clearHistory);
 window.addEventListener("popstate", onLocationChange);
 window.addEventListener("hashchange", onLocationChange);
 $("clear-key").addEventListener("click", () => {
   localStorage.removeItem("apiKey");
-  $("api-key").value = "";
+  keyInput.value = "";
   announce(t("keyCleared"));
-  $("api-key").focus();
+  keyInput.focus();
 });
 $("lang").addEventListener("click", () => {
   lang = lang === "fr" ? "en" : "fr";
@@ -1960,7 +1965,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 if (localStorage.getItem("apiKey")) {
-  $("api-key").value = localStorage.getItem("apiKey");
+  keyInput.value = localStorage.getItem("apiKey");
   showKeyRow(false);
 }
 restoreConversation();

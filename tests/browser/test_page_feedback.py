@@ -116,15 +116,16 @@ def test_a_refused_feedback_shows_the_error_and_can_be_sent_again_on_a_phone(ope
     turn.locator(".verdict[data-verdict=down]").click()
     assert page.evaluate(SMALL_TARGETS_JS) == []
     assert axe_violations(page) == []
-    full = {"error": {"code": "feedback_full", "message": "The feedback file is full"}}
+    full = {"error": {"code": "feedback_full", "message": "Le fichier des avis est plein"}}
     page.route("**/v1/feedback", lambda route: route.fulfill(
-        status=507, content_type="application/json", body=json.dumps(full)))
+        status=507, content_type="application/json", headers={"Content-Language": "fr"},
+        body=json.dumps(full)))
     before = len(stored(built_settings))
     turn.locator(".feedback-form button[type=submit]").click()
     error = turn.locator(".feedback-form .error")
     error.wait_for()
     assert "stockage plein" in error.inner_text()
-    assert "The feedback file is full" in error.inner_text()
+    assert "Le fichier des avis est plein" in error.inner_text()  # the server's words
     assert error.get_attribute("role") == "alert"
     assert turn.locator(".feedback-sent").count() == 0
     page.unroute("**/v1/feedback")

@@ -342,14 +342,15 @@ def test_delete_asks_first_then_removes_the_document_with_the_key(open_page, own
 
 
 def test_delete_errors_are_shown(page):
-    answers = iter([(409, "corpus_busy", "Another change is running"),
-                    (403, "forbidden", "Cross-site request refused")])
+    answers = iter([(409, "corpus_busy", "Une autre modification est en cours"),
+                    (403, "forbidden", "Demande d’un autre site refusée")])
 
     def handle(route):
         if route.request.method != "DELETE":
             return route.continue_()
         status, code, message = next(answers)
         return route.fulfill(status=status, content_type="application/json",
+                             headers={"Content-Language": "fr"},
                              body=json.dumps({"error": {"code": code, "message": message}}))
 
     page.route("**/v1/documents/*", handle)
