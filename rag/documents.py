@@ -89,6 +89,7 @@ def derive_meta(doc_id: str, file: str, layout: Layout,
     return DocumentMeta(
         id=doc_id, file=file, symbol=symbol, title=title, date=date, author=author,
         original_language=LANGUAGES.get(original or "", original),
+        distribution=layout.masthead.distribution, job_number=layout.masthead.job_number,
     )
 
 
