@@ -627,8 +627,10 @@ MAX_PDF_PAGES = 2000
 MAX_PDF_CHARS = 20_000_000
 
 
-def read_pdf(data: bytes, name: str) -> tuple[str, int]:
-    """Seed-shaped text of a PDF and its page count (``DocumentRejected`` names ``name``)."""
+def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
+    """Seed-shaped text of a PDF and its page count (``DocumentRejected`` names ``name``). A
+    PDF without a text layer (a scan) is recognised by OCR where it is installed
+    (:mod:`rag.sources.ocr`; ``ocr``: ``data`` is already its result)."""
     pdf = _open(data, name)
     try:
         if len(pdf) > MAX_PDF_PAGES:
@@ -648,7 +650,11 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
         pdf.close()
     if sum(len(ln.text.replace(" ", "")) for lines in raw_pages for ln in lines) \
             < _MIN_TEXT_CHARS:
-        raise DocumentRejected(name, "no text layer; OCR is not supported")
+        from rag.sources.ocr import HOW_TO_ENABLE, ocr_available, ocr_pdf
+        if ocr or not ocr_available():
+            raise DocumentRejected(name, "no text layer" + (
+                ", and OCR found no text in it" if ocr else f"; {HOW_TO_ENABLE}"))
+        return read_pdf(ocr_pdf(data, len(raw_pages)), name, ocr=True)
     job = job_number(raw_pages)
     masthead, symbols, raw_pages[0] = split_masthead(raw_pages[0])
     if job:  # read by rag.layout.read_masthead, never a passage
