@@ -6,9 +6,11 @@ the embedding cache: only new passage and sentence texts are embedded. Every cha
 cross-process lock, validates all files before touching the folder, and rolls the folder
 back if the index cannot be built, so the index being served never changes on failure.
 
-A file is stored as ``<document id><suffix>`` (see :func:`rag.documents.document_id`); the
-name it was added under, where it differs, is kept in ``.file-names.json`` of the corpus
-folder, so that the same name added again replaces it and another name is another document.
+A file is stored as ``<document id><suffix>`` (see :func:`rag.documents.document_id`), or,
+when its name says nothing (``scan001.pdf``, ``document.pdf``), as the id of the UN symbol it
+prints (``S-2021-297.pdf``: the same symbol added again replaces it); the name it was added
+under, where it differs, is kept in ``.file-names.json`` of the corpus folder, so that the
+same name added again replaces it and another name is another document.
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
-from rag.documents import check_file_name, document_id, numbered_id, read_file, seed_files
+from rag.documents import (
+    Source,
+    check_file_name,
+    document_id,
+    is_generic_name,
+    numbered_id,
+    read_file,
+    seed_files,
+    source_symbol,
+    symbol_id,
+)
 from rag.embedding_cache import CachedEmbedder, EmbeddingCache
 from rag.embeddings import Embedder, choose_encoder, encoder_of, load_embedder
 from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
@@ -305,6 +317,14 @@ def _free_id(name: str, taken: set[str]) -> str:
     return doc_id
 
 
+def _symbol_id(name: str, source: Source) -> str | None:
+    """The id of the UN symbol a generically named file (``scan001.pdf``) prints, if any."""
+    if not is_generic_name(name):
+        return None
+    symbol = source_symbol(source)
+    return symbol_id(symbol) if symbol else None
+
+
 def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | None = None,
                   embedder: Embedder | None = None,
                   on_step: Callable[[str], None] | None = None,
@@ -315,7 +335,9 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
     another one (uploads). A file with the same name (suffix aside, so ``rapport.pdf``
     replaces ``rapport.txt``) as a document's file replaces that document; an identical
     file changes nothing; a file with another name is a new document, whose id gets
-    ``-2``, ``-3``… if another document has it. Nothing is changed if any file is refused
+    ``-2``, ``-3``… if another document has it. A file with a generic name (``scan001.pdf``,
+    :func:`rag.documents.is_generic_name`) that prints a UN symbol is the document of that
+    symbol (id ``S-2021-297``), whatever its name. Nothing is changed if any file is refused
     (a name with control characters included).
     """
     started = time.perf_counter()
@@ -358,11 +380,13 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
                 more = f" (none of the {len(files)} files was added)" if len(files) > 1 else ""
                 raise DocumentRejected(name, f"{exc.detail}{more}", exc.reason) from exc
             key = _name_key(name)
-            if key in keys:
+            by_symbol = _symbol_id(name, source)
+            if key in keys and not by_symbol:
                 raise DocumentRejected(name, f"has the same name as {keys[key]}; add one of "
                                        "them")
             keys[key] = name
-            doc_id = by_file.get(path.resolve()) or by_name.get(key) or _free_id(name, taken)
+            doc_id = by_file.get(path.resolve()) or by_symbol or by_name.get(key) or \
+                _free_id(name, taken)
             if doc_id in claimed:
                 raise DocumentRejected(name, f"names the same document {doc_id!r} as "
                                        f"{claimed[doc_id]}; add one of them")

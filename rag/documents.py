@@ -89,6 +89,7 @@ def derive_meta(doc_id: str, file: str, layout: Layout,
     return DocumentMeta(
         id=doc_id, file=file, symbol=symbol, title=title, date=date, author=author,
         original_language=LANGUAGES.get(original or "", original),
+        distribution=layout.masthead.distribution, job_number=layout.masthead.job_number,
     )
 
 
@@ -165,6 +166,26 @@ def document_id(path: Path) -> str:
     return f"{head}-{digest}"
 
 
+#: a file name that says nothing of the document: a scanner's or an editor's default
+#: (``scan001.pdf``, ``document.pdf``, ``Untitled (2).pdf``, ``IMG_0042.pdf``, ``20240312.pdf``)
+_GENERIC_NAME = re.compile(
+    r"^(?:scan(?:ned)?|numeris(?:ation)?|document|doc|untitled|sans[ _-]?titre|file|fichier"
+    r"|img|image|print|impression|copie|copy|new|nouveau|download|telechargement|pdf)?"
+    r"[\s_().-]*\d*(?:[\s_().-]+\d+)*[\s_().-]*$", re.IGNORECASE)
+
+
+def is_generic_name(name: str) -> bool:
+    """Whether the file name ``name`` says nothing of its document (see ``_GENERIC_NAME``)."""
+    folded, _ = ascii_fold(unicodedata.normalize("NFKC", Path(name).stem))
+    return bool(_GENERIC_NAME.match(folded.strip()))
+
+
+def symbol_id(symbol: str) -> str:
+    """The document id a UN symbol gives: ``S/2021/297`` → ``S-2021-297``,
+    ``A/75/345-S/2020/898`` → ``A-75-345-S-2020-898`` (a :func:`document_id`)."""
+    return document_id(Path(" ".join(symbol.split()).replace("/", "-") + ".txt"))
+
+
 def numbered_id(doc_id: str, n: int) -> str:
     """``doc_id`` with the suffix ``-n`` (``n`` ≥ 2), still within :data:`MAX_ID_CHARS`:
     the id of a differently named file whose id is taken."""
@@ -208,6 +229,12 @@ def read_file(path: Path, max_bytes: int) -> Source:
     data = path.read_bytes()
     return Source(path, source.text, source.format, source.pages,
                   hashlib.sha256(data).hexdigest(), len(data), getattr(source, "title", None))
+
+
+def source_symbol(source: Source) -> str | None:
+    """The UN symbol ``source`` prints (masthead, else running headers), if any."""
+    layout = parse_layout(source.text, word_counts([source.text]))
+    return derive_meta(document_id(source.path), source.path.name, layout, source.title).symbol
 
 
 def parse_source(source: Source, vocabulary: Counter[str] | None = None,

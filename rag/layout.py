@@ -35,6 +35,11 @@ _MASTHEAD = re.compile(
 )
 _ORIGINAL = re.compile(r"^\s*\[?\s*Original\s*:\s*([^\]\s]+)\s*\]?\s*$")
 _DISTR_DATE = re.compile(r"^\s*(\d{1,2}(?:er)?\s+\w+\s+\d{4})\s*$")
+_DISTRIBUTION = re.compile(r"^\s*Distr\.\s*([^\W\d_]+)")
+# a job number line of the masthead (``21-04084 (F)    310321    310321``, or bare as a PDF
+# reader gives it from the page furniture)
+_JOB_LINE = re.compile(r"^\s*(\d{2}-\d{5})(?:\s*\([A-Z]\))?(?:\s+\d{6})*\s*$")
+_JOB_NUMBER = re.compile(r"\b(\d{2}-(?!00000)\d{5})\b")  # serials count from 00001
 _SYMBOL_IN_MASTHEAD = re.compile(r"(?:Nations Unies|United Nations)\s+(\S+/\S+)")
 _HEADER_SYMBOL = re.compile(r"^\s*[A-Z]+/")  # a running header that is a symbol (not a job number)
 _PARA_NUMBER = re.compile(r"^(\d{1,3})\.\s+(?=\S)")
@@ -69,6 +74,8 @@ class Masthead:
     symbol: str | None = None
     distributed: str | None = None
     original_language: str | None = None
+    distribution: str | None = None  # ``générale``, ``limitée``, ``restreinte``
+    job_number: str | None = None  # ``21-04084``, from the ``21-04084 (F)`` line
     lines: list[str] = field(default_factory=list)  # as printed (no job number, no barcode)
 
 
@@ -113,9 +120,11 @@ def read_masthead(lines: list[str]) -> tuple[Masthead, int]:
     while i < len(lines):
         line = lines[i]
         stripped = line.strip().strip("*").strip()
-        if not stripped or is_page_header(line):
+        if not stripped or is_page_header(line) or _JOB_LINE.match(line):
             if _HEADER_SYMBOL.match(line):
                 head.lines.append(" ".join(stripped.split()))
+            elif (m := _JOB_NUMBER.search(line)) and head.job_number is None:
+                head.job_number = m.group(1)
             i += 1
             continue
         if not (_MASTHEAD.match(line) or (head.distributed is None and _DISTR_DATE.match(line))):
@@ -125,6 +134,8 @@ def read_masthead(lines: list[str]) -> tuple[Masthead, int]:
             head.symbol = m.group(1)
         if m := _ORIGINAL.match(stripped):
             head.original_language = m.group(1).lower()
+        if (m := _DISTRIBUTION.match(stripped)) and head.distribution is None:
+            head.distribution = m.group(1).lower()
         if (m := _DISTR_DATE.match(stripped)) and head.distributed is None:
             head.distributed = m.group(1)
         i += 1

@@ -50,6 +50,8 @@ class DocumentMeta:
     author: str | None = None
     language: str = "fr"
     original_language: str | None = None
+    distribution: str | None = None  # ``générale``, ``limitée``… (``Distr. générale``)
+    job_number: str | None = None  # the UN job number, ``21-04084``
     kind: str | None = None  # letter, report, summary…
     presidency: str | None = None  # Council presidency that issued the document
     aliases: tuple[str, ...] = ()  # other names of its author (``Mexico``, ``mexicain``)

@@ -105,13 +105,17 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     assert "encrypted PDF; remove the password first" in rejected(path, "unreadable")
 
 
-def test_pdf_without_text_layer(tmp_path: Path) -> None:
+def test_pdf_without_text_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without OCR installed, a scan is refused with how to enable OCR."""
+    import rag.sources.ocr
+    monkeypatch.setattr(rag.sources.ocr, "ocr_available", lambda: False)
     path = tmp_path / "scan.pdf"
     canvas = Canvas(str(path))
     canvas.rect(72, 72, 300, 500, fill=1)
     canvas.showPage()
     canvas.save()
-    assert "no text layer; OCR is not supported" in rejected(path, "unreadable")
+    assert ("no text layer; to read scanned PDFs, install OCR: pip install 'unrag[ocr]' and "
+            "apt-get install tesseract-ocr tesseract-ocr-fra") in rejected(path, "unreadable")
 
 
 def test_corrupt_pdf(tmp_path: Path) -> None:

@@ -254,6 +254,20 @@ def split_masthead(lines: list[_Line]) -> tuple[list[str], list[str], list[_Line
                                                     else []), rest
 
 
+_JOB_NUMBER = re.compile(r"\b(\d{2}-(?!00000)\d{5})\b")  # serials count from 00001
+
+
+def job_number(pages: list[list[_Line]]) -> str | None:
+    """The UN job number (``21-04084``) printed in the page furniture: the masthead's
+    ``21-04084 (F)`` or a running footer ``21-04084 3/12``, on the first pages."""
+    for lines in pages[:3]:
+        for ln in lines:
+            if (m := _JOB_NUMBER.search(ln.text)) and (
+                    is_page_header(ln.text) or _MASTHEAD_FIELD.fullmatch(ln.text.strip())):
+                return m.group(1)
+    return None
+
+
 def _superscript_calls(lines: list[_Line], notes: dict[int, list[str]]) -> None:
     """Footnote calls typed as superscript characters (``l’Arctique¹.``) read as the digits of
     a call set in small type (``l’Arctique1.``, which rag.layout strips and links) when the
@@ -613,8 +627,10 @@ MAX_PDF_PAGES = 2000
 MAX_PDF_CHARS = 20_000_000
 
 
-def read_pdf(data: bytes, name: str) -> tuple[str, int]:
-    """Seed-shaped text of a PDF and its page count (``DocumentRejected`` names ``name``)."""
+def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
+    """Seed-shaped text of a PDF and its page count (``DocumentRejected`` names ``name``). A
+    PDF without a text layer (a scan) is recognised by OCR where it is installed
+    (:mod:`rag.sources.ocr`; ``ocr``: ``data`` is already its result)."""
     pdf = _open(data, name)
     try:
         if len(pdf) > MAX_PDF_PAGES:
@@ -634,8 +650,15 @@ def read_pdf(data: bytes, name: str) -> tuple[str, int]:
         pdf.close()
     if sum(len(ln.text.replace(" ", "")) for lines in raw_pages for ln in lines) \
             < _MIN_TEXT_CHARS:
-        raise DocumentRejected(name, "no text layer; OCR is not supported")
+        from rag.sources.ocr import HOW_TO_ENABLE, ocr_available, ocr_pdf
+        if ocr or not ocr_available():
+            raise DocumentRejected(name, "no text layer" + (
+                ", and OCR found no text in it" if ocr else f"; {HOW_TO_ENABLE}"))
+        return read_pdf(ocr_pdf(data, len(raw_pages)), name, ocr=True)
+    job = job_number(raw_pages)
     masthead, symbols, raw_pages[0] = split_masthead(raw_pages[0])
+    if job:  # read by rag.layout.read_masthead, never a passage
+        masthead.insert(0, job)
     pages, headers = drop_running_text(raw_pages)
     headers = symbols + headers
     columns = [order_columns(lines) for lines in pages]
