@@ -3,6 +3,7 @@ wait, check contrast and run axe-core; the walk through the page's states."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -68,6 +69,23 @@ def ask(page, question: str) -> None:
     page.wait_for_selector(f"#turns:not([aria-busy]) > .turn >> nth={n}", timeout=60_000)
     page.wait_for_selector(f"#turns:not([aria-busy]) > .turn:nth-child({n + 1}) .turn-foot, "
                            f"#turns:not([aria-busy]) > .turn:nth-child({n + 1}) .error")
+
+
+def refuse_once(page) -> list:
+    """The first ``POST /v1/ask`` answered 401 (a key is needed), the next ones sent on;
+    returns the Authorization header of each request, as they come."""
+    seen: list = []
+
+    def handle(route):
+        seen.append(route.request.all_headers().get("authorization"))
+        if len(seen) == 1:
+            route.fulfill(status=401, content_type="application/json", body=json.dumps(
+                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
+        else:
+            route.continue_()
+
+    page.route("**/v1/ask", handle)
+    return seen
 
 
 def last_turn(page):

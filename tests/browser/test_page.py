@@ -30,6 +30,7 @@ from tests.browser.kit import (
     axe_violations,
     contrast,
     last_turn,
+    refuse_once,
     requests_to,
     wait_for_answer,
     walk,
@@ -417,17 +418,7 @@ def test_8_the_api_key_can_be_cleared(page):
 
 
 def test_8_a_401_asks_for_the_key_and_it_is_sent(page):
-    authorizations = []
-
-    def handle(route):
-        authorizations.append(route.request.all_headers().get("authorization"))
-        if len(authorizations) == 1:
-            route.fulfill(status=401, content_type="application/json", body=json.dumps(
-                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
-        else:
-            route.continue_()
-
-    page.route("**/v1/ask", handle)
+    authorizations = refuse_once(page)
     ask(page, Q_MOSCOW)
     assert page.is_visible("#key-row")
     assert "clé d’API" in last_turn(page).locator(".error").inner_text()
@@ -688,17 +679,7 @@ def test_25_a_passage_url_shows_that_passage(open_page, live_server):
 
 
 def test_25_enter_in_the_key_field_submits_it(page):
-    authorizations = []
-
-    def handle(route):
-        authorizations.append(route.request.all_headers().get("authorization"))
-        if len(authorizations) == 1:
-            route.fulfill(status=401, content_type="application/json", body=json.dumps(
-                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
-        else:
-            route.continue_()
-
-    page.route("**/v1/ask", handle)
+    authorizations = refuse_once(page)
     ask(page, Q_MOSCOW)
     assert page.is_visible("#key-row")
     page.fill("#api-key", "k-1234567890")

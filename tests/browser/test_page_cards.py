@@ -19,6 +19,7 @@ from tests.browser.kit import (
     Q_WEATHER,
     ask,
     last_turn,
+    refuse_once,
     wait_for_answer,
 )
 
@@ -81,23 +82,11 @@ def test_an_abstention_shows_only_close_passages(page):
 
 # -- 6. the key flow ----------------------------------------------------------------------
 
-def _refuse_once(page, seen: list):
-    def handle(route):
-        seen.append(route.request.all_headers().get("authorization"))
-        if len(seen) == 1:
-            route.fulfill(status=401, content_type="application/json", body=json.dumps(
-                {"error": {"code": "unauthorized", "message": "Missing or wrong API key"}}))
-        else:
-            route.continue_()
-    page.route("**/v1/ask", handle)
-
-
 def test_the_key_field_is_shown_beside_the_error_with_the_focus(open_page):
     page = open_page(viewport=PHONE)
     ask(page, Q_LIST)
     ask(page, Q_TWO_DOCS)  # a long conversation: the error is far below the top
-    seen: list = []
-    _refuse_once(page, seen)
+    seen = refuse_once(page)
     ask(page, Q_MOSCOW)
     turn = last_turn(page)
     assert turn.locator("#key-row").count() == 1, "the key field sits in the failed card"
