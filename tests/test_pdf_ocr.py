@@ -10,6 +10,7 @@ import pytest
 
 from rag.sources import read_source
 from rag.sources.ocr import HOW_TO_ENABLE, ocr_available
+from tests.fakes import HashEmbedder
 from tests.fixtures_sources import label_recall, text_passages
 from tests.pdf_variants.make import FILES, SEEDS
 from tests.pdf_variants.scan import char_error_rate, scanned_pdf, text_cer
@@ -29,6 +30,46 @@ def test_a_scan_has_no_text_layer(tmp_path: Path) -> None:
     scan = scanned_pdf(FILES / "rl-single-just-hang-small" / f"{SEED.stem}.pdf",
                        tmp_path / "scan.pdf", pages=1)
     assert not pdfium.PdfDocument(scan)[0].get_textpage().get_text_range().strip()
+
+
+def test_rag_add_recognises_a_scan_once(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rag add`` reads a file before the corpus lock, under it, and in the index build:
+    its scan is recognised once (Tesseract stood in for by the text PDF it was made from,
+    so that this runs without OCR installed)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    from rag import corpus
+    from rag.index import build_index
+    from rag.settings import Settings
+    from rag.sources import ocr
+
+    original = FILES / "rl-single-just-hang-small" / f"{SEED.stem}.pdf"
+    scan = scanned_pdf(original, tmp_path / "scan001.pdf", pages=2)
+    recognised: list[int] = []
+
+    def page_pdf(data: bytes, index: int) -> bytes:
+        recognised.append(index)
+        out = pdfium.PdfDocument.new()
+        out.import_pages(pdfium.PdfDocument(original), [index])
+        buffer = io.BytesIO()
+        out.save(buffer)
+        return buffer.getvalue()
+
+    monkeypatch.setattr(ocr, "ocr_available", lambda: True)
+    monkeypatch.setattr(ocr, "_page_pdf", page_pdf)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "note.txt").write_text("Une note de l’Organisation.\n", "utf-8")
+    settings = Settings(index_root=tmp_path / "index", seeds_dir=tmp_path / "seeds",
+                        embedding_model="test-hash", max_document_bytes=64 * 1024 * 1024)
+    build_index(settings, corpus.build_embedder(settings, HashEmbedder()))
+    report = corpus.add_documents(settings, [scan], embedder=HashEmbedder())
+    assert [c.action for c in report.changes] == ["added"]
+    assert sorted(recognised) == [0, 1]  # each page once, not once per read
+    read_source(scan)  # outside an add, nothing is kept
+    assert len(recognised) == 4
 
 
 @pytest.fixture(scope="module")
