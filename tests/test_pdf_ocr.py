@@ -10,6 +10,7 @@ import pytest
 
 from rag.sources import read_source
 from rag.sources.ocr import HOW_TO_ENABLE, ocr_available
+from rag.sources.pdf import _Line, ocr_structure
 from tests.fakes import HashEmbedder
 from tests.fixtures_sources import label_recall, text_passages
 from tests.pdf_variants.make import FILES, SEEDS
@@ -88,8 +89,32 @@ def test_a_noisy_200_dpi_scan_reads_by_ocr(ocr_passages: tuple[list, list]) -> N
 
 
 @needs_ocr
-@pytest.mark.xfail(strict=True, reason="OCR loses bold (the headings) and reads bullets as "
-                   "'°' or '.': issue 26, point 4, still open")
 def test_a_scan_keeps_its_passage_labels(ocr_passages: tuple[list, list]) -> None:
     reference, got = ocr_passages
     assert label_recall(reference, got) >= 0.85
+
+
+def _line(text: str, x0: float, y: float, x1: float | None = None) -> _Line:
+    return _Line(chars=[text], x0=x0, x1=x1 if x1 is not None else x0 + 5 * len(text), y=y,
+                 sizes=[10.0] * len(text), bold=[False] * len(text))
+
+
+def test_ocr_structure_reads_headings_and_bullets_from_the_geometry() -> None:
+    """What OCR loses (bold, bullets) read back from where the lines are, whatever they say:
+    a short run at the margin of an indented body is a heading; a lone glyph hanging left of
+    a line is its bullet; a line where the items' text starts, after a short line, is an
+    item whose bullet was dropped. Runs without OCR."""
+    heading = [_line("Zxq wvb", 70, 700), _line("Qrs tuv", 70, 688)]
+    para = [_line("Abc def ghi", 125, 664, 520), _line("jkl mno", 104, 652, 300)]
+    mark1, item1 = _line("°", 70, 640, 72), _line("Pqr stu", 105, 640, 520)
+    cont = _line("vwx yz", 104, 628, 250)
+    mark2, item2 = _line(".", 70, 616, 72), _line("Bcd efg", 105, 616, 300)
+    lost = _line("Hij klm", 105, 604, 520)
+    tail = _line("nop", 104, 592, 200)
+    page = [*heading, *para, mark1, item1, cont, mark2, item2, lost, tail]
+    ocr_structure([page])
+    assert [ln.is_bold for ln in page] == [True, True, False, False, False, False, False, False,
+                                           False]
+    assert [ln.text for ln in page] == ["Zxq wvb", "Qrs tuv", "Abc def ghi", "jkl mno",
+                                        "• Pqr stu", "vwx yz", "• Bcd efg", "• Hij klm", "nop"]
+    assert page[4].x0 == 70
