@@ -59,7 +59,7 @@ def main() -> None:
             started = time.perf_counter()
             report = add_documents(settings, [scan], embedder=HashEmbedder())
             seconds = time.perf_counter() - started
-            source = read_source(scan)
+            source = read_source(scan, max_bytes=settings.max_document_bytes)
     print(f"rag add of a {source.pages}-page scanned PDF: {seconds:.1f} s "
           f"({[c.doc_id for c in report.changes]}); CPU: {cpu_model()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
