@@ -23,7 +23,8 @@ from rag.sentences import split_sentences
 
 #: the order of the fields on a card
 FIELD_ORDER: tuple[CardFieldName, ...] = (
-    "symbol", "title", "date", "distribution_date", "original_language", "sender",
+    "symbol", "title", "date", "distribution_date", "original_language", "distribution",
+    "job_number", "sender",
     "signatory", "addressee", "enclosure", "agenda_item", "meeting_date", "meeting_theme",
     "presidency")
 _DATE_FIELDS = frozenset({"date", "distribution_date", "meeting_date"})
@@ -35,6 +36,7 @@ _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({_MONTH})(?:\s+(\d{{4}}))?\b"
 _SYMBOL = re.compile(r"\b[A-Z]{1,5}/(?:[A-Z0-9.]+/)*[A-Z0-9.]*\d[A-Z0-9.]*(?<!\.)")
 _SYMBOL_YEAR = re.compile(r"/((?:19|20)\d{2})(?:/|$)")
 _ORIGINAL = re.compile(r"\bOriginal\s*:\s*([^\]\s]+)", re.I)
+_DISTRIBUTION = re.compile(r"\bDistr\.\s*([^\W\d_]+)", re.I)
 _LETTER_TITLE = re.compile(r"^(?:Lettre|Note verbale|Letter)\b.{0,80}?\b(?:datée?|adressée?|dated"
                            r"|addressed)\b", re.I)
 _LETTER_DATE = re.compile(rf"\bdatée?\s+du\s+(\d{{1,2}}(?:er)?\s+{_MONTH}\s+\d{{4}})", re.I)
@@ -101,6 +103,7 @@ def read_fields(document: Document, passages: list[Passage]) -> Iterator[CardFie
         fields.append(CardField("title", title[1], title[0], "text"))
     fields += _front_dates(document, passages, mastheads, heading, title[0] if title else None)
     fields += _original_languages(mastheads)
+    fields += _distribution(document, mastheads)
     fields += _sender_and_addressee(document, passages, heading, title[0] if title else None)
     fields += _signatories(passages)
     front = _front(passages)
@@ -215,6 +218,19 @@ def _original_languages(mastheads: list[Passage]) -> Iterator[CardField]:
     for p in mastheads:
         for language in _ORIGINAL.findall(p.text):
             yield CardField("original_language", language, p.id, "text")
+
+
+def _distribution(document: Document, mastheads: list[Passage]) -> Iterator[CardField]:
+    """The masthead's distribution (``Distr. générale`` → ``générale``) and the UN job number
+    (``21-04084``), which the pages print at their foot (``21-04084 (F)``): the masthead
+    reads it there and no passage keeps it, so it cites the masthead passage."""
+    for p in mastheads:
+        if m := _DISTRIBUTION.search(p.text):
+            yield CardField("distribution", m.group(1), p.id, "text")
+            break
+    if document.meta.job_number and mastheads:
+        yield CardField("job_number", document.meta.job_number, mastheads[0].id, "text",
+                        note="printed at the foot of the pages")
 
 
 def _sender_and_addressee(document: Document, passages: list[Passage], heading: str | None,

@@ -338,8 +338,18 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
     ``-2``, ``-3``… if another document has it. A file with a generic name (``scan001.pdf``,
     :func:`rag.documents.is_generic_name`) that prints a UN symbol is the document of that
     symbol (id ``S-2021-297``), whatever its name. Nothing is changed if any file is refused
-    (a name with control characters included).
+    (a name with control characters included). A scanned PDF is recognised (OCR) once,
+    however often the add reads it.
     """
+    from rag.sources.ocr import recognise_once
+
+    with recognise_once():
+        return _add_documents(settings, paths, names, embedder, on_step, lock_timeout)
+
+
+def _add_documents(settings: Settings, paths: list[Path], names: list[str] | None,
+                   embedder: Embedder | None, on_step: Callable[[str], None] | None,
+                   lock_timeout: float) -> ChangeReport:
     started = time.perf_counter()
     if names is None:
         files = [(p, p.name) for p in collect_files(paths)]

@@ -114,7 +114,8 @@ class SourceRecord:
 
 
 CardFieldName = Literal["symbol", "title", "date", "distribution_date", "original_language",
-                        "sender", "signatory", "addressee", "enclosure", "agenda_item",
+                        "distribution", "job_number", "sender", "signatory", "addressee",
+                        "enclosure", "agenda_item",
                         "meeting_date", "meeting_theme", "presidency"]
 CardSource = Literal["text", "catalogue", "inferred"]
 

@@ -221,6 +221,70 @@ def _hangs(line: _Line, gap: float, em: float) -> bool:
     return gap < 6 * em and bool(_HANGING_MARKER.match("".join(line.chars).strip()))
 
 
+#: what OCR makes of a bullet (``•``, ``–``, ``o``) printed small in the margin
+_BULLET_GLYPHS = frozenset("°oO0.,·•«»*-–—e")
+
+
+def ocr_structure(pages: list[list[_Line]]) -> None:
+    """Structure that a scan's OCR text layer loses, read back from its geometry (in place):
+    a lone glyph hanging left of a line on its baseline (``°``, ``.``, ``«``: what OCR makes
+    of a bullet) becomes that line's ``•``; on a page whose body is indented, a run of at most
+    three lines at the left margin, not an item, is a heading, set bold as a PDF sets it.
+    Where bullets were found, a line that starts where their text does, after a line that
+    ends short, is an item whose bullet OCR dropped."""
+    items: list[tuple[float, float]] = []  # (bullet x, text x) of the items found
+    for lines in pages:
+        for mark in [ln for ln in lines if len(ln.text) <= 2 and set(ln.text) <= _BULLET_GLYPHS]:
+            em = mark.size or 10.0
+            item = min((ln for ln in lines if ln is not mark and abs(ln.y - mark.y) <= 0.5 * em
+                        and 0 <= ln.x0 - mark.x1 < 6 * em), key=lambda ln: ln.x0, default=None)
+            if item is None:
+                continue
+            items.append((mark.x0, item.x0))
+            item.chars[:0] = ["•", " "]
+            item.sizes[:0] = [em, em]
+            item.bold[:0] = [False, False]
+            item.x0, item.first_word_x1 = mark.x0, mark.x1
+            lines.remove(mark)
+        if not lines:
+            continue
+        em = statistics.median(ln.size for ln in lines) or 10.0
+        margin = min(ln.x0 for ln in lines)
+        at_margin = [ln.x0 <= margin + 0.5 * em and not ln.text.startswith("•")
+                     and _MASTHEAD_FIELD.sub("", ln.text).strip(" ,;:|·–—-") != ""
+                     for ln in lines]
+        if sum(at_margin) > 0.5 * len(lines):
+            continue  # the body is set at the margin: nothing tells a heading there
+        run: list[_Line] = []
+        for ln, flush in zip([*lines, None], [*at_margin, False], strict=True):
+            if flush and ln is not None and (not run or run[-1].y - ln.y < 2 * em):
+                run.append(ln)
+                continue
+            if 0 < len(run) <= 3:
+                for heading in run:
+                    heading.bold = [True] * len(heading.bold)
+            run = [ln] if flush and ln is not None else []
+    if len(items) >= 2:
+        _dropped_bullets(pages, items)
+
+
+def _dropped_bullets(pages: list[list[_Line]], items: list[tuple[float, float]]) -> None:
+    bullet_x = statistics.median(x for x, _ in items)
+    text_x = statistics.median(x for _, x in items)
+    prev: _Line | None = None
+    for lines in pages:
+        right = max((ln.x1 for ln in lines), default=0.0)
+        for ln in lines:
+            em = ln.size or 10.0
+            if prev is not None and abs(ln.x0 - text_x) <= 0.5 * em \
+                    and prev.x1 < right - 3 * em and ln.text[:1].isupper():
+                ln.chars[:0] = ["•", " "]
+                ln.sizes[:0] = [em, em]
+                ln.bold[:0] = [False, False]
+                ln.x0, ln.first_word_x1 = bullet_x, bullet_x + 0.5 * em
+            prev = ln
+
+
 def split_masthead(lines: list[_Line]) -> tuple[list[str], list[str], list[_Line]]:
     """The UN masthead at the top of the first page, in whatever arrangement (one line, two
     columns: ``Nations Unies`` and the organ on the left, symbol, distribution and date on the
@@ -655,6 +719,8 @@ def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
             raise DocumentRejected(name, "no text layer" + (
                 ", and OCR found no text in it" if ocr else f"; {HOW_TO_ENABLE}"))
         return read_pdf(ocr_pdf(data, len(raw_pages)), name, ocr=True)
+    if ocr:
+        ocr_structure(raw_pages)
     job = job_number(raw_pages)
     masthead, symbols, raw_pages[0] = split_masthead(raw_pages[0])
     if job:  # read by rag.layout.read_masthead, never a passage
