@@ -31,9 +31,10 @@ serve: setup
 
 run: index ask serve
 
+# two pytest workers, a test file per worker (each builds its own session index)
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test-slow: setup
 	$(BIN)/pytest -m slow
