@@ -29,7 +29,11 @@ def clean_turn(text: str, settings: Settings) -> str:
     return _printable(text)[: settings.max_question_chars]
 
 
+def without_controls(text: str) -> str:
+    """Control characters removed (line breaks and tabs kept)."""
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
+
+
 def _printable(text: str) -> str:
     """Control characters removed, whitespace runs collapsed to single spaces."""
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
-    return " ".join(kept.split())
+    return " ".join(without_controls(text).split())

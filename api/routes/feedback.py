@@ -8,7 +8,6 @@ that write (a web page elsewhere cannot fill the file).
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +18,7 @@ from api.errors import REQUEST_ID
 from api.metrics import count_feedback
 from api.responses import ANY_ROUTE, GUARDED, WITH_BODY, FeedbackReceipt, error_responses
 from api.schemas import FeedbackRequest
-from api.validation import clean_question, clean_turn
+from api.validation import clean_question, clean_turn, without_controls
 from rag.feedback import append_feedback
 
 router = APIRouter(prefix="/v1", tags=["feedback"], dependencies=[Authorized, SameOrigin])
@@ -29,8 +28,7 @@ def _text(text: str | None) -> str | None:
     """Control characters removed (line breaks kept), ends stripped; None when empty."""
     if text is None:
         return None
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
-    return kept.strip() or None
+    return without_controls(text).strip() or None
 
 
 def feedback_record(body: FeedbackRequest, request: Request) -> dict[str, Any]:

@@ -204,6 +204,7 @@ const t = (k, v) => fmt(I18N[lang][k], v || {});
 const num = (x, digits) => new Intl.NumberFormat(lang, {
   minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
 const colon = () => (lang === "fr" ? " : " : ": ");
+const quoteMarks = () => (lang === "fr" ? ["« ", " »"] : ["“", "”"]);
 const motion = () => (matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth");
 
 function browserLanguage() {
@@ -587,7 +588,7 @@ const QUOTE_SHOWN = 240; // characters of a long quote shown before "Lire la sui
 /** A quote in the page's quotation marks: whole when short, else its first words (cut between
  *  two words) and a button that shows the rest (the whole quote is printed). */
 function quoteBlock(text) {
-  const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+  const [qo, qc] = quoteMarks();
   const box = el("p", "quote");
   if (text.length <= QUOTE_SHOWN + 60) {
     box.textContent = `${qo}${text}${qc}`;
@@ -614,7 +615,7 @@ function quoteBlock(text) {
 
 function plainText(a, parsed) {
   const lines = [a.text.trim()];
-  const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+  const [qo, qc] = quoteMarks();
   const withUrl = (p) => (p.document && p.document.symbol ? ` — ${officialUrl(p.document.symbol)}` : "");
   if (a.citations.length) {
     lines.push("", t("sourcesHeading"));
@@ -683,7 +684,7 @@ function renderAnswerInto(art, turn) {
   let parsed = { ranges: new Map(), blocks: [] };
   if (a.understood) { // how a follow-up was read from the conversation
     const u = el("p", "understood");
-    const [qo, qc] = lang === "fr" ? ["« ", " »"] : ["“", "”"];
+    const [qo, qc] = quoteMarks();
     u.append(document.createTextNode(`${t("understood")}${colon()}`),
       el("span", "as-understood", `${qo}${a.understood}${qc}`));
     art.append(u);
