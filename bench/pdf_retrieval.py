@@ -3,11 +3,17 @@ each PDF variant of tests/pdf_variants (its five seeds as the PDF producer made 
 index is built in a temporary folder with the default model and the dev questions are
 searched; hit@1/5/10 and MRR@10 are printed beside the text index's, per variant and half.
 
+Both sides get the same operator metadata: the seed catalogue (``seeds/catalog.toml``: titles,
+authors, aliases such as "Viet Nam" for the concept note) is copied beside the PDFs, as an
+operator who keeps one would, so the difference measured is the PDF reader's alone. A second
+text row builds the text files without the catalogue, to show what the catalogue itself is
+worth (``--no-catalogue`` builds the PDF variants without it too).
+
 Passages whose text is the same as in the text build come from the embedding cache of the
 text index (``rag index`` first), so only what the PDF reader changed is embedded.
 
     python bench/pdf_retrieval.py [--qa eval/dev_qa.jsonl] [--variant NAME ...]
-                                  [--out bench/results]
+                                  [--no-catalogue] [--out bench/results]
 """
 
 from __future__ import annotations
@@ -50,10 +56,27 @@ def build(settings, model) -> None:
     build_index(settings, build_embedder(settings, model))
 
 
+def variant_index(base, model, seeds: Path, root: Path, *, catalogue: bool) -> tuple[object, float]:
+    """Settings of an index of the files in ``seeds`` built under ``root`` (with the seed
+    catalogue beside them when ``catalogue``) and the build's seconds."""
+    if catalogue and base.catalog_path.exists():
+        shutil.copyfile(base.catalog_path, seeds / base.catalog_path.name)
+    settings = base.model_copy(update={"seeds_dir": seeds, "index_root": root / "index"})
+    cache = settings.embedding_cache_path
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    if base.embedding_cache_path.exists():
+        shutil.copyfile(base.embedding_cache_path, cache)
+    started = time.perf_counter()
+    build(settings, model)
+    return settings, time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--qa", type=Path, default=DEV_SET)
     parser.add_argument("--variant", action="append", help="only these variants")
+    parser.add_argument("--no-catalogue", action="store_true",
+                        help="build the PDF variants without the seed catalogue")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
 
@@ -64,12 +87,21 @@ def main(argv: list[str] | None = None) -> int:
     model = load_embedder(base)
     questions = load_questions(args.qa)
     report: dict[str, object] = {"cpu": cpu_model(), "qa": args.qa.name,
+                                 "catalogue": not args.no_catalogue,
                                  "text": retrieval(base, model, questions), "variants": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        seeds = Path(tmp) / "seeds"
+        shutil.copytree(base.seeds_dir, seeds, ignore=shutil.ignore_patterns("catalog.toml"))
+        bare, _ = variant_index(base, model, seeds, Path(tmp), catalogue=False)
+        report["text_no_catalogue"] = retrieval(bare, model, questions)
     print(f"{'half':<8} {'variant':<28} {'hit@1':>6} {'hit@5':>6} {'Δhit@5':>7} {'mrr':>6} "
           f"{'build s':>7}")
     text = report["text"]
     print(f"{'text':<8} {'(seeds/*.txt)':<28} {text['hit@1']:>6.3f} {text['hit@5']:>6.3f} "
           f"{'':>7} {text['mrr@10']:>6.3f}")
+    bare = report["text_no_catalogue"]
+    print(f"{'text':<8} {'(seeds/*.txt, no catalogue)':<28} {bare['hit@1']:>6.3f} "
+          f"{bare['hit@5']:>6.3f} {bare['hit@5'] - text['hit@5']:>+7.3f} {bare['mrr@10']:>6.3f}")
     for variant in VARIANTS:
         if args.variant and variant.name not in args.variant:
             continue
@@ -77,14 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             root = Path(tmp)
             seeds = root / "seeds"
             shutil.copytree(FILES / variant.name, seeds)
-            settings = base.model_copy(update={"seeds_dir": seeds, "index_root": root / "index"})
-            cache = settings.embedding_cache_path
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            if base.embedding_cache_path.exists():
-                shutil.copyfile(base.embedding_cache_path, cache)
-            started = time.perf_counter()
-            build(settings, model)
-            seconds = time.perf_counter() - started
+            settings, seconds = variant_index(base, model, seeds, root,
+                                              catalogue=not args.no_catalogue)
             row = {"half": variant.half, **retrieval(settings, model, questions),
                    "build_s": round(seconds, 1)}
         report["variants"][variant.name] = row  # type: ignore[index]

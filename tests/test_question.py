@@ -102,6 +102,18 @@ def test_named_documents():
     assert named("Quel rôle le Conseil de sécurité a-t-il joué ?") == ()
 
 
+def test_a_document_without_catalogue_is_named_by_the_sender_its_card_read():
+    """A PDF added with no catalogue entry: its author is the card's "Name, function
+    (country)", and the country names the document."""
+    card_only = DocumentMeta(id="scan", file="scan001.pdf", date="2022-01-10",
+                             title="Lettre datée du 10 janvier 2022, adressée au Secrétaire "
+                             "général par le Représentant permanent du Ghana",
+                             author="K. Mensah, Représentant permanent (Ghana)")
+    named = QuestionAnalyzer({**DOCS, "scan": card_only}).named_documents
+    assert named("Que demande la lettre du Ghana ?") == ("scan",)
+    assert named("Quel rôle le Ghana joue-t-il en mer ?") == ()
+
+
 def test_two_named_documents_make_a_comparison():
     plan = ANALYZER.analyse("Que disent la lettre norvégienne de 2021 et le rapport du "
                             "Secrétaire général sur la sécheresse ?")

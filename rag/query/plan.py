@@ -309,10 +309,11 @@ class _DocumentNames:
 
 def _document_names(meta: DocumentMeta) -> _DocumentNames:
     names = {fold(a) for a in meta.aliases}
-    m = re.search(r"(?:Représentant|Représentante)s? permanente? (?:du|de la|de l’|de l'|des)"
-                  r"\s+([A-ZÀ-Ý][\w’' -]+?)(?:,|\(|$)", meta.author or "")
+    # the catalogue's "Représentant permanent du Viet Nam" or the card's "… permanent (Viet Nam)"
+    m = re.search(r"(?:Représentant|Représentante)s? permanente?(?: (?:du|de la|de l’|de l'|des)"
+                  r"\s+([A-ZÀ-Ý][\w’' -]+?)(?:,|\(|$)| \(([A-ZÀ-Ý][^)]+)\))", meta.author or "")
     if m:
-        names.add(fold(m.group(1).strip()))
+        names.add(fold((m.group(1) or m.group(2)).strip()))
     if meta.presidency:
         names.add(fold(meta.presidency.split(",")[0].strip()))
     if meta.symbol:
