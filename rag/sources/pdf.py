@@ -66,6 +66,8 @@ class _Line:
     y: float = 0.0  # baseline
     sizes: list[float] = field(default_factory=list)
     bold: list[bool] = field(default_factory=list)
+    styles: list[str] = field(default_factory=list)  # font family and colour, per character
+    set_apart: bool = False  # the whole line in a heading style other than the body's
     first_word_x1: float | None = None
     indent: float = 0.0  # from the left edge of its column
 
@@ -79,19 +81,50 @@ class _Line:
 
     @property
     def is_bold(self) -> bool:
-        return bool(self.bold) and sum(self.bold) > 0.8 * len(self.bold)
+        """Set in bold, or wholly in another typeface or colour than the body text (Word's
+        and Writer's heading styles: a blue sans-serif heading over black serif text)."""
+        return self.set_apart or (bool(self.bold) and sum(self.bold) > 0.8 * len(self.bold))
 
     def first_word_width(self) -> float:
         return (self.first_word_x1 or self.x1) - self.x0
 
 
-def _font_is_bold(tp: object, i: int, buf: ctypes.Array[ctypes.c_char]) -> bool:
-    if pdfium_c.FPDFText_GetFontWeight(tp, i) >= 600:
-        return True
+_WEIGHT_OR_SLANT = re.compile(
+    r"[-, ]?(?:bold|black|heavy|semibold|demi|medium|regular|roman|book|light|italic|oblique"
+    r"|mt|ps)\b.*$|^[a-z]{6}\+")  # and a subset prefix (``ABCDEF+``)
+
+
+def _font_style(tp: object, i: int, buf: ctypes.Array[ctypes.c_char]) -> tuple[bool, str]:
+    """Whether character ``i`` is bold, and its style: font family (weight and slant aside)
+    and fill colour."""
     flags = ctypes.c_int()
     pdfium_c.FPDFText_GetFontInfo(tp, i, buf, len(buf), ctypes.byref(flags))
     name = buf.value.decode("latin-1").lower()
-    return any(w in name for w in ("bold", "black", "heavy", "semibold"))
+    bold = pdfium_c.FPDFText_GetFontWeight(tp, i) >= 600 or any(
+        w in name for w in ("bold", "black", "heavy", "semibold"))
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    if not pdfium_c.FPDFText_GetFillColor(tp, i, *(ctypes.byref(x) for x in (r, g, b, a))):
+        r.value = g.value = b.value = 0
+    family = _WEIGHT_OR_SLANT.sub("", name)
+    return bold, f"{family}|{r.value // 32},{g.value // 32},{b.value // 32}"
+
+
+def mark_heading_styles(pages: list[list[_Line]]) -> None:
+    """Lines set wholly in a style other than the body text's (the most used one), that end
+    no sentence, are headings: Word and Writer set heading styles apart by typeface and
+    colour as often as by weight."""
+    used: Counter[str] = Counter()
+    for lines in pages:
+        for ln in lines:
+            used.update(ln.styles)
+    if len(used) < 2:
+        return
+    body = used.most_common(1)[0][0]
+    for lines in pages:
+        for ln in lines:
+            if ln.styles and body not in ln.styles and len(ln.text) <= 150 \
+                    and not re.search(r"[.!?:;]$", ln.text):
+                ln.set_apart = True
 
 
 def _page_chars(textpage: pdfium.PdfTextPage) -> str:
@@ -201,14 +234,25 @@ def _page_lines(page: pdfium.PdfPage) -> list[_Line]:
         cur.chars.append(chars)
         cur.x0, cur.x1 = min(cur.x0, left), max(cur.x1, right)
         if not superscript:
-            bold = _font_is_bold(tp, start, buf)
+            bold, style = _font_style(tp, start, buf)
             cur.sizes += [size] * len(chars)
             cur.bold += [bold] * len(chars)
+            cur.styles += [style] * len(chars)
             counts[size] = counts.get(size, 0) + len(chars)
             if counts[size] > counts.get(line_size, 0):
                 line_size = size
     textpage.close()
+    for ln in lines:
+        _symbol_bullet(ln)
     return [ln for ln in lines if ln.text]
+
+
+def _symbol_bullet(line: _Line) -> None:
+    """A line opened by a private-use glyph (Word's bullets in the Symbol or Wingdings font,
+    such as U+F0B7, that have no Unicode meaning) opens a bullet item: ``•``."""
+    text = "".join(line.chars).lstrip()
+    if text and 0xE000 <= ord(text[0]) <= 0xF8FF:
+        line.chars = ["• ", text[1:].lstrip()]
 
 
 _LETTER_DOT = re.compile(r"^([a-z])\.\s+(?=\S)")
@@ -323,13 +367,19 @@ _JOB_NUMBER = re.compile(r"\b(\d{2}-(?!00000)\d{5})\b")  # serials count from 00
 
 def job_number(pages: list[list[_Line]]) -> str | None:
     """The UN job number (``21-04084``) printed in the page furniture: the masthead's
-    ``21-04084 (F)`` or a running footer ``21-04084 3/12``, on the first pages."""
+    ``21-04084 (F)``, a running footer ``21-04084 3/12``, or any line holding it that recurs
+    word for word at the edge of the first pages (an office's own footer)."""
+    seen: Counter[str] = Counter()
     for lines in pages[:3]:
         for ln in lines:
             if (m := _JOB_NUMBER.search(ln.text)) and (
                     is_page_header(ln.text) or _MASTHEAD_FIELD.fullmatch(ln.text.strip())):
                 return m.group(1)
-    return None
+        seen.update({" ".join(ln.text.split()) for ln in _edges(lines)
+                     if _JOB_NUMBER.search(ln.text)})
+    repeated = [text for text, n in seen.items() if n >= 2]
+    found = _JOB_NUMBER.search(repeated[0]) if repeated else None
+    return found.group(1) if found else None
 
 
 def _superscript_calls(lines: list[_Line], notes: dict[int, list[str]]) -> None:
@@ -400,14 +450,33 @@ def order_columns(lines: list[_Line]) -> list[list[_Line]]:
     return columns
 
 
-def split_notes(column: list[_Line], body_size: float) -> tuple[list[_Line], list[_Line]]:
+def note_rules(page: pdfium.PdfPage) -> list[float]:
+    """Heights of the short horizontal rules drawn on ``page``: the separator a word
+    processor draws above the footnotes (a line, not text)."""
+    out = []
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        if top - bottom < 2.0 and 30.0 < right - left < 300.0:
+            out.append((top + bottom) / 2)
+    return out
+
+
+def split_notes(column: list[_Line], body_size: float, rules: list[float] | None = None
+                ) -> tuple[list[_Line], list[_Line]]:
     """Separate the footnote zone at the bottom of a column: smaller type (or text after a
-    ``____`` rule) that begins with a note number."""
+    ``____`` rule) that begins with a note number; where the notes are set at body size, the
+    lines under a drawn separator rule (``rules``) that begin with a note number."""
     cut = len(column)
     while cut > 0 and column[cut - 1].size < 0.9 * body_size:
         cut -= 1
     if cut > 0 and is_footnote_rule(column[cut - 1].text):
         cut -= 1
+    if cut == len(column):
+        for y in sorted(rules or (), reverse=True):
+            below = next((k for k, ln in enumerate(column) if ln.y < y), None)
+            if below and _NOTE_START.match(column[below].text):
+                cut = below
+                break
     notes = [ln for ln in column[cut:] if not is_footnote_rule(ln.text)]
     if not notes or not _NOTE_START.match(notes[0].text):
         return column, []
@@ -436,11 +505,14 @@ class _Metrics:
     right: dict[tuple[int, int], float]  # (columns on page, column) → right edge
     page_pitch: dict[int, float] = field(default_factory=dict)  # a page's own modal pitch
 
-    def is_gap(self, drop: float, page: int | None = None) -> bool:
+    def is_gap(self, drop: float, page: int | None = None, size: float = 0.0) -> bool:
         """Whether baselines ``drop`` apart leave a gap: clearly more than one line at the
-        page's modal pitch (a uniform double spacing is one line, not a gap)."""
+        page's modal pitch (a uniform double spacing is one line, not a gap). Between two
+        lines of a larger type (``size``: the smaller of the two), the pitch grows with it: a
+        heading in 14 pt wraps at a wider leading than the 11 pt body."""
         pitch = self.page_pitch.get(page, self.pitch) if page is not None else self.pitch
-        return drop > pitch + 0.3 * min(pitch, 1.2 * self.body_size)
+        scale = max(1.0, size / self.body_size) if self.body_size else 1.0
+        return drop > scale * (pitch + 0.3 * min(pitch, 1.2 * self.body_size))
 
 
 _MIN_PITCH_SAMPLES = 6  # a page with fewer line pairs uses the document's pitch
@@ -495,7 +567,7 @@ def _breaks_block(prev: _Line, nxt: _Line, same_column: bool, m: _Metrics, short
                   page: int | None = None) -> bool:
     if prev.is_bold != nxt.is_bold:
         return True
-    if same_column and m.is_gap(prev.y - nxt.y, page):
+    if same_column and m.is_gap(prev.y - nxt.y, page, min(prev.size, nxt.size)):
         return True
     ended = bool(_SENTENCE_END.search(prev.text))
     if _MARKER.match(nxt.text) and ended and short:
@@ -516,6 +588,8 @@ def _join(block: TextBlock, text: str, vocabulary: Counter[str]) -> None:
             block.lines[-1] = last[:-1] + text
         else:
             block.lines[-1] = last[:-1] + "-" + text
+    elif last[-1:] in _HYPHENS and text[:1].isdigit():  # ``COVID-`` / ``19``
+        block.lines[-1] = last[:-1] + "-" + text
     else:
         block.lines[-1] = f"{last} {text}"
 
@@ -599,7 +673,8 @@ def build_lines(pages: list[list[list[_Line]]], m: _Metrics,
     for p, cols in enumerate(pages):
         for col in cols:
             for k, ln in enumerate(col):
-                gap = k > 0 and m.is_gap(col[k - 1].y - ln.y, p)
+                gap = k > 0 and m.is_gap(col[k - 1].y - ln.y, p,
+                                         min(col[k - 1].size, ln.size))
                 if k == 0 and prev is not None:  # a paragraph that ends at the foot of a page
                     edge = widths[id(prev)]
                     gap = prev.x1 < edge[0] + 0.8 * (edge[1] - edge[0]) \
@@ -700,10 +775,11 @@ def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
         if len(pdf) > MAX_PDF_PAGES:
             raise DocumentRejected(name, f"has {len(pdf):,} pages, over the limit of "
                                    f"{MAX_PDF_PAGES:,}", "too_large")
-        raw_pages = []
+        raw_pages, rules = [], []
         chars = 0
         for i in range(len(pdf)):
             raw_pages.append(lines := _page_lines(pdf[i]))
+            rules.append(note_rules(pdf[i]))
             chars += sum(len(ln.text) for ln in lines)
             if chars > MAX_PDF_CHARS:
                 raise DocumentRejected(name, f"gives over {MAX_PDF_CHARS:,} characters of "
@@ -721,6 +797,8 @@ def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
         return read_pdf(ocr_pdf(data, len(raw_pages)), name, ocr=True)
     if ocr:
         ocr_structure(raw_pages)
+    else:
+        mark_heading_styles(raw_pages)
     job = job_number(raw_pages)
     masthead, symbols, raw_pages[0] = split_masthead(raw_pages[0])
     if job:  # read by rag.layout.read_masthead, never a passage
@@ -731,10 +809,10 @@ def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
     m = _metrics(columns)
     notes: dict[int, list[str]] = {}
     body_pages = []
-    for cols in columns:
+    for cols, page_rules in zip(columns, rules, strict=True):
         body_cols = []
         for col in cols:
-            body, note_lines = split_notes(col, m.body_size)
+            body, note_lines = split_notes(col, m.body_size, page_rules)
             parse_notes(note_lines, notes)
             body_cols.append(body)
         body_pages.append(body_cols)

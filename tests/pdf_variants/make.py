@@ -1,7 +1,8 @@
 """Generate the PDF variants of the seed documents (issue 26): reportlab typesetting in the
 ways real producers set a UN document (spacing, justification, numbering, running headers and
 footers, footnote size, columns), the text file printed as is (``print-*``) and Chromium's
-print-to-PDF of an HTML rendering. The PDFs are committed under ``files/<variant>/`` so that CI
+print-to-PDF of an HTML rendering, LibreOffice's PDF export of a Word document (directly and
+through ODT). The PDFs are committed under ``files/<variant>/`` so that CI
 needs neither Chromium nor an office suite.
 
 The variants are split once, here, into ``dev`` (what reader changes are checked against) and
@@ -34,13 +35,14 @@ class Variant:
     """One way of making a PDF of a seed: ``producer`` and its settings."""
 
     name: str
-    producer: str  # reportlab | print | chromium
+    producer: str  # reportlab | print | chromium | libreoffice
     half: str  # dev | holdout
     style: Style | None = None
     spacing: float = 1.0  # print: line pitch in line heights
     justified: bool = False  # chromium
     lists: bool = True  # chromium: numbers as ordered lists (hanging), else inline
     line_height: float = 1.15  # chromium
+    via: str = "docx"  # libreoffice: exported from the DOCX, or from its ODT conversion
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -65,6 +67,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("chromium-lists-ragged", "chromium", "dev", justified=False, lists=True),
     Variant("chromium-inline-justified", "chromium", "holdout", justified=True, lists=False,
             line_height=1.5),
+    Variant("libreoffice-docx", "libreoffice", "dev", via="docx"),
+    Variant("libreoffice-odt", "libreoffice", "holdout", via="odt"),
 )
 
 
@@ -89,6 +93,9 @@ def _renderer(v: Variant) -> Callable[[Path, SeedStructure, Path], Path]:
     if v.producer == "print":
         from tests.fixtures_pdf import render_pdf_raw
         return lambda seed, s, out: render_pdf_raw(seed, s, out, spacing=v.spacing)
+    if v.producer == "libreoffice":
+        from tests.pdf_variants import office
+        return lambda seed, s, out: office.render(s, out, via=v.via)
     from tests.pdf_variants import chromium
     return lambda seed, s, out: chromium.render(s, out, justified=v.justified, lists=v.lists,
                                                 line_height=v.line_height)
