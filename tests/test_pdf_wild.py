@@ -12,9 +12,12 @@ from rag.documents import derive_meta
 from rag.layout import parse_layout
 from rag.sources import read_source
 from rag.sources.pdf import (
+    _isolated_headings,
     _Line,
     _Metrics,
+    _paragraph_number_misreadings,
     _symbol_bullet,
+    consensus_symbols,
     job_number,
     mark_heading_styles,
     modal_pitch,
@@ -57,7 +60,7 @@ def test_the_modal_pitch_is_the_most_frequent_line_distance() -> None:
     assert modal_pitch([]) is None
 
 
-def _line(text: str, y: float, *, size: float = 11.0, style: str = "serif|0,0,0",
+def _line(text: str, y: float = 500.0, *, size: float = 11.0, style: str = "serif|0,0,0",
           x0: float = 90.0) -> _Line:
     return _Line(chars=[text], x0=x0, x1=x0 + 5.0 * len(text), y=y, sizes=[size] * len(text),
                  bold=[False] * len(text), styles=[style] * len(text))
@@ -106,3 +109,51 @@ def test_symbol_font_bullets_and_a_repeated_footer_job_number() -> None:
              for p in range(3)]
     assert job_number(pages) == "21-04084"
     assert job_number([[_line("21-04084 – page", 38)]]) is None  # once is not a footer
+
+
+def test_a_scans_isolated_short_lines_at_the_margin_are_headings() -> None:
+    """A scan keeps no weight: on a page whose body starts at the margin, a short line with
+    a gap above and below that opens with a capital and ends no sentence is a heading; a
+    paragraph's last line, a numbered paragraph or a list introduction is not."""
+    y = iter(range(760, 0, -19))
+    lines = [_line("A/75/345", next(y))]
+    next(y)
+    heading = _line("Conseil de l’Europe", next(y))
+    next(y)
+    body = [_line("50. L’ONU a tenu des consultations avec le Conseil sur de nombreux sujets "
+                  "d’intérêt commun pour les deux organisations régionales", next(y))
+            for _ in range(4)]
+    body.append(_line("coopération institutionnelle.", next(y)))
+    next(y)
+    intro = _line("Les propositions suivantes ont été faites :", next(y))
+    next(y)
+    tail = [_line("La suite du texte courant, sur toute la largeur de la page, tant et plus "
+                  "que la ligne est longue", next(y)) for _ in range(3)]
+    _isolated_headings([*lines, heading, *body, intro, *tail])
+    assert heading.is_bold
+    assert not any(ln.is_bold for ln in [*lines, *body, intro, *tail])
+
+
+def test_a_misread_paragraph_number_is_the_next_in_sequence() -> None:
+    pages = [[_line("50. L’ONU a tenu des consultations."), _line("S1. En 2019, l’Alliance"),
+              _line("52. En juin 2019, le Bureau"), _line("S3. Rien"), _line("lO. Suite")]]
+    _paragraph_number_misreadings(pages)
+    assert [ln.text.split()[0] for ln in pages[0]] == ["50.", "51.", "52.", "53.", "lO."]
+
+
+def test_a_one_off_near_copy_of_a_running_symbol_is_a_misreading() -> None:
+    headers = ["A/75/345", "S/2020/898", "A/75/345", "S/2020/S98", "S/2020/898"]
+    assert consensus_symbols(headers) == ["A/75/345", "S/2020/898", "A/75/345", "S/2020/898"]
+    assert consensus_symbols(["S/2021/297", "S/2021/298"]) == ["S/2021/297", "S/2021/298"]
+
+
+def test_a_footnote_whose_first_line_reads_larger_stays_a_footnote() -> None:
+    """OCR sizes a line by its box: a note's call makes its first line read at body size
+    while the rest is small. Nearer the note than the body, it opens the note."""
+    column = [_line("commun en juin 2020 sur le thème.", 158.7, size=10.0),
+              _line("1 Le Département des affaires politiques", 112.6, size=10.0),
+              _line("2019, remplacent le Département", 103.3, size=7.0),
+              _line("qu’aux départements nouvellement créés", 83.8, size=7.0)]
+    body, notes = split_notes(column, 10.0)
+    assert [ln.text for ln in body] == ["commun en juin 2020 sur le thème."]
+    assert notes[0].text.startswith("1 Le Département")

@@ -310,6 +310,73 @@ def ocr_structure(pages: list[list[_Line]]) -> None:
             run = [ln] if flush and ln is not None else []
     if len(items) >= 2:
         _dropped_bullets(pages, items)
+    for lines in pages:
+        _isolated_headings(lines)
+    _paragraph_number_misreadings(pages)
+
+
+def _isolated_headings(lines: list[_Line]) -> None:
+    """On a scan's page, one or two lines at the left margin after a gap, opening with a
+    capital, the last short of the right edge and ending no sentence, followed by a gap or
+    by the start of a paragraph (a number, a bullet, a first-line indent), are a heading: OCR
+    keeps no weight to tell it, and the body may start at the margin too."""
+    drops = [a.y - b.y for a, b in pairwise(lines) if 0 < a.y - b.y < 4 * (a.size or 10.0)]
+    if len(drops) < 4:
+        return
+    pitch = statistics.median(drops)
+    margin = min(ln.x0 for ln in lines)
+    right = max(ln.x1 for ln in lines)
+
+    def gap_before(k: int) -> bool:
+        return k >= len(lines) or lines[k - 1].y - lines[k].y > 1.5 * pitch
+
+    def opens_paragraph(k: int) -> bool:
+        ln = lines[k]
+        return bool(_MARKER.match(ln.text)) or ln.x0 > margin + 0.5 * (ln.size or 10.0)
+
+    for k in range(1, len(lines)):
+        if not gap_before(k) or not lines[k].text[:1].isupper() \
+                or _MARKER.match(lines[k].text):
+            continue
+        for n in (1, 2):
+            run, after = lines[k:k + n], k + n
+            em = run[0].size or 10.0
+            if len(run) < n or (n == 2 and gap_before(k + 1)) \
+                    or not all(ln.x0 <= margin + 0.5 * em for ln in run) \
+                    or run[-1].x1 >= right - 0.2 * (right - margin) \
+                    or re.search(r"[.!?:;,]$", run[-1].text):
+                continue
+            if gap_before(after) or opens_paragraph(after):
+                for ln in run:
+                    ln.bold = [True] * len(ln.bold)
+                break
+
+
+#: what OCR reads for a digit in a paragraph number (``S1.`` for ``51.``)
+_DIGIT_LOOKALIKES = {"S": "58", "s": "5", "l": "1", "I": "1", "i": "1", "O": "0", "o": "0",
+                     "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9"}
+_NUMBER_LIKE = re.compile(rf"^([\d{''.join(_DIGIT_LOOKALIKES)}]{{1,3}})\.(?=\s)")
+
+
+def _paragraph_number_misreadings(pages: list[list[_Line]]) -> None:
+    """A paragraph number OCR misread (``S1.`` between ``50.`` and ``52.``) is the number
+    that follows the one before it, where each wrong character is a look-alike of it."""
+    last = 0
+    for lines in pages:
+        for ln in lines:
+            m = _NUMBER_LIKE.match(ln.text)
+            if not m:
+                continue
+            token = m.group(1)
+            if token.isdigit():
+                last = int(token)
+                continue
+            expected = str(last + 1)
+            if len(expected) == len(token) and all(
+                    c == e or e in _DIGIT_LOOKALIKES.get(c, "")
+                    for c, e in zip(token, expected, strict=True)):
+                ln.chars = [expected + ln.text[len(token):]]
+                last += 1
 
 
 def _dropped_bullets(pages: list[list[_Line]], items: list[tuple[float, float]]) -> None:
@@ -425,7 +492,20 @@ def drop_running_text(pages: list[list[_Line]]) -> tuple[list[list[_Line]], list
             _key(ln.text) in running or _PAGE_NUMBER.match(ln.text) or is_page_header(ln.text))}
         headers += symbol_headers(ln.text for ln in lines if id(ln) in drop)
         kept_pages.append([ln for ln in lines if id(ln) not in drop])
-    return kept_pages, headers
+    return kept_pages, consensus_symbols(headers)
+
+
+def consensus_symbols(headers: list[str]) -> list[str]:
+    """The running-header symbols without misreadings: a symbol printed once that differs by
+    one character from one printed on several pages (``S/2020/S98`` beside ``S/2020/898``:
+    OCR) is that one."""
+    counts = Counter(" ".join(h.split()) for h in headers)
+    def misread(symbol: str) -> bool:
+        return counts[symbol] == 1 and any(
+            n >= 2 and len(other) == len(symbol)
+            and sum(a != b for a, b in zip(other, symbol, strict=True)) == 1
+            for other, n in counts.items())
+    return [h for h in headers if not misread(" ".join(h.split()))]
 
 
 def order_columns(lines: list[_Line]) -> list[list[_Line]]:
@@ -471,6 +551,10 @@ def split_notes(column: list[_Line], body_size: float, rules: list[float] | None
         cut -= 1
     if cut > 0 and is_footnote_rule(column[cut - 1].text):
         cut -= 1
+    if 1 < cut < len(column) and _NOTE_START.match(column[cut - 1].text) \
+            and not _NOTE_START.match(column[cut].text) \
+            and column[cut - 2].y - column[cut - 1].y > column[cut - 1].y - column[cut].y:
+        cut -= 1  # the note's first line, nearer the note than the body (a scan's call)
     if cut == len(column):
         for y in sorted(rules or (), reverse=True):
             below = next((k for k, ln in enumerate(column) if ln.y < y), None)
