@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("faiss", "bm25s", "Stemmer", "torch", "qdrant_client", "rag.index", "rag.retrieval",
-         "rag.lexical", "rag.vector_store")
+HEAVY = ("faiss", "bm25s", "Stemmer", "torch", "qdrant_client", "rag.index", "rag.query.retrieval",
+         "rag.index.lexical", "rag.index.dense")
 
 
 def _loaded(module: str) -> set[str]:
@@ -23,15 +23,15 @@ def _loaded(module: str) -> set[str]:
     return set(out.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["rag.records", "rag.cleaning", "rag.layout",
-                                    "rag.citations", "rag.analysis", "rag.query.plan",
-                                    "rag.serialize", "rag.chunking"])
+@pytest.mark.parametrize("module", ["rag.records", "rag.ingest.cleaning", "rag.ingest.layout",
+                                    "rag.query.citations", "rag.index.analysis", "rag.query.plan",
+                                    "rag.answer.serialize", "rag.ingest.chunking"])
 def test_light_modules_load_nothing_heavy(module: str) -> None:
     assert _loaded(module) == set()
 
 
 def test_analysis_loads_stemmer_and_stopwords_on_first_use() -> None:
-    from rag.analysis import char_grams, tokenize
+    from rag.index.analysis import char_grams, tokenize
 
     assert tokenize("Les opérations de maintien de la paix") == ["oper", "maintien", "paix"]
     assert char_grams("the cooperation")[:3] == ["#coo", "coop", "oope"]

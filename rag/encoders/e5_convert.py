@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.atomic_folder import install, remove_stale, staging
+from rag.ingest.atomic_folder import install, remove_stale, staging
 from rag.settings import E5_PROMPTS
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embeddings import Embedder, EncoderChoice, encoder_of
+from rag.encoders.base import Embedder, EncoderChoice, encoder_of
 from rag.settings import E5_PROMPTS
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from rag.batched_encoder import BatchedEncoder
+from rag.encoders.base import _load, _set_offline, resolve_model_path
+from rag.encoders.batched import BatchedEncoder
+from rag.encoders.onnx import OnnxUnsupported, check_modules
 from rag.errors import ModelUnavailable
 from rag.settings import Settings
 
@@ -76,8 +78,6 @@ class DeviceEmbedder(BatchedEncoder):
 
     def __init__(self, settings: Settings, device: str, precision: str = "fp32", *,
                  show_progress: bool = False) -> None:
-        from rag.embeddings import _load, _set_offline, resolve_model_path
-        from rag.onnx_encoder import OnnxUnsupported, check_modules
 
         super().__init__(settings, show_progress=show_progress)
         torch = _torch()

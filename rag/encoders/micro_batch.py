@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.embeddings import Embedder, encoder_of
+from rag.encoders.base import Embedder, encoder_of
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ to torch.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -25,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.atomic_folder import install, remove_stale, staging
-from rag.batched_encoder import BatchedEncoder
+from rag.encoders.base import _load, _set_offline, resolve_model_path
+from rag.encoders.batched import BatchedEncoder
+from rag.ingest.atomic_folder import install, remove_stale, staging
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,8 +50,6 @@ class OnnxUnsupported(RuntimeError):
 
 def onnxruntime_available() -> bool:
     """Whether ``onnxruntime`` is installed (found without importing it)."""
-    import importlib.util
-
     return importlib.util.find_spec("onnxruntime") is not None
 
 
@@ -187,8 +187,6 @@ class ExportedEmbedder(BatchedEncoder):
     backend = "exported"
 
     def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
-        from rag.embeddings import _load, _set_offline, resolve_model_path
-
         super().__init__(settings, show_progress=show_progress)
         path = resolve_model_path(settings.embedding_model, settings.cache_dir)
         _set_offline(Path(path).exists(), settings.allow_model_download)

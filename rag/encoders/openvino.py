@@ -1,7 +1,7 @@
 """OpenVINO encoder: the exported ONNX transformer run by OpenVINO, in bf16 where the CPU
 computes bf16 natively (AVX512-BF16 or AMX), else fp32.
 
-It reuses the ONNX export of :mod:`rag.onnx_encoder` (same folder, same tokenizer, same
+It reuses the ONNX export of :mod:`rag.encoders.onnx` (same folder, same tokenizer, same
 pooling), so switching runtime never re-exports. bf16 keeps retrieval unchanged on this
 model (cosine ≥ 0.9999 against fp32 on every seed passage and dev question, same top-5 lists;
 ``tests/test_encoders.py``) while int8, measured in the throughput issue, did not.
@@ -9,6 +9,7 @@ model (cosine ≥ 0.9999 against fp32 on every seed passage and dev question, sa
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from functools import cache
@@ -17,14 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from rag.onnx_encoder import ExportedEmbedder, OnnxUnsupported
+from rag.encoders.onnx import ExportedEmbedder, OnnxUnsupported
 from rag.settings import Settings
 
 
 def openvino_available() -> bool:
     """Whether ``openvino`` is installed (found without importing it)."""
-    import importlib.util
-
     return importlib.util.find_spec("openvino") is not None
 
 

@@ -14,12 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.embeddings import Embedder, encoder_of
-
-
-def normalise(text: str) -> str:
-    """Whitespace collapsed and stripped: what the question cache keys and embeds."""
-    return " ".join(text.split())
+from rag.encoders.base import Embedder, encoder_of
+from rag.text import collapse_whitespace
 
 
 class QueryCache:
@@ -43,7 +39,7 @@ class QueryCache:
         """Question vectors from the cache where present; everything else from the model."""
         if not query:
             return self.embedder.embed(texts)
-        keys = [normalise(t) for t in texts]
+        keys = [collapse_whitespace(t) for t in texts]
         with self._lock:
             found = {k: self._vectors[k] for k in keys if k in self._vectors}
             for k in found:

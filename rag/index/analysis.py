@@ -6,7 +6,7 @@
   French corpus: UN vocabulary is full of cognates (*intergovernmental* /
   *intergouvernemental*, *cooperation* / *coopération*) that share most of their 4-grams.
 
-Used by BM25 (:mod:`rag.lexical`), Qdrant's sparse vectors (:mod:`rag.sparse`), question
+Used by BM25 (:mod:`rag.index.lexical`), Qdrant's sparse vectors (:mod:`rag.index.sparse`), question
 analysis and answers. Importing it is cheap: the stemmer and bm25s's stopword lists are
 loaded on first use.
 """
@@ -14,9 +14,10 @@ loaded on first use.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
+
+from rag.text import fold_accents
 
 if TYPE_CHECKING:
     import Stemmer
@@ -30,17 +31,6 @@ _EXTRA_STOPWORDS = frozenset({
     "selon", "quel", "quelle", "quels", "quelles", "ont", "été", "lors", "which", "what",
     "according",
 })
-
-
-# combining marks left by NFKD decomposition (diacritics of Latin, Greek and Cyrillic)
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-def fold_accents(text: str) -> str:
-    """``sécurité`` → ``securite``: strip combining marks after NFKD decomposition."""
-    if text.isascii():
-        return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,5 @@
 """Lexical retrieval: BM25 (``bm25s``) over passage texts, one index per analyzer of
-:mod:`rag.analysis` (``words`` for French questions, ``grams`` for English ones)."""
+:mod:`rag.index.analysis` (``words`` for French questions, ``grams`` for English ones)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from rag.analysis import ANALYZERS, Analyzer, analyze
+from rag.index.analysis import ANALYZERS, Analyzer, analyze
+from rag.records import Passage
 
 # bm25s sets its logger to DEBUG when imported; keep its build messages for -v only
 logging.getLogger("bm25s").setLevel(
@@ -111,3 +112,25 @@ def _check(retriever: bm25s.BM25) -> None:
     if not isinstance(vocab, dict) or not all(
             type(v) is int and (0 <= v < tokens or k == "") for k, v in vocab.items()):
         raise ValueError(f"vocabulary ids outside 0–{tokens - 1}")
+# A list introduction is embedded and indexed with its items' text, cut at this many
+# characters: enough to name what the list is about without drowning the introduction.
+ITEMS_TEXT_MAX_CHARS = 1000
+
+
+def lexical_texts(passages: list[Passage]) -> list[str]:
+    """What BM25 indexes for each passage (a list introduction with its items' text)."""
+    texts = {p.id: p.text for p in passages}
+    return [_with_items(p, _lexical_text(p), texts) for p in passages]
+
+
+def _with_items(passage: Passage, text: str, texts: dict[str, str],
+                max_chars: int = ITEMS_TEXT_MAX_CHARS) -> str:
+    """A list introduction is found through its items: their text is appended (not shown)."""
+    if not passage.items:
+        return text
+    return f"{text}\n{' '.join(texts[i] for i in passage.items)[:max_chars]}"
+
+
+def _lexical_text(passage: Passage) -> str:
+    """BM25 sees the passage, its section headings and lead-in (not the long title)."""
+    return "\n".join([*passage.section[-2:], passage.context, passage.text])

@@ -1,11 +1,11 @@
-"""BM25 as sparse vectors, with the analyzers of :mod:`rag.analysis`, for vector stores that
+"""BM25 as sparse vectors, with the analyzers of :mod:`rag.index.analysis`, for vector stores that
 score sparse vectors themselves (Qdrant).
 
 A passage's vector holds, for each of its terms, BM25's term-frequency part
 ``tf / (tf + k1·(1 − b + b·dl/avgdl))``; a query's vector holds how often each term occurs
 in it. A store that multiplies the query side by ``ln(1 + (N − df + 0.5)/(df + 0.5))`` (Qdrant's
 ``Modifier.IDF``) then gives exactly the scores of ``bm25s`` (Lucene variant, k1 1.5, b 0.75)
-in :class:`rag.lexical.LexicalIndex`. Terms become ids through a stable 32-bit hash, so no
+in :class:`rag.index.lexical.LexicalIndex`. Terms become ids through a stable 32-bit hash, so no
 vocabulary is shipped or downloaded; two terms of one analyzer share an id with probability
 ≈ V/2³² (≈ 5·10⁻⁵ for a 200k-term vocabulary).
 """
@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.analysis import ANALYZERS, Analyzer, analyze
+from rag.index.analysis import ANALYZERS, Analyzer, analyze
 
 K1, B = 1.5, 0.75  # bm25s defaults, as LexicalIndex builds with
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from rag.embeddings import Embedder
+from rag.encoders.base import Embedder
 
 
 def embed_to_file(embedder: Embedder, texts: list[str], path: Path, *, chunk: int,
@@ -52,7 +53,5 @@ def embed_to_file(embedder: Embedder, texts: list[str], path: Path, *, chunk: in
 
 def _progress(total: int, label: str) -> Any:
     """A bar with texts/s and the time left."""
-    from tqdm import tqdm
-
     return tqdm(total=total, desc=f"Embedding {label}", unit=label.rstrip("s"),
                 smoothing=0.1, dynamic_ncols=True)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
+from typing import Any
 
-from rag.documents import DATE_LINE, LANGUAGES, MONTHS, french_date_to_iso
+from rag.ingest.documents import DATE_LINE, LANGUAGES, MONTHS, french_date_to_iso
+from rag.ingest.sentences import split_sentences
 from rag.records import CardField, CardFieldName, Document, DocumentCard, DocumentMeta, Passage
-from rag.sentences import split_sentences
 
 #: the order of the fields on a card
 FIELD_ORDER: tuple[CardFieldName, ...] = (
@@ -84,7 +85,7 @@ _CATALOGUE_KEYS = frozenset({"symbol", "title", "presidency", "original_language
 
 def build_card(document: Document, passages: list[Passage],
                catalog_entry: dict[str, object] | None = None) -> DocumentCard:
-    """The card of ``document`` from its ``passages`` (as :func:`rag.chunking.chunk_document`
+    """The card of ``document`` from its ``passages`` (as :func:`rag.ingest.chunking.chunk_document`
     cuts them), the catalogue entry filling or overriding fields."""
     passages = [p for p in passages if p.doc_id == document.id]
     found = list(read_fields(document, passages))
@@ -492,3 +493,9 @@ def card_meta(meta: DocumentMeta, card: DocumentCard,
     if "author" not in entry and meta.author is None and (sender := card.get("sender")):
         changes["author"] = sender.value
     return replace(meta, **changes) if changes else meta  # type: ignore[arg-type]
+
+
+def card_json(card: DocumentCard) -> dict[str, Any]:
+    """A document card as stored in the index and shown by ``rag documents --json``, the API
+    and MCP: ``{"fields": [{name, value, passage_id, source, iso, note}, …]}``."""
+    return {"fields": [asdict(f) for f in card.fields]}

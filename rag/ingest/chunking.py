@@ -14,25 +14,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 
-from rag.records import Block, Document, Passage
-from rag.roles import assign_roles
-from rag.sentences import split_sentences
+from rag.ingest.roles import assign_roles
+from rag.ingest.sentences import split_sentences
+from rag.records import Block, ChunkOptions, Document, Passage
 
 CHUNKER_VERSION = "4"  # in the manifest; bump it when passages change (forces a rebuild)
-_TITLE_LEVELS = (0, 1)  # heading levels of document titles (rag.layout: part and sub-part)
+_TITLE_LEVELS = (0, 1)  # heading levels of document titles (rag.ingest.layout: part and sub-part)
 _MIN_TITLE_PASSAGE = 40  # shorter titles ("Document de réflexion") only name a section
-
-
-@dataclass(frozen=True)
-class ChunkOptions:
-    """Sizes that shape passages; the defaults of ``RAG_MAX_WINDOW_CHARS`` and
-    ``RAG_GROUP_ITEMS_MAX_CHARS`` (:class:`rag.settings.Settings`)."""
-
-    # ≈ 300 tokens: within the 512 that e5 reads, with room for the title and headings
-    max_window_chars: int = 1200
-    # a paragraph with its lettered items up to this size is one passage; beyond, each
-    # item is a passage of its own (``12 a)``), cited alone
-    group_items_max_chars: int = 900
 
 
 @dataclass

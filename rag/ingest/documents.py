@@ -11,11 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.cleaning import word_counts
 from rag.errors import DocumentRejected
-from rag.layout import Layout, parse_layout
+from rag.ingest.cleaning import word_counts
+from rag.ingest.layout import Layout, parse_layout
+from rag.ingest.sources import SUPPORTED_SUFFIXES, read_source
 from rag.records import Block, Document, DocumentMeta
-from rag.sources import SUPPORTED_SUFFIXES, read_source
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")

@@ -39,8 +39,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.query.plan import FUNCTION_WORDS, acronym_expansions, fold
 from rag.records import Passage
+from rag.text import FUNCTION_WORDS, acronym_expansions, fold
 
 EntityKind = str  # "acronym", "organisation", "place_or_person", "name"
 
@@ -643,7 +643,7 @@ def _texts(passages: list[Passage]) -> list[tuple[str, str]]:
 
 
 def build_gazetteer(passages: list[Passage]) -> Gazetteer:
-    """The gazetteer of ``passages`` (without vectors: see :func:`rag.index.build_index`)."""
+    """The gazetteer of ``passages`` (without vectors: see :func:`rag.index.build.build_index`)."""
     common = lowercase_words(passages)
     texts = _texts(passages)
     found: list[tuple[list[str], int, int, str]] = []

@@ -8,7 +8,7 @@ the text of each block into a :class:`rag.records.Block`.
 The lines that say what the document is stay out of the text but not out of the document:
 the first-page masthead (symbol, organ, distribution date, languages) with the symbols of
 the running headers becomes a ``masthead`` block first, and an annex's ``[Original : …]``
-line a ``masthead`` block where it stands, so that a document card (:mod:`rag.cards`) can
+line a ``masthead`` block where it stands, so that a document card (:mod:`rag.ingest.cards`) can
 cite them like any other passage."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rag.cleaning import (
+from rag.ingest.cleaning import (
     is_footnote_rule,
     is_link_residue,
     is_page_header,

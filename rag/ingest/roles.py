@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.ingest.sentences import split_sentences
 from rag.records import Passage, PassageRole
-from rag.sentences import split_sentences
 
 # Correspondence formulas of UN letters (transmittal, circulation request, closing), in the
 # two languages of the corpus. A sentence made of one of them carries no content.

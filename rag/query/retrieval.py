@@ -1,6 +1,6 @@
 """Hybrid retrieval: dense and lexical (BM25) candidate lists from the vector store (FAISS
-or Qdrant, :mod:`rag.store`) fused by weighted reciprocal rank (Cormack, Clarke & Büttcher,
-SIGIR 2009).
+or Qdrant, :mod:`rag.index.stores.base`) fused by weighted reciprocal rank (Cormack, Clarke &
+Büttcher, SIGIR 2009).
 
 :meth:`Retriever.search` reads top to bottom: the documents to search in
 (:meth:`~Retriever._allowed_documents`), the query vector, the lexical analyzer and weight
@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from rag.analysis import Analyzer
-from rag.embeddings import Embedder
+from rag.encoders.base import Embedder
 from rag.errors import UnknownDocument
-from rag.index import Index
-from rag.language import detect_language
+from rag.index.analysis import Analyzer
+from rag.index.load import Index
+from rag.index.stores.base import Candidates, Query
 from rag.records import Hit, RetrievalOptions
-from rag.store import Candidates, Query
+from rag.text import detect_language
 
 
 def rrf(rankings: Iterable[tuple[list[int], float]], k: int) -> dict[int, float]:
@@ -81,7 +81,7 @@ class Retriever:
 
     def lexical_mode(self, query: str, language: str | None = None) -> tuple[Analyzer, float]:
         """French questions use stemmed words; English ones character 4-grams, which match
-        the cognates of the French text (see :mod:`rag.lexical`)."""
+        the cognates of the French text (see :mod:`rag.index.lexical`)."""
         if (language or detect_language(query)) == "en":
             return "grams", self.options.lexical_weight_en
         return "words", self.options.lexical_weight

@@ -1,10 +1,10 @@
 """The vector-store protocol: where passage points (a dense e5 vector, the passage's
 lexical text and its document id) are kept and searched. Two implementations:
-:class:`rag.faiss_store.FaissStore` (default; FAISS + BM25 in the index folder) and
-:class:`rag.qdrant_store.QdrantStore` (a Qdrant collection: dense + sparse named vectors).
+:class:`rag.index.stores.faiss.FaissStore` (default; FAISS + BM25 in the index folder) and
+:class:`rag.index.stores.qdrant.QdrantStore` (a Qdrant collection: dense + sparse named vectors).
 
 Both return the same two candidate lists (dense and lexical, best first), which the
-retriever fuses with one formula (:func:`rag.retrieval.rrf`), so a backend changes where
+retriever fuses with one formula (:func:`rag.query.retrieval.rrf`), so a backend changes where
 vectors live, not how passages are ranked.
 """
 
@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from rag.analysis import Analyzer
+from rag.index.analysis import Analyzer
 
 Backend = Literal["faiss", "qdrant"]
 

@@ -1,4 +1,4 @@
-"""The default vector store: a FAISS index for dense search and BM25 (:mod:`rag.lexical`)
+"""The default vector store: a FAISS index for dense search and BM25 (:mod:`rag.index.lexical`)
 for lexical search, both held in memory and written to the index folder."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.lexical import LexicalIndex
+from rag.index.dense import build_faiss, save_faiss, search, stored_vectors
+from rag.index.lexical import LexicalIndex
+from rag.index.stores.base import Backend, Candidates, Points, Query
 from rag.records import IndexSpec
-from rag.store import Backend, Candidates, Points, Query
-from rag.vector_store import build_faiss, save_faiss, search, stored_vectors
 
 
 class FaissStore:
@@ -41,7 +41,7 @@ class FaissStore:
 
     def search(self, query: Query, depth: int, documents: Sequence[str] | None = None
                ) -> Candidates:
-        """Dense top-``depth`` (exact over a filter, see :func:`rag.vector_store.search`)
+        """Dense top-``depth`` (exact over a filter, see :func:`rag.index.dense.search`)
         and BM25 top-``depth`` (scores of every passage, masked to the filter)."""
         if self.index is None or self.lexical is None:
             return Candidates([], [], lambda row: None)

@@ -1,6 +1,6 @@
 """Passages in a Qdrant collection: one point per passage (id = its row), with a dense named
 vector (e5, cosine), two sparse named vectors from our own analyzers (``words``: French
-stems, ``grams``: character 4-grams; :mod:`rag.sparse`) whose IDF Qdrant applies
+stems, ``grams``: character 4-grams; :mod:`rag.index.sparse`) whose IDF Qdrant applies
 (``Modifier.IDF``), and the document id as an indexed payload field for filters.
 
 Each build fills a new collection (``unrag_<index>_<stamp>``); :meth:`QdrantStore.publish`
@@ -26,10 +26,10 @@ from functools import cache
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from rag.analysis import ANALYZERS
+from rag.index.analysis import ANALYZERS
+from rag.index.sparse import Sparse, average_lengths, document_vector, query_vector
+from rag.index.stores.base import Backend, Candidates, Points, Query
 from rag.settings import Settings
-from rag.sparse import Sparse, average_lengths, document_vector, query_vector
-from rag.store import Backend, Candidates, Points, Query
 
 DENSE = "dense"
 DOC_FIELD = "doc_id"

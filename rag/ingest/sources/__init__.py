@@ -1,5 +1,5 @@
 """Turn a source file (text, Markdown, PDF, DOCX, HTML) into plain text that
-:func:`rag.layout.parse_layout` reads like the PDF-extracted seed documents (``.txt`` as it
+:func:`rag.ingest.layout.parse_layout` reads like the PDF-extracted seed documents (``.txt`` as it
 is), with the title the file declares, if any.
 
 Every failure is a :class:`rag.errors.DocumentRejected` that names the file and says why
@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import DocumentRejected
+from rag.ingest.sources.docx import read_docx_source
+from rag.ingest.sources.html import parse_html
+from rag.ingest.sources.markdown import parse_markdown
+from rag.ingest.sources.pdf import pdf_title, read_pdf
+from rag.ingest.sources.text import decode_text
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 _FORMATS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx", ".html": "html",
@@ -23,7 +28,7 @@ _FORMATS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx", "
 class SourceText:
     """A source file read into text for the layout parser."""
 
-    text: str  # text for rag.layout.parse_layout
+    text: str  # text for rag.ingest.layout.parse_layout
     format: str  # "text" | "markdown" | "pdf" | "docx" | "html"
     pages: int | None = None
     title: str | None = None  # the title the file declares (HTML <title>, DOCX properties…)
@@ -119,20 +124,15 @@ def read_source(path: Path, *, max_bytes: int = 20_000_000) -> SourceText:
     title: str | None = None
     pages: int | None = None
     if fmt == "pdf":
-        from rag.sources.pdf import pdf_title, read_pdf
         text, pages = read_pdf(data, path.name)
         title = pdf_title(data)
     elif fmt == "docx":
-        from rag.sources.docx import read_docx_source
         text, title = read_docx_source(path)
     else:
-        from rag.sources.text import decode_text
         text = decode_text(data, path.name)
         if fmt == "html":
-            from rag.sources.html import parse_html
             text, title = parse_html(text)
         elif fmt == "markdown":
-            from rag.sources.markdown import parse_markdown
             text, title = parse_markdown(text)
     if not text.strip():
         raise DocumentRejected(path.name, "contains no text (only whitespace or markup)")

@@ -21,8 +21,8 @@ from docx2python import docx2python
 from lxml import etree
 
 from rag.errors import DocumentRejected
-from rag.sources.html import heading_marker
-from rag.sources.shape import TextBlock, render, roman_numeral, symbol_headers
+from rag.ingest.sources.html import heading_marker
+from rag.ingest.sources.shape import TextBlock, render, roman_numeral, symbol_headers
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # the list prefix docx2python writes before a paragraph numbered on the paragraph itself
@@ -256,7 +256,7 @@ class WordFormats:
 
 
 def _marker(path: list[tuple[int, _Level]], level: _Level, ilvl: int) -> str:
-    """The marker rag.layout reads: ``12.`` (decimal, first level), ``b)`` (letters),
+    """The marker rag.ingest.layout reads: ``12.`` (decimal, first level), ``b)`` (letters),
     ``IV.`` (Roman, first level), ``C.`` (capital letters, first level), else ``•``."""
     n = path[-1][0]
     if level.fmt == "none" or (level.fmt != "bullet" and not level.text):

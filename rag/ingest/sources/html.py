@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, Comment, Declaration, NavigableString, ProcessingInstruction, Tag
 
-from rag.sources.shape import TextBlock, render, roman_numeral, symbol_headers
+from rag.ingest.sources.shape import TextBlock, render, roman_numeral, symbol_headers
 
 _DROP = ("script", "style", "nav", "header", "footer", "noscript", "template", "form",
          "iframe", "svg", "button", "head")
@@ -57,7 +57,7 @@ def list_marker(item: Tag) -> str:
 
 
 def heading_marker(level: int) -> str:
-    """``## `` for a level-2 heading: the heading's depth as rag.layout reads it."""
+    """``## `` for a level-2 heading: the heading's depth as rag.ingest.layout reads it."""
     return "#" * max(1, min(level, 6)) + " "
 
 

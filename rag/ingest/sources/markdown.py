@@ -12,7 +12,7 @@ import re
 
 from markdown_it import MarkdownIt
 
-from rag.sources.html import parse_html
+from rag.ingest.sources.html import parse_html
 
 _FRONT_MATTER = re.compile(
     r"\A---[ \t]*\n([A-Za-z_][\w-]*[ \t]*:.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)

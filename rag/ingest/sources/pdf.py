@@ -23,15 +23,15 @@ from itertools import pairwise
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from rag.cleaning import (
+from rag.errors import DocumentRejected
+from rag.ingest.cleaning import (
     is_footnote_rule,
     is_page_header,
     join_wrapped_lines,
     joins_at_hyphen,
     word_counts,
 )
-from rag.errors import DocumentRejected
-from rag.sources.shape import TextBlock, TextLine, render, render_lines, symbol_headers
+from rag.ingest.sources.shape import TextBlock, TextLine, render, render_lines, symbol_headers
 
 _HYPHENS = {"-", "\u00ad", "\ufffe", "\u0002", "\u2010"}
 _LIGATURES = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"})
@@ -714,7 +714,7 @@ def read_pdf(data: bytes, name: str, *, ocr: bool = False) -> tuple[str, int]:
         pdf.close()
     if sum(len(ln.text.replace(" ", "")) for lines in raw_pages for ln in lines) \
             < _MIN_TEXT_CHARS:
-        from rag.sources.ocr import HOW_TO_ENABLE, ocr_available, ocr_pdf
+        from rag.ingest.sources.ocr import HOW_TO_ENABLE, ocr_available, ocr_pdf
         if ocr or not ocr_available():
             raise DocumentRejected(name, "no text layer" + (
                 ", and OCR found no text in it" if ocr else f"; {HOW_TO_ENABLE}"))

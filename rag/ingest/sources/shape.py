@@ -1,12 +1,13 @@
-"""Write extracted text in the shape of the seed documents, as rag.layout reads them.
+"""Write extracted text in the shape of the seed documents, as rag.ingest.layout reads them.
 
 :func:`render` writes blocks (sources whose paragraphs are known): one block per paragraph,
-separated by a line holding a single space (a break that keeps rag.layout in single-spaced
+separated by a line holding a single space (a break that keeps rag.ingest.layout in single-spaced
 mode); headings start with two spaces of indentation; forced line breaks inside a block
 (signature lines) are kept. :func:`render_lines` writes hard-wrapped lines (a PDF set like the
 UN's, line after line at one leading) exactly as PDF extraction gave the seed text files: every
 line followed by an empty line, indentation as leading spaces, a vertical gap as a line holding
-a single space, so that rag.layout finds paragraphs, items and headings as it does in the text.
+a single space, so that rag.ingest.layout finds paragraphs, items and headings as it does in
+the text.
 Both write footnotes after a ``____`` rule as `` N text`` lines and running-header symbols last
 as page-header lines.
 """
@@ -17,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rag.cleaning import is_page_header
+from rag.ingest.cleaning import is_page_header
 
 FOOTNOTE_RULE = "__________________"
 BLOCK_BREAK = " "
@@ -94,7 +95,7 @@ def render_lines(lines: Iterable[TextLine], footnotes: Mapping[int, str] | None 
 
 def symbol_headers(lines: Iterable[str]) -> list[str]:
     """The lines of page headers (or a page title) that are UN document symbols, which
-    rag.layout records as the document's symbol."""
+    rag.ingest.layout records as the document's symbol."""
     return [ln.strip() for ln in lines if is_page_header(ln) and re.match(r"^\s*[A-Z]+/", ln)]
 
 
