@@ -18,8 +18,9 @@ Extractors, each run over the cleaned blocks of the seed documents
   only;
 * ``rag.gazetteer``: the product's own extractor, :func:`rag.ingest.gazetteer.build_gazetteer`
   over the passages the index is built from
-  (``rag.ingest.chunking.chunk_corpus(docs, ChunkOptions())``); it predicts every entry's name and each of its folded forms (an acronym form matches the
-  gold entity that carries that acronym). Its kinds are mapped to labels: acronym and
+  (``rag.ingest.chunking.chunk_corpus(docs, ChunkOptions())``); it predicts every entry's
+  name and each of its folded forms (an acronym form matches the gold entity that carries
+  that acronym). Its kinds are mapped to labels: acronym and
   organisation → ORG, place_or_person → LOC, name → MISC (the gazetteer has no PER or EVENT
   kind, so its per-type precision says little; per-type recall is by gold type).
 
