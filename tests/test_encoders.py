@@ -181,7 +181,7 @@ def _converted_folder() -> Path:
                                                ("auto", "OpenVinoEmbedder")])
 def test_backend_setting(backend: str, kind: str, tiny_settings: Settings, caplog) -> None:
     settings = tiny_settings.model_copy(update={"embedding_backend": backend})
-    with caplog.at_level(logging.INFO, logger="rag.encoders.base"):
+    with caplog.at_level(logging.INFO, logger="rag.encoders.load"):
         embedder = load_embedder(settings).embedder.embedder  # under cache and batcher
     assert type(embedder).__name__ == kind
     assert f"embedding backend: {embedder.encoder.backend}" in caplog.text
@@ -199,7 +199,7 @@ def test_auto_falls_back_to_onnx_then_torch(tiny_settings: Settings, monkeypatch
     assert isinstance(load_embedder(settings), OnnxEmbedder)
     assert choose_encoder(settings) == EncoderChoice("onnx")
     monkeypatch.setattr(rag.encoders.onnx, "onnxruntime_available", lambda: False)
-    with caplog.at_level(logging.INFO, logger="rag.encoders.base"):
+    with caplog.at_level(logging.INFO, logger="rag.encoders.load"):
         embedder = load_embedder(settings)
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert "embedding backend: torch" in caplog.text
@@ -214,7 +214,7 @@ def test_auto_skips_a_backend_that_fails(tiny_settings: Settings, monkeypatch,
 
     monkeypatch.setattr(rag.encoders.openvino.OpenVinoEmbedder, "__init__", broken)
     settings = tiny_settings.model_copy(update={"query_batch_size": 1, "query_cache_size": 0})
-    with caplog.at_level(logging.WARNING, logger="rag.encoders.base"):
+    with caplog.at_level(logging.WARNING, logger="rag.encoders.load"):
         assert isinstance(load_embedder(settings), OnnxEmbedder)
     assert "openvino unavailable (plugin crashed)" in caplog.text
     with pytest.raises(ModelUnavailable, match="openvino embedding backend unavailable"):

@@ -31,7 +31,7 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
         import sys, time
         sys.path[:0] = [{str(ROOT)!r}]
         from tests.fakes import HashEmbedder
-        import rag.index
+        import rag.index.build
         from rag.settings import Settings
 
         write = rag.index.build._write_jsonl
@@ -41,8 +41,9 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
             time.sleep(60)
 
         rag.index.build._write_jsonl = slow_write
-        rag.index.build.build_index(Settings(index_root={str(tmp_path)!r}, seeds_dir={str(SEEDS)!r},
-                                       embedding_model="test-hash"), HashEmbedder())
+        rag.index.build.build_index(Settings(index_root={str(tmp_path)!r},
+                                             seeds_dir={str(SEEDS)!r},
+                                             embedding_model="test-hash"), HashEmbedder())
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     try:

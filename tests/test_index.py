@@ -103,7 +103,7 @@ def test_failed_build_leaves_the_previous_index_intact(built: Settings, monkeypa
 
 
 def test_disk_full_while_writing_leaves_no_half_written_index(built: Settings, monkeypatch):
-    import rag.index as index_module
+    import rag.index.build as index_module
 
     before = os.readlink(built.index_dir)
 

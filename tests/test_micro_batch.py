@@ -113,7 +113,7 @@ def test_close_stops_the_threads_and_later_calls_still_work() -> None:
 
 @pytest.mark.model
 def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None:
-    import rag.encoders.base
+    import rag.encoders.load
     from rag.encoders.load import load_embedder
     from rag.settings import Settings
 
@@ -127,7 +127,7 @@ def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None
     assert not isinstance(model, MicroBatcher)
     assert (vectors[0] * model.embed(["Quelle ville ?"], query=True)[0]).sum() > 0.9999
     # without batching nor cache the backend is returned as is (that model, not a new one)
-    monkeypatch.setattr(rag.encoders.base, "_backend", lambda settings, show_progress: model)
+    monkeypatch.setattr(rag.encoders.load, "_backend", lambda settings, show_progress: model)
     assert load_embedder(Settings(query_batch_size=1, query_cache_size=0)) is model
 
 

@@ -154,7 +154,7 @@ def test_builds_fill_a_new_collection_then_move_the_alias(tmp_path: Path):
 
 def test_a_failed_build_drops_its_collection_and_keeps_the_alias(tmp_path: Path,
                                                                    monkeypatch):
-    import rag.index as index_module
+    import rag.index.build as index_module
 
     settings = _settings(tmp_path)
     build_index(settings, HashEmbedder())
