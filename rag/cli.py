@@ -21,17 +21,10 @@ import uvicorn
 from api.deps import check_startup
 from api.mcp_server import local_server
 from api.server import uvicorn_options
+from rag import corpus  # module attributes, looked up when a command runs
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, composer_help
 from rag.answer.render import answer_json, format_answer
 from rag.answer.serialize import hit_json, passage_json
-from rag.corpus import (
-    ChangeReport,
-    add_documents,
-    build_embedder,
-    corpus_lock,
-    list_documents,
-    remove_documents,
-)
 from rag.errors import RagError
 from rag.feedback import draft_gold_items, read_feedback, summarize
 from rag.index.build import build_index, chunk_options
@@ -99,15 +92,15 @@ def _report_build(report_json: dict[str, Any], path: Path | None, as_json: bool)
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
-    embedder = build_embedder(settings)  # the build shows one bar: texts/s and time left
+    embedder = corpus.build_embedder(settings)  # the build shows one bar: texts/s and time left
     spec = settings.index_spec()
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
-    with corpus_lock(settings):
+    with corpus.corpus_lock(settings):
         path = build_index(settings, embedder, spec=spec, on_step=_step,
                            show_progress=not args.quiet)
     stats = getattr(embedder, "stats", None)
-    report = ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
+    report = corpus.ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
                           time.perf_counter() - started, read_manifest(path).documents)
     _report_build(report.as_json(), path, False)
     print(f"built {path} in {time.perf_counter() - started:.1f} s")
@@ -115,20 +108,20 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    report = add_documents(settings, args.paths, on_step=None if args.json else _step)
+    report = corpus.add_documents(settings, args.paths, on_step=None if args.json else _step)
     _report_build(report.as_json(), report.index, args.json)
     return 0
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    report = remove_documents(settings, args.doc_ids, on_step=None if args.json else _step)
+    report = corpus.remove_documents(settings, args.doc_ids, on_step=None if args.json else _step)
     _report_build(report.as_json(), report.index, args.json)
     return 0
 
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 
-    docs = list_documents(settings)
+    docs = corpus.list_documents(settings)
     if args.json:
         for doc in docs:
             _print_json({k: v for k, v in asdict(doc).items() if k != "extra"})
