@@ -23,7 +23,7 @@ from typing import Any
 from api.errors import ApiError
 from api.i18n import say
 from api.schemas import ChatRequest
-from rag.tokens import TokenCounter
+from rag.text import TokenCounter
 
 MAX_STOP_SEQUENCES = 4
 

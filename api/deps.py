@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError, rag_error_status
 from api.i18n import rag_message, say
+from api.index_follow import follow_index
 from rag.errors import RagError, redact_paths
 from rag.pipeline import Pipeline
 from rag.settings import KEY_HINT, Settings
@@ -33,8 +34,6 @@ def unavailable(app: FastAPI) -> ApiError:
 async def get_pipeline(request: Request) -> Pipeline:
     """The pipeline over the newest index (swapped in first if the index was rebuilt), or
     503 with the reason (e.g. how to rebuild)."""
-    from api.index_follow import follow_index
-
     pipeline = await follow_index(request.app)
     if pipeline is None:
         raise unavailable(request.app)

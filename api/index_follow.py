@@ -5,6 +5,9 @@ Every request compares the index name's current target (one ``readlink``) with t
 snapshot it would use, and swaps a rebuilt index in first; a background task does the same
 every ``RAG_RELOAD_POLL_SECONDS`` so idle workers are ready before the next request. A
 target that fails to load is remembered and the old snapshot stays served.
+
+:func:`reload_pipeline` swaps an index in: for the follower, ``POST /v1/admin/reload``
+(:mod:`api.routes.admin`), SIGHUP (:mod:`api.main`) and uploads (:mod:`api.routes.documents`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,36 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
-from api.routes.admin import reload_pipeline
+from api.responses import ReloadResult
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 
 log = logging.getLogger("api")
+
+
+async def reload_pipeline(app: FastAPI, only_if_changed: bool = False) -> ReloadResult:
+    """Load the index now on disk and swap it in (one reload at a time); with
+    ``only_if_changed``, not if another caller swapped the same build in meanwhile."""
+    lock: asyncio.Lock = app.state.reload_lock
+    async with lock:
+        old = app.state.pipeline
+        if only_if_changed and old is not None and \
+                app.state.settings.index_dir.resolve() == old.index.path:
+            m = old.index.manifest  # a concurrent caller swapped it in already
+            return ReloadResult(status="current", index_created=m.created,
+                                passages=m.passages, previous_index_created=m.created)
+        if old is None:
+            new = await run_in_threadpool(Pipeline.load, app.state.settings,
+                                          mmap=app.state.settings.mmap_index)
+        else:
+            new = await run_in_threadpool(old.reloaded, app.state.settings)
+        app.state.pipeline = new
+        app.state.load_error = None
+        m = new.index.manifest
+        return ReloadResult(status="reloaded", index_created=m.created, passages=m.passages,
+                            previous_index_created=old.index.manifest.created if old else None)
 
 
 def index_target(app: FastAPI) -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from api import mcp_server
 from api.deps import check_startup
 from api.errors import install_error_handlers
-from api.index_follow import watch_index
+from api.index_follow import reload_pipeline, watch_index
 from api.metrics import install_metrics
 from api.middleware import (
     BodyGuard,
@@ -122,8 +123,6 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
 def _install_sighup(app: FastAPI) -> None:
     """``kill -HUP`` reloads the index (where the platform has signals)."""
-    from api.routes.admin import reload_pipeline
-
     def on_hup() -> None:
         async def run() -> None:
             try:
@@ -140,6 +139,4 @@ def _install_sighup(app: FastAPI) -> None:
 
 
 def _json_str(text: str) -> str:
-    import json
-
     return json.dumps(text)

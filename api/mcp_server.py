@@ -31,16 +31,17 @@ from starlette.types import Receive, Scope, Send
 
 from api.deps import require_api_key, served_hosts
 from api.errors import ApiError
+from api.index_follow import follow_index
 from api.responses import AskResult, DocumentList, PassageDetail, SearchResult
 from api.routes.documents import document_detail, document_summary
 from api.schemas import Turn
 from api.validation import HISTORY_TURNS, clean_question, clean_turn
 from rag import __version__
 from rag.answer.render import answer_json, format_answer
+from rag.answer.serialize import hit_json, passage_json
 from rag.answer.types import Answer
 from rag.errors import RagError, UnknownDocument, UnknownPassage, redact_paths
 from rag.pipeline import Pipeline
-from rag.serialize import hit_json, passage_json
 from rag.settings import Settings
 
 PipelineSource = Callable[[], Awaitable[Pipeline]]
@@ -231,8 +232,6 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 async def app_pipeline(app: FastAPI) -> Pipeline:
     """The app's current pipeline (a rebuilt index swapped in first), as the routes get it."""
-    from api.index_follow import follow_index
-
     pipeline = await follow_index(app)
     if pipeline is None:
         raise RagError(str(getattr(app.state, "load_error", None) or "The service is starting."))

@@ -19,10 +19,14 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI, Request
 from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from starlette.datastructures import Headers
@@ -98,7 +102,6 @@ class Metrics:
         for verdict in ("up", "down"):  # both series exist from the start, at 0
             self.feedback.labels(verdict)
         if folder is None:
-            from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
 
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(collector)
@@ -109,7 +112,6 @@ class Metrics:
         folder = multiprocess_dir()
         if folder is None:
             return generate_latest(self.registry)
-        from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=folder)

@@ -15,6 +15,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
@@ -116,8 +119,6 @@ class BodyGuard:
 
 def parse_rate_limit(limit: str) -> list[Any]:
     """``limits`` items of a rate such as ``120/minute`` or ``10/second;600/hour``."""
-    from limits import parse_many
-
     try:
         return parse_many(limit)
     except ValueError as exc:
@@ -133,8 +134,6 @@ class RateLimit:
 
     def __init__(self, app: ASGIApp, limit: str, trust_proxy: bool = False,
                  exempt: Iterable[str] = ("/healthz", "/readyz", "/metrics")) -> None:
-        from limits.storage import MemoryStorage
-        from limits.strategies import MovingWindowRateLimiter
 
         self.app, self.trust_proxy, self.exempt = app, trust_proxy, frozenset(exempt)
         self.items = parse_rate_limit(limit)

@@ -1,4 +1,4 @@
-"""Peak memory and time of reading hostile files: each bomb is read by ``rag.sources``
+"""Peak memory and time of reading hostile files: each bomb is read by ``rag.ingest.sources``
 (then, for files that pass, chunked and counted as the index build would) in a fresh
 process, whose peak RSS above its idle RSS is reported. Target: ≤ 500 MB above idle on
 every bomb, and each one refused (or read) in seconds.
@@ -88,7 +88,7 @@ def make_bombs(folder: Path) -> dict[str, Path]:
 _PROBE = """
 import json, resource, sys, time
 from pathlib import Path
-from rag.sources import read_source
+from rag.ingest.sources import read_source
 from rag.errors import DocumentRejected
 idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()

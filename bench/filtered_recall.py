@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
     sys.path.insert(0, str(ROOT))
 
 from bench.scale import base_vectors, synthetic  # noqa: E402
+from rag.index.dense import EXACT_MAX, build_faiss, search  # noqa: E402
 from rag.records import IndexSpec  # noqa: E402
-from rag.vector_store import EXACT_MAX, build_faiss, search  # noqa: E402
 
 DOC = 50  # passages per synthetic document
 FILTERS = {"1 document": None, "1% of documents": 0.01, "20% of documents": 0.2}

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.sources import read_source  # noqa: E402
+from rag.ingest.sources import read_source  # noqa: E402
 from tests.fixtures_sources import (  # noqa: E402
     FORMATS,
     furniture,

@@ -20,8 +20,8 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
     sys.path.insert(0, str(ROOT))
 
 from bench.scale import base_vectors, synthetic  # noqa: E402
+from rag.index.dense import build_faiss  # noqa: E402
 from rag.records import IndexSpec  # noqa: E402
-from rag.vector_store import build_faiss  # noqa: E402
 
 
 def main() -> None:

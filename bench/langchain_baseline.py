@@ -23,8 +23,8 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
 
 from eval.cli import load_sets  # noqa: E402
 from eval.retrieval_metrics import by_group, format_table, score_ranking  # noqa: E402
-from rag.documents import seed_files  # noqa: E402
-from rag.embeddings import resolve_model_path  # noqa: E402
+from rag.encoders.base import resolve_model_path  # noqa: E402
+from rag.ingest.documents import seed_files  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

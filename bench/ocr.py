@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag.corpus import add_documents, build_embedder  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.index.build import build_index  # noqa: E402
+from rag.ingest.sources import read_source  # noqa: E402
+from rag.ingest.sources.ocr import recognise_once  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.sources import read_source  # noqa: E402
-from rag.sources.ocr import recognise_once  # noqa: E402
 from tests.fakes import HashEmbedder  # noqa: E402
 from tests.fixtures_sources import label_recall, text_passages  # noqa: E402
 from tests.pdf_variants.make import FILES, SEEDS  # noqa: E402

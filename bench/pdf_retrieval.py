@@ -38,7 +38,7 @@ from tests.pdf_variants.make import FILES, VARIANTS  # noqa: E402
 
 def retrieval(settings, model, questions) -> dict[str, float]:
     """hit@k and MRR@10 of the dev questions over the index of ``settings``."""
-    from rag.index import load_index
+    from rag.index.load import load_index
     from rag.pipeline import Pipeline
 
     pipeline = Pipeline.from_parts(settings, model, load_index(settings, dim=model.dim))
@@ -51,7 +51,7 @@ def retrieval(settings, model, questions) -> dict[str, float]:
 def build(settings, model) -> None:
     """The index of ``settings.seeds_dir`` with ``model`` (vectors from the cache first)."""
     from rag.corpus import build_embedder
-    from rag.index import build_index
+    from rag.index.build import build_index
 
     build_index(settings, build_embedder(settings, model))
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
 
-    from rag.embeddings import load_embedder
+    from rag.encoders.load import load_embedder
     from rag.settings import Settings
 
     base = Settings()

@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
 
 from eval.cli import load_sets  # noqa: E402
 from eval.dataset import DEV_SET, EVAL_DIR  # noqa: E402
-from rag.embeddings import load_embedder  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.encoders.load import load_embedder  # noqa: E402
+from rag.index.build import build_index  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from rag.index.dense import build_faiss, choose_kind, search
 from rag.records import IndexSpec
-from rag.vector_store import build_faiss, choose_kind, search
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def base_vectors() -> np.ndarray:
     """Real passage and sentence vectors from the built index, if there is one."""
     try:
-        from rag.index import load_index
+        from rag.index.load import load_index
         from rag.settings import Settings
 
         index = load_index(Settings())

@@ -40,7 +40,7 @@ def in_process_latency(env: dict[str, str], questions: list[str], rounds: int) -
     code = (
         "import json,sys,time,statistics\n"
         "from rag.pipeline import Pipeline\nfrom rag.settings import Settings\n"
-        "from rag.embeddings import encoder_of\n"
+        "from rag.encoders.base import encoder_of\n"
         "qs=json.loads(sys.stdin.read()); p=Pipeline.load(Settings())\n"
         "[p.ask(q) for q in qs[:5]]\nlat=[]\n"
         f"for _ in range({rounds}):\n"

@@ -25,11 +25,11 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
     sys.path.insert(0, str(ROOT))
 
 from bench.scale import base_vectors, rss_mb, synthetic  # noqa: E402
-from rag.faiss_store import FaissStore  # noqa: E402
-from rag.qdrant_store import QdrantStore, client_for  # noqa: E402
+from rag.index.sparse import average_lengths  # noqa: E402
+from rag.index.stores.base import Points, Query, VectorStore  # noqa: E402
+from rag.index.stores.faiss import FaissStore  # noqa: E402
+from rag.index.stores.qdrant import QdrantStore, client_for  # noqa: E402
 from rag.records import IndexSpec  # noqa: E402
-from rag.sparse import average_lengths  # noqa: E402
-from rag.store import Points, Query, VectorStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = 50
@@ -37,7 +37,8 @@ DOC = 50
 
 def seed_texts() -> list[str]:
     """The lexical texts of the built index's passages."""
-    from rag.index import lexical_texts, load_index
+    from rag.index.lexical import lexical_texts
+    from rag.index.load import load_index
     from rag.settings import Settings
 
     return lexical_texts(load_index(Settings()).passages)
@@ -86,7 +87,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
-    from rag.language import detect_language
+    from rag.text import detect_language
 
     base, texts, asked = base_vectors(), seed_texts(), questions()
     rows = []

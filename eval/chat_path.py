@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from api.routes.chat import resolve_question
+from api.schemas import ChatMessage
+from api.validation import HISTORY_TURNS, clean_question, clean_turn
+
 
 def chat_arguments(question: str, turns: Sequence[tuple[str, str]], settings: Any
                    ) -> tuple[str, list[tuple[str, str]]]:
     """``(question, history)`` as the chat endpoint passes them to ``Pipeline.ask``."""
-    from api.routes.chat import resolve_question
-    from api.schemas import ChatMessage
-    from api.validation import HISTORY_TURNS, clean_question, clean_turn
-
     messages = [ChatMessage(role=role, content=content) for role, content in turns]
     messages.append(ChatMessage(role="user", content=question))
     asked, history = resolve_question(messages)

@@ -40,7 +40,10 @@ too. Its gold quotes, like every other, must be in the cleaned text.
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -48,8 +51,9 @@ SEEDS = HERE.parent / "seeds"
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from eval.dataset import ANSWER_TYPES, normalize  # noqa: E402
-from rag.documents import load_corpus  # noqa: E402
+from eval.dataset import ANSWER_TYPES, GoldQuestion, normalize, parse_question  # noqa: E402
+from rag.errors import RagError  # noqa: E402
+from rag.ingest.documents import load_corpus  # noqa: E402
 
 LANGS = {"fr", "en"}
 TYPES = {"factoid", "list", "explanation", "multi_doc", "unanswerable"}
@@ -235,11 +239,71 @@ def _check_history(row: dict, key: str = "history") -> list[str]:
     return problems
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a gold file; ``line`` is 1-based (0: the file as a whole)."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
+
+
+class GoldFileError(RagError):
+    """Gold question files that do not validate (the message lists every problem)."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the gold question files:\n"
+                         f"{shown}")
+
+
+def validate_files(paths: Sequence[Path], seeds: Path = SEEDS
+                   ) -> tuple[list[GoldQuestion], list[Problem]]:
+    """The questions of every file and the problems found; quotes are looked up in the
+    documents of ``seeds``."""
+    raw, clean = corpus_texts(seeds)
+    questions: list[GoldQuestion] = []
+    problems: list[Problem] = []
+    first_seen: dict[str, tuple[Path, int]] = {}
+    for path in paths:
+        try:
+            lines = path.read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(path, 0, f"cannot be read ({exc})"))
+            continue
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                question = parse_question(row, split=path.stem)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(path, n, f"invalid JSON ({exc})"))
+                continue
+            except ValueError as exc:
+                qid = row.get("id") if isinstance(row, dict) else None
+                prefix = f"{qid}: " if isinstance(qid, str) else ""
+                problems.append(Problem(path, n, f"{prefix}not a gold question ({exc})"))
+                continue
+            problems += [Problem(path, n, p) for p in check_question(row, raw, clean)]
+            if question.id in first_seen:
+                where, at = first_seen[question.id]
+                problems.append(Problem(path, n, f"{question.id}: duplicate id (first at "
+                                                 f"{where}:{at})"))
+            else:
+                first_seen[question.id] = (path, n)
+            questions.append(question)
+    return questions, problems
+
+
 def check_files(paths: list[Path]) -> list[str]:
     """Problems over all files as ``file:line: id: problem``, including ids repeated
-    across files (see :mod:`eval.validate`)."""
-    from eval.validate import validate_files
-
+    across files (:func:`validate_files`)."""
     return [str(p) for p in validate_files(paths)[1]]
 
 

@@ -17,13 +17,20 @@ import argparse
 import time
 from pathlib import Path
 
-from eval.check_gold import DEFAULT_FILES, SEEDS
+import numpy as np
+
+from eval.check_gold import DEFAULT_FILES, SEEDS, validate_files
+from eval.compare import compare_runs, comparison_markdown
 from eval.dataset import DEV_SET, GoldQuestion
+from eval.export import FORMATS, export_run
+from eval.harness import run_answer_eval
+from eval.results import load_run
 from eval.retrieval_metrics import RetrievalOutcome, score_ranking
 from eval.tables import CI_NOTE, by_attribute, retrieval_table
-from eval.validate import load_validated, validate_files
+from eval.validate import load_validated
 from rag.answer.registry import COMPOSER_NAMES
 from rag.errors import RagError
+from rag.pipeline import Pipeline
 from rag.settings import Settings
 
 WARMUP_SEARCHES = 3  # first searches of `rag eval retrieval`, kept out of the percentiles
@@ -31,7 +38,7 @@ WARMUP_SEARCHES = 3  # first searches of `rag eval retrieval`, kept out of the p
 
 def load_sets(paths: list[Path] | None, seeds: Path = SEEDS) -> list[GoldQuestion]:
     """Questions of every given file (default: the dev set), validated against the
-    documents of ``seeds``: raises :class:`eval.validate.GoldFileError` (a RagError)
+    documents of ``seeds``: raises :class:`eval.check_gold.GoldFileError` (a RagError)
     listing each problem by file and line."""
     return load_validated(paths or [DEV_SET], seeds)
 
@@ -55,8 +62,6 @@ def retrieval_report(outcomes: list[RetrievalOutcome], latencies: list[float],
     """Markdown tables by file (when several), language, type and category, with 95 %
     intervals; latency after the first ``warmup`` searches (those reported apart); the
     misses, questions in full."""
-    import numpy as np
-
     parts = [CI_NOTE, ""]
     if len({o.question.split for o in outcomes}) > 1:
         parts += [retrieval_table(by_attribute(outcomes, "split"), "split"), ""]
@@ -92,9 +97,6 @@ def run_validate(paths: list[Path]) -> int:
 
 def run_compare(paths: list[Path], out: Path | None) -> int:
     """``rag eval compare RUN_A RUN_B``: Markdown to stdout, or to ``out``."""
-    from eval.compare import compare_runs, comparison_markdown
-    from eval.results import load_run
-
     if len(paths) != 2:
         raise RagError("rag eval compare takes two runs: RUN_A RUN_B (folders or "
                        "results.jsonl files)")
@@ -110,9 +112,6 @@ def run_compare(paths: list[Path], out: Path | None) -> int:
 
 def run_export(paths: list[Path], fmt: str | None, out: Path | None) -> int:
     """``rag eval export RUN --format ragas|deepeval --out FILE``."""
-    from eval.export import FORMATS, export_run
-    from eval.results import load_run
-
     if len(paths) != 1 or not fmt or not out:
         raise RagError(f"usage: rag eval export RUN --format {'|'.join(FORMATS)} --out FILE")
     count = export_run(load_run(paths[0]), fmt, out)
@@ -156,7 +155,6 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         return run_export(paths, getattr(args, "format", None), args.out)
     if paths:
         raise RagError(f"rag eval {args.what} takes no positional files (use --qa FILE)")
-    from rag.pipeline import Pipeline
 
     questions = load_sets(args.qa, settings.seeds_dir)
     pipeline = Pipeline.load(settings)
@@ -165,6 +163,5 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(retrieval_report(outcomes, latencies,
                                getattr(args, "warmup", WARMUP_SEARCHES)))
         return 0
-    from eval.harness import run_answer_eval
 
     return run_answer_eval(pipeline, questions, args)

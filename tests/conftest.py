@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_document
-from rag.documents import load_corpus
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import load_corpus
 from rag.records import Document, Passage
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -46,7 +46,7 @@ def session_model():
     """The default embedding model as the service loads it (backend, question batcher and
     cache), loaded once per session: the session index is built with it and the session
     pipeline answers with it."""
-    from rag.embeddings import load_embedder
+    from rag.encoders.load import load_embedder
 
     return load_embedder(Settings(seeds_dir=SEEDS))
 
@@ -55,7 +55,7 @@ def session_model():
 def built_settings(tmp_path_factory: pytest.TempPathFactory, session_model) -> Settings:
     """Settings whose index is built once per session from seeds/ with the default model."""
     from rag.corpus import build_embedder
-    from rag.index import build_index
+    from rag.index.build import build_index
 
     root = tmp_path_factory.mktemp("index")
     settings = Settings(index_root=root, seeds_dir=SEEDS)
@@ -80,7 +80,8 @@ def warm_embedding_cache(built: Settings, index_root: Path) -> Path:
 def pipeline(built_settings: Settings, session_model):
     """The pipeline over the session index, as ``Pipeline.load`` assembles it, on the session
     model (not loaded a second time)."""
-    from rag.index import load_index, read_manifest
+    from rag.index.load import load_index
+    from rag.index.manifest import read_manifest
     from rag.pipeline import Pipeline
 
     read_manifest(built_settings.index_dir)
@@ -109,7 +110,7 @@ def qdrant_settings(built_settings: Settings, session_model) -> Settings:
     """The session index built again into Qdrant's local mode (in memory), from the same
     seeds and the warm embedding cache."""
     from rag.corpus import build_embedder
-    from rag.index import build_index
+    from rag.index.build import build_index
 
     settings = built_settings.model_copy(update={"index_name": "qdrant-e2e",
                                                  "vector_store": "qdrant",
@@ -121,7 +122,7 @@ def qdrant_settings(built_settings: Settings, session_model) -> Settings:
 @pytest.fixture(scope="session")
 def qdrant_pipeline(qdrant_settings: Settings, pipeline):
     """A pipeline over the Qdrant build, sharing the session pipeline's model."""
-    from rag.index import load_index
+    from rag.index.load import load_index
     from rag.pipeline import Pipeline
 
     index = load_index(qdrant_settings, dim=pipeline.embedder.dim)
@@ -140,7 +141,7 @@ def torch_reference():
     """The reference the fast encoders are held to: sentence-transformers (torch fp32)
     vectors of ``tests.helpers.encoder_texts(size)``, computed once per size and session
     (the model is loaded on first use)."""
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag.encoders.base import SentenceTransformerEmbedder
     from tests.helpers import encoder_texts
 
     model: list[SentenceTransformerEmbedder] = []

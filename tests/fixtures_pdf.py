@@ -15,8 +15,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from rag.cleaning import is_footnote_rule, is_link_residue, is_page_header
-from rag.layout import is_double_spaced
+from rag.ingest.cleaning import is_footnote_rule, is_link_residue, is_page_header
+from rag.ingest.layout import is_double_spaced
 from rag.records import Block
 from tests.fixtures_sources import SeedStructure, marker, words_with_calls
 

@@ -1,7 +1,7 @@
 """Render seed text documents as PDF (reportlab), DOCX (python-docx) and HTML, so that the
-format readers (rag.sources) can be checked against the text version.
+format readers (rag.ingest.sources) can be checked against the text version.
 
-The structure rendered is what rag.layout reads from the seed text: masthead lines, blocks
+The structure rendered is what rag.ingest.layout reads from the seed text: masthead lines, blocks
 (headings, numbered paragraphs, lettered items, bullets, signature) and footnotes, with each
 footnote call placed as a superscript on a word of the block that calls it.
 """
@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunking import chunk_document
-from rag.cleaning import is_page_header, normalize_unicode, word_counts
-from rag.documents import derive_meta
-from rag.layout import parse_layout, read_masthead
+from rag.ingest.chunking import chunk_document
+from rag.ingest.cleaning import is_page_header, normalize_unicode, word_counts
+from rag.ingest.documents import derive_meta
+from rag.ingest.layout import parse_layout, read_masthead
 from rag.records import Block, Document, Passage
 
 # pdf2: two-column PDF; pdfraw: the text set verbatim, line by line, as UN PDFs are
@@ -39,7 +39,7 @@ class SeedStructure:
 
 
 def seed_structure(path: Path) -> SeedStructure:
-    """Parse a seed text file the way rag.documents does."""
+    """Parse a seed text file the way rag.ingest.documents does."""
     raw = path.read_text(encoding="utf-8")
     layout = parse_layout(raw, word_counts([raw]))
     lines = normalize_unicode(raw.replace("\r\n", "\n")).split("\n")
@@ -67,7 +67,7 @@ def marker(block: Block) -> str:
 
 def words_with_calls(text: str, calls: tuple[int, ...]) -> list[tuple[str, str, str]]:
     """Split ``text`` into ``(word, call, trailing punctuation)``, the footnote ``calls``
-    spread over words that end with three letters (where rag.cleaning finds them)."""
+    spread over words that end with three letters (where rag.ingest.cleaning finds them)."""
     words = text.split()
     eligible = [i for i, w in enumerate(words) if _CALL_WORD.match(w)]
     chosen: dict[int, str] = {}
@@ -87,8 +87,8 @@ def words_with_calls(text: str, calls: tuple[int, ...]) -> list[tuple[str, str, 
 
 
 def text_passages(text: str, stem: str) -> list[Passage]:
-    """Passages of a text as rag.documents.load_document would cut it (own vocabulary)."""
-    from rag.index import chunk_options
+    """Passages of a text as rag.ingest.documents.load_document would cut it (own vocabulary)."""
+    from rag.index.build import chunk_options
     from rag.settings import Settings
 
     layout = parse_layout(text, word_counts([text]))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.index import Index
+from rag.index.load import Index
 from rag.settings import PROJECT_ROOT, Settings
 
 DEV_QA = PROJECT_ROOT / "eval" / "dev_qa.jsonl"
@@ -49,10 +49,10 @@ def serve_app(app: Any, **options: Any) -> Iterator[tuple[str, int]]:
 
 
 def passage_texts(settings: Settings) -> list[str]:
-    """Every seed passage text exactly as ``rag.index.build_index`` embeds it."""
-    from rag.chunking import chunk_corpus
-    from rag.documents import load_corpus
-    from rag.index import chunk_options, passage_vector_texts
+    """Every seed passage text exactly as ``rag.index.build.build_index`` embeds it."""
+    from rag.index.build import chunk_options, passage_vector_texts
+    from rag.ingest.chunking import chunk_corpus
+    from rag.ingest.documents import load_corpus
 
     docs = load_corpus(settings.seeds_dir, settings.catalog_path)
     return passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))

@@ -20,9 +20,10 @@ from rag.answer.signals import (
 )
 from rag.answer.summary import central_sentences, topical
 from rag.errors import RagError
-from rag.query.plan import Part, QuestionPlan, fold
+from rag.ingest.roles import assign_roles, is_formula
+from rag.query.plan import Part, QuestionPlan
 from rag.records import Passage
-from rag.roles import assign_roles, is_formula
+from rag.text import fold
 
 
 def _p(slug: str, kind: str, text: str, section: tuple[str, ...] = (), parent: str | None = None,

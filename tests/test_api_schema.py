@@ -31,8 +31,8 @@ from api.responses import (
 )
 from api.routes.documents import document_detail, document_summary
 from rag.answer.render import answer_json
+from rag.answer.serialize import hit_json, passage_json
 from rag.corpus import Change, ChangeReport
-from rag.serialize import hit_json, passage_json
 
 QUESTION = "Dans quelle ville la Secrétaire générale adjointe a-t-elle mené des consultations " \
            "avec l'OTSC en novembre 2018 ?"

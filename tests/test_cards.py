@@ -1,4 +1,4 @@
-"""Document cards (rag.cards): each field read from the passage that prints it, for the five
+"""Document cards (rag.ingest.cards): each field read from the passage that prints it, for the five
 seeds, a plain-text letter without catalogue entry, and the catalogue's overrides; the
 masthead passage they cite is not evidence for content questions. No model is loaded."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.cards import build_card, card_meta
-from rag.chunking import chunk_document
-from rag.documents import catalog_entry, load_catalog, load_document
+from rag.ingest.cards import build_card, card_meta
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import catalog_entry, load_catalog, load_document
 from rag.records import CONTENT_ROLES, Document, DocumentCard, Passage
 from tests.conftest import SEEDS
 

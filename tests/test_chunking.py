@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from eval.dataset import load_questions, passage_matches
-from rag.chunking import ChunkOptions, chunk_document
-from rag.citations import citation_label
+from rag.ingest.chunking import chunk_document
+from rag.query.citations import citation_label
+from rag.records import ChunkOptions
 
 from .conftest import by_id
 

@@ -1,11 +1,11 @@
-"""The "Sources" block of a reply: written and read back by one module (rag.citations),
+"""The "Sources" block of a reply: written and read back by one module (rag.query.citations),
 so that a chat client sending the reply back as an assistant turn keeps its citations."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.citations import read_reply, sources_text
+from rag.query.citations import read_reply, sources_text
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from rag.cleaning import (
+from rag.ingest.cleaning import (
     collapse_spaces,
     fix_apostrophe_spacing,
     fix_space_before_point,

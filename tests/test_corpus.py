@@ -12,10 +12,12 @@ import pytest
 
 from rag.cli import main as cli_main
 from rag.corpus import add_documents, build_embedder, list_documents, remove_documents
-from rag.documents import seed_files
-from rag.embedding_cache import CachedEmbedder, EmbeddingCache
+from rag.encoders.embedding_cache import CachedEmbedder, EmbeddingCache
 from rag.errors import DocumentRejected, UnknownDocument
-from rag.index import build_index, load_index, read_manifest
+from rag.index.build import build_index
+from rag.index.load import load_index
+from rag.index.manifest import read_manifest
+from rag.ingest.documents import seed_files
 from rag.settings import Settings
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
@@ -271,7 +273,7 @@ def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_incremental_index_answers_like_a_full_build(built_settings, pipeline,
                                                      shared_root: Path, tmp_path: Path):
     from rag.answer.render import answer_json
-    from rag.index import passage_vector_texts
+    from rag.index.build import passage_vector_texts
     from rag.pipeline import Pipeline
     from rag.records import Document
     from tests.conftest import warm_embedding_cache
@@ -328,7 +330,7 @@ def test_incremental_index_answers_like_a_full_build(built_settings, pipeline,
 
 
 def test_catalogue_entry_follows_the_document_into_another_format():
-    from rag.documents import catalog_entry, load_catalog
+    from rag.ingest.documents import catalog_entry, load_catalog
 
     catalog = load_catalog(SEEDS / "catalog.toml")
     assert catalog_entry(catalog, Path("001_72201535bd96dd17.pdf"))["symbol"] == "S/2021/297"
@@ -360,7 +362,7 @@ def test_remove_by_symbol(fake_settings: Settings):
 
 
 def test_metadata_falls_back_on_the_file(tmp_path: Path):
-    from rag.documents import load_document
+    from rag.ingest.documents import load_document
 
     path = tmp_path / "note_conference-geneve.txt"
     path.write_text("Genève, le 3 mars 2025\n\n1. La Conférence régionale s’est tenue à "

@@ -10,10 +10,11 @@ import numpy as np
 
 from rag.answer.messages import after_date, human_date, not_mentioned, unstated
 from rag.answer.spans import short_answer
-from rag.gazetteer import build_gazetteer, names_in
+from rag.ingest.gazetteer import build_gazetteer, names_in
 from rag.query.coverage import CoverageChecker, evidence_holds, question_mentions
-from rag.query.plan import FUNCTION_WORDS, QuestionAnalyzer, fold
+from rag.query.plan import QuestionAnalyzer
 from rag.records import CoverageOptions, DocumentMeta, Passage
+from rag.text import FUNCTION_WORDS, fold
 
 TEXTS = [
     "En novembre 2018, la Secrétaire générale adjointe a tenu des consultations à Moscou "

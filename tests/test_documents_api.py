@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from rag.corpus import build_embedder
-from rag.index import build_index, load_index
+from rag.index.build import build_index
+from rag.index.load import load_index
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import SEEDS, warm_embedding_cache

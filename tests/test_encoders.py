@@ -17,15 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embeddings import (
-    EncoderChoice,
-    SentenceTransformerEmbedder,
-    choose_encoder,
-    load_embedder,
-)
+from rag.encoders.base import EncoderChoice, SentenceTransformerEmbedder
+from rag.encoders.load import choose_encoder, load_embedder
+from rag.encoders.onnx import MARKER, MODEL_FILE, OnnxEmbedder, export_dir
+from rag.encoders.openvino import OpenVinoEmbedder, native_bf16
 from rag.errors import ModelUnavailable
-from rag.onnx_encoder import MARKER, MODEL_FILE, OnnxEmbedder, export_dir
-from rag.openvino_encoder import OpenVinoEmbedder, native_bf16
 from rag.settings import PROJECT_ROOT, Settings
 from tests.helpers import encoder_texts
 
@@ -173,7 +169,7 @@ def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def _converted_folder() -> Path:
-    from rag.embeddings import resolve_model_path
+    from rag.encoders.base import resolve_model_path
 
     settings = Settings()
     return Path(resolve_model_path(settings.embedding_model, settings.cache_dir))
@@ -185,7 +181,7 @@ def _converted_folder() -> Path:
                                                ("auto", "OpenVinoEmbedder")])
 def test_backend_setting(backend: str, kind: str, tiny_settings: Settings, caplog) -> None:
     settings = tiny_settings.model_copy(update={"embedding_backend": backend})
-    with caplog.at_level(logging.INFO, logger="rag.embeddings"):
+    with caplog.at_level(logging.INFO, logger="rag.encoders.load"):
         embedder = load_embedder(settings).embedder.embedder  # under cache and batcher
     assert type(embedder).__name__ == kind
     assert f"embedding backend: {embedder.encoder.backend}" in caplog.text
@@ -194,16 +190,16 @@ def test_backend_setting(backend: str, kind: str, tiny_settings: Settings, caplo
 
 def test_auto_falls_back_to_onnx_then_torch(tiny_settings: Settings, monkeypatch,
                                             caplog) -> None:
-    import rag.onnx_encoder
-    import rag.openvino_encoder
+    import rag.encoders.onnx
+    import rag.encoders.openvino
 
     settings = tiny_settings.model_copy(update={"embedding_backend": "auto",
                                                 "query_batch_size": 1, "query_cache_size": 0})
-    monkeypatch.setattr(rag.openvino_encoder, "openvino_available", lambda: False)
+    monkeypatch.setattr(rag.encoders.openvino, "openvino_available", lambda: False)
     assert isinstance(load_embedder(settings), OnnxEmbedder)
     assert choose_encoder(settings) == EncoderChoice("onnx")
-    monkeypatch.setattr(rag.onnx_encoder, "onnxruntime_available", lambda: False)
-    with caplog.at_level(logging.INFO, logger="rag.embeddings"):
+    monkeypatch.setattr(rag.encoders.onnx, "onnxruntime_available", lambda: False)
+    with caplog.at_level(logging.INFO, logger="rag.encoders.load"):
         embedder = load_embedder(settings)
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert "embedding backend: torch" in caplog.text
@@ -211,14 +207,14 @@ def test_auto_falls_back_to_onnx_then_torch(tiny_settings: Settings, monkeypatch
 
 def test_auto_skips_a_backend_that_fails(tiny_settings: Settings, monkeypatch,
                                          caplog) -> None:
-    import rag.openvino_encoder
+    import rag.encoders.openvino
 
     def broken(*args, **kwargs):
         raise RuntimeError("plugin crashed")
 
-    monkeypatch.setattr(rag.openvino_encoder.OpenVinoEmbedder, "__init__", broken)
+    monkeypatch.setattr(rag.encoders.openvino.OpenVinoEmbedder, "__init__", broken)
     settings = tiny_settings.model_copy(update={"query_batch_size": 1, "query_cache_size": 0})
-    with caplog.at_level(logging.WARNING, logger="rag.embeddings"):
+    with caplog.at_level(logging.WARNING, logger="rag.encoders.load"):
         assert isinstance(load_embedder(settings), OnnxEmbedder)
     assert "openvino unavailable (plugin crashed)" in caplog.text
     with pytest.raises(ModelUnavailable, match="openvino embedding backend unavailable"):

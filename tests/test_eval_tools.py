@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from eval.answer_metrics import RATE_METRICS, AnswerOutcome, summarize_answers
+from eval.check_gold import GoldFileError, validate_files
 from eval.compare import compare_runs, comparison_markdown
 from eval.dataset import EVAL_DIR, GoldQuestion, load_questions, parse_question
 from eval.harness import run_answer_eval, run_questions
 from eval.results import load_run
 from eval.run_info import git_commit, header_markdown, settings_diff
 from eval.tables import NO_DOCUMENT, answer_table, by_document, rate
-from eval.validate import GoldFileError, load_validated, validate_files
+from eval.validate import load_validated
 from rag import cli
 from rag.settings import Settings
 

@@ -1,8 +1,8 @@
 """Question-type detection and evidence checks that drive abstention."""
 
-from rag.language import detect_language
+from rag.ingest.sentences import split_sentences
 from rag.query.expectations import evidence_has, expected_answer, has_count, has_person_name
-from rag.sentences import split_sentences
+from rag.text import detect_language
 
 
 def test_expected_answer_kinds_in_both_languages():

@@ -11,7 +11,8 @@ from rag.answer.calibration import Calibrator
 from rag.answer.extractive import ExtractiveComposer
 from rag.answer.signals import FEATURES
 from rag.answer.types import Evidence
-from rag.index import Index, build_index, load_index
+from rag.index.build import build_index
+from rag.index.load import Index, load_index
 from rag.query.coverage import CoverageChecker
 from rag.query.plan import QuestionAnalyzer, QuestionPlan
 from rag.records import Hit

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import build_index, load_index
+from rag.index.build import build_index
+from rag.index.load import load_index
 from rag.settings import Settings
 
 from .conftest import SEEDS
@@ -30,18 +31,19 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
         import sys, time
         sys.path[:0] = [{str(ROOT)!r}]
         from tests.fakes import HashEmbedder
-        import rag.index
+        import rag.index.build
         from rag.settings import Settings
 
-        write = rag.index._write_jsonl
+        write = rag.index.build._write_jsonl
 
         def slow_write(path, rows):  # killed while the new build is half written
             write(path, rows)
             time.sleep(60)
 
-        rag.index._write_jsonl = slow_write
-        rag.index.build_index(Settings(index_root={str(tmp_path)!r}, seeds_dir={str(SEEDS)!r},
-                                       embedding_model="test-hash"), HashEmbedder())
+        rag.index.build._write_jsonl = slow_write
+        rag.index.build.build_index(Settings(index_root={str(tmp_path)!r},
+                                             seeds_dir={str(SEEDS)!r},
+                                             embedding_model="test-hash"), HashEmbedder())
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     try:
@@ -69,8 +71,8 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
 def test_missing_or_damaged_model_cache_is_rebuilt_from_the_wheel(tmp_path, missing):
     import shutil
 
-    from rag.e5_convert import MARKER
-    from rag.embeddings import resolve_model_path
+    from rag.encoders.base import resolve_model_path
+    from rag.encoders.e5_convert import MARKER
 
     settings = Settings(cache_dir=tmp_path)
     # a model cache holding a complete conversion: a copy of the default cache's (converted

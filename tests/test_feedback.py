@@ -13,13 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from eval.check_gold import validate_files
 from eval.dataset import TYPES
-from eval.validate import validate_files
 from rag import cli
 from rag.feedback import (
     FeedbackFull,
     FeedbackLog,
-    FeedbackOptions,
     FeedbackTooLarge,
     append_feedback,
     draft_gold_item,
@@ -28,6 +27,7 @@ from rag.feedback import (
     read_feedback,
     summarize,
 )
+from rag.records import FeedbackOptions
 from rag.settings import Settings, get_settings
 from tests.conftest import SEEDS
 

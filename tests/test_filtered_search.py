@@ -7,10 +7,10 @@ import faiss
 import numpy as np
 import pytest
 
-from rag.faiss_store import FaissStore
+from rag.index.dense import build_faiss, search, stored_vectors
+from rag.index.stores.base import Points, Query
+from rag.index.stores.faiss import FaissStore
 from rag.records import IndexSpec
-from rag.store import Points, Query
-from rag.vector_store import build_faiss, search, stored_vectors
 
 N, DIM, DOC = 10_000, 64, 50
 

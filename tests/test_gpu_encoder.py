@@ -13,9 +13,10 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embeddings import EncoderChoice, choose_encoder
+from rag.encoders.base import EncoderChoice
+from rag.encoders.gpu import DeviceEmbedder, device_precision, resolve_device
+from rag.encoders.load import choose_encoder
 from rag.errors import ModelUnavailable
-from rag.gpu_encoder import DeviceEmbedder, device_precision, resolve_device
 from rag.settings import Settings
 from tests.helpers import encoder_texts
 
@@ -59,10 +60,10 @@ def test_absent_gpu_is_a_one_line_error(tmp_path) -> None:
 
 
 def test_cpu_only_backends_refuse_a_gpu(monkeypatch) -> None:
-    import rag.gpu_encoder
+    import rag.encoders.gpu
 
-    monkeypatch.setattr(rag.gpu_encoder, "resolve_device", lambda wanted: "cuda")
-    monkeypatch.setattr(rag.gpu_encoder, "device_precision", lambda device, wanted: "bf16")
+    monkeypatch.setattr(rag.encoders.gpu, "resolve_device", lambda wanted: "cuda")
+    monkeypatch.setattr(rag.encoders.gpu, "device_precision", lambda device, wanted: "bf16")
     assert choose_encoder(Settings()) == EncoderChoice("torch", "bf16", "cuda")
     with pytest.raises(ModelUnavailable, match="openvino runs on the CPU"):
         choose_encoder(Settings(embedding_backend="openvino"))
@@ -111,7 +112,8 @@ def test_gpu_build_records_device_and_precision(tmp_path) -> None:
     import json
 
     from rag.corpus import build_embedder
-    from rag.index import MANIFEST, build_index
+    from rag.index.build import build_index
+    from rag.index.manifest import MANIFEST
 
     settings = Settings(index_root=tmp_path)
     path = build_index(settings, build_embedder(settings))

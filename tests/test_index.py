@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt
-from rag.index import MANIFEST, PASSAGES, VECTORS, build_index, load_index
+from rag.index.build import build_index
+from rag.index.load import load_index
+from rag.index.manifest import MANIFEST, PASSAGES, VECTORS
 from rag.settings import Settings
 
 from .conftest import SEEDS
@@ -101,7 +103,7 @@ def test_failed_build_leaves_the_previous_index_intact(built: Settings, monkeypa
 
 
 def test_disk_full_while_writing_leaves_no_half_written_index(built: Settings, monkeypatch):
-    import rag.index as index_module
+    import rag.index.build as index_module
 
     before = os.readlink(built.index_dir)
 
@@ -123,7 +125,7 @@ def test_old_builds_are_pruned(built: Settings):
 
 
 def test_index_kind_follows_settings(settings: Settings):
-    from rag.vector_store import choose_kind, describe
+    from rag.index.dense import choose_kind, describe
 
     hnsw = settings.model_copy(update={"index_kind": "hnsw", "hnsw_ef_search": 256})
     build_index(hnsw, HashEmbedder())

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt
-from rag.index import FORMAT_VERSION, build_index, load_index, read_manifest
+from rag.index.build import build_index
+from rag.index.load import load_index
+from rag.index.manifest import FORMAT_VERSION, read_manifest
 from rag.settings import Settings
 
 from .conftest import SEEDS
@@ -488,7 +490,7 @@ def test_inconsistent_parts_fail_at_load(fresh: Settings, case: str):
 def _real_model_index(pristine_root: Path) -> Settings:
     """An index with the real model's name and dimension, built with the fast embedder, so
     that the app loads the real model and then meets the damage."""
-    from rag.embeddings import resolve_model_path
+    from rag.encoders.base import resolve_model_path
 
     settings = Settings(index_root=pristine_root, seeds_dir=SEEDS)
     model = Path(resolve_model_path(settings.embedding_model, settings.cache_dir))

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rag.micro_batch import MicroBatcher
+from rag.encoders.micro_batch import MicroBatcher
 
 
 class SlowEmbedder:
@@ -113,8 +113,8 @@ def test_close_stops_the_threads_and_later_calls_still_work() -> None:
 
 @pytest.mark.model
 def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None:
-    import rag.embeddings
-    from rag.embeddings import load_embedder
+    import rag.encoders.load
+    from rag.encoders.load import load_embedder
     from rag.settings import Settings
 
     embedder = load_embedder(Settings(query_batch_size=8, query_batch_window_ms=1))
@@ -127,7 +127,7 @@ def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None
     assert not isinstance(model, MicroBatcher)
     assert (vectors[0] * model.embed(["Quelle ville ?"], query=True)[0]).sum() > 0.9999
     # without batching nor cache the backend is returned as is (that model, not a new one)
-    monkeypatch.setattr(rag.embeddings, "_backend", lambda settings, show_progress: model)
+    monkeypatch.setattr(rag.encoders.load, "_backend", lambda settings, show_progress: model)
     assert load_embedder(Settings(query_batch_size=1, query_cache_size=0)) is model
 
 

@@ -11,7 +11,7 @@ from openai import OpenAI
 
 from api.main import create_app
 from rag.settings import Settings
-from rag.tokens import token_counter
+from rag.text import token_counter
 
 QUESTION = "Pour quels fleuves le Centre régional produit-il des bulletins d'alerte précoce ?"
 SYSTEM = "Tu es un assistant concis qui répond en français."

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from rag.corpus import add_documents, build_embedder
-from rag.documents import is_generic_name, symbol_id
-from rag.index import build_index, load_index
+from rag.index.build import build_index
+from rag.index.load import load_index
+from rag.ingest.documents import is_generic_name, symbol_id
 from rag.settings import Settings
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.sources import read_source
-from rag.sources.ocr import HOW_TO_ENABLE, ocr_available
-from rag.sources.pdf import _Line, ocr_structure
+from rag.ingest.sources import read_source
+from rag.ingest.sources.ocr import HOW_TO_ENABLE, ocr_available
+from rag.ingest.sources.pdf import _Line, ocr_structure
 from tests.fakes import HashEmbedder
 from tests.fixtures_sources import label_recall, text_passages
 from tests.pdf_variants.make import FILES, SEEDS
@@ -43,9 +43,9 @@ def test_rag_add_recognises_a_scan_once(tmp_path: Path,
     import pypdfium2 as pdfium
 
     from rag import corpus
-    from rag.index import build_index
+    from rag.index.build import build_index
+    from rag.ingest.sources import ocr
     from rag.settings import Settings
-    from rag.sources import ocr
 
     original = FILES / "rl-single-just-hang-small" / f"{SEED.stem}.pdf"
     scan = scanned_pdf(original, tmp_path / "scan001.pdf", pages=2)

@@ -16,11 +16,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from rag.documents import load_document
-from rag.index import chunk_options
+from rag.index.build import chunk_options
+from rag.ingest.documents import load_document
+from rag.ingest.sources.pdf import pdf_title, read_pdf
 from rag.records import Document, Passage
 from rag.settings import Settings
-from rag.sources.pdf import pdf_title, read_pdf
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 BODY, LEADING, NOTE, NOTE_LEADING = 11.0, 16.0, 8.0, 10.0
@@ -352,7 +352,7 @@ def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     path = tmp_path_factory.mktemp("realistic") / f"rapport_{masthead}_{gap:g}_{hang}.pdf"
     record = build_pdf(path, masthead=masthead, gap=gap, hang=hang)
     doc = load_document(path)
-    from rag.chunking import chunk_document
+    from rag.ingest.chunking import chunk_document
 
     return doc, chunk_document(doc, chunk_options(Settings())), record
 
@@ -405,7 +405,7 @@ def test_footnotes_are_kept_apart_and_linked(report: tuple[Document, list[Passag
 
 def test_masthead_is_metadata_and_a_passage_of_its_own(
         report: tuple[Document, list[Passage], Typeset]) -> None:
-    from rag.cards import build_card
+    from rag.ingest.cards import build_card
 
     doc, passages, _ = report
     assert doc.meta.symbol == SYMBOL and doc.meta.date == "2025-03-03"
@@ -457,7 +457,7 @@ def test_superscript_characters_read_as_calls_and_markers(tmp_path: Path) -> Non
 
 
 def test_only_superscripts_that_are_note_numbers_become_calls() -> None:
-    from rag.sources.pdf import _Line, _superscript_calls
+    from rag.ingest.sources.pdf import _Line, _superscript_calls
 
     line = _Line(chars=["de 14 millions de km² dans l’Arctique¹, selon l’étude⁵."])
     _superscript_calls([line], {1: ["Canada."]})

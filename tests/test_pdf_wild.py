@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaning import word_counts
-from rag.documents import derive_meta
-from rag.layout import parse_layout
-from rag.sources import read_source
-from rag.sources.pdf import (
+from rag.ingest.cleaning import word_counts
+from rag.ingest.documents import derive_meta
+from rag.ingest.layout import parse_layout
+from rag.ingest.sources import read_source
+from rag.ingest.sources.pdf import (
     _isolated_headings,
     _Line,
     _Metrics,

@@ -14,12 +14,14 @@ from eval.dataset import load_questions
 from eval.retrieval_metrics import score_ranking, summarize
 from rag.corpus import add_documents, build_embedder, remove_documents
 from rag.errors import IndexCorrupt, IndexMismatch
-from rag.index import build_index, lexical_texts, load_index
-from rag.qdrant_store import QdrantStore, alias_name, client_for
-from rag.retrieval import rrf
+from rag.index.build import build_index
+from rag.index.lexical import lexical_texts
+from rag.index.load import load_index
+from rag.index.sparse import average_lengths
+from rag.index.stores.base import Points, Query
+from rag.index.stores.qdrant import QdrantStore, alias_name, client_for
+from rag.query.retrieval import rrf
 from rag.settings import PROJECT_ROOT, Settings
-from rag.sparse import average_lengths
-from rag.store import Points, Query
 from tests.conftest import SEEDS
 from tests.fakes import HashEmbedder
 
@@ -152,7 +154,7 @@ def test_builds_fill_a_new_collection_then_move_the_alias(tmp_path: Path):
 
 def test_a_failed_build_drops_its_collection_and_keeps_the_alias(tmp_path: Path,
                                                                    monkeypatch):
-    import rag.index as index_module
+    import rag.index.build as index_module
 
     settings = _settings(tmp_path)
     build_index(settings, HashEmbedder())

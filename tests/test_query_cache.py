@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from rag.query_cache import QueryCache
+from rag.encoders.query_cache import QueryCache
 from tests.fakes import HashEmbedder
 
 

@@ -158,7 +158,7 @@ def test_examples_are_not_evaluation_questions():
 
 
 def test_acronyms_are_spelled_out_as_the_corpus_defines_them():
-    from rag.query.plan import acronym_expansions
+    from rag.text import acronym_expansions
 
     acronyms = acronym_expansions([
         "avec l’Organisation du Traité de sécurité collective (OTSC) à Moscou",

@@ -157,7 +157,8 @@ def test_an_uncalibrated_model_is_reported_in_answers_and_readyz(tmp_path):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from rag.index import build_index, load_index
+    from rag.index.build import build_index
+    from rag.index.load import load_index
     from rag.pipeline import Pipeline
 
     settings = Settings(index_root=tmp_path, seeds_dir=SEEDS, embedding_model="test-hash",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.serialize import hit_json
 from rag.errors import UnknownDocument
-from rag.retrieval import rrf
-from rag.serialize import hit_json
+from rag.query.retrieval import rrf
 
 
 def test_rrf_weights_and_ranks():

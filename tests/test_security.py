@@ -107,7 +107,7 @@ def test_cross_site_requests_cannot_change_the_service(built_settings, pipeline)
 def test_probes_and_errors_show_no_paths_and_reload_brings_the_server_up(built_settings,
                                                                          pipeline, tmp_path):
     from rag.corpus import build_embedder
-    from rag.index import build_index
+    from rag.index.build import build_index
     from tests.conftest import SEEDS, warm_embedding_cache
 
     settings = Settings(index_root=tmp_path / "index", seeds_dir=SEEDS,

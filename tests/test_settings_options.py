@@ -8,8 +8,7 @@ from dataclasses import fields
 
 import pytest
 
-from rag.chunking import ChunkOptions
-from rag.records import IndexSpec, RetrievalOptions
+from rag.records import ChunkOptions, IndexSpec, RetrievalOptions
 from rag.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""Format readers (rag.sources): refusals with named files and reasons, text decoding, and
+"""Format readers (rag.ingest.sources): refusals with named files and reasons, text decoding, and
 PDF/DOCX/HTML renderings of the seed documents read back into the same passages."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from reportlab.pdfgen.canvas import Canvas
 
-from rag.cleaning import joins_at_hyphen, word_counts
-from rag.documents import derive_meta
 from rag.errors import DocumentRejected
-from rag.layout import is_double_spaced, parse_layout
+from rag.ingest.cleaning import joins_at_hyphen, word_counts
+from rag.ingest.documents import derive_meta
+from rag.ingest.layout import is_double_spaced, parse_layout
+from rag.ingest.sources import SUPPORTED_SUFFIXES, read_source
 from rag.records import Passage
 from rag.settings import PROJECT_ROOT
-from rag.sources import SUPPORTED_SUFFIXES, read_source
 from tests.fixtures_sources import (
     FORMATS,
     furniture,
@@ -107,8 +107,8 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
 
 def test_pdf_without_text_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without OCR installed, a scan is refused with how to enable OCR."""
-    import rag.sources.ocr
-    monkeypatch.setattr(rag.sources.ocr, "ocr_available", lambda: False)
+    import rag.ingest.sources.ocr
+    monkeypatch.setattr(rag.ingest.sources.ocr, "ocr_available", lambda: False)
     path = tmp_path / "scan.pdf"
     canvas = Canvas(str(path))
     canvas.rect(72, 72, 300, 500, fill=1)
@@ -272,7 +272,7 @@ def test_pdfraw_keeps_labels_without_running_text(tmp_path: Path, seed: Path) ->
 
 def test_pdf_reader_keeps_hard_wrapped_lines_for_layout(tmp_path: Path) -> None:
     """Typeset paragraphs (gaps between them) are joined into blocks; hard-wrapped text is
-    handed to rag.layout line by line, in the double-spaced shape of the seed text."""
+    handed to rag.ingest.layout line by line, in the double-spaced shape of the seed text."""
     seed = next(p for p in SEEDS if p.stem.startswith("001"))
     typeset = read_source(render(seed, tmp_path / "pdf", "pdf")).text
     raw = read_source(render(seed, tmp_path / "raw", "pdfraw")).text

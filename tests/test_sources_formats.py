@@ -1,7 +1,7 @@
 """Markdown, DOCX and HTML read as their format says: heading levels, list numbering (on the
 paragraph or through its style), lists versus paragraph numbering, the title a file declares;
 and size messages that tell two sizes apart. Each input is built here in a temporary folder,
-read with rag.documents.load_document and cut with rag.chunking.chunk_document."""
+read with rag.ingest.documents.load_document and cut with rag.ingest.chunking.chunk_document."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 import docx
 import pytest
 
-from rag.chunking import chunk_document
-from rag.documents import load_document
 from rag.errors import DocumentRejected
-from rag.layout import parse_layout
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import load_document
+from rag.ingest.layout import parse_layout
+from rag.ingest.sources import _size_text, read_source
 from rag.records import Passage
-from rag.sources import _size_text, read_source
 from tests.fixtures_docx import add_list, number_paragraph, number_style
 
 LONG = ("Le Conseil de sécurité souligne l’importance de la coopération entre l’Organisation "
@@ -25,15 +25,15 @@ LONG = ("Le Conseil de sécurité souligne l’importance de la coopération ent
 
 
 def _layout_reads_heading_levels() -> bool:
-    """Whether rag.layout takes a heading's level from its ``#`` marks (``## Contexte``)."""
+    """Whether rag.ingest.layout takes a heading's level from its ``#`` marks (``## Contexte``)."""
     blocks = parse_layout("  # Titre\n \n  ## Contexte\n \n  ## Recommandations\n").blocks
     return [b.level for b in blocks] == [0, 1, 1]
 
 
 needs_layout_levels = pytest.mark.xfail(
     not _layout_reads_heading_levels(), strict=True,
-    reason="rag.layout decides heading levels from the heading's words only; it needs to read "
-           "the level the reader marks with ## (see rag.sources.html.heading_marker)")
+    reason="rag.ingest.layout decides heading levels from the heading's words only; it needs to "
+           "read the level the reader marks with ## (see rag.ingest.sources.html.heading_marker)")
 
 
 def passages(path: Path) -> list[Passage]:
@@ -362,7 +362,7 @@ def test_a_word_document_over_the_unpacked_limit_is_refused(tmp_path: Path,
                                                             monkeypatch) -> None:
     import zipfile
 
-    import rag.sources as sources
+    import rag.ingest.sources as sources
 
     path = tmp_path / "big.docx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
@@ -377,7 +377,7 @@ def test_a_pdf_over_the_page_limit_is_refused_before_its_pages_are_read(
         tmp_path: Path, monkeypatch) -> None:
     from reportlab.pdfgen.canvas import Canvas
 
-    import rag.sources.pdf as pdf
+    import rag.ingest.sources.pdf as pdf
 
     path = tmp_path / "pages.pdf"
     canvas = Canvas(str(path))

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.index import MANIFEST, SENTENCE_VECTORS, load_index
+from rag.index.load import load_index
+from rag.index.manifest import MANIFEST, SENTENCE_VECTORS
+from rag.index.vectors import embed_to_file
 from rag.settings import PROJECT_ROOT, Settings
-from rag.vector_files import embed_to_file
 from tests.helpers import vectors_of
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -72,7 +73,7 @@ def _subset(folder: Path) -> Path:
 
 
 def test_interrupted_build_leaves_nothing_half_written(tmp_path: Path) -> None:
-    from rag.index import build_index
+    from rag.index.build import build_index
 
     settings = Settings(seeds_dir=_subset(tmp_path / "seeds"), index_root=tmp_path / "idx",
                         build_chunk_size=8, embedding_cache=False)

@@ -1,4 +1,4 @@
-"""Token counts and cuts (rag.tokens) and the chat reply limits (api.chat_options), without
+"""Token counts and cuts (rag.text) and the chat reply limits (api.chat_options), without
 the model: the approximate counter, and a small real tokenizer built here."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.chat_options import limit_reply
-from rag.tokens import TokenCounter, token_counter
+from rag.text import TokenCounter, token_counter
 from tests.fakes import HashEmbedder
 
 TEXT = "Le Centre régional publie des bulletins (Amou-Daria, Syr-Daria) [1]."

@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from rag.cli import main as cli_main
 from rag.corpus import BACKUP_PREFIX, UNRESTORED_PREFIX, build_embedder
-from rag.documents import MAX_ID_CHARS
-from rag.index import build_index, load_index
+from rag.index.build import build_index
+from rag.index.load import load_index
+from rag.ingest.documents import MAX_ID_CHARS
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from tests.conftest import SEEDS

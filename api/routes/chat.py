@@ -6,7 +6,7 @@ follow-up ("et pour l’OSCE ?", "when was it signed?"): the entities and docume
 The follow-up's own words decide what kind of answer it asks for. Citations are appended to
 the message as a numbered source list and returned in the top-level ``citations`` extension
 field (on the finishing chunk of a stream). ``usage`` counts tokens of the embedding model's
-tokenizer (:mod:`rag.tokens`) over every message of the request and over the reply.
+tokenizer (:mod:`rag.text`) over every message of the request and over the reply.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from rag.answer.render import citation_json, sources_block
 from rag.answer.types import Answer
 from rag.errors import RagError
 from rag.pipeline import Pipeline
-from rag.tokens import TokenCounter, token_counter
+from rag.text import TokenCounter, token_counter
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Authorized])
 MODELS = chat_models()  # model id → composer (rag.answer.registry)

@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Authorized, PipelineDep, SameOrigin
 from api.errors import ApiError
 from api.i18n import say
+from api.index_follow import reload_pipeline
 from api.responses import (
     ANY_ROUTE,
     GUARDED,
@@ -42,16 +43,16 @@ from api.responses import (
     PassageDetail,
     error_responses,
 )
-from api.routes.admin import reload_pipeline
-from rag.atomic_folder import pid_alive
-from rag.citations import document_reference
+from rag.answer.serialize import passage_json
 from rag.corpus import ChangeReport, add_documents, remove_documents
-from rag.documents import check_file_name
 from rag.errors import UnknownDocument, UnknownPassage
+from rag.ingest.atomic_folder import pid_alive
+from rag.ingest.cards import card_json
+from rag.ingest.documents import check_file_name
+from rag.ingest.sources import SUPPORTED_SUFFIXES
 from rag.pipeline import Pipeline
+from rag.query.citations import document_reference
 from rag.records import DocumentCard
-from rag.serialize import card_json, passage_json
-from rag.sources import SUPPORTED_SUFFIXES
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 log = logging.getLogger("api")

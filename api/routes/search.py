@@ -9,7 +9,7 @@ from api.deps import Authorized, PipelineDep, SettingsDep
 from api.responses import ANY_ROUTE, GUARDED, WITH_BODY, SearchResponse, error_responses
 from api.schemas import SearchRequest
 from api.validation import clean_question
-from rag.serialize import hit_json
+from rag.answer.serialize import hit_json
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Authorized])
 

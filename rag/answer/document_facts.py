@@ -1,6 +1,6 @@
 """Questions about a document itself — its symbol, date, distribution date, original
 language, sender, signatory, addressee, agenda item, the meeting it announces or summarises
-— answered from the document's card (:mod:`rag.cards`, built with the index), citing the
+— answered from the document's card (:mod:`rag.ingest.cards`, built with the index), citing the
 passage each field was read from.
 
 Which field a question asks for is read from the words that name the field (in French and

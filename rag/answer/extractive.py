@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from rag.analysis import tokenize
 from rag.answer.calibration import Calibrator
 from rag.answer.document_facts import DocumentFact, asked_field, document_fact
 from rag.answer.messages import (
@@ -63,8 +62,10 @@ from rag.answer.types import (
     Evidence,
     merge_hits,
 )
-from rag.citations import document_reference
-from rag.index import Index
+from rag.index.analysis import tokenize
+from rag.index.load import Index
+from rag.ingest.roles import is_formula
+from rag.query.citations import document_reference
 from rag.query.coverage import (
     Coverage,
     Mention,
@@ -77,10 +78,10 @@ from rag.query.coverage import (
     tokens_of,
 )
 from rag.query.expectations import asks_actor, evidence_has
-from rag.query.plan import QuestionPlan, document_year, fold, key_terms
+from rag.query.plan import QuestionPlan, document_year, key_terms
 from rag.query.relation import Relation
 from rag.records import CONTENT_ROLES
-from rag.roles import is_formula
+from rag.text import fold
 
 # a sentence that only reads with the one before it, and first-person sentences
 _ANAPHOR = re.compile(r"^(?:C[’']est (?:\w+ment )?(?:dans|pour|à|en|ce|cette|là)\b|"

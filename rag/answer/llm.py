@@ -16,13 +16,16 @@ answer is given instead, and the notes say so. Model-server failures become name
 from __future__ import annotations
 
 import re
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from rag.analysis import tokenize
+from rag.answer.messages import NOT_FOUND
 from rag.answer.options import LLMOptions
 from rag.answer.types import (
     Answer,
@@ -33,16 +36,17 @@ from rag.answer.types import (
     Judge,
     merge_hits,
 )
-from rag.citations import citation_label, document_reference
 from rag.errors import (
     ModelServerError,
     ModelServerTimeout,
     ModelServerUnavailable,
     ModelUnavailable,
 )
+from rag.index.analysis import tokenize
+from rag.ingest.sentences import split_sentences
+from rag.query.citations import citation_label, document_reference
 from rag.query.plan import QuestionPlan
 from rag.records import Hit
-from rag.sentences import split_sentences
 
 NOT_FOUND_TOKEN = "NOT_FOUND"
 SYSTEM_PROMPT = """You answer questions about United Nations documents using ONLY the numbered \
@@ -253,8 +257,6 @@ class LLMComposer:
         that cites nothing: only the gate's answer (the text pieces of a reply that cites
         nothing were never sent: nothing without a citation is). Model-server failures
         raise :class:`rag.errors.ModelServerError` (at the first piece for most)."""
-        from rag.answer.messages import NOT_FOUND
-
         hits = tuple(merge_hits(evidence))
         shown = shown_passages(evidence, self.options.passages)
         base = self.gate.compose(plan, evidence) if self.gate is not None else None
@@ -325,10 +327,6 @@ def unreachable(options: LLMOptions) -> str | None:
     """Why the configured model server cannot answer now (None when its model list
     answers): a cheap GET of ``/models`` (OpenAI) or ``/api/tags`` (Ollama), its verdict
     kept a few seconds. Used by ``/v1/models`` and ``/readyz``."""
-    import time
-    import urllib.error
-    import urllib.request
-
     if not options.base_url:
         return None  # the provider's public endpoint: not probed
     now = time.monotonic()

@@ -116,7 +116,7 @@ def not_found(language: str, reason: str) -> str:
     return f"{base} ({reason} {IN_EVIDENCE[_lang(language)]})" if reason else base
 
 
-#: what each document card field is called in an answer (rag.cards)
+#: what each document card field is called in an answer (rag.ingest.cards)
 FIELD_NAMES = {
     "fr": {"symbol": "de cote", "title": "de titre", "date": "de date",
            "distribution_date": "de date de distribution",

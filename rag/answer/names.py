@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from rag.index import Index
+from rag.index.load import Index
 
 # A capitalised word used more often than this in the corpus belongs to institution names
 # ("Unies", "Conseil"), not to a person's: people are named a few times at most.

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rag.answer.serialize import document_json, hit_json
 from rag.answer.types import NOT_IN_CORPUS, Answer, Citation
-from rag.citations import citation_label, sources_text
+from rag.query.citations import citation_label, sources_text
 from rag.records import Hit
-from rag.serialize import document_json, hit_json
 
 #: a passage is "close" to an unanswered question when both the vector and the word search
 #: rank it this high (a retriever that ranked nothing is not asked)

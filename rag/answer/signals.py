@@ -11,14 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rag.query.coverage import asks_outcome, evidence_holds, tokens_of
-from rag.query.plan import (
-    FUNCTION_WORDS,
-    QuestionAnalyzer,
-    QuestionPlan,
-    acronym_expansions,
-    fold,
-    key_terms,
-)
+from rag.query.plan import QuestionAnalyzer, QuestionPlan, key_terms
+from rag.text import FUNCTION_WORDS, acronym_expansions, fold
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")

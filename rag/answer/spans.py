@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from rag.gazetteer import actors_in
+from rag.ingest.gazetteer import actors_in
 from rag.query.coverage import tokens_of
 from rag.query.expectations import (
     _AGE,
@@ -24,7 +24,7 @@ from rag.query.expectations import (
     counted_noun,
     person_names,
 )
-from rag.query.plan import FUNCTION_WORDS, fold
+from rag.text import FUNCTION_WORDS, fold
 
 _COUNT = re.compile(rf"\b(?:\d+(?:[\s.,]\d{{3}})*|{_NUMBER_WORDS})\b(?:\s+[^\W\d_][\w’'-]*){{1,3}}",
                     re.I)

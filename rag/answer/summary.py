@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.index import Index
-from rag.query.plan import GENRES, fold
+from rag.index.load import Index
+from rag.query.plan import GENRES
+from rag.text import fold
 
 RELEVANCE_WEIGHT = 0.3  # question relevance vs. centrality (whole-document summaries)
 TOPICAL_RELEVANCE_WEIGHT = 0.6  # … for summaries about a topic

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.answer.calibration import Calibrator
-    from rag.index import Index
+    from rag.index.load import Index
     from rag.query.plan import Part, QuestionPlan
     from rag.records import DocumentMeta, Hit, Passage
     from rag.settings import Settings

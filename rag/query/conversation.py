@@ -33,9 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.citations import read_reply
-from rag.gazetteer import actors_in, name_kind
-from rag.language import detect_language
+from rag.ingest.gazetteer import actors_in, name_kind
+from rag.query.citations import read_reply
 from rag.query.coverage import (
     MONTHS,
     DateParts,
@@ -44,7 +43,8 @@ from rag.query.coverage import (
     tokens_of,
 )
 from rag.query.expectations import asks_actor, expected_answer
-from rag.query.plan import FUNCTION_WORDS, QuestionAnalyzer, Turn, fold
+from rag.query.plan import QuestionAnalyzer, Turn
+from rag.text import FUNCTION_WORDS, detect_language, fold
 
 How = Literal["new", "date", "document", "name", "question_word", "detail", "referent",
               "context"]

@@ -22,10 +22,11 @@ from typing import Literal
 
 import numpy as np
 
-from rag.gazetteer import Gazetteer, names_in
-from rag.query.plan import FUNCTION_WORDS, QuestionPlan, document_year, fold
+from rag.ingest.gazetteer import Gazetteer, names_in
+from rag.query.plan import QuestionPlan, document_year
 from rag.query.relation import Relation, relation_of
 from rag.records import CoverageOptions, DocumentMeta, Passage
+from rag.text import FUNCTION_WORDS, fold
 
 MentionKind = Literal["name", "acronym", "year"]
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")

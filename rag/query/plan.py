@@ -10,36 +10,22 @@ follow-up leaves out (the entities and documents in play), never its kind.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from rag.analysis import tokenize
-from rag.citations import read_reply
-from rag.language import detect_language
+from rag.index.analysis import tokenize
+from rag.query.citations import read_reply
 from rag.query.expectations import Expectation, asks_actor, expected_answer
 from rag.records import DocumentMeta
+from rag.text import FUNCTION_WORDS, detect_language, fold
 
 if TYPE_CHECKING:
     from rag.query.conversation import Resolved
     from rag.query.coverage import Coverage
 
 
-@lru_cache(maxsize=1 << 16)  # the same passages and sentences are folded question after question
-def fold(text: str) -> str:
-    """Lower case without accents, apostrophes unified: for matching names."""
-    text = text.lower().replace("’", "'")
-    if text.isascii():
-        return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-
-
-# combining marks left by NFKD decomposition (the diacritics of Latin, Greek and Cyrillic
-# letters and their extensions): removed by one regular expression, not char by char
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 Kind = Literal["factoid", "list", "explanation", "summary", "comparison", "yes_no",
@@ -176,20 +162,6 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _NUMBER = re.compile(r"\b\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b|\b\d+(?:[.,]\d+)?\b")
 _CAPITALISED = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-ZÀ-Ý][a-zà-ÿ’'-]{2,}(?:\s+(?:de la|de|du|des|"
                           r"d[’']|of|the)?\s*[A-ZÀ-Ý][a-zà-ÿ’'-]+)*")
-# Function words of questions in both languages; they say nothing about the topic.
-FUNCTION_WORDS = frozenset(fold(w) for w in (
-    "le la les un une des du de d l au aux et ou en dans sur sous par pour avec sans selon "
-    "entre ce cet cette ces son sa ses leur leurs quel quelle quels quelles qui que quoi "
-    "quand comment pourquoi combien où est sont était étaient été être a ont avait avaient "
-    "fait faire il elle ils elles on nous vous je tu me te se lui y ne pas plus moins très "
-    "aussi tout tous toute toutes the a an of and or in on at to for with without by from "
-    "about as into than then this that these those it its they them their what which who whom "
-    "whose when where why how is are was were be been being do does did has have had can "
-    "could will would should may might must not no yes please merci bonjour hello hi thanks "
-    "thank you your tes ton ta vos votre mon ma mes dit dire donne donnez give tell me moi "
-    "résume résumez summarise summarize compare comparez explain explique expliquez list "
-    "liste document documents texte text "
-).split())
 _QUESTION_WORDS = frozenset({
     "quel", "quelle", "quels", "quelles", "quand", "comment", "pourquoi", "combien", "qui",
     "que", "quoi", "selon", "dans", "est", "les", "des", "une", "what", "which", "when", "where",
@@ -338,28 +310,7 @@ def _mentions(folded: str, word: str) -> bool:
     return re.search(rf"(?<![\w/]){re.escape(word)}(?:n?e)?s?(?![\w/])", folded) is not None
 
 
-_DEFINED_ACRONYM = re.compile(r"((?:[\w’'-]+\s+){1,10}?[\w’'-]+)\s*\(([A-Z][A-Z0-9]{1,9})\)")
 _QUERY_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
-
-
-def acronym_expansions(texts: Iterable[str]) -> dict[str, str]:
-    """``OTSC`` → ``Organisation du Traité de sécurité collective``, as the corpus defines
-    them ("… du Traité de sécurité collective (OTSC)"): the name starts at the nearest word
-    before the parenthesis that has the acronym's initial and leaves enough words for its
-    letters (``Association des nations de l’Asie du Sud-Est (ASEAN)``, not ``Asie…``)."""
-    found: dict[str, str] = {}
-    for text in texts:
-        for m in _DEFINED_ACRONYM.finditer(text):
-            acronym, before = m.group(2), m.group(1)
-            words = list(re.finditer(r"[^\W\d_][\w-]*", before))
-            starts = [w for w in words if w.group(0)[0] == acronym[0]]
-            if not starts:
-                continue
-            enough = [w for w in starts if sum(len(x.group(0)) >= 4 for x in words
-                                               if x.start() >= w.start()) >= len(acronym) - 1]
-            start = (enough or starts[:1])[-1]
-            found.setdefault(acronym, before[start.start():].strip())
-    return found
 
 
 class QuestionAnalyzer:

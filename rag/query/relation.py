@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.query.plan import FUNCTION_WORDS, fold
+from rag.text import FUNCTION_WORDS, fold
 
 _STEM = 5  # letters two forms of a French word share ("adopté" / "adoption")
 _MIN_LETTERS = 4

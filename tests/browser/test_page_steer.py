@@ -278,7 +278,8 @@ def own_server(built_settings: Settings, pipeline,
     session index alone)."""
     from api.main import create_app
     from rag.corpus import build_embedder
-    from rag.index import build_index, load_index
+    from rag.index.build import build_index
+    from rag.index.load import load_index
     from rag.pipeline import Pipeline
     from tests.helpers import serve_app
 

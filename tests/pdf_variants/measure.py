@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.cleaning import word_counts
-from rag.documents import derive_meta, load_catalog
-from rag.layout import parse_layout
+from rag.ingest.cleaning import word_counts
+from rag.ingest.documents import derive_meta, load_catalog
+from rag.ingest.layout import parse_layout
+from rag.ingest.sources import SourceText, read_source
 from rag.records import DocumentMeta, Passage
-from rag.sources import SourceText, read_source
 from tests.fixtures_sources import label_recall, text_passages
 from tests.pdf_variants.make import SEEDS, Variant, path_of, seeds
 

@@ -15,8 +15,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from rag.cleaning import word_counts
-from rag.layout import parse_layout
+from rag.ingest.cleaning import word_counts
+from rag.ingest.layout import parse_layout
 from rag.records import Block
 from tests.fixtures_sources import SeedStructure, marker, words_with_calls
 
