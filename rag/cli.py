@@ -31,6 +31,7 @@ from rag.index.build import build_index, chunk_options
 from rag.index.manifest import read_manifest
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import load_corpus
+from rag.ingest.sources.ocr import recognise_once
 from rag.pipeline import Pipeline
 from rag.query.citations import citation_label
 from rag.records import IndexKind, IndexSpec
@@ -96,7 +97,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     spec = settings.index_spec()
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
-    with corpus.corpus_lock(settings):
+    with corpus.corpus_lock(settings), recognise_once(corpus.ocr_folder(settings)):
         path = build_index(settings, embedder, spec=spec, on_step=_step,
                            show_progress=not args.quiet)
     stats = getattr(embedder, "stats", None)

@@ -89,6 +89,12 @@ class ChangeReport:
                 "seconds": round(self.seconds, 2), "documents": self.documents}
 
 
+def ocr_folder(settings: Settings) -> Path:
+    """Where the text recognised in scanned PDFs is kept, by content (beside the embedding
+    cache), so that a rebuild does not recognise a scan again."""
+    return settings.embedding_cache_path.parent / "ocr"
+
+
 def build_embedder(settings: Settings, embedder: Embedder | None = None,
                    show_progress: bool = False) -> Embedder:
     """The embedder builds use: the model (``embedder``, or loaded on first need) behind the
@@ -279,7 +285,8 @@ def recover(settings: Settings) -> bool:
 def _rebuild(settings: Settings, folder: _Folder, changes: list[Change], embedder: Embedder,
              on_step: Callable[[str], None] | None, started: float) -> ChangeReport:
     try:
-        path = build_index(settings, embedder, on_step=on_step)
+        with recognise_once(ocr_folder(settings)):
+            path = build_index(settings, embedder, on_step=on_step)
     except BaseException:
         folder.undo()
         raise
@@ -337,7 +344,7 @@ def add_documents(settings: Settings, paths: list[Path], *, names: list[str] | N
     (a name with control characters included). A scanned PDF is recognised (OCR) once,
     however often the add reads it.
     """
-    with recognise_once():
+    with recognise_once(ocr_folder(settings)):
         return _add_documents(settings, paths, names, embedder, on_step, lock_timeout)
 
 

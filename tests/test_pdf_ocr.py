@@ -36,8 +36,9 @@ def test_a_scan_has_no_text_layer(tmp_path: Path) -> None:
 def test_rag_add_recognises_a_scan_once(tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """``rag add`` reads a file before the corpus lock, under it, and in the index build:
-    its scan is recognised once (Tesseract stood in for by the text PDF it was made from,
-    so that this runs without OCR installed)."""
+    its scan is recognised once, and later rebuilds read the result kept in the index's
+    cache (a damaged one is recognised again). Tesseract is stood in for by the text PDF the
+    scan was made from, so that this runs without OCR installed."""
     import io
 
     import pypdfium2 as pdfium
@@ -71,6 +72,16 @@ def test_rag_add_recognises_a_scan_once(tmp_path: Path,
     assert sorted(recognised) == [0, 1]  # each page once, not once per read
     read_source(scan)  # outside an add, nothing is kept
     assert len(recognised) == 4
+    kept = list(corpus.ocr_folder(settings).glob("*.pdf"))
+    assert len(kept) == 1 and not list(corpus.ocr_folder(settings).glob("*.part"))
+    corpus.remove_documents(settings, ["note"], embedder=HashEmbedder())
+    assert len(recognised) == 4  # the rebuild read the scan's text from the cache
+    kept[0].write_bytes(b"%PDF-1.7 cut short")
+    note = tmp_path / "note.txt"
+    note.write_text("Une autre note de l’Organisation.\n", "utf-8")
+    corpus.add_documents(settings, [note], embedder=HashEmbedder())
+    assert len(recognised) == 6  # a damaged result is recognised again, and kept whole
+    assert len(pdfium.PdfDocument(kept[0].read_bytes())) == 2
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
 """Optional OCR of scanned PDFs (``pip install 'unrag[ocr]'`` and the Debian packages
 ``tesseract-ocr tesseract-ocr-fra``): each page rasterised at 200 dpi with pypdfium2, cleaned
-of speckles, recognised by Tesseract's French model into a PDF page with a text layer at the
-words' places, so that :func:`rag.sources.pdf.read_pdf` reads its layout like any other PDF."""
+of speckles, recognised by Tesseract's French model into a PDF page holding only the text
+layer at the words' places (no image: a few kB a page), so that
+:func:`rag.ingest.sources.pdf.read_pdf` reads its layout like any other PDF. Results are kept
+by content in a folder (the index's ``.cache/ocr``), so a scan is recognised once, not at every
+rebuild."""
 
 from __future__ import annotations
 
@@ -9,12 +12,15 @@ import hashlib
 import io
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import pypdfium2 as pdfium
 
@@ -24,24 +30,64 @@ HOW_TO_ENABLE = ("to read scanned PDFs, install OCR: pip install 'unrag[ocr]' an
                  "apt-get install tesseract-ocr tesseract-ocr-fra")
 
 
-#: within :func:`recognise_once`: the OCR'd PDF of each scan recognised, by content
-_RECOGNISED: ContextVar[dict[str, bytes] | None] = ContextVar("ocr_recognised", default=None)
+#: what changes the recognised text, part of every cache key
+_RECIPE = f"dpi={DPI};lang={LANGUAGE};textonly;v1"
+
+
+@dataclass
+class _Recognised:
+    """The scans recognised within one :func:`recognise_once`, and where results persist."""
+
+    results: dict[str, bytes] = field(default_factory=dict)
+    folder: Path | None = None
+
+
+_RECOGNISED: ContextVar[_Recognised | None] = ContextVar("ocr_recognised", default=None)
 _RENDER = threading.Lock()  # PDFium is not thread-safe: one page rendered at a time
 
 
 @contextmanager
-def recognise_once() -> Iterator[None]:
+def recognise_once(folder: Path | None = None) -> Iterator[None]:
     """Within it, a scan is recognised once however often it is read: ``rag add`` reads a
     file before the corpus lock, under it, and again (copied into the corpus) in the index
-    build. Results are kept by content hash and dropped on leaving."""
-    if _RECOGNISED.get() is not None:
+    build. Results are kept by content hash, in memory and, with a ``folder``, on disk for
+    later rebuilds."""
+    current = _RECOGNISED.get()
+    if current is not None:
+        current.folder = current.folder or folder
         yield
         return
-    token = _RECOGNISED.set({})
+    token = _RECOGNISED.set(_Recognised(folder=folder))
     try:
         yield
     finally:
         _RECOGNISED.reset(token)
+
+
+def _cached(folder: Path, key: str, pages: int) -> bytes | None:
+    """The recognised PDF kept under ``key``, if it is there and whole."""
+    path = folder / f"{key}.pdf"
+    try:
+        data = path.read_bytes()
+        pdf = pdfium.PdfDocument(data)
+        try:
+            return data if len(pdf) == pages else None
+        finally:
+            pdf.close()
+    except (OSError, pdfium.PdfiumError):
+        return None
+
+
+def _keep(folder: Path, key: str, data: bytes) -> None:
+    """Write the recognised PDF under ``key`` atomically (a reader never sees half a file);
+    a cache that cannot be written is skipped, never an error."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, folder / f"{key}.pdf")
+    except OSError:
+        return
 
 
 def _workers() -> int:
@@ -77,17 +123,23 @@ def _page_pdf(data: bytes, index: int) -> bytes:
             pdf.close()
     image = image.filter(ImageFilter.MedianFilter(3))  # scanner speckles
     return pytesseract.image_to_pdf_or_hocr(image, lang=LANGUAGE, extension="pdf",
-                                            config=f"--dpi {DPI}")
+                                            config=f"--dpi {DPI} -c textonly_pdf=1")
 
 
 def ocr_pdf(data: bytes, pages: int) -> bytes:
     """The PDF ``data`` (of ``pages`` pages) with every page recognised: a PDF whose pages
     carry the recognised text where the words are. Pages run in parallel, one Tesseract
-    thread each; within :func:`recognise_once`, the same ``data`` is recognised once."""
+    thread each; within :func:`recognise_once`, the same ``data`` is recognised once (and
+    once for good where it keeps results in a folder)."""
     recognised = _RECOGNISED.get()
-    key = hashlib.sha256(data).hexdigest()
-    if recognised is not None and key in recognised:
-        return recognised[key]
+    key = hashlib.sha256(data + _RECIPE.encode()).hexdigest()
+    if recognised is not None and key in recognised.results:
+        return recognised.results[key]
+    if recognised is not None and recognised.folder is not None:
+        kept = _cached(recognised.folder, key, pages)
+        if kept is not None:
+            recognised.results[key] = kept
+            return kept
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # parallel pages, not threads per page
     with ThreadPoolExecutor(max_workers=min(_workers(), max(pages, 1))) as pool:
         parts = list(pool.map(lambda i: _page_pdf(data, i), range(pages)))
@@ -97,5 +149,7 @@ def ocr_pdf(data: bytes, pages: int) -> bytes:
     buffer = io.BytesIO()
     out.save(buffer)
     if recognised is not None:
-        recognised[key] = buffer.getvalue()
+        recognised.results[key] = buffer.getvalue()
+        if recognised.folder is not None:
+            _keep(recognised.folder, key, buffer.getvalue())
     return buffer.getvalue()
