@@ -157,3 +157,19 @@ def test_a_footnote_whose_first_line_reads_larger_stays_a_footnote() -> None:
     body, notes = split_notes(column, 10.0)
     assert [ln.text for ln in body] == ["commun en juin 2020 sur le thème."]
     assert notes[0].text.startswith("1 Le Département")
+
+
+def test_a_scans_title_at_the_top_of_the_page_is_a_heading_even_full_width() -> None:
+    """The first page of a scanned report opens with its title, as wide as the text, then a
+    gap: a heading. A full-width line that ends the page is a paragraph going on overleaf."""
+    wide = ("Coopération entre l’Organisation des Nations Unies et les organisations "
+            "régionales ou autres dans le monde")
+    body = [_line("La coopération entre l’Organisation et les organisations régionales est "
+                  "d’une importance critique pour la paix", 650 - 19 * i) for i in range(5)]
+    title, subtitle = _line(wide, 747.0), _line("Rapport du Secrétaire général", 709.0)
+    assert title.x1 >= max(ln.x1 for ln in body) - 20  # as wide as the text
+    _isolated_headings([title, subtitle, _line("Résumé", 671.0), *body])
+    assert title.is_bold and subtitle.is_bold and not any(ln.is_bold for ln in body)
+    last = _line(wide, 400.0)
+    _isolated_headings([*body, last])
+    assert not last.is_bold

@@ -316,10 +316,12 @@ def ocr_structure(pages: list[list[_Line]]) -> None:
 
 
 def _isolated_headings(lines: list[_Line]) -> None:
-    """On a scan's page, one or two lines at the left margin after a gap, opening with a
-    capital, the last short of the right edge and ending no sentence, followed by a gap or
-    by the start of a paragraph (a number, a bullet, a first-line indent), are a heading: OCR
-    keeps no weight to tell it, and the body may start at the margin too."""
+    """On a scan's page, one or two lines at the left margin after a gap (or at the top),
+    opening with a capital and ending no sentence, followed by a gap or by the start of a
+    paragraph (a number, a bullet, a first-line indent), are a heading: OCR keeps no weight to
+    tell it, and the body may start at the margin too. A last line that runs to the right
+    edge must be followed by more text on the page (else it is a paragraph going on
+    overleaf)."""
     drops = [a.y - b.y for a, b in pairwise(lines) if 0 < a.y - b.y < 4 * (a.size or 10.0)]
     if len(drops) < 4:
         return
@@ -328,23 +330,23 @@ def _isolated_headings(lines: list[_Line]) -> None:
     right = max(ln.x1 for ln in lines)
 
     def gap_before(k: int) -> bool:
-        return k >= len(lines) or lines[k - 1].y - lines[k].y > 1.5 * pitch
+        return k == 0 or k >= len(lines) or lines[k - 1].y - lines[k].y > 1.5 * pitch
 
     def opens_paragraph(k: int) -> bool:
         ln = lines[k]
         return bool(_MARKER.match(ln.text)) or ln.x0 > margin + 0.5 * (ln.size or 10.0)
 
-    for k in range(1, len(lines)):
+    for k in range(len(lines)):
         if not gap_before(k) or not lines[k].text[:1].isupper() \
-                or _MARKER.match(lines[k].text):
+                or _MARKER.match(lines[k].text) or is_page_header(lines[k].text):
             continue
         for n in (1, 2):
             run, after = lines[k:k + n], k + n
             em = run[0].size or 10.0
             if len(run) < n or (n == 2 and gap_before(k + 1)) \
                     or not all(ln.x0 <= margin + 0.5 * em for ln in run) \
-                    or run[-1].x1 >= right - 0.2 * (right - margin) \
-                    or re.search(r"[.!?:;,]$", run[-1].text):
+                    or re.search(r"[.!?:;,]$", run[-1].text) \
+                    or (run[-1].x1 >= right - 0.2 * (right - margin) and after >= len(lines)):
                 continue
             if gap_before(after) or opens_paragraph(after):
                 for ln in run:
