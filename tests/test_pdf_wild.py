@@ -173,3 +173,20 @@ def test_a_scans_title_at_the_top_of_the_page_is_a_heading_even_full_width() -> 
     last = _line(wide, 400.0)
     _isolated_headings([*body, last])
     assert not last.is_bold
+
+
+def test_a_paragraph_number_ocr_read_apart_in_the_margin_joins_its_line() -> None:
+    """Numbers hanging in the margin come out of OCR as words of their own, often misread
+    (``A.`` for ``4.``, ``2°``): the number after the one before, joined to its line; a
+    lettered item or a bullet is left alone."""
+    lines = [_line("3. Dans sa résolution 1809 (2008), le Conseil", 700.0),
+             _line("A.", 680.0), _line("Ce rapport de synthèse porte sur la période", 680.0,
+                                       x0=126.0),
+             _line("a)", 660.0), _line("les relations entre les deux organisations", 660.0,
+                                       x0=126.0)]
+    _paragraph_number_misreadings([lines])
+    assert [ln.text for ln in lines] == [
+        "3. Dans sa résolution 1809 (2008), le Conseil",
+        "4. Ce rapport de synthèse porte sur la période", "a)",
+        "les relations entre les deux organisations"]
+    assert lines[1].x0 == 90.0 and len(lines[1].sizes) == len(lines[1].text)

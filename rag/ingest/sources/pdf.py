@@ -360,12 +360,42 @@ _DIGIT_LOOKALIKES = {"S": "58", "s": "5", "l": "1", "I": "1", "i": "1", "O": "0"
 _NUMBER_LIKE = re.compile(rf"^([\d{''.join(_DIGIT_LOOKALIKES)}]{{1,3}})\.(?=\s)")
 
 
+def _hanging_partner(token: _Line, lines: list[_Line], margin: float) -> _Line | None:
+    """The line a lone short token at the left margin hangs before: on its baseline, starting
+    more than an em and less than six to its right (a paragraph number set in the margin,
+    which OCR reads as a word of its own, often wrongly: ``A.``, ``2°``, ``5:``, ``TE``)."""
+    em = token.size or 10.0
+    text = token.text
+    if len(text) > 3 or " " in text or token.x0 > margin + em \
+            or re.fullmatch(r"[a-z]\)|\(?[ivx]{1,5}\)|[•–-]", text):
+        return None
+    return min((ln for ln in lines if ln is not token and abs(ln.y - token.y) <= 0.3 * em
+                and em < ln.x0 - token.x1 < 6 * em), key=lambda ln: ln.x0, default=None)
+
+
 def _paragraph_number_misreadings(pages: list[list[_Line]]) -> None:
-    """A paragraph number OCR misread (``S1.`` between ``50.`` and ``52.``) is the number
-    that follows the one before it, where each wrong character is a look-alike of it."""
+    """Paragraph numbers OCR misread are the number that follows the one before: one read in
+    the line (``S1.`` between ``50.`` and ``52.``) where each wrong character is a look-alike;
+    one hanging in the margin as a word of its own (``A.``, ``2°``) whatever it was read as,
+    joined to its line."""
     last = 0
     for lines in pages:
-        for ln in lines:
+        if not lines:
+            continue
+        margin = min(ln.x0 for ln in lines)
+        for ln in list(lines):
+            partner = _hanging_partner(ln, lines, margin)
+            if partner is not None:
+                valid = re.fullmatch(r"(\d{1,3})\.", ln.text)
+                last = int(valid.group(1)) if valid else last + 1
+                number = f"{last}. "
+                partner.chars[:0] = [number]
+                partner.sizes[:0] = [partner.size] * len(number)
+                partner.bold[:0] = [False] * len(number)
+                partner.styles[:0] = partner.styles[:1] * len(number)
+                partner.x0, partner.first_word_x1 = ln.x0, ln.x1
+                lines.remove(ln)
+                continue
             m = _NUMBER_LIKE.match(ln.text)
             if not m:
                 continue
