@@ -136,9 +136,14 @@ def test_quotes_read_on_their_own(index: Index):
 
 
 def test_a_document_written_before_the_date_asked_is_said_to_predate_it(index: Index):
-    answer = compose(index, "Le débat public de la France s’est-il bien déroulé le 12 juin "
-                     "2020 ?", [LETTER_BODY])
+    answer = compose(index, "Le débat public s’est-il bien déroulé le 12 juin 2020 ?",
+                     [LETTER_BODY])
     assert answer.text == "Le document le plus récent date du 3 juin 2019 ; il ne couvre pas 2020."
+    # the question names the document (the letter of France's representative, as its card
+    # reads the sender): the answer names it too
+    named = compose(index, "Le débat public de la France s’est-il bien déroulé le 12 juin "
+                    "2020 ?", [LETTER_BODY])
+    assert named.text == "Le document (S/2019/777) date du 3 juin 2019 ; il ne couvre pas 2020."
     later = compose(index, "Le débat de la France s’est-il bien déroulé le 12 juillet 2019 ?",
                     [LETTER_BODY])
     assert later.abstained and later.text.endswith(
