@@ -27,7 +27,7 @@ from rag.answer.render import answer_json, format_answer
 from rag.answer.serialize import hit_json, passage_json
 from rag.errors import RagError
 from rag.feedback import draft_gold_items, read_feedback, summarize
-from rag.index.build import build_index, chunk_options
+from rag.index.build import build_index
 from rag.index.manifest import read_manifest
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import load_corpus
@@ -97,7 +97,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
     with corpus.corpus_lock(settings):
-        path = build_index(settings, embedder, spec=spec, on_step=_step,
+        path = build_index(settings.index_options(), embedder, spec=spec, on_step=_step,
                            show_progress=not args.quiet)
     stats = getattr(embedder, "stats", None)
     report = corpus.ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
@@ -216,7 +216,7 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
     if args.doc and not wanted:
         raise RagError(f"No document {args.doc}; known: {', '.join(d.id for d in docs)}")
     for doc in wanted:
-        passages = chunk_document(doc, chunk_options(settings))
+        passages = chunk_document(doc, settings.chunk_options())
         if not args.json:
             print(f"# {doc.id}  {doc.meta.symbol or ''}  {len(passages)} passages\n")
         for p in passages:
