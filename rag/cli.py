@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -34,7 +35,7 @@ from rag.ingest.documents import load_corpus
 from rag.pipeline import Pipeline
 from rag.query.citations import citation_label
 from rag.records import IndexKind, IndexSpec
-from rag.settings import PROJECT_ROOT, Settings, get_settings
+from rag.settings import PROJECT_ROOT, Settings, get_settings, settings_report
 
 #: Commands that packages built on ``rag`` provide: name → (help, module). The module is
 #: imported by name only when its command runs, and gets the arguments after the command:
@@ -287,6 +288,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    rows = settings_report(settings)
+    if args.json:
+        for row in rows:
+            _print_json(row)
+        return 0
+    group = None
+    for row in rows:
+        if row["group"] != group:
+            print(f"{'' if group is None else chr(10)}# {row['group']}")
+            group = row["group"]
+        value = json.dumps(row["value"], ensure_ascii=False)
+        default = json.dumps(row["default"], ensure_ascii=False)
+        source = row["source"]
+        note = source if source == "default" else f"{source}; default {default}"
+        print(f"{row['variable']}={value}  ({note})")
+        print(textwrap.fill(row["description"], 96, initial_indent="    ",
+                            subsequent_indent="    "))
+    return 0
+
+
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     local_server(settings).run("stdio")  # the index loads on the first tool call
     return 0
@@ -370,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="server processes (each follows "
                                                             "index rebuilds on its own)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("settings", help="every setting: its RAG_ variable, value, default, "
+                                        "source (env, .env or default) and description")
+    p.add_argument("--json", action="store_true", help="JSON Lines, one setting a line")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("mcp", help="serve the tools to an MCP client (agent, desktop app) "
                                    "over stdin/stdout")
