@@ -130,10 +130,9 @@ def check_manifest(path: Path, manifest: Manifest, options: IndexOptions,
 
 def load_index(options: IndexOptions, *, dim: int | None = None, mmap: bool = False,
                verify: bool = True) -> Index:
-    """Load the configured index, checking it against the options (its embedding model) and
-    the model's ``dim``,
-    every file against the manifest's sizes and hashes (unless ``verify`` is false) and
-    its parts against each other. Raises ``IndexNotBuilt``, ``IndexMismatch`` or
+    """Load the index ``options`` name, checking it against them (its embedding model) and
+    the model's ``dim``, every file against the manifest's sizes and hashes (unless
+    ``verify`` is false) and its parts against each other. Raises ``IndexNotBuilt``, ``IndexMismatch`` or
     ``IndexCorrupt`` (with the reason and the rebuild command), never another error."""
     path = options.index_dir
     with _reading(path):
