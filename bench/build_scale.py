@@ -42,14 +42,13 @@ PER_DOC = 1000
 
 def seed_lengths_and_words() -> tuple[list[int], list[str]]:
     """Word counts of the seed passages, and the seeds' words."""
-    from rag.index.build import chunk_options
     from rag.ingest.chunking import chunk_corpus
     from rag.ingest.documents import load_corpus
     from rag.settings import Settings
 
     settings = Settings()
     docs = load_corpus(settings.seeds_dir, settings.catalog_path)
-    passages = chunk_corpus(docs, chunk_options(settings))
+    passages = chunk_corpus(docs, settings.chunk_options())
     lengths = [len(p.text.split()) for p in passages if p.role == "body"]
     words = [w for p in passages for w in p.text.split() if w.isalpha()]
     return lengths, words
@@ -94,7 +93,7 @@ def child_build(corpus: Path, vectors: str) -> None:
                             embedding_cache=vectors == "model", max_document_passages=10**6)
         embedder = RandomVectors() if vectors == "random" else build_embedder(settings)
         started = time.perf_counter()
-        path = build_index(settings, embedder)
+        path = build_index(settings.index_options(), embedder)
         seconds = time.perf_counter() - started
         manifest = read_manifest(path)
         peak = next(int(line.split()[1]) for line in
@@ -135,7 +134,7 @@ def encoder_rows(texts: list[str], compile_model: bool) -> list[dict]:
             settings = settings.model_copy(update={"embedding_compile": compiled})
             try:
                 started = time.perf_counter()
-                model = load_embedder(settings)
+                model = load_embedder(settings.encoder_options())
                 load_s = time.perf_counter() - started
             except Exception as exc:  # a backend this machine lacks
                 rows.append({"backend": backend, "device": device, "error": str(exc)})
@@ -170,14 +169,14 @@ def main() -> None:
     report: dict = {"date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         if args.encoders:
-            from rag.index.build import chunk_options, passage_vector_texts
+            from rag.index.build import passage_vector_texts
             from rag.ingest.chunking import chunk_corpus
             from rag.ingest.documents import load_corpus
             from rag.settings import Settings
 
             corpus = write_corpus(Path(tmp) / "sample", args.sample, seed=1)
             docs = load_corpus(corpus)
-            texts = passage_vector_texts(docs, chunk_corpus(docs, chunk_options(Settings())))
+            texts = passage_vector_texts(docs, chunk_corpus(docs, Settings().chunk_options()))
             report["encoders"] = encoder_rows(texts, args.compile)
         report["builds"] = []
         for n in args.builds:

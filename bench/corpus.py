@@ -64,12 +64,12 @@ def builds(model: Embedder, tmp: Path) -> dict[str, float]:
     files = sorted(SEEDS.glob("*.txt"))
     largest = max(files, key=lambda p: p.stat().st_size)
     full = Settings(index_root=tmp / "full", seeds_dir=_seeds(tmp / "full-seeds", files))
-    cold, _ = _timed(lambda: build_index(full, build_embedder(full, model)))
-    warm, _ = _timed(lambda: build_index(full, build_embedder(full, model)))
+    cold, _ = _timed(lambda: build_index(full.index_options(), build_embedder(full, model)))
+    warm, _ = _timed(lambda: build_index(full.index_options(), build_embedder(full, model)))
 
     grow = Settings(index_root=tmp / "grow",
                     seeds_dir=_seeds(tmp / "grow-seeds", [f for f in files if f != largest]))
-    build_index(grow, build_embedder(grow, model))
+    build_index(grow.index_options(), build_embedder(grow, model))
     add, report = _timed(lambda: add_documents(grow, [largest], embedder=model))
     edited = tmp / largest.name
     text = largest.read_text("utf-8")
@@ -115,10 +115,10 @@ def upload(model: Embedder, tmp: Path) -> dict[str, float]:
               if f != max(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)]
     settings = Settings(index_root=tmp / "upload", reload_poll_seconds=0,
                         seeds_dir=_seeds(tmp / "upload-seeds", others))
-    build_index(settings, build_embedder(settings, model))
+    build_index(settings.index_options(), build_embedder(settings, model))
     pdf = ten_page_pdf(tmp)
     app = create_app(settings, pipeline=Pipeline.from_parts(settings, model,
-                                                            load_index(settings)))
+                                                            load_index(settings.index_options())))
     question = "Dans quelle ville la Secrétaire générale adjointe a-t-elle tenu des " \
                "consultations avec l’OTSC ?"
     # a server without a key accepts uploads only under a loopback host name
@@ -151,8 +151,8 @@ def pdf_retrieval(model: Embedder, tmp: Path) -> dict[str, dict[str, float]]:
             for path in render_corpus(SEEDS, tmp / f"render-{fmt}", fmt):
                 shutil.copy(path, seeds / path.name)
         settings = Settings(index_root=tmp / "retrieval", index_name=fmt, seeds_dir=seeds)
-        build_index(settings, build_embedder(settings, model))
-        pipeline = Pipeline.from_parts(settings, model, load_index(settings))
+        build_index(settings.index_options(), build_embedder(settings, model))
+        pipeline = Pipeline.from_parts(settings, model, load_index(settings.index_options()))
         outcomes = [score_ranking(q, [(h.passage.id, h.passage.text)
                                       for h in pipeline.search(q.question, 10)])
                     for q in questions]
@@ -169,7 +169,7 @@ def main() -> int:
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
     args = parser.parse_args()
     started = time.perf_counter()
-    model = load_embedder(Settings())
+    model = load_embedder(Settings().encoder_options())
     results: dict[str, object] = {"model_load_s": round(time.perf_counter() - started, 2)}
     with tempfile.TemporaryDirectory() as tmp:
         for part in args.parts:

@@ -34,7 +34,7 @@ from eval.dataset import DEV_SET, load_questions  # noqa: E402
 from rag.encoders.base import SentenceTransformerEmbedder  # noqa: E402
 from rag.encoders.onnx import OnnxEmbedder  # noqa: E402
 from rag.encoders.openvino import OpenVinoEmbedder, native_bf16  # noqa: E402
-from rag.index.build import build_index, chunk_options, passage_vector_texts  # noqa: E402
+from rag.index.build import build_index, passage_vector_texts  # noqa: E402
 from rag.ingest.chunking import chunk_corpus  # noqa: E402
 from rag.ingest.documents import load_corpus  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -68,7 +68,7 @@ def measure(name: str, make, settings: Settings, texts: list[str], questions: li
     with tempfile.TemporaryDirectory() as tmp:
         build_settings = settings.model_copy(update={"index_root": Path(tmp)})
         t0 = time.perf_counter()
-        build_index(build_settings, embedder)
+        build_index(build_settings.index_options(), embedder)
         build_s = time.perf_counter() - t0
     result = {
         "backend": name, "load_s": round(load_s, 2),
@@ -87,9 +87,10 @@ def backends(settings: Settings) -> list[tuple[str, object]]:
     """(name, constructor) of every backend this machine runs; torch first (reference)."""
     def openvino(precision: str):
         return lambda st: OpenVinoEmbedder(st.model_copy(
-            update={"embedding_precision": precision}))
+            update={"embedding_precision": precision}).encoder_options())
 
-    found = [("torch", SentenceTransformerEmbedder), ("onnx", OnnxEmbedder),
+    found = [("torch", lambda st: SentenceTransformerEmbedder(st.encoder_options())),
+             ("onnx", lambda st: OnnxEmbedder(st.encoder_options())),
              ("openvino-fp32", openvino("fp32"))]
     if native_bf16(settings.cache_dir):
         found.append(("openvino-bf16", openvino("bf16")))
@@ -121,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(embedding_cache=False)
     docs = load_corpus(settings.seeds_dir, settings.catalog_path)
-    texts = passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))
+    texts = passage_vector_texts(docs, chunk_corpus(docs, settings.chunk_options()))
     questions = [q.question for q in load_questions(DEV_SET)]
     runs, vectors = [], {}
     for name, make in backends(settings):

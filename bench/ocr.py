@@ -54,7 +54,7 @@ def main() -> None:
                             embedding_model="test-hash",
                             max_document_bytes=64 * 1024 * 1024)  # noisy scans are big
         (folder / "seeds" / "note.txt").write_text("Une note de l’Organisation.\n", "utf-8")
-        build_index(settings, build_embedder(settings, HashEmbedder()))
+        build_index(settings.index_options(), build_embedder(settings, HashEmbedder()))
         with recognise_once():  # the text measured below is the add's OCR, not a second one
             started = time.perf_counter()
             report = add_documents(settings, [scan], embedder=HashEmbedder())

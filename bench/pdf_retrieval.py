@@ -41,7 +41,8 @@ def retrieval(settings, model, questions) -> dict[str, float]:
     from rag.index.load import load_index
     from rag.pipeline import Pipeline
 
-    pipeline = Pipeline.from_parts(settings, model, load_index(settings, dim=model.dim))
+    pipeline = Pipeline.from_parts(settings, model,
+                                   load_index(settings.index_options(), dim=model.dim))
     outcomes = [score_ranking(q, [(h.passage.id, h.passage.text)
                                   for h in pipeline.search(q.question, 10)])
                 for q in questions if q.answerable]
@@ -53,7 +54,7 @@ def build(settings, model) -> None:
     from rag.corpus import build_embedder
     from rag.index.build import build_index
 
-    build_index(settings, build_embedder(settings, model))
+    build_index(settings.index_options(), build_embedder(settings, model))
 
 
 def variant_index(base, model, seeds: Path, root: Path, *, catalogue: bool) -> tuple[object, float]:
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.settings import Settings
 
     base = Settings()
-    model = load_embedder(base)
+    model = load_embedder(base.encoder_options())
     questions = load_questions(args.qa)
     report: dict[str, object] = {"cpu": cpu_model(), "qa": args.qa.name,
                                  "catalogue": not args.no_catalogue,

@@ -45,11 +45,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_root=Path(tmp), answer_cache_size=0, query_cache_size=0)
         t0 = time.perf_counter()
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings.encoder_options())
         load_s = time.perf_counter() - t0
         steps: list[tuple[float, str]] = []
         t1 = time.perf_counter()
-        build_index(settings, embedder, on_step=lambda m: steps.append((time.perf_counter(), m)))
+        build_index(settings.index_options(), embedder,
+                    on_step=lambda m: steps.append((time.perf_counter(), m)))
         build_s = time.perf_counter() - t1
         manifest = json.loads((settings.index_dir / "manifest.json").read_text())
         n_sentences = sum(1 for _ in (settings.index_dir / "sentences.jsonl").open())

@@ -29,7 +29,7 @@ def base_vectors() -> np.ndarray:
         from rag.index.load import load_index
         from rag.settings import Settings
 
-        index = load_index(Settings())
+        index = load_index(Settings().index_options())
         real = index.vectors.reconstruct_n(0, index.vectors.ntotal)
         return np.vstack([real, index.sentence_vectors]).astype(np.float32)
     except Exception as exc:  # no index: fall back to random directions

@@ -41,7 +41,7 @@ def seed_texts() -> list[str]:
     from rag.index.load import load_index
     from rag.settings import Settings
 
-    return lexical_texts(load_index(Settings()).passages)
+    return lexical_texts(load_index(Settings().index_options()).passages)
 
 
 def questions() -> list[str]:

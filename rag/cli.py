@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
@@ -27,7 +28,7 @@ from rag.answer.render import answer_json, format_answer
 from rag.answer.serialize import hit_json, passage_json
 from rag.errors import RagError
 from rag.feedback import draft_gold_items, read_feedback, summarize
-from rag.index.build import build_index, chunk_options
+from rag.index.build import build_index
 from rag.index.manifest import read_manifest
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import load_corpus
@@ -35,7 +36,7 @@ from rag.ingest.sources.ocr import recognise_once
 from rag.pipeline import Pipeline
 from rag.query.citations import citation_label
 from rag.records import IndexKind, IndexSpec
-from rag.settings import PROJECT_ROOT, Settings, get_settings
+from rag.settings import PROJECT_ROOT, Settings, get_settings, settings_report
 
 #: Commands that packages built on ``rag`` provide: name → (help, module). The module is
 #: imported by name only when its command runs, and gets the arguments after the command:
@@ -98,7 +99,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if args.kind:
         spec = IndexSpec(args.kind, spec.nlist, spec.nprobe, spec.hnsw_m, spec.hnsw_ef_search)
     with corpus.corpus_lock(settings), recognise_once(corpus.ocr_folder(settings)):
-        path = build_index(settings, embedder, spec=spec, on_step=_step,
+        path = build_index(settings.index_options(), embedder, spec=spec, on_step=_step,
                            show_progress=not args.quiet)
     stats = getattr(embedder, "stats", None)
     report = corpus.ChangeReport([], path, getattr(stats, "embedded", 0), getattr(stats, "hits", 0),
@@ -217,7 +218,7 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
     if args.doc and not wanted:
         raise RagError(f"No document {args.doc}; known: {', '.join(d.id for d in docs)}")
     for doc in wanted:
-        passages = chunk_document(doc, chunk_options(settings))
+        passages = chunk_document(doc, settings.chunk_options())
         if not args.json:
             print(f"# {doc.id}  {doc.meta.symbol or ''}  {len(passages)} passages\n")
         for p in passages:
@@ -285,6 +286,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # options (timeouts, header-timed protocol) are picklable and reach every worker
     uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", **uvicorn_options(settings))
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    rows = settings_report(settings)
+    if args.json:
+        for row in rows:
+            _print_json(row)
+        return 0
+    group = None
+    for row in rows:
+        if row["group"] != group:
+            print(f"{'' if group is None else chr(10)}# {row['group']}")
+            group = row["group"]
+        value = json.dumps(row["value"], ensure_ascii=False)
+        default = json.dumps(row["default"], ensure_ascii=False)
+        source = row["source"]
+        note = source if source == "default" else f"{source}; default {default}"
+        print(f"{row['variable']}={value}  ({note})")
+        print(textwrap.fill(row["description"], 96, initial_indent="    ",
+                            subsequent_indent="    "))
     return 0
 
 
@@ -371,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="server processes (each follows "
                                                             "index rebuilds on its own)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("settings", help="every setting: its RAG_ variable, value, default, "
+                                        "source (env, .env or default) and description")
+    p.add_argument("--json", action="store_true", help="JSON Lines, one setting a line")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("mcp", help="serve the tools to an MCP client (agent, desktop app) "
                                    "over stdin/stdout")

@@ -100,11 +100,12 @@ def build_embedder(settings: Settings, embedder: Embedder | None = None,
     """The embedder builds use: the model (``embedder``, or loaded on first need) behind the
     embedding cache when it is enabled."""
     def make() -> Embedder:
-        return embedder or load_embedder(settings, show_progress=show_progress)
+        return embedder or load_embedder(settings.encoder_options(), show_progress=show_progress)
 
     if not settings.embedding_cache:
         return make()
-    expected = encoder_of(embedder) if embedder is not None else choose_encoder(settings)
+    expected = encoder_of(embedder) if embedder is not None else \
+        choose_encoder(settings.encoder_options())
     return CachedEmbedder(settings.embedding_model, make,
                           EmbeddingCache(settings.embedding_cache_path), settings.passage_prompt,
                           expected)
@@ -286,7 +287,7 @@ def _rebuild(settings: Settings, folder: _Folder, changes: list[Change], embedde
              on_step: Callable[[str], None] | None, started: float) -> ChangeReport:
     try:
         with recognise_once(ocr_folder(settings)):
-            path = build_index(settings, embedder, on_step=on_step)
+            path = build_index(settings.index_options(), embedder, on_step=on_step)
     except BaseException:
         folder.undo()
         raise
@@ -367,7 +368,7 @@ def _add_documents(settings: Settings, paths: list[Path], names: list[str] | Non
         except DocumentRejected:
             ahead = []  # refused under the lock, by name
             break
-    embed_ahead(settings, ahead, cached)
+    embed_ahead(settings.index_options(), ahead, cached)
     with corpus_lock(settings, lock_timeout) as recovered:
         seeds = settings.seeds_dir
         existing = {document_id(p): p for p in seed_files(seeds)}

@@ -60,8 +60,8 @@ class Pipeline:
         ``calibrator`` replaces the shipped confidence model (used when refitting it)."""
         started = time.perf_counter()
         check_index_files(settings.index_dir)  # fail fast, before loading the model
-        embedder = load_embedder(settings)
-        index = load_index(settings, dim=embedder.dim, mmap=mmap)
+        embedder = load_embedder(settings.encoder_options())
+        index = load_index(settings.index_options(), dim=embedder.dim, mmap=mmap)
         return cls.from_parts(settings, embedder, index, time.perf_counter() - started,
                               calibrator)
 
@@ -76,7 +76,8 @@ class Pipeline:
             calibrator, note = calibrator_for(settings.embedding_model)
             caveats = (note,) if note else ()
         retriever = Retriever(index, embedder, settings.retrieval_options())
-        inputs = ComposerInputs(settings, index, calibrator)
+        inputs = ComposerInputs(settings.extractive_options(), settings.llm_options(), index,
+                                calibrator)
         extractive = composer_spec(EXTRACTIVE).load_factory()(inputs)
         analyzer = QuestionAnalyzer(index.documents,
                                     acronym_expansions(p.text for p in index.passages))
@@ -90,7 +91,8 @@ class Pipeline:
         this pipeline's), sharing this one's model: the swap after ``rag index``."""
         settings = settings or self.settings
         started = time.perf_counter()
-        index = load_index(settings, dim=self.embedder.dim, mmap=settings.mmap_index)
+        index = load_index(settings.index_options(), dim=self.embedder.dim,
+                           mmap=settings.mmap_index)
         return Pipeline.from_parts(settings, self.embedder, index, time.perf_counter() - started)
 
     def search(self, query: str, k: int | None = None,
@@ -107,7 +109,9 @@ class Pipeline:
             extractive = self.composers[EXTRACTIVE]
             judge = extractive.judge_evidence if isinstance(
                 extractive, ExtractiveComposer) else None
-            inputs = ComposerInputs(self.settings, self.index, judge=judge, gate=extractive)
+            inputs = ComposerInputs(self.settings.extractive_options(),
+                                    self.settings.llm_options(), self.index, judge=judge,
+                                    gate=extractive)
             try:
                 self.composers[spec.name] = spec.load_factory()(inputs)
             except ModelUnavailable as exc:

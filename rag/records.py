@@ -6,10 +6,10 @@ BM25, numpy or torch), so that any module can name them cheaply:
   :class:`DocumentCard`;
 - what is indexed and retrieved: :class:`Passage`, :class:`Sentence`, :class:`Hit`;
 - the options of the FAISS build, :class:`IndexSpec` (here rather than in
-  :mod:`rag.index.dense`, which loads FAISS, so that settings can read its defaults), and
+  :mod:`rag.index.dense`, which loads FAISS, so that settings can read its knobs), and
   the other option types settings builds: :class:`ChunkOptions` (:mod:`rag.ingest.chunking`),
   :class:`RetrievalOptions`, :class:`CoverageOptions`, :class:`FeedbackOptions`
-  (:mod:`rag.feedback`).
+  (:mod:`rag.feedback`); each knob declared once, with :func:`rag.options.knob`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from rag.options import knob
 
 # ``masthead``: the lines that say what the document is (symbol, distribution date,
 # ``Original :`` line), which the cleaner keeps out of the text (rag.ingest.layout)
@@ -182,46 +184,59 @@ IndexKind = Literal["auto", "flat", "ivf", "hnsw"]
 class IndexSpec:
     """Which FAISS structure to build and its tuning knobs (see :mod:`rag.index.dense`)."""
 
-    kind: IndexKind = "auto"  # auto: flat (exact) up to rag.index.dense.FLAT_MAX, IVF beyond
-    nlist: int | None = None  # IVF cells; default ≈ 4·√n
-    nprobe: int | None = None  # IVF cells visited per query; default nlist/16 (≥ 8)
-    hnsw_m: int = 32  # graph degree M, the value measured in bench/scale.py
-    hnsw_ef_search: int = 512  # recall@10 0.967 at 1M; 128 gave 0.90 (bench/README.md)
+    kind: IndexKind = knob(
+        "auto", "FAISS structure; auto = flat (exact) up to 50k passages "
+        "(rag.index.dense.FLAT_MAX), IVF beyond.", setting="index_kind")
+    nlist: int | None = knob(None, "IVF cells (default ≈ 4·√n).", ge=1, setting="ivf_nlist")
+    nprobe: int | None = knob(None, "IVF cells probed per query (default nlist/16, at "
+                                    "least 8).", ge=1, setting="ivf_nprobe")
+    hnsw_m: int = knob(32, "HNSW graph degree (the value measured in bench/scale.py).", ge=4)
+    hnsw_ef_search: int = knob(
+        512, "HNSW search breadth (FAISS and Qdrant); recall@10 0.967 at 1M passages, 128 "
+        "gave 0.90 (bench/README.md).", ge=8)
 
 
 @dataclass(frozen=True)
 class RetrievalOptions:
-    """How :class:`rag.query.retrieval.Retriever` ranks passages (the ``RAG_…`` settings of the
-    same names default to these values)."""
+    """How :class:`rag.query.retrieval.Retriever` ranks passages."""
 
-    top_k: int = 5  # passages returned by search / ask
-    candidate_k: int = 40  # candidates taken from each list (dense, lexical) before fusion
-    dense_weight: float = 1.0  # weight of the dense list in the fusion
-    lexical_weight: float = 0.5  # weight of the BM25 list (French stems) in the fusion
-    lexical_weight_en: float = 0.5  # weight of the character 4-gram BM25 list (English)
-    rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. use 60)
+    top_k: int = knob(5, "Passages returned by search/ask.", ge=1, le=100)
+    candidate_k: int = knob(40, "Candidates taken from each retriever (dense, lexical) "
+                                "before fusion.", ge=1)
+    dense_weight: float = knob(1.0, "Weight of the dense list in RRF.", ge=0)
+    lexical_weight: float = knob(0.5, "Weight of the BM25 list (French stems) in RRF.", ge=0)
+    lexical_weight_en: float = knob(
+        0.5, "Weight of the character 4-gram BM25 list for English questions.", ge=0)
+    rrf_k: int = knob(60, "Reciprocal-rank-fusion constant (Cormack et al. use 60).", ge=1)
 
 
 @dataclass(frozen=True)
 class CoverageOptions:
     """How :class:`rag.query.coverage.CoverageChecker` decides that the corpus names what a
-    question names (the ``RAG_…`` settings of the same names default to these values)."""
+    question names."""
 
-    name_match_threshold: float = 0.93  # cosine of a name to a gazetteer name to be "the same"
-    agreeing_name_threshold: float = 0.9  # the same, for an English name whose words agree
-    common_share: float = 0.2  # a name in more than this share of passages constrains nothing
+    name_match_threshold: float = knob(
+        0.93, "A question's name unknown to the corpus text is the same as a gazetteer name "
+        "when their vectors are at least this similar (cosine).", ge=0, le=1)
+    agreeing_name_threshold: float = knob(
+        0.9, "The same, for an English name every word of which that has a French form "
+        "agrees with the gazetteer name (at least two words).", ge=0, le=1)
+    common_share: float = knob(
+        0.2, "A name of the question found in more than this share of the passages is not "
+        "required in the evidence (it tells no passage apart).", ge=0, le=1)
 
 
 @dataclass(frozen=True)
 class ChunkOptions:
-    """Sizes that shape passages; the defaults of ``RAG_MAX_WINDOW_CHARS`` and
-    ``RAG_GROUP_ITEMS_MAX_CHARS`` (:class:`rag.settings.Settings`)."""
+    """Sizes that shape passages (:mod:`rag.ingest.chunking`)."""
 
     # ≈ 300 tokens: within the 512 that e5 reads, with room for the title and headings
-    max_window_chars: int = 1200
-    # a paragraph with its lettered items up to this size is one passage; beyond, each
-    # item is a passage of its own (``12 a)``), cited alone
-    group_items_max_chars: int = 900
+    max_window_chars: int = knob(
+        1200, "Longer paragraphs are split into windows of this size.", ge=200)
+    # beyond, each item is a passage of its own (``12 a)``), cited alone
+    group_items_max_chars: int = knob(
+        900, "Lettered sub-items stay with their parent paragraph (one passage) below this "
+        "size.", ge=100)
 
 
 FEEDBACK_FILE = "feedback.jsonl"
@@ -229,12 +244,17 @@ FEEDBACK_FILE = "feedback.jsonl"
 
 @dataclass(frozen=True)
 class FeedbackOptions:
-    """Where feedback is kept and how much (``RAG_FEEDBACK_MAX_BYTES`` and
-    ``RAG_FEEDBACK_MAX_RECORD_BYTES`` default to these caps)."""
+    """Where feedback is kept and how much (``RAG_FEEDBACK_MAX_BYTES``,
+    ``RAG_FEEDBACK_MAX_RECORD_BYTES``)."""
 
     folder: Path  # the service's: <index root>/feedback
-    max_bytes: int = 16 * 1024 * 1024  # the file: an append that would pass it is refused
-    max_record_bytes: int = 64 * 1024  # one record as stored (UTF-8 JSON line)
+    max_bytes: int = knob(
+        16 * 1024 * 1024, "Size cap of the feedback file (index_root/feedback/feedback.jsonl);"
+        " past it POST /v1/feedback answers 507 until the file is exported and moved away.",
+        ge=1024)
+    max_record_bytes: int = knob(
+        64 * 1024, "Largest single feedback record as stored (one JSON line); a larger one "
+        "gets HTTP 413.", ge=1024)
 
     @property
     def path(self) -> Path:

@@ -48,7 +48,7 @@ def session_model():
     pipeline answers with it."""
     from rag.encoders.load import load_embedder
 
-    return load_embedder(Settings(seeds_dir=SEEDS))
+    return load_embedder(Settings(seeds_dir=SEEDS).encoder_options())
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +61,7 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, session_model) -> S
     settings = Settings(index_root=root, seeds_dir=SEEDS)
     # the cache starts empty: every vector comes from the model; the build leaves a warm
     # embedding cache in root (see warm_embedding_cache)
-    build_index(settings, build_embedder(settings, session_model))
+    build_index(settings.index_options(), build_embedder(settings, session_model))
     return settings
 
 
@@ -85,7 +85,7 @@ def pipeline(built_settings: Settings, session_model):
     from rag.pipeline import Pipeline
 
     read_manifest(built_settings.index_dir)
-    index = load_index(built_settings, dim=session_model.dim)
+    index = load_index(built_settings.index_options(), dim=session_model.dim)
     return Pipeline.from_parts(built_settings, session_model, index)
 
 
@@ -115,7 +115,7 @@ def qdrant_settings(built_settings: Settings, session_model) -> Settings:
     settings = built_settings.model_copy(update={"index_name": "qdrant-e2e",
                                                  "vector_store": "qdrant",
                                                  "qdrant_url": ":memory:"})
-    build_index(settings, build_embedder(settings, session_model))
+    build_index(settings.index_options(), build_embedder(settings, session_model))
     return settings
 
 
@@ -125,7 +125,7 @@ def qdrant_pipeline(qdrant_settings: Settings, pipeline):
     from rag.index.load import load_index
     from rag.pipeline import Pipeline
 
-    index = load_index(qdrant_settings, dim=pipeline.embedder.dim)
+    index = load_index(qdrant_settings.index_options(), dim=pipeline.embedder.dim)
     return Pipeline.from_parts(qdrant_settings, pipeline.embedder, index)
 
 
@@ -150,7 +150,8 @@ def torch_reference():
     def vectors(size: str) -> dict:
         if size not in done:
             if not model:
-                model.append(SentenceTransformerEmbedder(Settings(embedding_cache=False)))
+                model.append(SentenceTransformerEmbedder(
+                    Settings(embedding_cache=False).encoder_options()))
             texts = encoder_texts(size)
             done[size] = {"passages": model[0].embed(texts["passages"]),
                           "questions": model[0].embed(texts["questions"], query=True)}

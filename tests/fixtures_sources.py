@@ -88,13 +88,12 @@ def words_with_calls(text: str, calls: tuple[int, ...]) -> list[tuple[str, str, 
 
 def text_passages(text: str, stem: str) -> list[Passage]:
     """Passages of a text as rag.ingest.documents.load_document would cut it (own vocabulary)."""
-    from rag.index.build import chunk_options
     from rag.settings import Settings
 
     layout = parse_layout(text, word_counts([text]))
     doc = Document(meta=derive_meta(stem, stem, layout), blocks=tuple(layout.blocks),
                    footnotes=layout.footnotes)
-    return chunk_document(doc, chunk_options(Settings()))
+    return chunk_document(doc, Settings().chunk_options())
 
 
 def label_recall(reference: list[Passage], candidate: list[Passage]) -> float:

@@ -50,12 +50,12 @@ def serve_app(app: Any, **options: Any) -> Iterator[tuple[str, int]]:
 
 def passage_texts(settings: Settings) -> list[str]:
     """Every seed passage text exactly as ``rag.index.build.build_index`` embeds it."""
-    from rag.index.build import chunk_options, passage_vector_texts
+    from rag.index.build import passage_vector_texts
     from rag.ingest.chunking import chunk_corpus
     from rag.ingest.documents import load_corpus
 
     docs = load_corpus(settings.seeds_dir, settings.catalog_path)
-    return passage_vector_texts(docs, chunk_corpus(docs, chunk_options(settings)))
+    return passage_vector_texts(docs, chunk_corpus(docs, settings.chunk_options()))
 
 
 def dev_questions() -> list[str]:

@@ -40,7 +40,7 @@ def fake_settings(tmp_path: Path) -> Settings:
     settings = Settings(index_root=tmp_path / "index",
                         seeds_dir=_seeds(tmp_path / "seeds", SEED_FILES[:2]),
                         embedding_model="test-hash")
-    build_index(settings, build_embedder(settings, HashEmbedder()))
+    build_index(settings.index_options(), build_embedder(settings, HashEmbedder()))
     return settings
 
 
@@ -168,13 +168,13 @@ def test_add_replace_unchanged_and_remove(fake_settings: Settings, tmp_path: Pat
                        "test de remplacement.\n", "utf-8")
     replaced = add_documents(settings, [changed], embedder=HashEmbedder())
     assert [c.action for c in replaced.changes] == ["replaced"]
-    index = load_index(settings)
+    index = load_index(settings.index_options())
     assert any("remplacement" in p.text for p in index.passages)
     assert replaced.embedded < 10  # only the new paragraph and its sentence
 
     removed = remove_documents(settings, [SEED_FILES[0].stem], embedder=HashEmbedder())
     assert [c.action for c in removed.changes] == ["removed"]
-    index = load_index(settings)
+    index = load_index(settings.index_options())
     assert SEED_FILES[0].stem not in index.documents
     assert not any(p.doc_id == SEED_FILES[0].stem for p in index.passages)
     assert not (settings.seeds_dir / SEED_FILES[0].name).exists()
@@ -284,7 +284,7 @@ def test_incremental_index_answers_like_a_full_build(built_settings, pipeline,
     # both builds start from the session build's embedding cache: the model embeds only the
     # changed paragraph (the cache's own vectors are checked against the model below)
     warm_embedding_cache(built_settings, inc.index_root)
-    build_index(inc, build_embedder(inc, model))
+    build_index(inc.index_options(), build_embedder(inc, model))
     for f in SEED_FILES[1:]:
         add_documents(inc, [f], embedder=model)
     changed = tmp_path / SEED_FILES[2].name
@@ -298,9 +298,9 @@ def test_incremental_index_answers_like_a_full_build(built_settings, pipeline,
     scratch = Settings(index_root=shared_root / "scratch",
                        seeds_dir=_seeds(tmp_path / "scratch", final_files))
     warm_embedding_cache(built_settings, scratch.index_root)
-    build_index(scratch, build_embedder(scratch, model))
+    build_index(scratch.index_options(), build_embedder(scratch, model))
 
-    a, b = load_index(inc), load_index(scratch)
+    a, b = load_index(inc.index_options()), load_index(scratch.index_options())
     assert [p.id for p in a.passages] == [p.id for p in b.passages]
     assert [p.text for p in a.passages] == [p.text for p in b.passages]
     # same vectors up to the encoder's batch-to-batch noise (bf16 kernels depend a little on
@@ -388,7 +388,8 @@ def test_a_change_cut_short_by_a_crash_is_undone_by_the_next_one(fake_settings: 
     assert (seeds / SEED_FILES[1].name).read_bytes() == original
     assert not (seeds / SEED_FILES[3].name).exists()
     assert not list(fake_settings.index_root.glob(".corpus-backup-*"))
-    assert set(load_index(fake_settings).documents) == {p.stem for p in SEED_FILES[:2]}
+    assert set(load_index(fake_settings.index_options()).documents) == \
+        {p.stem for p in SEED_FILES[:2]}
 
 
 def test_a_document_with_too_many_texts_to_embed_is_refused_before_embedding(
@@ -398,7 +399,7 @@ def test_a_document_with_too_many_texts_to_embed_is_refused_before_embedding(
                         seeds_dir=_seeds(tmp_path / "seeds", SEED_FILES[:1]),
                         embedding_model="test-hash", max_document_texts=50)
     with pytest.raises(DocumentRejected, match="texts to embed") as refused:
-        build_index(settings, build_embedder(settings, model))
+        build_index(settings.index_options(), build_embedder(settings, model))
     assert refused.value.reason == "too_large" and model.calls == []
 
 

@@ -54,13 +54,13 @@ def corpus_settings(built_settings: Settings, pipeline,
                         reload_poll_seconds=0.2)
     # the session build embedded these seeds already: only uploads are new to the model
     warm_embedding_cache(built_settings, settings.index_root)
-    build_index(settings, build_embedder(settings, pipeline.embedder))
+    build_index(settings.index_options(), build_embedder(settings, pipeline.embedder))
     return settings
 
 
 def _client(settings: Settings, model) -> Iterator[TestClient]:
     app = create_app(settings, pipeline=Pipeline.from_parts(settings, model,
-                                                            load_index(settings)))
+                                                            load_index(settings.index_options())))
     with TestClient(app) as client:
         yield client
 

@@ -42,11 +42,12 @@ def settings() -> Settings:
 
 def make_fast(name: str, settings: Settings):
     if name == "onnx":
-        return OnnxEmbedder(settings)
+        return OnnxEmbedder(settings.encoder_options())
     precision = name.split("-")[1]
     if precision == "bf16" and not native_bf16(settings.cache_dir):
         pytest.skip("this CPU has no native bf16")
-    return OpenVinoEmbedder(settings.model_copy(update={"embedding_precision": precision}))
+    return OpenVinoEmbedder(settings.model_copy(
+        update={"embedding_precision": precision}).encoder_options())
 
 
 @pytest.fixture(scope="module")
@@ -144,15 +145,15 @@ def test_export_is_reused_and_redone_when_corrupt(tmp_path: Path, model: str) ->
                        else _converted_folder())
     cache = tmp_path / "cache"
     settings = Settings(cache_dir=cache, embedding_model=model_folder, embedding_cache=False)
-    first = OnnxEmbedder(settings)
+    first = OnnxEmbedder(settings.encoder_options())
     folder = export_dir(model_folder, cache)
     assert first.folder == folder and (folder / MODEL_FILE).is_file()
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp left
     stamp = (folder / MODEL_FILE).stat().st_mtime_ns
-    OnnxEmbedder(settings)  # valid export: reused as is
+    OnnxEmbedder(settings.encoder_options())  # valid export: reused as is
     assert (folder / MODEL_FILE).stat().st_mtime_ns == stamp
     (folder / MODEL_FILE).write_bytes(b"truncated")  # corrupt: exported again
-    again = OnnxEmbedder(settings)
+    again = OnnxEmbedder(settings.encoder_options())
     assert (folder / MODEL_FILE).stat().st_size == json.loads(
         (folder / MARKER).read_text())["size"] > 1_000_000
     vector = again.embed(["Chapitre VIII de la Charte"])
@@ -182,10 +183,12 @@ def _converted_folder() -> Path:
 def test_backend_setting(backend: str, kind: str, tiny_settings: Settings, caplog) -> None:
     settings = tiny_settings.model_copy(update={"embedding_backend": backend})
     with caplog.at_level(logging.INFO, logger="rag.encoders.load"):
-        embedder = load_embedder(settings).embedder.embedder  # under cache and batcher
+        # under cache and batcher
+        embedder = load_embedder(settings.encoder_options()).embedder.embedder
     assert type(embedder).__name__ == kind
     assert f"embedding backend: {embedder.encoder.backend}" in caplog.text
-    assert embedder.encoder == choose_encoder(settings)  # predicted without loading
+    # predicted without loading
+    assert embedder.encoder == choose_encoder(settings.encoder_options())
 
 
 def test_auto_falls_back_to_onnx_then_torch(tiny_settings: Settings, monkeypatch,
@@ -196,11 +199,11 @@ def test_auto_falls_back_to_onnx_then_torch(tiny_settings: Settings, monkeypatch
     settings = tiny_settings.model_copy(update={"embedding_backend": "auto",
                                                 "query_batch_size": 1, "query_cache_size": 0})
     monkeypatch.setattr(rag.encoders.openvino, "openvino_available", lambda: False)
-    assert isinstance(load_embedder(settings), OnnxEmbedder)
-    assert choose_encoder(settings) == EncoderChoice("onnx")
+    assert isinstance(load_embedder(settings.encoder_options()), OnnxEmbedder)
+    assert choose_encoder(settings.encoder_options()) == EncoderChoice("onnx")
     monkeypatch.setattr(rag.encoders.onnx, "onnxruntime_available", lambda: False)
     with caplog.at_level(logging.INFO, logger="rag.encoders.load"):
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings.encoder_options())
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert "embedding backend: torch" in caplog.text
 
@@ -215,12 +218,14 @@ def test_auto_skips_a_backend_that_fails(tiny_settings: Settings, monkeypatch,
     monkeypatch.setattr(rag.encoders.openvino.OpenVinoEmbedder, "__init__", broken)
     settings = tiny_settings.model_copy(update={"query_batch_size": 1, "query_cache_size": 0})
     with caplog.at_level(logging.WARNING, logger="rag.encoders.load"):
-        assert isinstance(load_embedder(settings), OnnxEmbedder)
+        assert isinstance(load_embedder(settings.encoder_options()), OnnxEmbedder)
     assert "openvino unavailable (plugin crashed)" in caplog.text
     with pytest.raises(ModelUnavailable, match="openvino embedding backend unavailable"):
-        load_embedder(settings.model_copy(update={"embedding_backend": "openvino"}))
+        load_embedder(settings.model_copy(
+            update={"embedding_backend": "openvino"}).encoder_options())
 
 
 def test_bf16_needs_openvino() -> None:
     with pytest.raises(ModelUnavailable, match="bf16 needs the openvino backend"):
-        load_embedder(Settings(embedding_backend="onnx", embedding_precision="bf16"))
+        load_embedder(Settings(embedding_backend="onnx",
+                               embedding_precision="bf16").encoder_options())

@@ -50,8 +50,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
     (root / "seeds" / f"{DOC}.txt").write_text(LETTER, "utf-8")
     settings = Settings(index_root=root / "index", seeds_dir=root / "seeds",
                         embedding_model="test-hash")
-    build_index(settings, HashEmbedder())
-    return load_index(settings)
+    build_index(settings.index_options(), HashEmbedder())
+    return load_index(settings.index_options())
 
 
 def permissive() -> Calibrator:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_killed_build_leaves_the_previous_index_servable(tmp_path):
     settings = Settings(index_root=tmp_path, seeds_dir=SEEDS, embedding_model="test-hash")
-    build_index(settings, HashEmbedder())
+    build_index(settings.index_options(), HashEmbedder())
     target = os.readlink(settings.index_dir)
     script = textwrap.dedent(f"""
         import sys, time
@@ -43,7 +43,8 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
         rag.index.build._write_jsonl = slow_write
         rag.index.build.build_index(Settings(index_root={str(tmp_path)!r},
                                              seeds_dir={str(SEEDS)!r},
-                                             embedding_model="test-hash"), HashEmbedder())
+                                             embedding_model="test-hash").index_options(),
+                                    HashEmbedder())
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     try:
@@ -60,9 +61,10 @@ def test_killed_build_leaves_the_previous_index_servable(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert os.readlink(settings.index_dir) == target
-    index = load_index(settings)
+    index = load_index(settings.index_options())
     assert len(index.passages) == index.manifest.passages > 0
-    build_index(settings, HashEmbedder())  # the next build removes the dead one's leftovers
+    # the next build removes the dead one's leftovers
+    build_index(settings.index_options(), HashEmbedder())
     assert not list(tmp_path.glob(".default.tmp-*"))
 
 

@@ -41,7 +41,7 @@ def reference(torch_reference) -> dict[str, np.ndarray]:
 @pytest.mark.skipif(HAS_CUDA, reason="a GPU is present")
 def test_auto_is_the_cpu_without_a_gpu() -> None:
     assert resolve_device("auto") == "cpu"
-    assert choose_encoder(Settings()).device == "cpu"
+    assert choose_encoder(Settings().encoder_options()).device == "cpu"
     assert device_precision("cpu", "auto") == "fp32"
 
 
@@ -50,7 +50,7 @@ def test_absent_gpu_is_a_one_line_error(tmp_path) -> None:
     with pytest.raises(ModelUnavailable, match="sees no CUDA device here; use auto or cpu"):
         resolve_device("cuda")
     with pytest.raises(ModelUnavailable):
-        choose_encoder(Settings(embedding_device="cuda"))
+        choose_encoder(Settings(embedding_device="cuda").encoder_options())
     env = {**os.environ, "RAG_EMBEDDING_DEVICE": "cuda", "RAG_INDEX_ROOT": str(tmp_path)}
     run = subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=env,
                          capture_output=True, text=True, timeout=120)
@@ -64,16 +64,16 @@ def test_cpu_only_backends_refuse_a_gpu(monkeypatch) -> None:
 
     monkeypatch.setattr(rag.encoders.gpu, "resolve_device", lambda wanted: "cuda")
     monkeypatch.setattr(rag.encoders.gpu, "device_precision", lambda device, wanted: "bf16")
-    assert choose_encoder(Settings()) == EncoderChoice("torch", "bf16", "cuda")
+    assert choose_encoder(Settings().encoder_options()) == EncoderChoice("torch", "bf16", "cuda")
     with pytest.raises(ModelUnavailable, match="openvino runs on the CPU"):
-        choose_encoder(Settings(embedding_backend="openvino"))
+        choose_encoder(Settings(embedding_backend="openvino").encoder_options())
 
 
 @pytest.mark.parametrize("size", ["sample", pytest.param("full", marks=pytest.mark.slow)])
 def test_device_loop_reproduces_sentence_transformers_on_the_cpu(settings, torch_reference,
                                                                  size: str) -> None:
     texts, reference = encoder_texts(size), torch_reference(size)
-    model = DeviceEmbedder(settings, "cpu", "fp32")
+    model = DeviceEmbedder(settings.encoder_options(), "cpu", "fp32")
     assert model.encoder == EncoderChoice("torch", "fp32", "cpu")
     passages = model.embed(texts["passages"])
     questions = model.embed(texts["questions"], query=True)
@@ -95,9 +95,9 @@ def _top5_overlap(reference: dict[str, np.ndarray], passages: np.ndarray,
 def test_gpu_half_precision_meets_the_fidelity_bar(settings, reference,
                                                    compile_model: bool) -> None:
     gpu_settings = settings.model_copy(update={"embedding_compile": compile_model})
-    choice = choose_encoder(gpu_settings)
+    choice = choose_encoder(gpu_settings.encoder_options())
     assert choice.device == "cuda" and choice.precision in ("bf16", "fp16")
-    model = DeviceEmbedder(gpu_settings, "cuda", choice.precision)
+    model = DeviceEmbedder(gpu_settings.encoder_options(), "cuda", choice.precision)
     texts = encoder_texts("full")
     passages = model.embed(texts["passages"])
     questions = model.embed(texts["questions"], query=True)
@@ -116,6 +116,6 @@ def test_gpu_build_records_device_and_precision(tmp_path) -> None:
     from rag.index.manifest import MANIFEST
 
     settings = Settings(index_root=tmp_path)
-    path = build_index(settings, build_embedder(settings))
+    path = build_index(settings.index_options(), build_embedder(settings))
     encoder = json.loads((path / MANIFEST).read_text())["encoder"]
     assert encoder["device"] == "cuda" and encoder["precision"] in ("bf16", "fp16")

@@ -58,9 +58,11 @@ def test_query_stage_imports_no_later_stage(module: str) -> None:
 # earlier ones, never from a later one. The first entry whose name is the module or a package
 # above it decides (so ``rag.answer.options`` is a leaf, the rest of ``rag.answer`` is not).
 STAGES: list[tuple[str, tuple[str, ...]]] = [
-    # data types, errors, text utilities and the settings-free option models
-    ("leaves", ("rag", "rag.records", "rag.errors", "rag.text", "rag.tracing",
-                "rag.answer.options", "rag.answer.registry")),
+    # data types, errors, text utilities and the components' option models (settings
+    # compose them: rag.options)
+    ("leaves", ("rag", "rag.records", "rag.errors", "rag.text", "rag.tracing", "rag.options",
+                "rag.answer.options", "rag.answer.registry", "rag.encoders.options",
+                "rag.index.options", "api.options")),
     ("settings", ("rag.settings",)),
     ("ingest", ("rag.ingest",)),  # files → documents → passages (and their cards, names)
     ("encoders", ("rag.encoders",)),  # texts → vectors
@@ -155,6 +157,18 @@ def test_no_module_imports_from_a_later_stage() -> None:
     upward = [f"{m} ({STAGES[_stage(m)][0]}) imports {t} ({STAGES[_stage(t)][0]})"
               for m, targets in GRAPH.items() for t in targets if _stage(t) > _stage(m)]
     assert upward == []
+
+
+LIBRARY = ("rag.ingest", "rag.encoders", "rag.index", "rag.query", "rag.answer")
+
+
+def test_library_modules_never_import_the_settings() -> None:
+    """The stages receive their own options objects (``Settings.encoder_options()``,
+    ``index_options()``…), built by the service layer; none imports ``rag.settings``, not
+    even for a type."""
+    library = [m for m in GRAPH if any(m == p or m.startswith(p + ".") for p in LIBRARY)]
+    assert len(library) > 40
+    assert [m for m in library if "rag.settings" in GRAPH[m]] == []
 
 
 def test_no_import_circles() -> None:

@@ -74,7 +74,7 @@ def _listing(folder: Path) -> list[str]:
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One index built with the fast test embedder; each test damages a copy of it."""
     settings = _settings(tmp_path_factory.mktemp("pristine"))
-    build_index(settings, HashEmbedder())
+    build_index(settings.index_options(), HashEmbedder())
     return settings.index_dir.resolve()
 
 
@@ -131,9 +131,10 @@ def test_matrix_covers_every_file_of_a_built_index(pristine: Path):
 
 
 def test_intact_copy_loads(fresh: Settings):
-    index = load_index(fresh)
+    index = load_index(fresh.index_options())
     assert len(index.passages) == index.vectors.ntotal == index.manifest.passages > 0
-    assert load_index(fresh, mmap=True).vectors.ntotal == index.manifest.passages
+    assert load_index(fresh.index_options(),
+                      mmap=True).vectors.ntotal == index.manifest.passages
 
 
 @pytest.mark.parametrize("kind", list(DAMAGE))
@@ -141,7 +142,7 @@ def test_intact_copy_loads(fresh: Settings):
 def test_damaged_file_is_refused_naming_it(fresh: Settings, name: str, kind: str):
     damage(folder_of(fresh), name, kind)
     with pytest.raises(IndexCorrupt) as refused:
-        load_index(fresh)
+        load_index(fresh.index_options())
     message = str(refused.value)
     assert name in message and "rag index" in message
     if name == MANIFEST:  # the app reads the manifest first, before loading the model
@@ -174,10 +175,10 @@ def test_damage_behind_a_resealed_manifest_is_still_a_named_error(fresh: Setting
     reseal(folder)
     if kind in ("half", "zero", "delete"):
         with pytest.raises(IndexCorrupt, match="rag index"):
-            load_index(fresh)
+            load_index(fresh.index_options())
         return
     try:
-        index = load_index(fresh)
+        index = load_index(fresh.index_options())
     except NAMED as exc:
         assert "rag index" in str(exc)
         return
@@ -199,16 +200,16 @@ def test_zero_length_npy_in_the_lexical_index_is_corrupt(fresh: Settings):
     folder = folder_of(fresh)
     (folder / "bm25/words/indptr.csc.index.npy").write_bytes(b"")
     with pytest.raises(IndexCorrupt, match=r"bm25/words/indptr\.csc\.index\.npy has 0 bytes"):
-        load_index(fresh)
+        load_index(fresh.index_options())
     reseal(folder)  # the parser itself (EOFError) must give the named error too
     with pytest.raises(IndexCorrupt, match=r"bm25/: EOFError.*rag index"):
-        load_index(fresh)
+        load_index(fresh.index_options())
 
 
 def test_index_path_that_is_a_regular_file_is_corrupt(tmp_path: Path):
     settings = _settings(tmp_path)
     settings.index_dir.write_text("not an index")
-    for read in (load_index, lambda s: read_manifest(s.index_dir)):
+    for read in (lambda s: load_index(s.index_options()), lambda s: read_manifest(s.index_dir)):
         with pytest.raises(IndexCorrupt, match=r"is a file, not an index folder.*rag index"):
             read(settings)
 
@@ -216,13 +217,13 @@ def test_index_path_that_is_a_regular_file_is_corrupt(tmp_path: Path):
 def test_index_root_that_is_a_regular_file_means_no_index(tmp_path: Path):
     (tmp_path / "root").write_text("")
     with pytest.raises(IndexNotBuilt, match="rag index"):
-        load_index(_settings(tmp_path / "root"))
+        load_index(_settings(tmp_path / "root").index_options())
 
 
 def test_symlink_to_a_missing_build_means_no_index(tmp_path: Path):
     (tmp_path / "default").symlink_to(".default@gone")
     with pytest.raises(IndexNotBuilt, match="rag index"):
-        load_index(_settings(tmp_path))
+        load_index(_settings(tmp_path).index_options())
 
 
 MALFORMED: dict[str, dict[str, object]] = {
@@ -264,7 +265,7 @@ MALFORMED: dict[str, dict[str, object]] = {
 @pytest.mark.parametrize("change", list(MALFORMED))
 def test_malformed_manifest_is_corrupt(fresh: Settings, change: str):
     edit_manifest(folder_of(fresh), **MALFORMED[change])
-    for read in (load_index, lambda s: read_manifest(s.index_dir)):
+    for read in (lambda s: load_index(s.index_options()), lambda s: read_manifest(s.index_dir)):
         with pytest.raises(IndexCorrupt, match=r"manifest\.json.*rag index"):
             read(fresh)
 
@@ -273,7 +274,7 @@ def test_malformed_manifest_is_corrupt(fresh: Settings, change: str):
 def test_manifest_that_is_not_an_object_is_corrupt(fresh: Settings, body: str):
     (folder_of(fresh) / MANIFEST).write_text(body)
     with pytest.raises(IndexCorrupt, match=r"manifest\.json"):
-        load_index(fresh)
+        load_index(fresh.index_options())
 
 
 def test_manifest_missing_a_field_is_corrupt(fresh: Settings):
@@ -282,7 +283,7 @@ def test_manifest_missing_a_field_is_corrupt(fresh: Settings):
     del manifest["created"]
     (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match=r"manifest\.json lacks created"):
-        load_index(fresh)
+        load_index(fresh.index_options())
 
 
 @pytest.mark.parametrize("file_sizes", [{"vectors.faiss": 353325}, ["vectors.faiss"], "big"])
@@ -293,7 +294,7 @@ def test_index_of_the_previous_format_asks_for_a_rebuild(fresh: Settings, file_s
     del manifest["files"]
     manifest.update(format_version=1, file_sizes=file_sizes)
     (folder / MANIFEST).write_text(json.dumps(manifest))
-    for read in (load_index, lambda s: read_manifest(s.index_dir)):
+    for read in (lambda s: load_index(s.index_options()), lambda s: read_manifest(s.index_dir)):
         with pytest.raises(IndexMismatch, match=r"index format 1, this version reads format "
                                                 rf"{FORMAT_VERSION}.*rag index"):
             read(fresh)
@@ -306,7 +307,7 @@ def test_sentence_vectors_rolled_by_one_row_are_detected(fresh: Settings):
     path = folder_of(fresh) / "sentences.npy"
     np.save(path, np.roll(np.load(path), 1, axis=0))
     with pytest.raises(IndexCorrupt, match=r"sentences\.npy was altered"):
-        load_index(fresh)
+        load_index(fresh.index_options())
 
 
 @pytest.mark.parametrize("name", ["documents.json", "sources.json", "cards.json",
@@ -318,7 +319,7 @@ def test_same_size_edit_of_any_file_is_detected(fresh: Settings, name: str):
     assert len(edited) == len(data) and edited != data
     path.write_bytes(edited)
     with pytest.raises(IndexCorrupt, match=rf"{name} was altered"):
-        load_index(fresh)
+        load_index(fresh.index_options())
 
 
 @pytest.mark.parametrize("extra", ["notes.txt", "bm25/words/extra.npy", "bm25/other/x.json"])
@@ -327,13 +328,13 @@ def test_a_file_the_manifest_does_not_list_is_corrupt(fresh: Settings, extra: st
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{}")
     with pytest.raises(IndexCorrupt, match=rf"unexpected file not in the manifest: {extra}"):
-        load_index(fresh)
+        load_index(fresh.index_options())
 
 
 def test_verification_can_be_skipped(fresh: Settings):
     path = folder_of(fresh) / "sentences.npy"
     np.save(path, np.roll(np.load(path), 1, axis=0))
-    index = load_index(fresh, verify=False)
+    index = load_index(fresh.index_options(), verify=False)
     assert index.vectors.ntotal == index.manifest.passages > 0
 
 
@@ -481,7 +482,7 @@ def test_inconsistent_parts_fail_at_load(fresh: Settings, case: str):
     change(folder)
     reseal(folder)
     with pytest.raises(IndexCorrupt, match=reason) as refused:
-        load_index(fresh)
+        load_index(fresh.index_options())
     assert "rag index" in str(refused.value)
 
 
@@ -495,7 +496,7 @@ def _real_model_index(pristine_root: Path) -> Settings:
     settings = Settings(index_root=pristine_root, seeds_dir=SEEDS)
     model = Path(resolve_model_path(settings.embedding_model, settings.cache_dir))
     dim = json.loads((model / "config.json").read_text())["hidden_size"]
-    build_index(settings, HashEmbedder(settings.embedding_model, dim))
+    build_index(settings.index_options(), HashEmbedder(settings.embedding_model, dim))
     return settings
 
 

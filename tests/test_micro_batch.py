@@ -117,7 +117,8 @@ def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None
     from rag.encoders.load import load_embedder
     from rag.settings import Settings
 
-    embedder = load_embedder(Settings(query_batch_size=8, query_batch_window_ms=1))
+    embedder = load_embedder(Settings(query_batch_size=8,
+                                      query_batch_window_ms=1).encoder_options())
     assert isinstance(embedder.embedder, MicroBatcher)
     assert embedder.embedder.max_batch == 8
     assert embedder.tokenizer is not None  # token counts see through both wrappers
@@ -128,7 +129,8 @@ def test_settings_wire_the_batcher_under_the_question_cache(monkeypatch) -> None
     assert (vectors[0] * model.embed(["Quelle ville ?"], query=True)[0]).sum() > 0.9999
     # without batching nor cache the backend is returned as is (that model, not a new one)
     monkeypatch.setattr(rag.encoders.load, "_backend", lambda settings, show_progress: model)
-    assert load_embedder(Settings(query_batch_size=1, query_cache_size=0)) is model
+    assert load_embedder(Settings(query_batch_size=1,
+                                  query_cache_size=0).encoder_options()) is model
 
 
 def test_an_unused_batcher_is_collected_with_its_model_and_threads() -> None:

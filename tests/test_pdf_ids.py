@@ -29,7 +29,7 @@ def settings(tmp_path: Path) -> Settings:
     shutil.copy(SEEDS / "002_b093fe27a274807f.txt", seeds)
     settings = Settings(index_root=tmp_path / "index", seeds_dir=seeds,
                         embedding_model="test-hash")
-    build_index(settings, build_embedder(settings, HashEmbedder()))
+    build_index(settings.index_options(), build_embedder(settings, HashEmbedder()))
     return settings
 
 
@@ -62,7 +62,7 @@ def test_a_scan_with_a_generic_name_is_filed_under_its_symbol(settings: Settings
     report = add_documents(settings, [scan], embedder=HashEmbedder())
     assert [(c.doc_id, c.file, c.action) for c in report.changes] == [
         ("S-2021-297", "S-2021-297.pdf", "added")]
-    meta = load_index(settings).documents["S-2021-297"]
+    meta = load_index(settings.index_options()).documents["S-2021-297"]
     assert (meta.symbol, meta.date, meta.job_number, meta.distribution) == (
         "S/2021/297", "2021-03-26", "21-04084", "générale")
     assert meta.title.startswith("Lettre datée du 25 mars 2021")

@@ -66,7 +66,7 @@ def test_rag_add_recognises_a_scan_once(tmp_path: Path,
     (tmp_path / "seeds" / "note.txt").write_text("Une note de l’Organisation.\n", "utf-8")
     settings = Settings(index_root=tmp_path / "index", seeds_dir=tmp_path / "seeds",
                         embedding_model="test-hash", max_document_bytes=64 * 1024 * 1024)
-    build_index(settings, corpus.build_embedder(settings, HashEmbedder()))
+    build_index(settings.index_options(), corpus.build_embedder(settings, HashEmbedder()))
     report = corpus.add_documents(settings, [scan], embedder=HashEmbedder())
     assert [c.action for c in report.changes] == ["added"]
     assert sorted(recognised) == [0, 1]  # each page once, not once per read

@@ -16,7 +16,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from rag.index.build import chunk_options
 from rag.ingest.documents import load_document
 from rag.ingest.sources.pdf import pdf_title, read_pdf
 from rag.records import Document, Passage
@@ -354,7 +353,7 @@ def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     doc = load_document(path)
     from rag.ingest.chunking import chunk_document
 
-    return doc, chunk_document(doc, chunk_options(Settings())), record
+    return doc, chunk_document(doc, Settings().chunk_options()), record
 
 
 def test_fixture_is_three_pages_with_a_paragraph_over_a_page_break(

@@ -137,11 +137,11 @@ def _alias_target(settings: Settings) -> str:
 
 def test_builds_fill_a_new_collection_then_move_the_alias(tmp_path: Path):
     settings = _settings(tmp_path)
-    first = build_index(settings, HashEmbedder())
-    old = load_index(settings)
+    first = build_index(settings.index_options(), HashEmbedder())
+    old = load_index(settings.index_options())
     for _ in range(2):
-        build_index(settings, HashEmbedder())
-    new = load_index(settings)
+        build_index(settings.index_options(), HashEmbedder())
+    new = load_index(settings.index_options())
     assert new.store.version != old.store.version
     assert _alias_target(settings) == new.store.version
     assert len(_collections(settings)) == 2 and old.store.version not in _collections(settings)
@@ -157,7 +157,7 @@ def test_a_failed_build_drops_its_collection_and_keeps_the_alias(tmp_path: Path,
     import rag.index.build as index_module
 
     settings = _settings(tmp_path)
-    build_index(settings, HashEmbedder())
+    build_index(settings.index_options(), HashEmbedder())
     before, collections = _alias_target(settings), _collections(settings)
 
     def full(*args, **kwargs):
@@ -165,48 +165,49 @@ def test_a_failed_build_drops_its_collection_and_keeps_the_alias(tmp_path: Path,
 
     monkeypatch.setattr(index_module, "_write_jsonl", full)
     with pytest.raises(OSError):
-        build_index(settings, HashEmbedder())
+        build_index(settings.index_options(), HashEmbedder())
     assert _alias_target(settings) == before and _collections(settings) == collections
-    assert load_index(settings).store.version == before
+    assert load_index(settings.index_options()).store.version == before
 
 
 def test_add_and_remove_documents_on_qdrant(tmp_path: Path):
     settings = _settings(tmp_path, files=2)
-    build_index(settings, HashEmbedder())
+    build_index(settings.index_options(), HashEmbedder())
     extra = sorted(SEEDS.glob("*.txt"))[2]
     embedder = build_embedder(settings, HashEmbedder())
     report = add_documents(settings, [extra], embedder=embedder)
-    index = load_index(settings)
+    index = load_index(settings.index_options())
     assert report.changes[0].action == "added" and extra.stem in index.documents
     assert index.store.count() == len(index.passages)
     found = index.store.search(Query(HashEmbedder().embed(["paix"])[0], "paix"), 50,
                                [extra.stem])
     assert found.dense and {index.passages[r].doc_id for r, _ in found.dense} == {extra.stem}
     remove_documents(settings, [extra.stem], embedder=embedder)
-    index = load_index(settings)
+    index = load_index(settings.index_options())
     assert extra.stem not in index.documents and index.store.count() == len(index.passages)
     assert _alias_target(settings) == index.store.version
 
 
 def test_an_index_is_read_only_with_the_store_it_was_built_for(tmp_path: Path):
     settings = _settings(tmp_path)
-    build_index(settings, HashEmbedder())
+    build_index(settings.index_options(), HashEmbedder())
     with pytest.raises(IndexMismatch, match="built for the qdrant vector store"):
-        load_index(settings.model_copy(update={"vector_store": "faiss"}))
+        load_index(settings.model_copy(update={"vector_store": "faiss"}).index_options())
     faiss_settings = settings.model_copy(update={"vector_store": "faiss",
                                                  "index_name": "plain"})
-    build_index(faiss_settings, HashEmbedder())
+    build_index(faiss_settings.index_options(), HashEmbedder())
     with pytest.raises(IndexMismatch, match="built for the faiss vector store"):
-        load_index(faiss_settings.model_copy(update={"vector_store": "qdrant"}))
+        load_index(faiss_settings.model_copy(
+            update={"vector_store": "qdrant"}).index_options())
 
 
 def test_a_missing_collection_is_named(tmp_path: Path):
     settings = _settings(tmp_path)
-    build_index(settings, HashEmbedder())
-    collection = load_index(settings).store.version
+    build_index(settings.index_options(), HashEmbedder())
+    collection = load_index(settings.index_options()).store.version
     client_for(settings.qdrant_location).delete_collection(collection)
     with pytest.raises(IndexCorrupt, match=f"no collection {collection}"):
-        load_index(settings)
+        load_index(settings.index_options())
 
 
 def test_settings_hide_the_qdrant_key_and_default_to_a_local_folder(tmp_path: Path):

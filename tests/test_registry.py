@@ -164,8 +164,9 @@ def test_an_uncalibrated_model_is_reported_in_answers_and_readyz(tmp_path):
     settings = Settings(index_root=tmp_path, seeds_dir=SEEDS, embedding_model="test-hash",
                         answer_cache_size=4)
     embedder = HashEmbedder()
-    build_index(settings, embedder)
-    pipeline = Pipeline.from_parts(settings, embedder, load_index(settings, dim=embedder.dim))
+    build_index(settings.index_options(), embedder)
+    pipeline = Pipeline.from_parts(settings, embedder,
+                                   load_index(settings.index_options(), dim=embedder.dim))
     assert pipeline.caveats and "not calibrated" in pipeline.caveats[0]
     answer = pipeline.ask("Quel est le rôle de l’OSCE ?")
     assert pipeline.caveats[0] in answer.notes

@@ -120,7 +120,7 @@ def test_probes_and_errors_show_no_paths_and_reload_brings_the_server_up(built_s
         ask = client.post("/v1/ask", json={"question": "OSCE ?"})
         assert ask.status_code == 503 and str(tmp_path) not in ask.text
 
-        build_index(settings, build_embedder(settings, pipeline.embedder))
+        build_index(settings.index_options(), build_embedder(settings, pipeline.embedder))
         r = client.post("/v1/admin/reload")
         assert r.status_code == 200, r.text
         assert client.get("/readyz").json()["status"] == "ready"

@@ -78,7 +78,7 @@ def test_interrupted_build_leaves_nothing_half_written(tmp_path: Path) -> None:
     settings = Settings(seeds_dir=_subset(tmp_path / "seeds"), index_root=tmp_path / "idx",
                         build_chunk_size=8, embedding_cache=False)
     with pytest.raises(KeyboardInterrupt):
-        build_index(settings, CountingEmbedder(fail_after=3))
+        build_index(settings.index_options(), CountingEmbedder(fail_after=3))
     assert not settings.index_dir.exists()
     assert [p.name for p in settings.index_root.iterdir()] == []  # staging folder removed
 
@@ -189,8 +189,10 @@ def _kill_and_resume(tmp_path: Path, build: Callable[[dict[str, str]], subproces
     assert _embedded(output) == all_texts - done_before  # only what the killed build lacked
     assert [p.name for p in resumed_root.iterdir() if ".tmp-" in p.name] == []
 
-    a = load_index(Settings(seeds_dir=seeds, index_root=reference_root, **changes))
-    b = load_index(Settings(seeds_dir=seeds, index_root=resumed_root, **changes))
+    a = load_index(Settings(seeds_dir=seeds, index_root=reference_root,
+                             **changes).index_options())
+    b = load_index(Settings(seeds_dir=seeds, index_root=resumed_root,
+                             **changes).index_options())
     np.testing.assert_array_equal(vectors_of(a), vectors_of(b))
     np.testing.assert_array_equal(np.load(a.path / SENTENCE_VECTORS),
                                   np.load(b.path / SENTENCE_VECTORS))

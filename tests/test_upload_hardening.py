@@ -47,13 +47,13 @@ def corpus(tmp_path: Path) -> Settings:
         shutil.copy(f, seeds)
     settings = Settings(index_root=tmp_path / "index", seeds_dir=seeds, api_key=KEY,
                         embedding_model="test-hash", reload_poll_seconds=0)
-    build_index(settings, build_embedder(settings, HashEmbedder()))
+    build_index(settings.index_options(), build_embedder(settings, HashEmbedder()))
     return settings
 
 
 def app_for(settings: Settings):
     return create_app(settings, pipeline=Pipeline.from_parts(settings, HashEmbedder(),
-                                                             load_index(settings)))
+                                                             load_index(settings.index_options())))
 
 
 @pytest.fixture

@@ -169,8 +169,8 @@ class ExtractiveComposer:
 
     @classmethod
     def build(cls, inputs: ComposerInputs) -> ExtractiveComposer:
-        """The composer over ``inputs.index`` with the settings' options (registry factory)."""
-        return cls(inputs.index, inputs.settings.extractive_options(), inputs.calibrator)
+        """The composer over ``inputs.index`` with its options (registry factory)."""
+        return cls(inputs.index, inputs.extractive, inputs.calibrator)
 
     def _idf(self, token: str) -> float:
         """Inverse passage frequency: "débat" in every paragraph says less than "buts"."""

@@ -236,7 +236,7 @@ class LLMComposer:
     @classmethod
     def build(cls, inputs: ComposerInputs) -> LLMComposer:
         """The chat model configured by the ``RAG_LLM_*`` settings (registry factory)."""
-        options = inputs.settings.llm_options()
+        options = inputs.llm
         return cls(chat_model(options), options, inputs.judge, inputs.gate)
 
     def compose(self, plan: QuestionPlan, evidence: list[Evidence]) -> Answer:

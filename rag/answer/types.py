@@ -12,10 +12,10 @@ if TYPE_CHECKING:
     import numpy as np
 
     from rag.answer.calibration import Calibrator
+    from rag.answer.options import ExtractiveOptions, LLMOptions
     from rag.index.load import Index
     from rag.query.plan import Part, QuestionPlan
     from rag.records import DocumentMeta, Hit, Passage
-    from rag.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,10 @@ Judge = Callable[["QuestionPlan", list[Evidence]], float]
 @dataclass(frozen=True)
 class ComposerInputs:
     """What a composer factory (:mod:`rag.answer.registry`) may use; each composer takes
-    its own options from ``settings`` (:mod:`rag.answer.options`)."""
+    its own options (:mod:`rag.answer.options`), never the settings."""
 
-    settings: Settings
+    extractive: ExtractiveOptions
+    llm: LLMOptions
     index: Index
     calibrator: Calibrator | None = None  # the confidence model (None: the shipped one)
     judge: Judge | None = None  # the extractive composer's, for composers that cannot judge

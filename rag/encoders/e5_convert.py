@@ -46,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag.encoders.options import E5_PROMPTS
 from rag.ingest.atomic_folder import install, remove_stale, staging
-from rag.settings import E5_PROMPTS
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

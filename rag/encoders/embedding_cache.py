@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.encoders.base import Embedder, EncoderChoice, encoder_of
-from rag.settings import E5_PROMPTS
+from rag.encoders.options import E5_PROMPTS
 
 log = logging.getLogger(__name__)
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS vectors "

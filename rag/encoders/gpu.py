@@ -20,8 +20,8 @@ import numpy as np
 from rag.encoders.base import _load, _set_offline, resolve_model_path
 from rag.encoders.batched import BatchedEncoder
 from rag.encoders.onnx import OnnxUnsupported, check_modules
+from rag.encoders.options import EncoderOptions
 from rag.errors import ModelUnavailable
-from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 PAD_MULTIPLE = 32
@@ -76,14 +76,14 @@ class DeviceEmbedder(BatchedEncoder):
 
     backend = "torch"
 
-    def __init__(self, settings: Settings, device: str, precision: str = "fp32", *,
+    def __init__(self, options: EncoderOptions, device: str, precision: str = "fp32", *,
                  show_progress: bool = False) -> None:
 
-        super().__init__(settings, show_progress=show_progress)
+        super().__init__(options, show_progress=show_progress)
         torch = _torch()
         self.device, self.precision = device, precision
-        path = resolve_model_path(settings.embedding_model, settings.cache_dir)
-        _set_offline(Path(path).exists(), settings.allow_model_download)
+        path = resolve_model_path(options.embedding_model, options.cache_dir)
+        _set_offline(Path(path).exists(), options.allow_model_download)
         model = _load(path, show_progress)
         try:
             check_modules(model)
@@ -105,7 +105,7 @@ class DeviceEmbedder(BatchedEncoder):
         self.inputs = [n for n in ("input_ids", "attention_mask", "token_type_ids")
                        if n in self.tokenizer.model_input_names]
         self.forward = auto_model
-        if settings.embedding_compile and device != "cpu":
+        if options.embedding_compile and device != "cpu":
             self.forward = torch.compile(auto_model, dynamic=True)
         self._torch = torch
 
@@ -113,8 +113,8 @@ class DeviceEmbedder(BatchedEncoder):
     def batch_size(self) -> int:
         """Texts per forward pass: large on a GPU, the CPU setting elsewhere."""
         if self.device == "cpu":
-            return self.settings.embed_batch_size
-        return self.settings.gpu_batch_size
+            return self.options.embed_batch_size
+        return self.options.gpu_batch_size
 
     def _encode(self, batch: list[str]) -> np.ndarray:
         torch = self._torch

@@ -28,8 +28,8 @@ import numpy as np
 
 from rag.encoders.base import _load, _set_offline, resolve_model_path
 from rag.encoders.batched import BatchedEncoder
+from rag.encoders.options import EncoderOptions
 from rag.ingest.atomic_folder import install, remove_stale, staging
-from rag.settings import Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -186,14 +186,14 @@ class ExportedEmbedder(BatchedEncoder):
 
     backend = "exported"
 
-    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
-        super().__init__(settings, show_progress=show_progress)
-        path = resolve_model_path(settings.embedding_model, settings.cache_dir)
-        _set_offline(Path(path).exists(), settings.allow_model_download)
-        self.folder = export_dir(path, settings.cache_dir)
+    def __init__(self, options: EncoderOptions, *, show_progress: bool = False) -> None:
+        super().__init__(options, show_progress=show_progress)
+        path = resolve_model_path(options.embedding_model, options.cache_dir)
+        _set_offline(Path(path).exists(), options.allow_model_download)
+        self.folder = export_dir(path, options.cache_dir)
         fingerprint = source_fingerprint(path)
         if not (_valid(self.folder, fingerprint) and self._opened()):
-            log.info("exporting %s to ONNX in %s (once)", settings.embedding_model, self.folder)
+            log.info("exporting %s to ONNX in %s (once)", options.embedding_model, self.folder)
             export(_load(path, show_progress), self.folder, fingerprint)
             if not self._opened():
                 raise OnnxUnsupported(f"the exported model in {self.folder} does not load")
@@ -239,9 +239,9 @@ class OnnxEmbedder(ExportedEmbedder):
 
     backend = "onnx"
 
-    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
-        self._ort = _import_ort(settings.cache_dir)
-        super().__init__(settings, show_progress=show_progress)
+    def __init__(self, options: EncoderOptions, *, show_progress: bool = False) -> None:
+        self._ort = _import_ort(options.cache_dir)
+        super().__init__(options, show_progress=show_progress)
 
     def _open(self, model_file: str) -> None:
         ort = self._ort

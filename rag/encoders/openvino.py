@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rag.encoders.onnx import ExportedEmbedder, OnnxUnsupported
-from rag.settings import Settings
+from rag.encoders.options import EncoderOptions
 
 
 def openvino_available() -> bool:
@@ -58,13 +58,13 @@ def native_bf16(cache_dir: Path) -> bool:
     return "BF16" in capabilities
 
 
-def openvino_precision(settings: Settings) -> str:
+def openvino_precision(options: EncoderOptions) -> str:
     """The precision OpenVINO will run at: ``bf16`` where native (unless fp32 is asked),
     else ``fp32``; ``bf16`` asked on a CPU without it is an error."""
-    wanted = settings.embedding_precision
+    wanted = options.embedding_precision
     if wanted == "fp32":
         return "fp32"
-    if native_bf16(settings.cache_dir):
+    if native_bf16(options.cache_dir):
         return "bf16"
     if wanted == "bf16":
         raise OnnxUnsupported("this CPU has no native bf16 (AVX512-BF16 or AMX); use "
@@ -77,11 +77,11 @@ class OpenVinoEmbedder(ExportedEmbedder):
 
     backend = "openvino"
 
-    def __init__(self, settings: Settings, *, show_progress: bool = False) -> None:
-        self._ov = import_openvino(settings.cache_dir)
-        self.precision = openvino_precision(settings)
+    def __init__(self, options: EncoderOptions, *, show_progress: bool = False) -> None:
+        self._ov = import_openvino(options.cache_dir)
+        self.precision = openvino_precision(options)
         self._local = threading.local()
-        super().__init__(settings, show_progress=show_progress)
+        super().__init__(options, show_progress=show_progress)
 
     def _open(self, model_file: str) -> None:
         config = {

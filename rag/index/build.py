@@ -44,6 +44,7 @@ from rag.index.manifest import (
     _names_hash,
     file_digests,
 )
+from rag.index.options import IndexOptions
 from rag.index.vectors import embed_to_file
 from rag.ingest.atomic_folder import remove_stale, staging
 from rag.ingest.cards import build_card, card_json, card_meta
@@ -59,7 +60,6 @@ from rag.ingest.documents import (
 from rag.ingest.gazetteer import Gazetteer, build_gazetteer
 from rag.ingest.sentences import split_sentences
 from rag.records import (
-    ChunkOptions,
     Document,
     DocumentCard,
     IndexSpec,
@@ -67,7 +67,6 @@ from rag.records import (
     Sentence,
     SourceRecord,
 )
-from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 KEEP_BUILDS = 2  # the new build and the one before (a reader may still have it mapped)
@@ -77,11 +76,6 @@ def passage_sentences(passages: list[Passage]) -> list[Sentence]:
     """Every sentence of every passage, in order."""
     return [Sentence(row, i, text) for row, p in enumerate(passages)
             for i, text in enumerate(split_sentences(p.text))]
-
-
-def chunk_options(settings: Settings) -> ChunkOptions:
-    """Chunking sizes from settings."""
-    return ChunkOptions(settings.max_window_chars, settings.group_items_max_chars)
 
 
 def _source_records(sources: list[Source], previous: dict[str, SourceRecord]
@@ -121,7 +115,7 @@ def _check_texts(docs: list[Document], passages: list[Passage], sentences: list[
                                    "(RAG_MAX_DOCUMENT_TEXTS)", "too_large")
 
 
-def embed_ahead(settings: Settings, sources: list[Source], embedder: Embedder) -> None:
+def embed_ahead(options: IndexOptions, sources: list[Source], embedder: Embedder) -> None:
     """Embed the texts ``sources`` will give an index build (passages and sentences) into
     ``embedder``'s cache, so that the build that follows — under the corpus lock — finds
     them there: a large upload is embedded before the lock, not while holding it. Without a
@@ -129,25 +123,25 @@ def embed_ahead(settings: Settings, sources: list[Source], embedder: Embedder) -
     if not hasattr(embedder, "cache"):
         return
     try:
-        docs = parse_corpus(sources, settings.catalog_path)
-        passages = chunk_corpus(docs, chunk_options(settings))
-        _check_sizes(docs, passages, settings.max_document_passages)
+        docs = parse_corpus(sources, options.catalog_path)
+        passages = chunk_corpus(docs, options.chunk)
+        _check_sizes(docs, passages, options.max_document_passages)
         sentences = passage_sentences(passages)
-        _check_texts(docs, passages, sentences, settings.max_document_texts)
+        _check_texts(docs, passages, sentences, options.max_document_texts)
     except DocumentRejected:
         return
-    chunk = settings.build_chunk_size
+    chunk = options.build_chunk_size
     for texts in (passage_vector_texts(docs, passages), [x.text for x in sentences]):
         for start in range(0, len(texts), chunk):
             embedder.embed(texts[start:start + chunk])
 
 
-def build_index(settings: Settings, embedder: Embedder, *,
+def build_index(options: IndexOptions, embedder: Embedder, *,
                 spec: IndexSpec | None = None,
                 on_step: Callable[[str], None] | None = None,
                 sources: list[Source] | None = None,
                 show_progress: bool = False) -> Path:
-    """Index the seeds folder (or ``sources`` read from it) into ``settings.index_dir``.
+    """Index the seeds folder (or ``sources`` read from it) into ``options.index_dir``.
 
     Every document is re-parsed (cheap); vectors come from ``embedder``, which may be a
     ``CachedEmbedder`` so that only new texts are embedded. Vectors are embedded
@@ -158,25 +152,25 @@ def build_index(settings: Settings, embedder: Embedder, *,
     started = time.perf_counter()
     step = on_step or (lambda msg: log.info(msg))
     if sources is None:
-        sources = read_corpus(settings.seeds_dir, settings.max_document_bytes)
+        sources = read_corpus(options.seeds_dir, options.max_document_bytes)
     if not sources:
-        raise IndexNotBuilt(f"{settings.seeds_dir} (no documents to index)")
-    docs = parse_corpus(sources, settings.catalog_path)
-    options = chunk_options(settings)
-    passages = chunk_corpus(docs, options)
-    _check_sizes(docs, passages, settings.max_document_passages)
-    docs, cards = document_cards(docs, passages, load_catalog(settings.catalog_path))
+        raise IndexNotBuilt(f"{options.seeds_dir} (no documents to index)")
+    docs = parse_corpus(sources, options.catalog_path)
+    chunking = options.chunk
+    passages = chunk_corpus(docs, chunking)
+    _check_sizes(docs, passages, options.max_document_passages)
+    docs, cards = document_cards(docs, passages, load_catalog(options.catalog_path))
     step(f"{len(docs)} documents, {len(passages)} passages")
     sentences = passage_sentences(passages)
-    _check_texts(docs, passages, sentences, settings.max_document_texts)
-    records = _source_records(sources, read_sources(settings.index_dir))
-    chunk = settings.build_chunk_size
-    root = settings.index_root
+    _check_texts(docs, passages, sentences, options.max_document_texts)
+    records = _source_records(sources, read_sources(options.index_dir))
+    chunk = options.build_chunk_size
+    root = options.index_root
     root.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     qdrant = None
     try:
-        with staging(root / settings.index_name) as tmp:
+        with staging(root / options.index_name) as tmp:
             scratch = tmp / ".passage-vectors.npy"  # copied by the store; not in the index
             vectors = embed_to_file(embedder, passage_vector_texts(docs, passages), scratch,
                                     chunk=chunk, label="passages", show_progress=show_progress)
@@ -185,7 +179,7 @@ def build_index(settings: Settings, embedder: Embedder, *,
                           chunk=chunk, dtype=np.float16, label="sentences",
                           show_progress=show_progress)
             dim = int(vectors.shape[1])
-            if settings.vector_store == "qdrant":
+            if options.store.vector_store == "qdrant":
                 # qdrant_client is an optional dependency (pip install 'unrag[qdrant]')
                 from rag.index.stores.qdrant import (  # noqa: PLC0415
                     alias_name,
@@ -193,13 +187,13 @@ def build_index(settings: Settings, embedder: Embedder, *,
                     prune_collections,
                 )
 
-                qdrant = build_collection(settings, stamp, vectors,
+                qdrant = build_collection(options, stamp, vectors,
                                           [p.doc_id for p in passages], lexical_texts(passages))
                 step(f"{len(passages)} points in Qdrant collection {qdrant.collection}")
                 (tmp / STORE).write_text(json.dumps(qdrant.record(), indent=1), "utf-8")
                 kind = f"Qdrant {qdrant.collection}"
             else:
-                vector_index = build_faiss(vectors, spec or settings.index_spec())
+                vector_index = build_faiss(vectors, spec or options.spec)
                 save_faiss(vector_index, tmp / VECTORS)
                 kind = describe(vector_index)
                 del vector_index
@@ -214,30 +208,30 @@ def build_index(settings: Settings, embedder: Embedder, *,
             manifest = Manifest(
                 model=embedder.model_id, dim=dim,
                 corpus_hash=_names_hash([(s.path.name, s.sha256) for s in sources],
-                                        settings.catalog_path),
+                                        options.catalog_path),
                 chunker_version=CHUNKER_VERSION,
-                chunk_options=asdict(options), passages=len(passages), documents=len(docs),
+                chunk_options=asdict(chunking), passages=len(passages), documents=len(docs),
                 faiss_index=kind, created=datetime.now(UTC).isoformat(),
                 files=file_digests(tmp),
                 build_seconds=round(time.perf_counter() - started, 2),
                 encoder=encoder_of(embedder).as_dict(),
             )
             (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
-            final = root / f".{settings.index_name}@{stamp}"
+            final = root / f".{options.index_name}@{stamp}"
             os.replace(tmp, final)
     except BaseException:
         if qdrant is not None:  # nothing refers to the new collection yet
             qdrant.drop()
         raise
     if qdrant is not None:  # the alias moves once the folder naming the collection exists
-        qdrant.publish(alias_name(settings.index_name))
-    _point(root / settings.index_name, final)
-    _prune(root, settings.index_name, keep=final)
+        qdrant.publish(alias_name(options.index_name))
+    _point(root / options.index_name, final)
+    _prune(root, options.index_name, keep=final)
     if qdrant is not None:
-        prune_collections(qdrant.client, settings.index_name, _collections_in_use(
-            root, settings.index_name), settings.qdrant_location)
-    step(f"index written to {root / settings.index_name} ({manifest.faiss_index})")
-    return root / settings.index_name
+        prune_collections(qdrant.client, options.index_name, _collections_in_use(
+            root, options.index_name), options.qdrant_location)
+    step(f"index written to {root / options.index_name} ({manifest.faiss_index})")
+    return root / options.index_name
 
 
 def document_cards(docs: list[Document], passages: list[Passage],

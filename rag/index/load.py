@@ -42,6 +42,7 @@ from rag.index.manifest import (
     corpus_hash,
     verify_files,
 )
+from rag.index.options import IndexOptions
 from rag.index.stores.base import VectorStore
 from rag.index.stores.faiss import FaissStore
 from rag.ingest.cards import FIELD_ORDER
@@ -56,7 +57,6 @@ from rag.records import (
     Sentence,
     SourceRecord,
 )
-from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,15 @@ def read_sources(path: Path) -> dict[str, SourceRecord]:
         return {}
 
 
-def check_manifest(path: Path, manifest: Manifest, settings: Settings, dim: int | None) -> None:
+def check_manifest(path: Path, manifest: Manifest, options: IndexOptions,
+                   dim: int | None) -> None:
     """Refuse an index built with another model, dimension, chunker or format."""
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(path, f"index format {manifest.format_version}, this version "
                                   f"reads format {FORMAT_VERSION}")
-    if manifest.model != settings.embedding_model:
+    if manifest.model != options.model:
         raise IndexMismatch(path, f"built with model {manifest.model!r}, "
-                                  f"configured {settings.embedding_model!r}")
+                                  f"configured {options.model!r}")
     if dim is not None and manifest.dim != dim:
         raise IndexMismatch(path, f"vectors have {manifest.dim} dimensions, model gives {dim}")
     if manifest.chunker_version != CHUNKER_VERSION:
@@ -127,24 +128,25 @@ def check_manifest(path: Path, manifest: Manifest, settings: Settings, dim: int 
                                   f"code is {CHUNKER_VERSION}")
 
 
-def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False,
+def load_index(options: IndexOptions, *, dim: int | None = None, mmap: bool = False,
                verify: bool = True) -> Index:
-    """Load the configured index, checking it against the settings (and model ``dim``),
-    every file against the manifest's sizes and hashes (unless ``verify`` is false) and
-    its parts against each other. Raises ``IndexNotBuilt``, ``IndexMismatch`` or
-    ``IndexCorrupt`` (with the reason and the rebuild command), never another error."""
-    path = settings.index_dir
+    """Load the index ``options`` name, checking it against them (its embedding model) and
+    the model's ``dim``, every file against the manifest's sizes and hashes (unless
+    ``verify`` is false) and its parts against each other. Raises ``IndexNotBuilt``,
+    ``IndexMismatch`` or ``IndexCorrupt`` (with the reason and the rebuild command), never
+    another error."""
+    path = options.index_dir
     with _reading(path):
         folder = _index_folder(path)  # resolved once: a rebuild meanwhile cannot mix files
         manifest = _read_manifest(path, folder)
-        check_manifest(path, manifest, settings, dim)
+        check_manifest(path, manifest, options, dim)
         if verify:
             verify_files(path, manifest, folder)
-        _check_backend(path, folder, settings)
+        _check_backend(path, folder, options)
         vectors, lexical, store = None, None, None
-        if settings.vector_store == "qdrant":
+        if options.store.vector_store == "qdrant":
             with _reading(path, STORE):
-                store = _open_qdrant(settings, folder, manifest)
+                store = _open_qdrant(options, folder, manifest)
         else:
             with _reading(path, VECTORS):
                 vectors = load_faiss(folder / VECTORS, mmap=mmap)
@@ -173,29 +175,29 @@ def load_index(settings: Settings, *, dim: int | None = None, mmap: bool = False
         _cross_check(path, manifest, vectors, lexical, passages, documents, sentences,
                      sentence_vectors, sources)
         _check_cards(path, cards, documents, passages)
-        if _seeds_changed(settings, manifest):
+        if _seeds_changed(options, manifest):
             log.warning("Index at %s was built from other seed files; rebuild with: rag index",
                         path)
         return Index(folder, manifest, vectors, lexical, passages, documents, sentences,
                      sentence_vectors, sources, store, cards, gazetteer)
 
 
-def _check_backend(path: Path, folder: Path, settings: Settings) -> None:
+def _check_backend(path: Path, folder: Path, options: IndexOptions) -> None:
     """Refuse a folder built for the other vector store."""
     built = "qdrant" if (folder / STORE).exists() else "faiss"
-    if built != settings.vector_store:
+    if built != options.store.vector_store:
         raise IndexMismatch(path, f"built for the {built} vector store, RAG_VECTOR_STORE is "
-                                  f"{settings.vector_store}")
+                                  f"{options.store.vector_store}")
 
 
-def _open_qdrant(settings: Settings, folder: Path, manifest: Manifest) -> VectorStore:
+def _open_qdrant(options: IndexOptions, folder: Path, manifest: Manifest) -> VectorStore:
     # qdrant_client is an optional dependency (pip install 'unrag[qdrant]')
     from rag.index.stores.qdrant import open_collection  # noqa: PLC0415
 
     record = json.loads((folder / STORE).read_text("utf-8"))
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
-    return open_collection(settings, record, manifest.passages, manifest.dim)
+    return open_collection(options, record, manifest.passages, manifest.dim)
 
 
 def _cross_check(path: Path, manifest: Manifest, vectors: faiss.Index | None,
@@ -253,9 +255,9 @@ def _check_cards(path: Path, cards: dict[str, DocumentCard],
                                          f"{f.passage_id!r}, not a passage of that document")
 
 
-def _seeds_changed(settings: Settings, manifest: Manifest) -> bool:
+def _seeds_changed(options: IndexOptions, manifest: Manifest) -> bool:
     try:
-        return corpus_hash(settings.seeds_dir, settings.catalog_path) != manifest.corpus_hash
+        return corpus_hash(options.seeds_dir, options.catalog_path) != manifest.corpus_hash
     except Exception:  # an unreadable seeds folder does not stop serving
         return True
 

@@ -291,9 +291,9 @@ def own_server(built_settings: Settings, pipeline,
         shutil.copy(f, seeds)
     settings = Settings(index_root=root / "index", seeds_dir=seeds, api_key=KEY)
     warm_embedding_cache(built_settings, settings.index_root)
-    build_index(settings, build_embedder(settings, pipeline.embedder))
+    build_index(settings.index_options(), build_embedder(settings, pipeline.embedder))
     app = create_app(settings, pipeline=Pipeline.from_parts(settings, pipeline.embedder,
-                                                            load_index(settings)))
+                                                            load_index(settings.index_options())))
     with serve_app(app) as (host, port):
         yield f"http://{host}:{port}"
 

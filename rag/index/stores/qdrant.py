@@ -27,9 +27,9 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from rag.index.analysis import ANALYZERS
+from rag.index.options import IndexOptions
 from rag.index.sparse import Sparse, average_lengths, document_vector, query_vector
 from rag.index.stores.base import Backend, Candidates, Points, Query
-from rag.settings import Settings
 
 DENSE = "dense"
 DOC_FIELD = "doc_id"
@@ -211,20 +211,21 @@ class QdrantStore:
             self.client.delete_collection(self.collection)
 
 
-def settings_client(settings: Settings) -> QdrantClient:
+def configured_client(options: IndexOptions) -> QdrantClient:
     """The client for the configured Qdrant location."""
-    return client_for(settings.qdrant_location, settings.qdrant_api_key)
+    return client_for(options.qdrant_location, options.store.qdrant_api_key)
 
 
-def build_collection(settings: Settings, stamp: str, vectors: np.ndarray,
+def build_collection(options: IndexOptions, stamp: str, vectors: np.ndarray,
                      doc_ids: Sequence[str], texts: Sequence[str]) -> QdrantStore:
     """A new collection for the build ``stamp``, holding every passage (not yet aliased);
     dropped again if filling it fails."""
     store = QdrantStore.create(
-        settings_client(settings), collection_name(settings.index_name, stamp),
-        int(vectors.shape[1]), average_lengths(texts), url=settings.qdrant_location,
-        shards=settings.qdrant_shards, replication_factor=settings.qdrant_replication_factor,
-        hnsw_ef=settings.hnsw_ef_search)
+        configured_client(options), collection_name(options.index_name, stamp),
+        int(vectors.shape[1]), average_lengths(texts), url=options.qdrant_location,
+        shards=options.store.qdrant_shards,
+        replication_factor=options.store.qdrant_replication_factor,
+        hnsw_ef=options.spec.hnsw_ef_search)
     try:
         store.add(Points(0, doc_ids, vectors, texts))
     except BaseException:
@@ -233,7 +234,7 @@ def build_collection(settings: Settings, stamp: str, vectors: np.ndarray,
     return store
 
 
-def open_collection(settings: Settings, record: dict[str, object], passages: int,
+def open_collection(options: IndexOptions, record: dict[str, object], passages: int,
                     dim: int) -> QdrantStore:
     """The collection an index folder names (its ``store.json`` ``record``); ``ValueError``
     unless it exists with ``passages`` points of ``dim`` dimensions."""
@@ -242,12 +243,12 @@ def open_collection(settings: Settings, record: dict[str, object], passages: int
     if not isinstance(collection, str) or not isinstance(avgdl, dict) or \
             set(avgdl) != set(ANALYZERS):
         raise ValueError("store.json does not name a collection and its statistics")
-    client = settings_client(settings)
+    client = configured_client(options)
     store = QdrantStore(client, collection, {k: float(v) for k, v in avgdl.items()},
-                        url=settings.qdrant_location, hnsw_ef=settings.hnsw_ef_search)
+                        url=options.qdrant_location, hnsw_ef=options.spec.hnsw_ef_search)
     with store._lock:
         if not client.collection_exists(collection):
-            raise ValueError(f"Qdrant at {settings.qdrant_location} has no collection "
+            raise ValueError(f"Qdrant at {options.qdrant_location} has no collection "
                              f"{collection}")
         size = client.get_collection(collection).config.params.vectors[DENSE].size  # type: ignore[index]
     if size != dim:
