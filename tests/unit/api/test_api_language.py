@@ -18,8 +18,6 @@ QUESTION_EN = "How much did the European Union give to the CARICOM resilience fu
 KEY = "s3cret-key-for-tests-0123"
 
 
-
-
 @pytest.mark.parametrize(("header", "language"), [
     (None, "en"), ("", "en"), ("fr", "fr"), ("fr-FR,fr;q=0.9,en;q=0.8", "fr"),
     ("en-US,en;q=0.9,fr;q=0.8", "en"), ("de, fr;q=0.5", "fr"), ("de", "en"), ("*", "en"),
@@ -39,11 +37,3 @@ def test_every_message_has_both_forms_with_the_same_fields():
         assert _fields(forms["en"]) == _fields(forms["fr"]), key
     for template in [*RAG_FRENCH.values(), *VALIDATION_FRENCH.values()]:
         assert not re.search(r"\b(the|is|not|of)\b", template), template
-
-
-
-
-
-
-
-

@@ -348,4 +348,3 @@ def test_a_full_feedback_file_answers_507_and_an_oversized_record_413(tmp_path):
 
 
 # -- with the session index: a real answer judged, exported, validated ----------------
-

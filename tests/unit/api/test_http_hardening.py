@@ -355,7 +355,3 @@ def test_rate_limit_off_by_default_and_bad_values_fail_at_start(settings):
         assert all(c.get("/v1/models").status_code == 200 for _ in range(20))
     with pytest.raises(ValueError, match="RAG_RATE_LIMIT"):
         create_app(settings.model_copy(update={"rate_limit": "lots"}))
-
-
-
-

@@ -78,9 +78,3 @@ def test_a_weak_production_key_is_a_one_line_error_and_exit_2(monkeypatch, capsy
     assert err.startswith("error: invalid configuration: RAG_API_KEY is too weak (")
     assert err.count("\n") == 1 and "Traceback" not in err and "pydantic" not in err
     assert "aaaaaaaa" not in err  # the refused key is never printed
-
-
-
-
-
-

@@ -262,11 +262,7 @@ def test_cli_add_refused_file_exits_2_naming_it(fake_settings: Settings, tmp_pat
         get_settings.cache_clear()
 
 
-# --- the real model: incremental == from scratch ---------------------------------------
-
-
-
-
+# --- catalogue ------------------------------------------------------------------------
 
 def test_catalogue_entry_follows_the_document_into_another_format():
     from rag.ingest.documents import catalog_entry, load_catalog

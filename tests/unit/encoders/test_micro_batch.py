@@ -111,8 +111,6 @@ def test_close_stops_the_threads_and_later_calls_still_work() -> None:
     assert batcher.embed(["après"], query=True).shape == (1, 4)  # straight to the model
 
 
-
-
 def test_an_unused_batcher_is_collected_with_its_model_and_threads() -> None:
     import gc
     import weakref

@@ -61,5 +61,3 @@ def test_concurrent_use_is_safe():
     for t in threads:
         t.join()
     assert not errors and len(cache._vectors) <= 16
-
-

@@ -54,8 +54,6 @@ def test_dev_set_is_well_formed():
     assert all(q.category == q.type and q.split == "dev_qa" for q in questions)
 
 
-
-
 def test_gold_files_quote_the_seeds_exactly():
     from eval.check_gold import DEFAULT_FILES, check_files
 

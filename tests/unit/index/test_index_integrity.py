@@ -487,9 +487,6 @@ def test_inconsistent_parts_fail_at_load(fresh: Settings, case: str):
 # -- the app: a damaged index gives 503 with the JSON error, not a crash at start-up -------
 
 
-
-
-
 def _npy_emptied(settings: Settings) -> None:
     folder = folder_of(settings)
     (folder / "bm25/grams/data.csc.index.npy").write_bytes(b"")
@@ -503,5 +500,3 @@ def _files_wrong_type(settings: Settings) -> None:
 def _path_is_a_file(settings: Settings) -> None:
     settings.index_dir.unlink()
     settings.index_dir.write_text("not an index")
-
-
