@@ -6,7 +6,7 @@ One definition per shape, shared by HTTP and MCP. The MCP tools return the compa
 the HTTP responses extend them with the fields agents do not need (scores, timings, the
 retrieved passages, file details). The dictionaries the library builds (``rag.answer.
 answer_json``, ``rag.answer.serialize``, ``ChangeReport.as_json``) are what the CLI prints;
-``tests/test_api_schema.py`` checks that these models carry every one of their keys
+``tests/integration/test_api_schema.py`` checks that these models carry every one of their keys
 unchanged, so adding a key there means adding the field here.
 
 The error shape (``{"error": {"code", "message", "param"?, "request_id"?}}``) is

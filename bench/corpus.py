@@ -93,7 +93,7 @@ def ten_page_pdf(tmp: Path) -> Path:
     """The first 10 pages of the largest seed document rendered as a UN-style PDF."""
     import pypdfium2 as pdfium
 
-    from tests.fixtures_sources import render
+    from tests.support.fixtures_sources import render
 
     largest = max(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)
     full = render(largest, tmp / "rendered", "pdf")
@@ -137,7 +137,7 @@ def upload(model: Embedder, tmp: Path) -> dict[str, float]:
 
 def pdf_retrieval(model: Embedder, tmp: Path) -> dict[str, dict[str, float]]:
     """Dev-question retrieval from text-built and PDF-built indexes (same cache)."""
-    from tests.fixtures_sources import render_corpus
+    from tests.support.fixtures_sources import render_corpus
 
     questions = [q for q in load_questions() if q.gold_quotes]
     results = {}

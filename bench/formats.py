@@ -1,7 +1,7 @@
 """Format readers benchmark: every seed document rendered as PDF (typeset in one and two
 columns: ``pdf``, ``pdf2``; the text set verbatim line by line as in UN PDFs, with running
 headers/footers and footnotes at the foot of the page: ``pdfraw``), DOCX and HTML
-(tests/fixtures_sources.py), read back with rag.sources and cut into passages, compared with
+(tests/support/fixtures_sources.py), read back with rag.sources and cut into passages, compared with
 the passages of the text version.
 
 Per format: passage-label recall, share of passages whose text is identical / near-identical
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag.ingest.sources import read_source  # noqa: E402
-from tests.fixtures_sources import (  # noqa: E402
+from tests.support.fixtures_sources import (  # noqa: E402
     FORMATS,
     furniture,
     label_recall,

@@ -26,10 +26,10 @@ from rag.index.build import build_index  # noqa: E402
 from rag.ingest.sources import read_source  # noqa: E402
 from rag.ingest.sources.ocr import recognise_once  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from tests.fakes import HashEmbedder  # noqa: E402
-from tests.fixtures_sources import label_recall, text_passages  # noqa: E402
 from tests.pdf_variants.make import FILES, SEEDS  # noqa: E402
 from tests.pdf_variants.scan import scanned_pdf, text_cer  # noqa: E402
+from tests.support.fakes import HashEmbedder  # noqa: E402
+from tests.support.fixtures_sources import label_recall, text_passages  # noqa: E402
 
 
 def cpu_model() -> str:

@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:  # eval/ and bench/ are run from the checkout, not
 
 from bench.entities import cpu_model  # noqa: E402
 from eval.dataset import EVAL_DIR  # noqa: E402
-from tests.helpers import serve_app  # noqa: E402
+from tests.support.helpers import serve_app  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOWN = ("#turns > .turn:nth-child({n}) .answer-text, #turns > .turn:nth-child({n}) .not-found, "

@@ -1,7 +1,8 @@
 """The PDF variants of tests/pdf_variants read back and compared with the text version, per
 variant and per half (``dev``: what reader changes are checked against; ``holdout``: only
 measured), and the masthead metadata against the seed catalogue (tests/pdf_variants/measure.py,
-shared with tests/test_pdf_variants.py). Run through ``python bench/formats.py --variants``."""
+shared with tests/unit/ingest/test_pdf_variants.py). Run through
+``python bench/formats.py --variants``."""
 
 from __future__ import annotations
 

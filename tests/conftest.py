@@ -99,7 +99,7 @@ def by_id(items: list[Passage]) -> dict[str, Passage]:
 def live_server(built_settings: Settings, pipeline):
     """The real app served by uvicorn on a free local port (in a thread); yields its URL."""
     from api.main import create_app
-    from tests.helpers import serve_app
+    from tests.support.helpers import serve_app
 
     with serve_app(create_app(built_settings, pipeline=pipeline)) as (host, port):
         yield f"http://{host}:{port}"
@@ -139,10 +139,10 @@ def backend_pipeline(request: pytest.FixtureRequest):
 @pytest.fixture(scope="session")
 def torch_reference():
     """The reference the fast encoders are held to: sentence-transformers (torch fp32)
-    vectors of ``tests.helpers.encoder_texts(size)``, computed once per size and session
+    vectors of ``tests.support.helpers.encoder_texts(size)``, computed once per size and session
     (the model is loaded on first use)."""
     from rag.encoders.base import SentenceTransformerEmbedder
-    from tests.helpers import encoder_texts
+    from tests.support.helpers import encoder_texts
 
     model: list[SentenceTransformerEmbedder] = []
     done: dict[str, dict] = {}

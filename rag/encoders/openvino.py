@@ -4,7 +4,7 @@ computes bf16 natively (AVX512-BF16 or AMX), else fp32.
 It reuses the ONNX export of :mod:`rag.encoders.onnx` (same folder, same tokenizer, same
 pooling), so switching runtime never re-exports. bf16 keeps retrieval unchanged on this
 model (cosine ≥ 0.9999 against fp32 on every seed passage and dev question, same top-5 lists;
-``tests/test_encoders.py``) while int8, measured in the throughput issue, did not.
+``tests/integration/test_encoders.py``) while int8, measured in the throughput issue, did not.
 """
 
 from __future__ import annotations

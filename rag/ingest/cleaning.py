@@ -1,6 +1,6 @@
 """Text repair rules for PDF-extracted UN documents, one small pure function per artefact.
 
-Each rule is tested on real lines from ``seeds/`` (``tests/test_cleaning.py``).
+Each rule is tested on real lines from ``seeds/`` (``tests/unit/ingest/test_cleaning.py``).
 """
 
 from __future__ import annotations

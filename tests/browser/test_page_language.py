@@ -99,7 +99,7 @@ def foreign(page, language: str) -> set[str]:
 def secured_server(built_settings, pipeline):
     """The app with an API key, beside the keyless one the pages open."""
     from api.main import create_app
-    from tests.helpers import serve_app
+    from tests.support.helpers import serve_app
 
     secured = built_settings.model_copy(update={"api_key": "k-secured-page-0123456789"})
     with serve_app(create_app(secured, pipeline=pipeline)) as (host, port):

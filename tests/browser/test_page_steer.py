@@ -281,7 +281,7 @@ def own_server(built_settings: Settings, pipeline,
     from rag.index.build import build_index
     from rag.index.load import load_index
     from rag.pipeline import Pipeline
-    from tests.helpers import serve_app
+    from tests.support.helpers import serve_app
 
     root: Path = tmp_path_factory.mktemp("steer")
     seeds = root / "seeds"

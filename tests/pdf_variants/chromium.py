@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixtures_sources import SeedStructure, marker, words_with_calls
 from tests.pdf_variants.typeset import blocks_in_place
+from tests.support.fixtures_sources import SeedStructure, marker, words_with_calls
 
 CHROMIUM = "/usr/bin/chromium"
 _ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures_sources import SeedStructure, seed_structure  # noqa: E402
 from tests.pdf_variants.typeset import Style  # noqa: E402
+from tests.support.fixtures_sources import SeedStructure, seed_structure  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
@@ -91,7 +91,7 @@ def _renderer(v: Variant) -> Callable[[Path, SeedStructure, Path], Path]:
         style = v.style
         return lambda seed, s, out: typeset.render(s, style, out)
     if v.producer == "print":
-        from tests.fixtures_pdf import render_pdf_raw
+        from tests.support.fixtures_pdf import render_pdf_raw
         return lambda seed, s, out: render_pdf_raw(seed, s, out, spacing=v.spacing)
     if v.producer == "libreoffice":
         from tests.pdf_variants import office

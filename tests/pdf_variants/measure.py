@@ -14,8 +14,8 @@ from rag.ingest.documents import derive_meta, load_catalog
 from rag.ingest.layout import parse_layout
 from rag.ingest.sources import SourceText, read_source
 from rag.records import DocumentMeta, Passage
-from tests.fixtures_sources import label_recall, text_passages
 from tests.pdf_variants.make import SEEDS, Variant, path_of, seeds
+from tests.support.fixtures_sources import label_recall, text_passages
 
 NEAR = 0.95
 # page furniture of the renderings: job numbers (``21-04084``, ``21-04084 (F)``), page

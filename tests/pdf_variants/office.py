@@ -10,8 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.fixtures_docx import render_docx
-from tests.fixtures_sources import SeedStructure
+from tests.support.fixtures_docx import render_docx
+from tests.support.fixtures_sources import SeedStructure
 
 
 def soffice() -> str:

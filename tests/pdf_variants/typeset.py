@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from rag.ingest.cleaning import word_counts
 from rag.ingest.layout import parse_layout
 from rag.records import Block
-from tests.fixtures_sources import SeedStructure, marker, words_with_calls
+from tests.support.fixtures_sources import SeedStructure, marker, words_with_calls
 
 FONT, BOLD = "Times-Roman", "Times-Bold"
 MARGIN, TOP, BOTTOM, GUTTER = 70.0, A4[1] - 95.0, 80.0, 20.0
