@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("faiss", "bm25s", "Stemmer", "torch", "qdrant_client", "rag.index.build",
          "rag.index.load", "rag.query.retrieval", "rag.index.lexical", "rag.index.dense",
          "rag.index.stores.faiss")
@@ -145,6 +145,12 @@ def _imports(module: str) -> dict[str, bool]:
 
 
 GRAPH = {module: _imports(module) for module in MODULES}
+
+
+def test_the_import_graph_covers_the_packages() -> None:
+    """The checks below pass vacuously over an empty graph (a wrong ROOT after a move)."""
+    assert {"rag.pipeline", "rag.ingest.sources.pdf", "api.main", "eval.harness"} <= set(MODULES)
+    assert len(GRAPH) == len(MODULES) > 100
 
 
 def test_every_module_has_a_stage() -> None:

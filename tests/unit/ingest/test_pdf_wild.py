@@ -26,7 +26,7 @@ from rag.ingest.sources.pdf import (
 from tests.support.fixtures_pdf import render_pdf_raw
 from tests.support.fixtures_sources import label_recall, seed_structure, text_passages
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 VIET_NAM = SEEDS / "001_72201535bd96dd17.txt"
 
 
