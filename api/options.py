@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.options import knob
+from rag.records import knob
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,63 @@ BM25, numpy or torch), so that any module can name them cheaply:
   :mod:`rag.index.dense`, which loads FAISS, so that settings can read its knobs), and
   the other option types settings builds: :class:`ChunkOptions` (:mod:`rag.ingest.chunking`),
   :class:`RetrievalOptions`, :class:`CoverageOptions`, :class:`FeedbackOptions`
-  (:mod:`rag.feedback`); each knob declared once, with :func:`rag.options.knob`.
+  (:mod:`rag.feedback`);
+- how a component declares a setting: :func:`knob`. Each knob is declared once, in its
+  component's options dataclass, as ``name: type = knob(default, "description", ge=…)``;
+  :class:`rag.settings.Settings` makes it the environment variable ``RAG_<NAME>`` (with a
+  group prefix such as ``llm_``, or the ``setting`` name given) with the same default, bounds
+  and description, and its ``…_options()`` methods build the objects back. A dataclass field
+  declared without :func:`knob` (a folder the service derives, a value another knob gives) is
+  no setting of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from rag.options import knob
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+KNOB = "rag.knob"  # the metadata key of a knob's declaration
+BOUNDS = ("ge", "gt", "le", "lt")
+
+
+@dataclasses.dataclass(frozen=True)
+class Knob:
+    """A knob's declaration: the description and bounds the settings field gets."""
+
+    description: str
+    bounds: dict[str, float]
+    secret: bool = False  # never printed (repr, ``rag settings``)
+    setting: str | None = None  # the settings name, when it is not prefix + field name
+
+
+def knob(default: Any = dataclasses.MISSING, description: str = "", *,
+         default_factory: Callable[[], Any] | None = None, secret: bool = False,
+         setting: str | None = None, **bounds: float) -> Any:
+    """A dataclass field that is a setting: ``default`` (or ``default_factory``), a
+    ``description`` (one sentence or two, what ``rag settings`` prints) and bounds
+    (``ge``, ``gt``, ``le``, ``lt``) that the settings enforce."""
+    if not description:
+        raise ValueError("a knob needs a description")
+    if unknown := set(bounds) - set(BOUNDS):
+        raise TypeError(f"unknown bounds {sorted(unknown)}")
+    meta = {KNOB: Knob(description, dict(bounds), secret, setting)}
+    if default_factory is not None:
+        return dataclasses.field(default_factory=default_factory, repr=not secret,
+                                 metadata=meta)
+    return dataclasses.field(default=default, repr=not secret, metadata=meta)
+
+
+def knobs(options: type) -> Iterator[tuple[dataclasses.Field[Any], Knob]]:
+    """The fields of the options dataclass ``options`` that are knobs, in order."""
+    for f in dataclasses.fields(options):
+        if isinstance(declared := f.metadata.get(KNOB), Knob):
+            yield f, declared
+
+
 
 # ``masthead``: the lines that say what the document is (symbol, distribution date,
 # ``Original :`` line), which the cleaner keeps out of the text (rag.ingest.layout)

@@ -1,7 +1,7 @@
 """One settings object for the whole service, read from ``RAG_*`` environment variables (or
 ``.env``), composed of the components' options.
 
-Each knob is declared once, in its component's options dataclass (:func:`rag.options.knob`:
+Each knob is declared once, in its component's options dataclass (:func:`rag.records.knob`:
 default, bounds, description): :class:`~rag.encoders.options.EncoderOptions`,
 :class:`~rag.index.options.IndexOptions`, :class:`~rag.index.options.StoreOptions`,
 :class:`~rag.records.IndexSpec`, :class:`~rag.records.ChunkOptions`,
@@ -38,13 +38,15 @@ from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, ComposerName
 from rag.encoders.options import DEFAULT_MODEL, E5_PROMPTS, EncoderOptions
 from rag.errors import ConfigurationError
 from rag.index.options import IndexOptions, StoreOptions
-from rag.options import PROJECT_ROOT, Knob, knobs
 from rag.records import (
+    PROJECT_ROOT,
     ChunkOptions,
     CoverageOptions,
     FeedbackOptions,
     IndexSpec,
+    Knob,
     RetrievalOptions,
+    knobs,
 )
 
 __all__ = ["DEFAULT_MODEL", "E5_PROMPTS", "GROUPS", "PROJECT_ROOT", "Settings",

@@ -1,7 +1,7 @@
 """Each composer's options, each knob declared once here (default, bounds, description):
 ``rag.settings.Settings`` makes every one the environment variable ``RAG_<FIELD>``
 (``RAG_LLM_<FIELD>`` for :class:`LLMOptions`) and builds the objects the composers receive
-(``Settings.extractive_options()`` / ``llm_options()``). A new knob: a :func:`rag.options.knob`
+(``Settings.extractive_options()`` / ``llm_options()``). A new knob: a :func:`rag.records.knob`
 field here, nothing else.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.options import knob
+from rag.records import knob
 
 
 @dataclass(frozen=True)

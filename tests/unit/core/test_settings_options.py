@@ -1,5 +1,5 @@
 """Each knob is declared once, in its component's options dataclass (default, bounds,
-description: :func:`rag.options.knob`); ``Settings`` makes it the variable ``RAG_<NAME>``
+description: :func:`rag.records.knob`); ``Settings`` makes it the variable ``RAG_<NAME>``
 with the same default, bounds and description, builds the options back from its fields (so
 an environment override reaches the component), and ``rag settings`` lists them all."""
 
@@ -15,8 +15,7 @@ import pytest
 
 from rag.cli import main
 from rag.errors import ConfigurationError
-from rag.options import knobs
-from rag.records import ChunkOptions, IndexSpec, RetrievalOptions
+from rag.records import ChunkOptions, IndexSpec, RetrievalOptions, knobs
 from rag.settings import GROUPS, Settings, get_settings
 
 # Every RAG_ variable the service read before its knobs moved into the options (README's
