@@ -17,11 +17,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, get_args
 
-import uvicorn
-
-from api.deps import check_startup
-from api.mcp_server import local_server
-from api.server import uvicorn_options
 from rag import corpus  # module attributes, looked up when a command runs
 from rag.answer.registry import COMPOSER_NAMES, DEFAULT_COMPOSER, composer_help
 from rag.answer.render import answer_json, format_answer
@@ -279,6 +274,12 @@ def cmd_plugin(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # the server stack (FastAPI, uvicorn, MCP: 0.7 s of imports) loads only for the commands
+    # that serve, so that `rag --help`, `rag ask` and the rest start without it
+    import uvicorn  # noqa: PLC0415
+
+    from api.deps import check_startup  # noqa: PLC0415
+    from api.server import uvicorn_options  # noqa: PLC0415
 
     check_startup(settings)  # a clear "error:" and exit 2, before uvicorn starts
 
@@ -311,6 +312,8 @@ def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from api.mcp_server import local_server  # noqa: PLC0415  (the server stack: see cmd_serve)
+
     local_server(settings).run("stdio")  # the index loads on the first tool call
     return 0
 

@@ -36,6 +36,17 @@ def test_light_modules_load_nothing_heavy(module: str) -> None:
     assert _loaded(module) == set()
 
 
+def test_the_command_line_loads_the_server_stack_only_to_serve() -> None:
+    """`rag --help`, `rag ask` and the rest start without FastAPI, uvicorn or MCP (0.7 s of
+    imports); `rag serve` and `rag mcp` load them."""
+    code = ("import sys, rag.cli; "
+            "print(' '.join(m for m in ('fastapi', 'uvicorn', 'mcp', 'api.deps') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.split() == []
+
+
 def test_analysis_loads_stemmer_and_stopwords_on_first_use() -> None:
     from rag.index.analysis import char_grams, tokenize
 
@@ -195,10 +206,13 @@ def test_the_check_finds_a_circle() -> None:
 
 def test_project_imports_sit_at_module_top() -> None:
     """No project module is imported inside a function, except the Qdrant store (its client
-    is the optional 'qdrant' extra) and OCR, looked up when a PDF page has no text layer."""
+    is the optional 'qdrant' extra), OCR, looked up when a PDF page has no text layer, and
+    the server stack, which the command line loads only for `rag serve` and `rag mcp`."""
     allowed = {("rag.index.build", "rag.index.stores.qdrant"),
                ("rag.index.load", "rag.index.stores.qdrant"),
-               ("rag.ingest.sources.pdf", "rag.ingest.sources.ocr")}
+               ("rag.ingest.sources.pdf", "rag.ingest.sources.ocr"),
+               ("rag.cli", "api.deps"), ("rag.cli", "api.server"),
+               ("rag.cli", "api.mcp_server")}
     inside = set()
     for module, path in MODULES.items():
         for function in ast.walk(ast.parse(path.read_text("utf-8"))):
