@@ -31,7 +31,14 @@ from rag.ingest.cleaning import (
     joins_at_hyphen,
     word_counts,
 )
-from rag.ingest.sources.shape import TextBlock, TextLine, render, render_lines, symbol_headers
+from rag.ingest.sources.shape import (
+    TextBlock,
+    TextLine,
+    render,
+    render_lines,
+    roman_numeral,
+    symbol_headers,
+)
 
 _HYPHENS = {"-", "\u00ad", "\ufffe", "\u0002", "\u2010"}
 _LIGATURES = str.maketrans({c: unicodedata.normalize("NFKC", c) for c in "ﬀﬁﬂﬃﬄﬅﬆ"})
@@ -313,6 +320,7 @@ def ocr_structure(pages: list[list[_Line]]) -> None:
     for lines in pages:
         _isolated_headings(lines)
     _paragraph_number_misreadings(pages)
+    _heading_number_misreadings(pages)
 
 
 def _isolated_headings(lines: list[_Line]) -> None:
@@ -409,6 +417,33 @@ def _paragraph_number_misreadings(pages: list[list[_Line]]) -> None:
                     for c, e in zip(token, expected, strict=True)):
                 ln.chars = [expected + ln.text[len(token):]]
                 last += 1
+
+
+#: what OCR reads for the ``I`` of a Roman heading number (``L Introduction``, ``ll.``)
+_ROMAN_LOOKALIKES = str.maketrans("lL1|!", "IIIII")
+_ROMAN_LIKE = re.compile(r"^([IVXlL1|!]{1,5})(\.?)\s+(?=[A-ZÀ-Ý])")
+_ROMANS = {roman_numeral(n): n for n in range(1, 40)}
+
+
+def _heading_number_misreadings(pages: list[list[_Line]]) -> None:
+    """A heading's Roman number that OCR misread (``L Introduction``, ``ll. Coopération``) is
+    the number after the one before, where each wrong character is a look-alike of ``I``."""
+    last = 0
+    for lines in pages:
+        for ln in lines:
+            m = _ROMAN_LIKE.match(ln.text) if ln.is_bold else None
+            if not m:
+                continue
+            token, dot = m.group(1), m.group(2)
+            if dot and token in _ROMANS:  # read right
+                last = _ROMANS[token]
+                continue
+            if token.translate(_ROMAN_LOOKALIKES) == roman_numeral(last + 1):
+                last += 1
+                text = f"{roman_numeral(last)}. {ln.text[m.end():]}"
+                ln.chars = [text]
+                ln.sizes, ln.bold = [ln.size] * len(text), [True] * len(text)
+                ln.styles = ln.styles[:1] * len(text)
 
 
 def _dropped_bullets(pages: list[list[_Line]], items: list[tuple[float, float]]) -> None:

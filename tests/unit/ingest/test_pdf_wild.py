@@ -12,6 +12,7 @@ from rag.ingest.documents import derive_meta
 from rag.ingest.layout import parse_layout
 from rag.ingest.sources import read_source
 from rag.ingest.sources.pdf import (
+    _heading_number_misreadings,
     _isolated_headings,
     _Line,
     _Metrics,
@@ -190,3 +191,17 @@ def test_a_paragraph_number_ocr_read_apart_in_the_margin_joins_its_line() -> Non
         "4. Ce rapport de synthèse porte sur la période", "a)",
         "les relations entre les deux organisations"]
     assert lines[1].x0 == 90.0 and len(lines[1].sizes) == len(lines[1].text)
+
+
+def test_a_headings_misread_roman_number_is_the_next_in_sequence() -> None:
+    """OCR reads the ``I`` of ``I.`` and ``II.`` as ``L``, ``l`` or ``1``: in a heading, the
+    Roman number after the one before; one read right, or a plain word, is left alone."""
+    lines = [_line(text, 700.0 - 20 * k) for k, text in enumerate([
+        "L Introduction", "ll. Coopération entre l’Organisation et les organisations",
+        "III. Observations", "lV. Recommandations", "La suite"])]
+    for ln in lines[:4]:
+        ln.bold = [True] * len(ln.bold)
+    _heading_number_misreadings([lines])
+    assert [ln.text for ln in lines] == [
+        "I. Introduction", "II. Coopération entre l’Organisation et les organisations",
+        "III. Observations", "IV. Recommandations", "La suite"]
