@@ -95,6 +95,16 @@ class _Line:
     def first_word_width(self) -> float:
         return (self.first_word_x1 or self.x1) - self.x0
 
+    def prepend(self, marker: str, x0: float, marker_x1: float, size: float) -> None:
+        """Put ``marker`` (a bullet, a paragraph number that OCR read apart) before the
+        line's text, in ``size`` type: the line now starts at ``x0``, its first word (the
+        marker) ending at ``marker_x1``."""
+        self.chars[:0] = [marker]
+        self.sizes[:0] = [size] * len(marker)
+        self.bold[:0] = [False] * len(marker)
+        self.styles[:0] = self.styles[:1] * len(marker)
+        self.x0, self.first_word_x1 = x0, marker_x1
+
 
 _WEIGHT_OR_SLANT = re.compile(
     r"[-, ]?(?:bold|black|heavy|semibold|demi|medium|regular|roman|book|light|italic|oblique"
@@ -292,10 +302,7 @@ def ocr_structure(pages: list[list[_Line]]) -> None:
             if item is None:
                 continue
             items.append((mark.x0, item.x0))
-            item.chars[:0] = ["•", " "]
-            item.sizes[:0] = [em, em]
-            item.bold[:0] = [False, False]
-            item.x0, item.first_word_x1 = mark.x0, mark.x1
+            item.prepend("• ", mark.x0, mark.x1, em)
             lines.remove(mark)
         if not lines:
             continue
@@ -396,12 +403,7 @@ def _paragraph_number_misreadings(pages: list[list[_Line]]) -> None:
             if partner is not None:
                 valid = re.fullmatch(r"(\d{1,3})\.", ln.text)
                 last = int(valid.group(1)) if valid else last + 1
-                number = f"{last}. "
-                partner.chars[:0] = [number]
-                partner.sizes[:0] = [partner.size] * len(number)
-                partner.bold[:0] = [False] * len(number)
-                partner.styles[:0] = partner.styles[:1] * len(number)
-                partner.x0, partner.first_word_x1 = ln.x0, ln.x1
+                partner.prepend(f"{last}. ", ln.x0, ln.x1, partner.size)
                 lines.remove(ln)
                 continue
             m = _NUMBER_LIKE.match(ln.text)
@@ -456,10 +458,7 @@ def _dropped_bullets(pages: list[list[_Line]], items: list[tuple[float, float]])
             em = ln.size or 10.0
             if prev is not None and abs(ln.x0 - text_x) <= 0.5 * em \
                     and prev.x1 < right - 3 * em and ln.text[:1].isupper():
-                ln.chars[:0] = ["•", " "]
-                ln.sizes[:0] = [em, em]
-                ln.bold[:0] = [False, False]
-                ln.x0, ln.first_word_x1 = bullet_x, bullet_x + 0.5 * em
+                ln.prepend("• ", bullet_x, bullet_x + 0.5 * em, em)
             prev = ln
 
 
