@@ -188,13 +188,14 @@ class Settings(_Knobs):  # type: ignore[misc,valid-type]
 
     @property
     def index_dir(self) -> Path:
-        """Folder of the active index."""
-        return self.index_root / self.index_name
+        """Folder of the active index (:attr:`IndexOptions.index_dir`)."""
+        return self.index_options().index_dir
 
     @property
     def qdrant_location(self) -> str:
-        """The Qdrant server URL, local folder or ``:memory:``."""
-        return self.qdrant_url or str(self.index_root / ".qdrant")
+        """The Qdrant server URL, local folder or ``:memory:``
+        (:attr:`IndexOptions.qdrant_location`)."""
+        return self.index_options().qdrant_location
 
     def encoder_options(self) -> EncoderOptions:
         """What the encoders receive (model, prompts, runtime, batches, caches)."""
@@ -246,13 +247,13 @@ class Settings(_Knobs):  # type: ignore[misc,valid-type]
 
     @property
     def embedding_cache_path(self) -> Path:
-        """SQLite file of cached vectors."""
-        return self.index_root / ".cache" / "embeddings.sqlite3"
+        """SQLite file of cached vectors (:attr:`IndexOptions.embedding_cache_path`)."""
+        return self.index_options().embedding_cache_path
 
     @property
     def catalog_path(self) -> Path:
-        """Path of the seeds catalogue."""
-        return self.seeds_dir / self.catalog_file
+        """Path of the seeds catalogue (:attr:`IndexOptions.catalog_path`)."""
+        return self.index_options().catalog_path
 
 
 def setting_groups() -> dict[str, str]:
